@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it. It installs what the tests need first
+# (Debian's chromium for the browser tests), so it passes on a new machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v chromium >/dev/null 2>&1; then
+	echo "== installing chromium (browser tests)"
+	as_root apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+echo "== go mod download"
+go mod download
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted"; exit 1; fi
+
+echo "== templ generated files are current"
+go tool templ generate >/dev/null
+stale=$(git status --porcelain -- '*_templ.go')
+if [ -n "$stale" ]; then echo "templ output out of date, run 'go tool templ generate' and commit:"; echo "$stale"; exit 1; fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test"
+go test -count=1 -timeout 40m ./...
+
+echo "== playdoc check (every snippet of content/ in the sandbox)"
+go run ./cmd/playdoc check
