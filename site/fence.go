@@ -1,0 +1,95 @@
+package site
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// fenceInfo is the parsed info string of a code fence: ```go run name=x.
+type fenceInfo struct {
+	Lang      string
+	Run       bool
+	Name      string
+	Compare   string
+	Duration  time.Duration
+	Tolerance time.Duration // 0 when not given
+}
+
+// defaultTolerance is how far a run may deviate from its expected duration
+// when the output block does not say.
+const defaultTolerance = 500 * time.Millisecond
+
+// parseFenceInfo parses a fence's info string. Each problem is returned as
+// a message; the caller adds the file and line.
+func parseFenceInfo(info string) (fenceInfo, []string) {
+	fields := strings.Fields(info)
+	var fi fenceInfo
+	var errs []string
+	if len(fields) == 0 {
+		return fi, nil
+	}
+	fi.Lang = fields[0]
+	for _, f := range fields[1:] {
+		key, val, hasVal := strings.Cut(f, "=")
+		switch {
+		case fi.Lang == "go" && f == "run":
+			fi.Run = true
+		case fi.Lang == "go" && key == "name" && hasVal:
+			if !validName(val) {
+				errs = append(errs, fmt.Sprintf("invalid snippet name %q (use letters, digits, '-' and '_')", val))
+			}
+			fi.Name = val
+		case fi.Lang == "go" && key == "compare" && hasVal:
+			if !validName(val) {
+				errs = append(errs, fmt.Sprintf("invalid compare key %q (use letters, digits, '-' and '_')", val))
+			}
+			fi.Compare = val
+		case fi.Lang == "output" && (key == "duration" || key == "tolerance") && hasVal:
+			d, err := time.ParseDuration(val)
+			if err != nil || d < 0 {
+				errs = append(errs, fmt.Sprintf("invalid %s %q (want a Go duration such as 2s or 500ms)", key, val))
+				continue
+			}
+			if key == "duration" {
+				fi.Duration = d
+			} else {
+				fi.Tolerance = d
+			}
+		default:
+			errs = append(errs, fmt.Sprintf("unknown code fence attribute %q for %q (allowed: %s)", f, fi.Lang, allowedAttrs(fi.Lang)))
+		}
+	}
+	if fi.Lang == "go" && !fi.Run && (fi.Name != "" || fi.Compare != "") {
+		errs = append(errs, "name= and compare= need the run attribute (```go run name=ID)")
+	}
+	if fi.Run && fi.Name == "" {
+		errs = append(errs, "runnable snippet needs a name (```go run name=ID)")
+	}
+	return fi, errs
+}
+
+func allowedAttrs(lang string) string {
+	switch lang {
+	case "go":
+		return "run, name=ID, compare=KEY"
+	case "output":
+		return "duration=D, tolerance=D"
+	default:
+		return "none"
+	}
+}
+
+// validName reports whether s is usable in an HTML id and a URL fragment.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		ok := r == '-' || r == '_' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9')
+		if !ok {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,34 @@
+package site
+
+import "github.com/yuin/goldmark/ast"
+
+// kindCode and kindPair are the goldmark node kinds of code blocks and
+// python/go pairs after the fences have been parsed.
+var (
+	kindCode = ast.NewNodeKind("PlaydocCode")
+	kindPair = ast.NewNodeKind("PlaydocPair")
+)
+
+// codeNode is a parsed code fence: highlighted code, maybe a runnable
+// snippet with its expected output.
+type codeNode struct {
+	ast.BaseBlock
+	Lang    string
+	Code    string
+	Line    int
+	Snippet *Snippet // nil unless ```go run
+	html    string   // highlighted code, set by the build before rendering
+}
+
+func (n *codeNode) Kind() ast.NodeKind { return kindCode }
+
+func (n *codeNode) Dump(src []byte, level int) {
+	ast.DumpHelper(n, src, level, map[string]string{"Lang": n.Lang}, nil)
+}
+
+// pairNode holds a python code node and the go code node after it.
+type pairNode struct{ ast.BaseBlock }
+
+func (n *pairNode) Kind() ast.NodeKind { return kindPair }
+
+func (n *pairNode) Dump(src []byte, level int) { ast.DumpHelper(n, src, level, nil, nil) }
