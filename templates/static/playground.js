@@ -1,0 +1,522 @@
+// playground.js: turns every runnable snippet (figure[data-run], see
+// docs/contracts.md §2) into a small editor that runs its code on the
+// playground API (§3) and shows the output as it streams in, line by line,
+// each line stamped with when it was printed.
+// Vanilla JS, no build step, same-origin requests only (the site's CSP).
+// Nothing is requested on page load: the first Run is the probe, so the pages
+// stay friendly to static hosts, where the recorded output is shown instead.
+(() => {
+  'use strict';
+
+  const API = '/api/';
+  const MAX_LINES = 5000; // rows kept in the DOM; the backend caps output anyway
+
+  // A tiny Go tokenizer for re-highlighting while editing. It reuses chroma's
+  // class names so the site's highlighting theme colours it.
+  const words = (s) => new Set(s.split(' '));
+  const KEYWORDS = words('break case chan const continue default defer else fallthrough for func go goto if import interface map package range return select struct switch type var');
+  const TYPES = words('any bool byte comparable complex64 complex128 error float32 float64 int int8 int16 int32 int64 rune string uint uint8 uint16 uint32 uint64 uintptr');
+  const BUILTINS = words('append cap clear close complex copy delete imag len make max min new panic print println real recover');
+  const CONSTS = words('true false nil iota');
+  const TOKEN = /(\/\/[^\n]*|\/\*[\s\S]*?(?:\*\/|$))|("(?:[^"\\\n]|\\.)*"?|`[^`]*`?|'(?:[^'\\\n]|\\.)*'?)|(\b\d[\w.]*)|([A-Za-z_]\w*)/g;
+
+  const esc = (s) => s.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
+
+  function highlight(src) {
+    let out = '';
+    let last = 0;
+    src.replace(TOKEN, (m, com, str, num, id, off) => {
+      out += esc(src.slice(last, off));
+      last = off + m.length;
+      const cls = com ? 'c' : str ? 's' : num ? 'm' : KEYWORDS.has(id) ? 'k' : TYPES.has(id) ? 'kt'
+        : BUILTINS.has(id) ? 'nb' : CONSTS.has(id) ? 'kc' : '';
+      out += cls ? `<span class="${cls}">${esc(m)}</span>` : esc(m);
+      return m;
+    });
+    return out + esc(src.slice(last));
+  }
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+
+  function button(label, cls, onClick) {
+    const b = el('button', 'pg-btn ' + cls, label);
+    b.type = 'button';
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  const secs = (ms, digits) => (ms / 1000).toFixed(digits) + ' s';
+  const lineCount = (s) => s.split('\n').length;
+
+  let uid = 0;
+  const snippets = [];
+
+  // Snippet is one runnable figure: its editor, toolbar and output panel.
+  class Snippet {
+    constructor(fig, code) {
+      const id = 'pg' + ++uid;
+      this.fig = fig;
+      this.name = fig.dataset.name || fig.id || id;
+      this.orig = code.textContent;
+      this.ctrl = null; // AbortController of the run in flight
+      this.runId = ''; // id from the "accepted" event, for /api/stop
+      this.wall = null; // wall time of the last completed run, for Compare
+      this.esc = false; // Escape pressed: the next Tab leaves the editor
+      this.onDone = null;
+
+      // Editor: a transparent textarea over a highlighted <pre> of the same
+      // text and metrics; the wrapper scrolls both together.
+      this.ed = el('div', 'pg-ed chroma');
+      this.inner = el('div', 'pg-in');
+      this.hl = el('pre', 'pg-hl');
+      this.hl.setAttribute('aria-hidden', 'true');
+      this.ta = el('textarea', 'pg-ta');
+      this.ta.value = this.orig;
+      this.ta.spellcheck = false;
+      this.ta.wrap = 'off';
+      for (const [k, v] of [['autocapitalize', 'off'], ['autocomplete', 'off'], ['autocorrect', 'off'],
+        ['aria-label', `Go code of ${this.name} (editable)`], ['aria-describedby', id + '-hint']]) {
+        this.ta.setAttribute(k, v);
+      }
+      const hint = el('p', 'pg-sr', 'Tab inserts a tab. To leave the editor press Escape then Tab, or Shift+Tab. Ctrl+Enter (Cmd+Enter) runs the code.');
+      hint.id = id + '-hint';
+      this.inner.append(this.hl, this.ta);
+      this.ed.append(this.inner);
+
+      // Toolbar.
+      this.runBtn = button('Run', 'pg-run', () => this.run());
+      this.runBtn.title = 'Run (Ctrl+Enter)';
+      this.runBtn.setAttribute('aria-keyshortcuts', 'Control+Enter Meta+Enter');
+      this.stopBtn = button('Stop', 'pg-stop', () => this.stop());
+      this.stopBtn.hidden = true;
+      this.status = el('span', 'pg-status');
+      this.status.setAttribute('role', 'status');
+      const bar = el('div', 'pg-bar');
+      bar.setAttribute('role', 'group');
+      bar.setAttribute('aria-label', `Playground for ${this.name}`);
+      bar.append(this.runBtn, this.stopBtn, button('Format', 'pg-fmt', () => this.format()),
+        button('Reset', 'pg-reset', () => this.reset()), button('Copy', 'pg-copy', () => this.copy()), this.status);
+
+      // Output panel, hidden until something is run.
+      this.out = el('div', 'pg-out');
+      this.out.hidden = true;
+      this.msg = el('p', 'pg-msg');
+      this.errs = el('ul', 'pg-errs');
+      this.errs.setAttribute('aria-label', 'Compile errors');
+      this.log = el('div', 'pg-log');
+      this.log.tabIndex = 0; // scrollable by keyboard
+      this.log.setAttribute('role', 'log');
+      this.log.setAttribute('aria-live', 'polite');
+      this.log.setAttribute('aria-label', `Output of ${this.name}`);
+      this.tl = el('div', 'pg-tl');
+      this.tl.setAttribute('role', 'img');
+      this.foot = el('p', 'pg-foot');
+      this.out.append(this.msg, this.errs, this.log, this.tl, this.foot);
+
+      code.closest('pre').replaceWith(this.ed, hint, bar, this.out);
+      this.render();
+
+      this.ta.addEventListener('input', () => {
+        if (this.marked && lineCount(this.ta.value) !== this.marked) this.unmark();
+        this.render();
+      });
+      this.ta.addEventListener('keydown', (e) => this.key(e));
+      this.ta.addEventListener('blur', () => { this.esc = false; });
+      // Keep the textarea's own scroll at zero: the wrapper does the scrolling.
+      this.ta.addEventListener('scroll', () => { this.ta.scrollTop = 0; this.ta.scrollLeft = 0; });
+      fig.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+          e.preventDefault();
+          this.run();
+        }
+      });
+    }
+
+    render() {
+      // The trailing space gives the <pre> the empty last line a textarea
+      // shows after a final newline, so both keep the same height.
+      this.hl.innerHTML = highlight(this.ta.value) + ' ';
+    }
+
+    key(e) {
+      if (e.isComposing || e.ctrlKey || e.metaKey || e.altKey) return;
+      const wasEsc = this.esc;
+      this.esc = e.key === 'Escape';
+      if (e.key === 'Tab' && !e.shiftKey && !wasEsc) {
+        e.preventDefault();
+        this.insert('\t');
+      } else if (e.key === 'Enter' && !e.shiftKey) {
+        e.preventDefault();
+        const v = this.ta.value;
+        const p = this.ta.selectionStart;
+        const start = v.lastIndexOf('\n', p - 1) + 1;
+        this.insert('\n' + /^[\t ]*/.exec(v.slice(start, p))[0]);
+      }
+    }
+
+    insert(text) {
+      // execCommand keeps the browser's undo history; setRangeText is the fallback.
+      if (!document.execCommand('insertText', false, text)) {
+        this.ta.setRangeText(text, this.ta.selectionStart, this.ta.selectionEnd, 'end');
+        this.render();
+      }
+    }
+
+    setCode(v) {
+      this.ta.value = v;
+      this.unmark();
+      this.render();
+    }
+
+    say(text) {
+      this.status.textContent = text;
+    }
+
+    // Panel helpers.
+    clear() {
+      this.out.hidden = false;
+      this.out.classList.remove('pg-recorded');
+      for (const n of [this.msg, this.errs, this.log, this.foot]) n.textContent = '';
+      this.msg.className = 'pg-msg';
+      this.foot.className = 'pg-foot';
+      delete this.foot.dataset.wallMs;
+      this.tl.textContent = '';
+      this.tl.hidden = true;
+      this.lines = [];
+      this.shown = 0;
+      this.unmark();
+    }
+
+    note(text, bad) {
+      this.msg.textContent = text;
+      this.msg.classList.toggle('pg-bad', !!bad);
+    }
+
+    append(t, kind, text) {
+      this.lines.push([t, kind === 'stderr', text]);
+      if (this.shown >= MAX_LINES) {
+        this.foot.textContent = `${this.lines.length - MAX_LINES} more lines not shown`;
+        return;
+      }
+      this.shown++;
+      const row = el('div', 'pg-line' + (kind === 'stderr' ? ' pg-stderr' : ''));
+      if (t != null) row.append(el('span', 'pg-t', '+' + (t / 1000).toFixed(3) + 's'));
+      if (kind === 'stderr') row.append(el('span', 'pg-tag', 'stderr'));
+      row.append(el('span', 'pg-d', text));
+      const atEnd = this.log.scrollTop + this.log.clientHeight >= this.log.scrollHeight - 4;
+      this.log.append(row);
+      if (atEnd) this.log.scrollTop = this.log.scrollHeight;
+    }
+
+    busy(on) {
+      const focusStop = on && document.activeElement === this.runBtn;
+      const focusRun = !on && document.activeElement === this.stopBtn;
+      this.runBtn.disabled = on;
+      this.stopBtn.hidden = !on;
+      this.fig.classList.toggle('pg-running', on);
+      if (focusStop) this.stopBtn.focus();
+      if (focusRun) this.runBtn.focus();
+    }
+
+    // run streams one run of the editor's code; it resolves when the run ends.
+    async run() {
+      if (this.ctrl) return;
+      const ctrl = (this.ctrl = new AbortController());
+      this.runId = '';
+      this.ended = false;
+      this.clear();
+      this.busy(true);
+      this.say('Sending…');
+      try {
+        await this.stream(ctrl);
+      } catch (err) {
+        if (ctrl.signal.aborted) this.end('Stopped');
+        else if (!this.ended) this.end('The run failed: ' + (err.message || err), true);
+      } finally {
+        this.ctrl = null;
+        this.busy(false);
+        if (this.onDone) this.onDone();
+      }
+    }
+
+    async stream(ctrl) {
+      let res;
+      try {
+        res = await fetch(API + 'run', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ code: this.ta.value }),
+          signal: ctrl.signal,
+        });
+      } catch (err) {
+        if (ctrl.signal.aborted) throw err;
+        return unavailable(this, 'the playground cannot be reached');
+      }
+      const type = res.headers.get('Content-Type') || '';
+      if (res.status === 429 || res.status === 503) {
+        const after = parseInt(res.headers.get('Retry-After'), 10);
+        this.say('');
+        return this.end('The playground is busy; ' + (after >= 0 ? `retrying is possible in ${after} s` : 'try again shortly'), true);
+      }
+      if ([404, 405, 501, 502, 504].includes(res.status) || (res.ok && !type.includes('ndjson'))) {
+        return unavailable(this, res.ok ? 'unexpected response' : 'HTTP ' + res.status);
+      }
+      if (!res.ok) {
+        let msg = '';
+        try { msg = (await res.json()).error; } catch (_) { /* not JSON */ }
+        this.say('');
+        return this.end(`The playground refused the code (HTTP ${res.status})` + (msg ? ': ' + msg : ''), true);
+      }
+      setAvailable();
+      const reader = res.body.getReader();
+      const dec = new TextDecoder();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        let i;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i).trim();
+          buf = buf.slice(i + 1);
+          if (line) this.event(JSON.parse(line));
+        }
+      }
+      if (!this.ended) this.end(ctrl.signal.aborted ? 'Stopped' : 'The run ended without an exit status (connection closed)', !ctrl.signal.aborted);
+    }
+
+    event(ev) {
+      switch (ev.kind) {
+        case 'accepted': this.runId = ev.id; this.say('Queued…'); break;
+        case 'compile-start': this.say('Compiling…'); break;
+        case 'compile-end': this.say(ev.cached ? 'Cached build' : `Compiled in ${Math.round(ev.ms)} ms`); break;
+        case 'start': this.status.textContent += ' · running…'; break;
+        case 'stdout':
+        case 'stderr': this.append(ev.t, ev.kind, String(ev.data).replace(/\r?\n$/, '')); break;
+        case 'compile-error': this.compileError(ev); break;
+        case 'exit': this.exit(ev); break;
+        case 'error': this.end('Playground error: ' + ev.message, true); break;
+        default: break; // unknown events are ignored, for forward compatibility
+      }
+    }
+
+    compileError(ev) {
+      this.say('Compile error');
+      const errs = ev.errors || [];
+      if (!errs.length) this.note(ev.message || 'The code does not compile', true);
+      this.showErrors(errs);
+      this.end('Build failed', true);
+    }
+
+    showErrors(errs) {
+      this.unmark();
+      for (const e of errs) {
+        const b = button(`${e.line}:${e.col}: ${e.msg}`, 'pg-errbtn', () => this.goTo(e.line, e.col));
+        b.title = 'Move the cursor to this line';
+        const li = el('li');
+        li.append(b);
+        this.errs.append(li);
+        if (!this.inner.querySelector(`.pg-mark[data-line="${e.line}"]`)) {
+          const m = el('div', 'pg-mark');
+          m.dataset.line = e.line;
+          m.style.setProperty('--l', e.line - 1); // CSSOM, allowed by the CSP
+          this.inner.prepend(m);
+        }
+      }
+      if (errs.length) {
+        this.ta.setAttribute('aria-invalid', 'true');
+        this.marked = lineCount(this.ta.value);
+      }
+    }
+
+    unmark() {
+      this.marked = 0;
+      this.ta.removeAttribute('aria-invalid');
+      for (const m of this.inner.querySelectorAll('.pg-mark')) m.remove();
+    }
+
+    goTo(line, col) {
+      const lines = this.ta.value.split('\n');
+      let off = 0;
+      for (let i = 0; i < line - 1 && i < lines.length; i++) off += lines[i].length + 1;
+      off += Math.max(0, Math.min((col || 1) - 1, (lines[line - 1] || '').length));
+      this.ta.focus();
+      this.ta.setSelectionRange(off, off);
+      const m = this.inner.querySelector(`.pg-mark[data-line="${line}"]`);
+      if (m) m.scrollIntoView({ block: 'nearest' });
+    }
+
+    exit(ev) {
+      const wall = ev.wallMs || 0;
+      const r = ev.reason || '';
+      const text = r === 'timeout' ? `Stopped after ${Math.round(wall / 1000)} s: the program ran too long`
+        : r === 'oom' ? 'Out of memory: the program used more memory than the playground allows'
+        : r === 'output-limit' ? 'Output truncated at 1 MiB: the program printed too much'
+        : r === 'killed' ? 'Stopped'
+        : r === 'signal' ? 'Killed by a signal' + (ev.message ? ': ' + ev.message : '')
+        : ev.code ? `Exit status ${ev.code}` : 'Exit status 0';
+      const parts = [text, 'wall ' + secs(wall, 3)];
+      if (ev.cpuMs != null) parts.push('CPU ' + secs(ev.cpuMs, 3));
+      if (ev.peakMemKB) parts.push('peak memory ' + (ev.peakMemKB / 1024).toFixed(1) + ' MiB');
+      this.wall = wall;
+      this.timeline(wall);
+      this.end(parts.join(' · '), !!(r || ev.code));
+      this.foot.dataset.wallMs = wall;
+    }
+
+    end(text, bad) {
+      this.ended = true;
+      this.foot.textContent = text;
+      this.foot.classList.toggle('pg-bad', !!bad);
+      if (/^(Sending|Queued)/.test(this.status.textContent)) this.say('');
+      this.status.textContent = this.status.textContent.replace(' · running…', '');
+    }
+
+    // timeline marks when each line arrived on an axis from 0 to the wall
+    // time; lines arriving together stack up, so concurrency is visible.
+    timeline(wall) {
+      const lines = this.lines.filter((l) => l[0] != null).slice(0, 500);
+      if (!lines.length) return;
+      const span = Math.max(wall, ...lines.map((l) => l[0]), 1);
+      const axis = el('div', 'pg-axis');
+      const stacks = new Map();
+      for (const [t, err, text] of lines) {
+        const x = Math.round((t / span) * 100);
+        const row = stacks.get(x) || 0;
+        stacks.set(x, row + 1);
+        const m = el('span', 'pg-tick' + (err ? ' pg-tick-err' : ''));
+        m.style.setProperty('--x', x + '%');
+        m.style.setProperty('--r', Math.min(row, 5));
+        m.title = `+${(t / 1000).toFixed(3)}s ${text}`;
+        axis.append(m);
+      }
+      const scale = el('div', 'pg-scale');
+      scale.append(el('span', '', '0 s'), el('span', '', secs(span, 1)));
+      this.tl.append(axis, scale);
+      this.tl.setAttribute('aria-label', `Timeline: ${lines.length} line${lines.length === 1 ? '' : 's'} over ${secs(span, 1)}`);
+      this.tl.hidden = false;
+    }
+
+    async stop() {
+      const ctrl = this.ctrl;
+      if (!ctrl) return;
+      this.say('Stopping…');
+      if (this.runId) {
+        try {
+          await fetch(API + 'stop', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ id: this.runId }) });
+        } catch (_) { /* the abort below still ends the run */ }
+        // The server answers with an exit event; give up waiting after a while.
+        setTimeout(() => { if (this.ctrl === ctrl) ctrl.abort(); }, 3000);
+      } else {
+        ctrl.abort();
+      }
+    }
+
+    async format() {
+      this.say('Formatting…');
+      let res;
+      try {
+        res = await fetch(API + 'fmt', { method: 'POST', body: new URLSearchParams({ body: this.ta.value, imports: 'true' }) });
+        if (!res.ok || !(res.headers.get('Content-Type') || '').includes('json')) throw new Error('HTTP ' + res.status);
+        res = await res.json();
+      } catch (_) {
+        return this.say('Format is unavailable here');
+      }
+      if (res.Error) {
+        this.clear();
+        this.say('Format failed');
+        const errs = [];
+        res.Error.replace(/^[^\n:]*:(\d+):(\d+): ?([^\n]*)/gm, (_, line, col, msg) => { errs.push({ line: +line, col: +col, msg }); });
+        this.note(errs.length ? '' : res.Error, true);
+        this.showErrors(errs);
+        return;
+      }
+      this.setCode(res.Body);
+      this.say('Formatted');
+    }
+
+    reset() {
+      this.setCode(this.orig);
+      this.say('Reset to the original code');
+    }
+
+    async copy() {
+      try {
+        await navigator.clipboard.writeText(this.ta.value);
+      } catch (_) {
+        // No async clipboard (e.g. plain http): copy the textarea's selection.
+        this.ta.select();
+        if (!document.execCommand('copy')) return this.say('Copy failed: select the code and copy it');
+      }
+      this.say('Copied');
+    }
+  }
+
+  // unavailable shows the recorded output when there is no playground (a
+  // static host) or it cannot be reached, and says so on every Run button.
+  function unavailable(s, why) {
+    for (const o of snippets) {
+      o.runBtn.textContent = 'Playground unavailable — show recorded output';
+      o.runBtn.classList.add('pg-off');
+    }
+    s.say('');
+    s.out.classList.add('pg-recorded');
+    s.note(`Playground unavailable (${why}) — showing the recorded output.`);
+    const exp = s.fig.querySelector('.output-expected');
+    const text = exp ? exp.textContent.replace(/\n$/, '') : '';
+    if (text) for (const line of text.split('\n')) s.append(null, 'stdout', line);
+    const d = +s.fig.dataset.durationMs;
+    s.end(exp ? 'Recorded output' + (d ? `; the run takes about ${secs(d, 1)}` : '') : 'No recorded output for this snippet');
+  }
+
+  function setAvailable() {
+    for (const o of snippets) {
+      if (!o.runBtn.classList.contains('pg-off')) continue;
+      o.runBtn.textContent = 'Run';
+      o.runBtn.classList.remove('pg-off');
+    }
+  }
+
+  // compareBar lets the reader run every snippet sharing a data-compare key,
+  // one after another (so they do not compete for CPU), and shows their wall
+  // times side by side.
+  function compareBar(key, group) {
+    const bar = el('div', 'pg-cmp');
+    bar.setAttribute('role', 'group');
+    bar.setAttribute('aria-label', 'Compare ' + group.map((s) => s.name).join(' and '));
+    const res = el('output', 'pg-cmp-res');
+    res.setAttribute('aria-live', 'polite');
+    const show = () => {
+      res.textContent = group.map((s) => `${s.name} ${s.wall == null ? '–' : secs(s.wall, 1)}`).join(' · ');
+    };
+    const b = button(`Run all ${group.length} and compare`, 'pg-cmp-run', async () => {
+      b.disabled = true;
+      for (const s of group) s.wall = null;
+      show();
+      for (const s of group) await s.run();
+      b.disabled = false;
+    });
+    bar.append(el('span', 'pg-cmp-title', 'Compare'), b, res);
+    for (const s of group) s.onDone = show;
+    show();
+    const last = group[group.length - 1].fig;
+    (last.closest('.pair') || last).after(bar);
+    bar.dataset.compare = key;
+  }
+
+  for (const fig of document.querySelectorAll('figure[data-run]')) {
+    const code = fig.querySelector('pre code');
+    if (code) snippets.push(new Snippet(fig, code));
+  }
+  const groups = new Map();
+  for (const s of snippets) {
+    const key = s.fig.dataset.compare;
+    if (key) groups.set(key, [...(groups.get(key) || []), s]);
+  }
+  for (const [key, group] of groups) if (group.length > 1) compareBar(key, group);
+})();

@@ -1,0 +1,230 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// csp is the strict policy the site is served with: the playground must work
+// under it (the tests fail on any violation the console reports).
+const csp = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+func withCSP(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", csp)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// fakeAPI imitates the playground API of docs/contracts.md §3 with scripted
+// runs chosen by markers in the code, so that the page's handling of every
+// outcome (streaming, compile errors, stop, busy, limits) can be exercised
+// without the sandbox.
+type fakeAPI struct {
+	mu      sync.Mutex
+	nextID  int
+	running map[string]context.CancelFunc
+}
+
+// fixtureServer serves the fixture page (testdata/site), the real
+// playground.js and CSS as the generator would (one JS, one CSS), and, when
+// api is not nil, the fake API under /api/. Without api, /api/ is 404, as on
+// a static host.
+func fixtureServer(api *fakeAPI) (*httptest.Server, error) {
+	static := filepath.Join(repoRoot(), "templates", "static")
+	js, err := os.ReadFile(filepath.Join(static, "playground.js"))
+	if err != nil {
+		return nil, fmt.Errorf("fixture: %w", err)
+	}
+	var css []byte
+	for _, f := range []string{filepath.Join("testdata", "fixture.css"), filepath.Join(static, "site.css"), filepath.Join(static, "playground.css")} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("fixture: %w", err)
+		}
+		css = append(append(css, b...), '\n')
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServer(http.Dir(filepath.Join("testdata", "site"))))
+	asset := func(typ string, body []byte) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", typ)
+			w.Write(body)
+		}
+	}
+	mux.HandleFunc("GET /assets/app.js", asset("text/javascript; charset=utf-8", js))
+	mux.HandleFunc("GET /assets/app.css", asset("text/css; charset=utf-8", css))
+	if api != nil {
+		api.running = map[string]context.CancelFunc{}
+		mux.HandleFunc("POST /api/run", api.run)
+		mux.HandleFunc("POST /api/stop", api.stop)
+		mux.HandleFunc("POST /api/fmt", api.fmt)
+		mux.HandleFunc("GET /healthz", api.healthz)
+	}
+	return httptest.NewServer(withCSP(mux)), nil
+}
+
+func jsonError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+func (f *fakeAPI) run(w http.ResponseWriter, r *http.Request) {
+	var req struct{ Code string }
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		jsonError(w, http.StatusBadRequest, "bad JSON: "+err.Error())
+		return
+	}
+	code := req.Code
+	switch {
+	case strings.Contains(code, "fake:busy"):
+		w.Header().Set("Retry-After", "7")
+		jsonError(w, http.StatusTooManyRequests, "too many runs")
+		return
+	case strings.Contains(code, "fake:reject"):
+		jsonError(w, http.StatusBadRequest, "code too large (max 64 KiB)")
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	f.mu.Lock()
+	f.nextID++
+	id := "run" + strconv.Itoa(f.nextID)
+	f.running[id] = cancel
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		delete(f.running, id)
+		f.mu.Unlock()
+	}()
+
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	flusher, _ := w.(http.Flusher)
+	enc := json.NewEncoder(w)
+	send := func(ev map[string]any) {
+		enc.Encode(ev)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	send(map[string]any{"kind": "accepted", "id": id})
+	send(map[string]any{"kind": "compile-start"})
+	if line, col, ok := find(code, "undefinedThing"); ok {
+		msg := "undefined: undefinedThing"
+		send(map[string]any{"kind": "compile-error", "message": fmt.Sprintf("./prog.go:%d:%d: %s", line, col, msg),
+			"errors": []map[string]any{{"line": line, "col": col, "msg": msg}}})
+		return
+	}
+	send(map[string]any{"kind": "compile-end", "ms": 240, "cached": strings.Contains(code, "fake:cached")})
+	start := time.Now()
+	send(map[string]any{"kind": "start"})
+	out := func(stream, text string) {
+		send(map[string]any{"kind": stream, "t": float64(time.Since(start).Microseconds()) / 1000, "data": text + "\n"})
+	}
+	exit := func(code int, reason string) {
+		send(map[string]any{"kind": "exit", "code": code, "wallMs": time.Since(start).Milliseconds(), "cpuMs": 3,
+			"peakMemKB": 2048, "reason": reason, "message": ""})
+	}
+	sleep := func(d time.Duration) bool {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(d):
+			return true
+		}
+	}
+	switch {
+	case strings.Contains(code, "time.Hour"):
+		out("stdout", "waiting forever")
+		sleep(time.Hour)
+		exit(-1, "killed")
+	case strings.Contains(code, "fake:timeout"):
+		out("stdout", "working")
+		send(map[string]any{"kind": "exit", "code": -1, "wallMs": 10000, "cpuMs": 9000, "peakMemKB": 2048, "reason": "timeout"})
+	case strings.Contains(code, "fake:oom"):
+		out("stderr", "fatal error: runtime: out of memory")
+		exit(2, "oom")
+	case strings.Contains(code, "fake:output-limit"):
+		out("stdout", "spam")
+		exit(-1, "output-limit")
+	case strings.Contains(code, "fake:error"):
+		send(map[string]any{"kind": "error", "message": "sandbox setup failed"})
+	case strings.Contains(code, "go func"): // the concurrent version
+		for n := 1; n <= 3; n++ {
+			out("stdout", fmt.Sprintf("task %d: start", n))
+		}
+		if sleep(2 * time.Second) {
+			for n := 1; n <= 3; n++ {
+				out("stdout", fmt.Sprintf("task %d: done", n))
+			}
+		}
+		exit(0, "")
+	default: // the sequential version
+		for n := 1; n <= 3; n++ {
+			out("stdout", fmt.Sprintf("task %d: start", n))
+			if !sleep(2 * time.Second) {
+				break
+			}
+			out("stdout", fmt.Sprintf("task %d: done", n))
+		}
+		out("stderr", "a line on stderr")
+		exit(0, "")
+	}
+}
+
+// find returns the 1-based line and column of the first occurrence of s.
+func find(code, s string) (line, col int, ok bool) {
+	for i, l := range strings.Split(code, "\n") {
+		if c := strings.Index(l, s); c >= 0 {
+			return i + 1, c + 1, true
+		}
+	}
+	return 0, 0, false
+}
+
+func (f *fakeAPI) stop(w http.ResponseWriter, r *http.Request) {
+	var req struct{ ID string }
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		jsonError(w, http.StatusBadRequest, "bad JSON")
+		return
+	}
+	f.mu.Lock()
+	cancel := f.running[req.ID]
+	f.mu.Unlock()
+	if cancel == nil {
+		jsonError(w, http.StatusNotFound, "no such run")
+		return
+	}
+	cancel()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// fmt "formats" by replacing runs of 4 spaces with tabs, and reports an error
+// for code containing "fake:syntax", as gofmt would.
+func (f *fakeAPI) fmt(w http.ResponseWriter, r *http.Request) {
+	body := r.FormValue("body")
+	w.Header().Set("Content-Type", "application/json")
+	if line, col, ok := find(body, "fake:syntax"); ok {
+		json.NewEncoder(w).Encode(map[string]string{"Body": "", "Error": fmt.Sprintf("prog.go:%d:%d: expected declaration, found fake", line, col)})
+		return
+	}
+	json.NewEncoder(w).Encode(map[string]string{"Body": strings.ReplaceAll(body, "    ", "\t"), "Error": ""})
+}
+
+func (f *fakeAPI) healthz(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	n := len(f.running)
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"ok": true, "running": n, "queued": 0})
+}

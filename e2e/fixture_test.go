@@ -1,0 +1,149 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestFixture drives the playground on the fixture page against the fake
+// API: the same scenarios as against the real server, plus the outcomes that
+// the real sandbox only produces slowly or rarely.
+func TestFixture(t *testing.T) {
+	srv, err := fixtureServer(&fakeAPI{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	browser := newBrowser(t)
+	url := srv.URL + "/gather/"
+
+	t.Run("streams-and-times", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		checkGather(t, p, "concurrent")
+		p.noConsoleErrors()
+	})
+	t.Run("compile-error", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		checkCompileError(t, p, "concurrent")
+		p.noConsoleErrors()
+	})
+	t.Run("stop", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		checkStop(t, p, "concurrent", srv.URL)
+		p.noConsoleErrors()
+	})
+	t.Run("keyboard", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		checkKeyboard(t, p, "sequential", 15*time.Second)
+		p.noConsoleErrors()
+	})
+	t.Run("narrow", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		checkNarrow(t, p, url, "concurrent")
+		p.noConsoleErrors()
+	})
+	t.Run("messages", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		cases := []struct{ marker, foot string }{
+			{"fake:busy", "The playground is busy; retrying is possible in 7 s"},
+			{"fake:reject", "The playground refused the code (HTTP 400): code too large (max 64 KiB)"},
+			{"fake:timeout", "Stopped after 10 s: the program ran too long"},
+			{"fake:oom", "Out of memory"},
+			{"fake:output-limit", "Output truncated at 1 MiB"},
+			{"fake:error", "Playground error: sandbox setup failed"},
+		}
+		for _, c := range cases {
+			p.setCode("concurrent", "package main // "+c.marker+"\n")
+			st := p.run("concurrent", 10*time.Second)
+			if !strings.HasPrefix(st.Foot, c.foot) {
+				t.Errorf("%s: footer %q, want it to start with %q", c.marker, st.Foot, c.foot)
+			}
+		}
+		// stderr is marked by a label, not only by colour.
+		p.setCode("concurrent", "package main // fake:oom\n")
+		st := p.run("concurrent", 10*time.Second)
+		if len(st.Stderr) != 1 || !strings.Contains(st.Stderr[0], "stderr") {
+			t.Errorf("stderr lines %q, want one labelled stderr", st.Stderr)
+		}
+		p.noConsoleErrors("429 (Too Many Requests)", "400 (Bad Request)")
+	})
+	t.Run("format", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		p.setCode("concurrent", "package main\n\nfunc main() {\n    println(1)\n}\n")
+		p.do(chromedp.Click(chromedp.CSS(fig("concurrent") + ` .pg-fmt`)))
+		p.wait("Formatted", `pgt.state("concurrent").status === "Formatted"`, 5*time.Second)
+		var v string
+		p.eval(`document.querySelector('figure[data-name="concurrent"] textarea').value`, &v)
+		if v != "package main\n\nfunc main() {\n\tprintln(1)\n}\n" {
+			t.Errorf("formatted code %q", v)
+		}
+		p.setCode("concurrent", "package main\n\nfake:syntax\n")
+		p.do(chromedp.Click(chromedp.CSS(fig("concurrent") + ` .pg-fmt`)))
+		p.wait("Format failed", `pgt.state("concurrent").status === "Format failed"`, 5*time.Second)
+		if st := p.state("concurrent"); len(st.Errors) != 1 || !strings.HasPrefix(st.Errors[0], "3:1: expected declaration") || len(st.Marks) != 1 || st.Marks[0] != 3 {
+			t.Errorf("format error: errors %q, marks %v; want 3:1 marked", st.Errors, st.Marks)
+		}
+		p.noConsoleErrors()
+	})
+	t.Run("compare", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		p.do(chromedp.Click(chromedp.CSS(`.pg-cmp-run`)))
+		p.wait("both runs of the comparison", `!document.querySelector('.pg-cmp-run').disabled && !document.querySelector('.pg-cmp-res').textContent.includes('–')`, 30*time.Second)
+		var res string
+		p.eval(`document.querySelector('.pg-cmp-res').textContent`, &res)
+		var seq, conc float64
+		if _, err := fmt.Sscanf(res, "sequential %f s · concurrent %f s", &seq, &conc); err != nil {
+			t.Fatalf("comparison %q: %v", res, err)
+		}
+		if seq < 5.5 || conc > 3.5 {
+			t.Errorf("comparison %q, want about 6 s and 2 s", res)
+		}
+		p.noConsoleErrors()
+	})
+	t.Run("csp-violations-are-caught", func(t *testing.T) {
+		// The console check of the other subtests must be able to fail: an
+		// inline style attribute violates the CSP and must be reported.
+		p := openPage(t, browser, url)
+		p.eval(`document.body.setAttribute('style', 'color: red'); true`, nil)
+		p.wait("nothing", `new Promise((r) => setTimeout(() => r(true), 300))`, 5*time.Second)
+		if !p.consoleHas("Content Security Policy") {
+			t.Errorf("a CSP violation was not reported on the console")
+		}
+	})
+}
+
+// TestFixtureStatic: without /api/ (404, as on a static host), Run says the
+// playground is unavailable and shows the recorded output.
+func TestFixtureStatic(t *testing.T) {
+	srv, err := fixtureServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	p := openPage(t, newBrowser(t), srv.URL+"/gather/")
+	checkFallback(t, p, "concurrent")
+	p.noConsoleErrors("404")
+}
+
+// checkFallback presses Run where there is no playground and checks the
+// message on the button and the recorded output in the panel.
+func checkFallback(t *testing.T, p *page, name string) {
+	st := p.run(name, 15*time.Second)
+	if !strings.Contains(st.RunLabel, "unavailable") {
+		t.Errorf("Run button says %q, want it to say the playground is unavailable", st.RunLabel)
+	}
+	if !strings.Contains(st.Msg, "Playground unavailable") || !strings.Contains(st.Msg, "recorded output") {
+		t.Errorf("message %q, want the fallback explained", st.Msg)
+	}
+	want := strings.Split(strings.TrimSuffix(st.Expected, "\n"), "\n")
+	if strings.Join(st.Lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("panel shows %q, want the recorded output %q", st.Lines, want)
+	}
+	if !strings.HasPrefix(st.Foot, "Recorded output") {
+		t.Errorf("footer %q, want Recorded output", st.Foot)
+	}
+}
