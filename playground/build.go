@@ -1,0 +1,554 @@
+package playground
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"playdoc/sandbox"
+)
+
+// Where the builder's directories appear inside the build sandbox. They
+// are the same for the warm-up build and for user builds, so that the
+// warm build cache's keys match.
+const (
+	sandboxGoroot   = "/goroot"
+	sandboxModCache = "/gomod"
+	sandboxGoCache  = "/gocache"
+	sandboxWork     = "/work"
+)
+
+// Module is a third-party module that programs may import.
+type Module struct {
+	Path, Version string
+	Packages      []string // the packages the warm-up build compiles
+}
+
+// AllowedModules is the fixed set of modules a program may import; the
+// versions are those of playdoc's own go.mod (a test checks it), so the
+// host's module cache already holds them.
+var AllowedModules = []Module{
+	{"golang.org/x/sync", "v0.25.0", []string{"golang.org/x/sync/errgroup", "golang.org/x/sync/semaphore", "golang.org/x/sync/singleflight"}},
+	{"modernc.org/sqlite", "v1.62.0", []string{"modernc.org/sqlite"}},
+	// Pinned so that every module of the build list is one playdoc itself
+	// uses (sqlite alone would pick an older x/sys than the host caches).
+	{"golang.org/x/sys", "v0.50.0", []string{"golang.org/x/sys/unix"}},
+}
+
+// warmStd lists the standard packages that snippets commonly import; the
+// warm-up build compiles them into the shared build cache.
+var warmStd = []string{
+	"bufio", "bytes", "container/heap", "context", "crypto/sha256", "database/sql",
+	"encoding/binary", "encoding/json", "errors", "fmt", "io", "iter", "log", "log/slog",
+	"maps", "math", "math/rand/v2", "net", "net/http", "net/http/httptest", "os",
+	"os/signal", "path/filepath", "regexp", "runtime", "slices", "sort", "strconv",
+	"strings", "sync", "sync/atomic", "text/tabwriter", "time", "unicode",
+}
+
+// buildFlags are the same for every build (user and warm-up), so that
+// the build cache is shared and the binary cache key stays valid.
+var buildFlags = []string{"-trimpath", "-buildvcs=false", "-ldflags=-s -w"}
+
+// BuildLimits bounds one compilation.
+type BuildLimits struct {
+	Timeout     time.Duration // wall time of one user build
+	WarmTimeout time.Duration // wall time of the cold warm-up build
+	Memory      int64         // bytes, the whole go command process tree
+}
+
+// Diag is one compiler diagnostic.
+type Diag struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Col  int    `json:"col"`
+	Msg  string `json:"msg"`
+}
+
+// CompileError is a build that failed: the cleaned compiler output and
+// the diagnostics parsed from it.
+type CompileError struct {
+	Message string
+	Errors  []Diag
+	// Cacheable is false for failures that a retry may not repeat
+	// (timeout, out of memory): those are never cached.
+	Cacheable bool
+}
+
+func (e *CompileError) Error() string { return e.Message }
+
+// Builder compiles programs with the local Go toolchain inside the
+// sandbox, in a fresh workspace per program.
+type Builder struct {
+	exec     Executor
+	log      *slog.Logger
+	limits   BuildLimits
+	goBin    string // host path of the go command
+	goroot   string // host GOROOT
+	version  string // e.g. go1.26.8
+	modCache string // server-owned GOMODCACHE (read-only to builds)
+	goCache  string // warm GOCACHE (copy-on-write to builds)
+	workRoot string // parent of the per-build workspaces
+	sem      chan struct{}
+
+	ready   chan struct{} // closed when prepare has finished
+	prepErr error
+	goMod   []byte // written into every workspace
+	goSum   []byte
+
+	mu     sync.Mutex
+	active map[string]struct{} // live workspaces, for tests and cleanup
+}
+
+func newBuilder(ex Executor, log *slog.Logger, dataDir, modCache string, maxBuilds int, limits BuildLimits) (*Builder, error) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return nil, fmt.Errorf("find the go command: %w", err)
+	}
+	out, err := exec.Command(goBin, "env", "GOROOT", "GOVERSION").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env: %w", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 {
+		return nil, fmt.Errorf("go env: unexpected output %q", out)
+	}
+	b := &Builder{
+		exec:     ex,
+		log:      log,
+		limits:   limits,
+		goroot:   lines[0],
+		version:  lines[1],
+		modCache: modCache,
+		goCache:  filepath.Join(dataDir, "gocache"),
+		workRoot: filepath.Join(dataDir, "work"),
+		sem:      make(chan struct{}, maxBuilds),
+		ready:    make(chan struct{}),
+		active:   map[string]struct{}{},
+	}
+	if b.modCache == "" {
+		b.modCache = filepath.Join(dataDir, "gomod")
+	}
+	b.goBin = filepath.Join(b.goroot, "bin", "go")
+	for _, d := range []string{b.modCache, b.goCache, b.workRoot} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	// Leftovers of a crashed server: workspaces are never reused.
+	if ents, err := os.ReadDir(b.workRoot); err == nil {
+		for _, e := range ents {
+			_ = os.RemoveAll(filepath.Join(b.workRoot, e.Name()))
+		}
+	}
+	return b, nil
+}
+
+// Version is the Go version of the toolchain, e.g. "go1.26.8".
+func (b *Builder) Version() string { return b.version }
+
+// toolchainID is everything besides the source that changes a binary.
+func (b *Builder) toolchainID() string {
+	var sb strings.Builder
+	sb.WriteString(b.version)
+	sb.WriteString(" " + strings.Join(buildFlags, " "))
+	for _, m := range AllowedModules {
+		sb.WriteString(" " + m.Path + "@" + m.Version)
+	}
+	return sb.String()
+}
+
+// prepare fills the private module cache and warms the build cache. It
+// runs once, in the background; builds wait for it.
+func (b *Builder) prepare(ctx context.Context) {
+	defer close(b.ready)
+	start := time.Now()
+	if err := b.prepareModules(ctx); err != nil {
+		b.prepErr = fmt.Errorf("prepare the module cache: %w", err)
+		b.log.Error("playground: toolchain setup failed", "err", b.prepErr)
+		return
+	}
+	if err := b.warmCache(ctx); err != nil {
+		b.prepErr = fmt.Errorf("warm the build cache: %w", err)
+		b.log.Error("playground: toolchain setup failed", "err", b.prepErr)
+		return
+	}
+	b.log.Info("playground: toolchain ready", "go", b.version, "ms", time.Since(start).Milliseconds())
+}
+
+// waitReady blocks until prepare has finished.
+func (b *Builder) waitReady(ctx context.Context) error {
+	select {
+	case <-b.ready:
+		return b.prepErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// prepareModules downloads the allowed modules from the host's module
+// cache (trusted, host side) into the server's own module cache, and
+// records the go.mod and go.sum that every workspace gets.
+func (b *Builder) prepareModules(ctx context.Context) error {
+	dir, err := os.MkdirTemp(b.workRoot, "modules-")
+	if err != nil {
+		return fmt.Errorf("helper workspace: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	var mod strings.Builder
+	mod.WriteString("module play\n\ngo 1.26\n\nrequire (\n")
+	for _, m := range AllowedModules {
+		fmt.Fprintf(&mod, "\t%s %s\n", m.Path, m.Version)
+	}
+	mod.WriteString(")\n")
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod.String()), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "warm.go"), warmSource(false), 0o644); err != nil {
+		return err
+	}
+	hostCache, err := exec.CommandContext(ctx, b.goBin, "env", "GOMODCACHE").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMODCACHE: %w", err)
+	}
+	run := func(proxy, sumdb string) error {
+		cmd := exec.CommandContext(ctx, b.goBin, "list", "-deps", ".")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GOPROXY="+proxy, "GOSUMDB="+sumdb, "GOFLAGS=-mod=mod",
+			"GOMODCACHE="+b.modCache, "GOTOOLCHAIN=local", "GOWORK=off", "CGO_ENABLED=0", "GOENV=off")
+		var stderr bytes.Buffer
+		cmd.Stdout = io.Discard
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("go list (GOPROXY=%s): %w: %s", proxy, err, bytes.TrimSpace(stderr.Bytes()))
+		}
+		return nil
+	}
+	// The host's cache is trusted: playdoc's own go.sum verified it.
+	local := "file://" + filepath.ToSlash(filepath.Join(strings.TrimSpace(string(hostCache)), "cache", "download"))
+	if err := run(local, "off"); err != nil {
+		b.log.Warn("playground: host module cache lacks the allowed modules, using the module proxy", "err", err)
+		if err := run("https://proxy.golang.org", "sum.golang.org"); err != nil {
+			return err
+		}
+	}
+	if b.goMod, err = os.ReadFile(filepath.Join(dir, "go.mod")); err != nil {
+		return err
+	}
+	if b.goSum, err = os.ReadFile(filepath.Join(dir, "go.sum")); err != nil {
+		return err
+	}
+	return nil
+}
+
+// warmSource is a program that imports every allowed package.
+func warmSource(test bool) []byte {
+	var src strings.Builder
+	if test {
+		src.WriteString("package main\n\nimport (\n\t\"testing\"\n")
+	} else {
+		src.WriteString("package main\n\nimport (\n")
+	}
+	for _, p := range warmStd {
+		fmt.Fprintf(&src, "\t_ %q\n", p)
+	}
+	for _, m := range AllowedModules {
+		for _, p := range m.Packages {
+			fmt.Fprintf(&src, "\t_ %q\n", p)
+		}
+	}
+	if test {
+		src.WriteString(")\n\nfunc TestWarm(t *testing.T) {}\n")
+	} else {
+		src.WriteString(")\n\nfunc main() {}\n")
+	}
+	return []byte(src.String())
+}
+
+// warmCache compiles the allowed packages into the build cache, inside
+// the sandbox with the cache writable, with the flags and environment of
+// user builds. User builds only ever see the cache copy-on-write.
+func (b *Builder) warmCache(ctx context.Context) error {
+	marker := filepath.Join(b.goCache, ".playdoc-warm-"+shortHash(b.toolchainID()+string(warmSource(false))))
+	if _, err := os.Stat(marker); err == nil {
+		return nil
+	}
+	// The sandbox runs builds as an unprivileged user.
+	if err := os.Chmod(b.goCache, 0o777); err != nil {
+		return err
+	}
+	for _, prog := range []*Program{
+		{Files: map[string][]byte{"prog.go": warmSource(false)}},
+		{Files: map[string][]byte{"prog_test.go": warmSource(true)}, Test: true},
+	} {
+		ws, err := b.runGo(ctx, prog, b.goArgs(prog), true, b.limits.WarmTimeout)
+		if err != nil {
+			return err
+		}
+		b.release(ws)
+		if !prog.Test {
+			ws, err := b.runGo(ctx, prog, []string{"vet", "."}, true, b.limits.WarmTimeout)
+			if err != nil {
+				return fmt.Errorf("vet: %w", err)
+			}
+			b.release(ws)
+		}
+	}
+	return os.WriteFile(marker, []byte(b.toolchainID()+"\n"), 0o644)
+}
+
+// goArgs is the go command line that builds p into the workspace.
+func (b *Builder) goArgs(p *Program) []string {
+	if p.Test {
+		return append(append([]string{"test", "-c", "-vet=off", "-o", sandboxWork + "/prog.test"}, buildFlags...), ".")
+	}
+	return append(append([]string{"build", "-o", sandboxWork + "/prog"}, buildFlags...), ".")
+}
+
+// built is the result of one go command run in a workspace.
+type built struct {
+	workspace string // host path; the caller removes it with b.release
+	output    []byte // combined stdout and stderr, capped
+}
+
+// compile builds p. On success it returns the host path of the binary,
+// which lives in a workspace the caller must remove with release.
+func (b *Builder) compile(ctx context.Context, p *Program) (binary string, ws *built, err error) {
+	ws, err = b.runGo(ctx, p, b.goArgs(p), false, b.limits.Timeout)
+	if err != nil {
+		return "", nil, err
+	}
+	name := "prog"
+	if p.Test {
+		name = "prog.test"
+	}
+	binary = filepath.Join(ws.workspace, name)
+	if fi, err := os.Lstat(binary); err != nil || !fi.Mode().IsRegular() {
+		b.release(ws)
+		return "", nil, fmt.Errorf("build produced no binary: %s", cleanOutput(ws.output))
+	}
+	return binary, ws, nil
+}
+
+// vet runs go vet on p; the returned string is empty when vet is happy.
+func (b *Builder) vet(ctx context.Context, p *Program) (string, error) {
+	ws, err := b.runGo(ctx, p, []string{"vet", "."}, false, b.limits.Timeout)
+	if err != nil {
+		var ce *CompileError
+		if errors.As(err, &ce) {
+			return ce.Message, nil
+		}
+		return "", err
+	}
+	b.release(ws)
+	return "", nil
+}
+
+// release removes a workspace.
+func (b *Builder) release(ws *built) {
+	if ws == nil {
+		return
+	}
+	if err := os.RemoveAll(ws.workspace); err != nil {
+		b.log.Warn("playground: remove workspace", "dir", ws.workspace, "err", err)
+	}
+	b.mu.Lock()
+	delete(b.active, ws.workspace)
+	b.mu.Unlock()
+}
+
+// Workspaces is the number of build workspaces that exist right now.
+func (b *Builder) Workspaces() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.active)
+}
+
+// maxBuildOutput caps what is kept of the go command's output.
+const maxBuildOutput = 64 << 10
+
+// runGo runs the go command on p in a fresh workspace inside the sandbox,
+// holding one of the build slots. warm builds write the build cache;
+// user builds see it copy-on-write. A failed build is a *CompileError.
+func (b *Builder) runGo(ctx context.Context, p *Program, args []string, warm bool, timeout time.Duration) (*built, error) {
+	if !warm {
+		if err := b.waitReady(ctx); err != nil {
+			return nil, err
+		}
+	}
+	select {
+	case b.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-b.sem }()
+
+	dir, err := os.MkdirTemp(b.workRoot, "ws-")
+	if err != nil {
+		return nil, fmt.Errorf("create workspace: %w", err)
+	}
+	ws := &built{workspace: dir}
+	b.mu.Lock()
+	b.active[dir] = struct{}{}
+	b.mu.Unlock()
+	ok := false
+	defer func() {
+		if !ok {
+			b.release(ws)
+		}
+	}()
+	// The build runs as an unprivileged user and writes its binary here.
+	if err := os.Chmod(dir, 0o777); err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{"go.mod": b.goMod, "go.sum": b.goSum}
+	for n, d := range p.Files {
+		files[n] = d
+	}
+	for n, d := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), d, 0o644); err != nil {
+			return nil, fmt.Errorf("write %s: %w", n, err)
+		}
+	}
+
+	spec := sandbox.Spec{
+		Binary: b.goBin,
+		Path:   sandboxGoroot + "/bin/go",
+		Args:   args,
+		Env: []string{
+			"CGO_ENABLED=0", "GOPROXY=off", "GOTOOLCHAIN=local", "GOENV=off", "GOWORK=off",
+			"GOFLAGS=-mod=readonly", "GOSUMDB=off", "GOTELEMETRY=off",
+			"GOCACHE=" + sandboxGoCache, "GOMODCACHE=" + sandboxModCache, "GOROOT=" + sandboxGoroot,
+			"HOME=/tmp", "GOTMPDIR=/tmp", "TMPDIR=/tmp", "PATH=" + sandboxGoroot + "/bin",
+		},
+		Dir: sandboxWork,
+		Binds: []sandbox.Bind{
+			{Host: b.goroot, Target: sandboxGoroot},
+			{Host: b.modCache, Target: sandboxModCache},
+			{Host: dir, Target: sandboxWork, Writable: true},
+		},
+		Limits: sandbox.Limits{
+			WallTime:  timeout,
+			CPUTime:   2 * timeout,
+			Memory:    b.limits.Memory,
+			Pids:      1024,
+			FileSize:  512 << 20,
+			OpenFiles: 4096,
+			TmpSize:   1 << 30,
+		},
+		SeccompProfile: sandbox.ProfileBuild,
+	}
+	if warm {
+		spec.Binds = append(spec.Binds, sandbox.Bind{Host: b.goCache, Target: sandboxGoCache, Writable: true})
+	} else {
+		spec.Overlays = []sandbox.Overlay{{Lower: b.goCache, Target: sandboxGoCache}}
+	}
+	proc, err := b.exec.Start(ctx, spec)
+	if err != nil {
+		return nil, fmt.Errorf("start the build sandbox: %w", err)
+	}
+	var out cappedBuffer
+	out.max = maxBuildOutput
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _, _ = io.Copy(&out, proc.Stdout()) }()
+	go func() { defer wg.Done(); _, _ = io.Copy(&out, proc.Stderr()) }()
+	wg.Wait()
+	res, err := proc.Wait()
+	if err != nil {
+		return nil, fmt.Errorf("build sandbox: %w", err)
+	}
+	ws.output = out.Bytes()
+	switch res.Reason {
+	case sandbox.ReasonTimeout, sandbox.ReasonCPU:
+		return nil, &CompileError{Message: fmt.Sprintf("compilation timed out (limit %s)", timeout)}
+	case sandbox.ReasonOOM:
+		return nil, &CompileError{Message: fmt.Sprintf("compilation ran out of memory (limit %d MiB)", b.limits.Memory>>20)}
+	case sandbox.ReasonKilled:
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &CompileError{Message: "compilation was killed"}
+	}
+	if res.ExitCode != 0 || res.Signal != "" {
+		msg := cleanOutput(ws.output)
+		if msg == "" {
+			msg = fmt.Sprintf("go %s failed (exit status %d %s)", args[0], res.ExitCode, res.Signal)
+		}
+		return nil, &CompileError{Message: msg, Errors: parseDiags(msg), Cacheable: res.Signal == ""}
+	}
+	ok = true
+	return ws, nil
+}
+
+// cappedBuffer keeps the first max bytes written to it and drops the rest.
+type cappedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	max int
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if room := c.max - c.buf.Len(); room > 0 {
+		c.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (c *cappedBuffer) Bytes() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return bytes.Clone(c.buf.Bytes())
+}
+
+var diagRE = regexp.MustCompile(`^([^\s:]+\.go):(\d+):(?:(\d+):)? (.*)$`)
+
+// cleanOutput drops the go command's "# package" headers and rewrites
+// "./prog.go:3:5" to "prog.go:3:5", as the Go playground shows errors.
+func cleanOutput(out []byte) string {
+	var lines []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "# ") {
+			continue
+		}
+		l = strings.TrimPrefix(l, "vet: ")
+		l = strings.ReplaceAll(l, sandboxWork+"/", "")
+		l = strings.TrimPrefix(l, "./")
+		lines = append(lines, l)
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+// parseDiags extracts file:line:col: msg diagnostics, sorted by position.
+func parseDiags(msg string) []Diag {
+	var ds []Diag
+	for _, l := range strings.Split(msg, "\n") {
+		m := diagRE.FindStringSubmatch(strings.TrimSpace(l))
+		if m == nil {
+			continue
+		}
+		line, _ := strconv.Atoi(m[2])
+		col, _ := strconv.Atoi(m[3])
+		ds = append(ds, Diag{File: m[1], Line: line, Col: col, Msg: m[4]})
+	}
+	sort.SliceStable(ds, func(i, j int) bool {
+		if ds[i].File != ds[j].File {
+			return ds[i].File < ds[j].File
+		}
+		return ds[i].Line < ds[j].Line
+	})
+	return ds
+}

@@ -1,0 +1,51 @@
+package playground
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"playdoc/sandbox"
+)
+
+// Executor starts one sandboxed process. The product always uses the real
+// sandbox (SandboxExecutor); tests of the HTTP and protocol layers may use
+// a scripted fake that runs nothing.
+type Executor interface {
+	Start(ctx context.Context, spec sandbox.Spec) (Proc, error)
+}
+
+// Proc is a started sandboxed process.
+type Proc interface {
+	Stdout() io.Reader
+	Stderr() io.Reader
+	// Started is when the program was exec'd; output offsets count from it.
+	Started() time.Time
+	// Wait returns once the whole process tree is gone.
+	Wait() (sandbox.Result, error)
+	// Kill ends the whole process tree at once.
+	Kill()
+}
+
+// SandboxExecutor runs processes in the real sandbox.
+type SandboxExecutor struct {
+	Sandbox *sandbox.Sandbox
+}
+
+// Start implements Executor.
+func (e SandboxExecutor) Start(ctx context.Context, spec sandbox.Spec) (Proc, error) {
+	p, err := e.Sandbox.Start(ctx, spec)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	return sandboxProc{p}, nil
+}
+
+type sandboxProc struct{ p *sandbox.Process }
+
+func (s sandboxProc) Stdout() io.Reader             { return s.p.Stdout }
+func (s sandboxProc) Stderr() io.Reader             { return s.p.Stderr }
+func (s sandboxProc) Started() time.Time            { return s.p.Started }
+func (s sandboxProc) Wait() (sandbox.Result, error) { return s.p.Wait() }
+func (s sandboxProc) Kill()                         { s.p.Kill() }

@@ -1,0 +1,37 @@
+package playground
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// healthResponse is the /healthz answer.
+type healthResponse struct {
+	OK           bool   `json:"ok"`
+	Running      int    `json:"running"`
+	Queued       int    `json:"queued"`
+	Ready        bool   `json:"ready"` // the toolchain is prepared
+	Error        string `json:"error,omitempty"`
+	CacheEntries int    `json:"cacheEntries"`
+	CacheBytes   int64  `json:"cacheBytes"`
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	h := healthResponse{OK: true}
+	h.Running, h.Queued = s.counts()
+	h.CacheEntries, h.CacheBytes = s.cache.Stats()
+	select {
+	case <-s.builder.ready:
+		h.Ready = true
+		if s.builder.prepErr != nil {
+			h.OK, h.Error = false, s.builder.prepErr.Error()
+		}
+	default:
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if !h.OK {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_ = json.NewEncoder(w).Encode(h)
+}

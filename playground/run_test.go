@@ -1,0 +1,406 @@
+package playground
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRunStreamsEventsAsTheyHappen(t *testing.T) {
+	s, fx, ts := newFakeServer(t, nil)
+	code := prog("out stdout 0s first", "out stderr 50ms oops", "out stdout 400ms second")
+	builds := fx.builds.Load()
+	var firstAt time.Time
+	ctx := context.Background()
+	evs := readEvents(t, startRun(t, ctx, ts.URL, code).Body, func(e timedEvent) {
+		if e.Kind == KindStdout && firstAt.IsZero() {
+			firstAt = e.at
+		}
+	})
+	if got, want := kinds(evs), "accepted,compile-start,compile-end,start,stdout,stderr,stdout,exit"; got != want {
+		t.Fatalf("kinds = %s, want %s", got, want)
+	}
+	if evs[0].ID == "" {
+		t.Error("accepted has no id")
+	}
+	if evs[2].Cached {
+		t.Error("first run: compile-end cached = true")
+	}
+	if evs[4].Data != "first\n" || evs[5].Data != "oops\n" || evs[6].Data != "second\n" {
+		t.Errorf("output = %q %q %q", evs[4].Data, evs[5].Data, evs[6].Data)
+	}
+	if evs[4].T > 100 || evs[6].T < 400 || evs[6].T > 1000 {
+		t.Errorf("t offsets = %v, %v; want ~0 and ~450", evs[4].T, evs[6].T)
+	}
+	exit := evs[7]
+	if exit.Code != 0 || exit.Reason != "" || exit.WallMs < 400 || exit.PeakMemKB != 2048 {
+		t.Errorf("exit = %+v", exit.Event)
+	}
+	// Streamed, not buffered: the first line reached the client long
+	// before the end.
+	if gap := exit.at.Sub(firstAt); gap < 300*time.Millisecond {
+		t.Errorf("first line arrived only %v before the exit: output is buffered", gap)
+	}
+	if n := fx.builds.Load() - builds; n != 1 {
+		t.Errorf("%d builds, want 1", n)
+	}
+
+	// The same program again comes from the cache.
+	evs = runCode(t, ts.URL, code)
+	if ce, _ := find(evs, KindCompileEnd); !ce.Cached {
+		t.Error("second run: not cached")
+	}
+	if n := fx.builds.Load() - builds; n != 1 {
+		t.Errorf("%d builds after the second run, want 1", n)
+	}
+	if r, q := s.counts(); r != 0 || q != 0 {
+		t.Errorf("running=%d queued=%d after the runs", r, q)
+	}
+}
+
+func TestRunCompileErrorShapeAndCache(t *testing.T) {
+	_, fx, ts := newFakeServer(t, nil)
+	code := prog("compile-error 3:5 undefined: x")
+	builds := fx.builds.Load()
+	for i := range 2 {
+		evs := runCode(t, ts.URL, code)
+		if got, want := kinds(evs), "accepted,compile-start,compile-error"; got != want {
+			t.Fatalf("run %d: kinds = %s, want %s", i, got, want)
+		}
+		ce := evs[2]
+		if ce.Message != "prog.go:3:5: undefined: x" {
+			t.Errorf("message = %q", ce.Message)
+		}
+		if len(ce.Errors) != 1 || ce.Errors[0] != (Diag{File: "prog.go", Line: 3, Col: 5, Msg: "undefined: x"}) {
+			t.Errorf("errors = %+v", ce.Errors)
+		}
+	}
+	if n := fx.builds.Load() - builds; n != 1 {
+		t.Errorf("%d builds, want 1 (compile errors are cached)", n)
+	}
+	// The wire format has line/col/msg fields.
+	b, _ := json.Marshal(Event{Kind: KindCompileError, Message: "m", Errors: []Diag{{File: "prog.go", Line: 1, Col: 2, Msg: "x"}}})
+	if want := `{"errors":[{"file":"prog.go","line":1,"col":2,"msg":"x"}],"kind":"compile-error","message":"m"}`; string(b) != want {
+		t.Errorf("json = %s, want %s", b, want)
+	}
+}
+
+func TestRunCgoIsACompileError(t *testing.T) {
+	_, fx, ts := newFakeServer(t, nil)
+	builds := fx.builds.Load()
+	evs := runCode(t, ts.URL, "package main\n\nimport \"C\"\n\nfunc main() {}\n")
+	ce, ok := find(evs, KindCompileError)
+	if !ok || !strings.Contains(ce.Message, "cgo") || len(ce.Errors) != 1 || ce.Errors[0].Line != 3 {
+		t.Fatalf("events = %+v", evs)
+	}
+	if fx.builds.Load() != builds {
+		t.Error("cgo program reached the compiler")
+	}
+}
+
+func TestRunRejectsBadRequests(t *testing.T) {
+	_, fx, ts := newFakeServer(t, nil)
+	builds := fx.builds.Load()
+	cases := []struct {
+		name, body string
+	}{
+		{"too large", `{"code":"` + strings.Repeat("a", MaxSourceSize+1) + `"}`},
+		{"25 MB", `{"code":"` + strings.Repeat("a", 25<<20) + `"}`},
+		{"bad json", `{"code":`},
+		{"no code", `{"source":"package main"}`},
+	}
+	for _, c := range cases {
+		resp, err := http.Post(ts.URL+"/api/run", "application/json", strings.NewReader(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct{ Error string }
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || e.Error == "" {
+			t.Errorf("%s: %s %q, want 400 with an error", c.name, resp.Status, e.Error)
+		}
+	}
+	// Exactly the limit is fine.
+	code := prog("out stdout 0s ok")
+	code += "//" + strings.Repeat("a", MaxSourceSize-len(code)-3) + "\n"
+	evs := runCode(t, ts.URL, code)
+	if output(evs, KindStdout) != "ok\n" {
+		t.Errorf("64 KiB program: %s", kinds(evs))
+	}
+	if n := fx.builds.Load() - builds; n != 1 {
+		t.Errorf("%d builds, want 1: rejected requests must not reach the builder", n)
+	}
+}
+
+func TestRunBusyIs503WithRetryAfter(t *testing.T) {
+	s, _, ts := newFakeServer(t, func(c *Config) { c.Runners, c.Queue = 1, 1 })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	long := prog("sleep 5s")
+	r1 := startRun(t, ctx, ts.URL, long)
+	defer r1.Body.Close()
+	r2 := startRun(t, ctx, ts.URL, long+"//2\n")
+	defer r2.Body.Close()
+	eventually(t, 5*time.Second, "one running, one queued", func() bool {
+		r, q := s.counts()
+		return r == 1 && q == 1
+	})
+	var h healthResponse
+	getJSON(t, ts.URL+"/healthz", &h)
+	if h.Running != 1 || h.Queued != 1 {
+		t.Errorf("healthz = %+v", h)
+	}
+	resp := postJSON(t, ctx, ts.URL+"/api/run", map[string]string{"code": long})
+	var e struct{ Error string }
+	_ = json.NewDecoder(resp.Body).Decode(&e)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || e.Error == "" {
+		t.Fatalf("third run: %s Retry-After=%q error=%q, want 503 with both", resp.Status, resp.Header.Get("Retry-After"), e.Error)
+	}
+	cancel()
+	eventually(t, 5*time.Second, "runs to end", func() bool {
+		r, q := s.counts()
+		return r == 0 && q == 0
+	})
+}
+
+func TestRateLimitIs429(t *testing.T) {
+	_, _, ts := newFakeServer(t, func(c *Config) { c.RateLimit, c.RateBurst = 0.5, 2 })
+	code := prog("out stdout 0s hi")
+	runCode(t, ts.URL, code)
+	runCode(t, ts.URL, code)
+	resp := postJSON(t, context.Background(), ts.URL+"/api/run", map[string]string{"code": code})
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "2" {
+		t.Fatalf("third run: %s Retry-After=%q, want 429 and 2", resp.Status, resp.Header.Get("Retry-After"))
+	}
+}
+
+func TestStopKillsTheRun(t *testing.T) {
+	s, fx, ts := newFakeServer(t, nil)
+	ctx := context.Background()
+	resp := startRun(t, ctx, ts.URL, prog("out stdout 0s started", "sleep 30s", "out stdout 0s never"))
+	var id string
+	start := time.Now()
+	evs := readEvents(t, resp.Body, func(e timedEvent) {
+		switch e.Kind {
+		case KindAccepted:
+			id = e.ID
+		case KindStdout:
+			r := postJSON(t, ctx, ts.URL+"/api/stop", map[string]string{"id": id})
+			r.Body.Close()
+			if r.StatusCode != 204 {
+				t.Errorf("stop: %s", r.Status)
+			}
+		}
+	})
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("stop took %v", time.Since(start))
+	}
+	exit, ok := find(evs, KindExit)
+	if !ok || exit.Reason != ReasonKilled || strings.Contains(output(evs, KindStdout), "never") {
+		t.Fatalf("events: %s, exit %+v", kinds(evs), exit.Event)
+	}
+	if !strings.Contains(exit.Message, "stopped by the client") {
+		t.Errorf("exit message = %q", exit.Message)
+	}
+	eventually(t, 2*time.Second, "nothing running", func() bool { return fx.running.Load() == 0 })
+	if r, _ := s.counts(); r != 0 {
+		t.Errorf("running = %d", r)
+	}
+	r := postJSON(t, ctx, ts.URL+"/api/stop", map[string]string{"id": id})
+	r.Body.Close()
+	if r.StatusCode != 404 {
+		t.Errorf("stop of an ended run: %s, want 404", r.Status)
+	}
+	r = postJSON(t, ctx, ts.URL+"/api/stop", map[string]string{})
+	r.Body.Close()
+	if r.StatusCode != 400 {
+		t.Errorf("stop without id: %s, want 400", r.Status)
+	}
+}
+
+func TestClientDisconnectKillsAndCleansUp(t *testing.T) {
+	s, fx, ts := newFakeServer(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	resp := startRun(t, ctx, ts.URL, prog("out stdout 0s started", "sleep 30s"))
+	readEvents(t, resp.Body, func(e timedEvent) {
+		if e.Kind == KindStdout {
+			cancel()
+		}
+	})
+	eventually(t, 3*time.Second, "the program to be killed", func() bool { return fx.running.Load() == 0 })
+	eventually(t, 3*time.Second, "healthz running=0", func() bool {
+		var h healthResponse
+		getJSON(t, ts.URL+"/healthz", &h)
+		return h.Running == 0 && h.Queued == 0
+	})
+	if n := s.builder.Workspaces(); n != 0 {
+		t.Errorf("%d workspaces left", n)
+	}
+	ents, err := os.ReadDir(s.builder.workRoot)
+	if err != nil || len(ents) != 0 {
+		t.Errorf("work dir holds %d entries (%v)", len(ents), err)
+	}
+}
+
+func TestRunTimeoutOOMAndSignals(t *testing.T) {
+	_, _, ts := newFakeServer(t, func(c *Config) { c.RunTimeout = 300 * time.Millisecond })
+	evs := runCode(t, ts.URL, prog("out stdout 0s partial", "sleep 10s"))
+	exit, _ := find(evs, KindExit)
+	if exit.Reason != ReasonTimeout || !strings.Contains(exit.Message, "300ms") || output(evs, KindStdout) != "partial\n" {
+		t.Errorf("timeout: %+v, output %q", exit.Event, output(evs, KindStdout))
+	}
+	evs = runCode(t, ts.URL, prog("oom"))
+	if exit, _ := find(evs, KindExit); exit.Reason != ReasonOOM || !strings.Contains(exit.Message, "memory") {
+		t.Errorf("oom: %+v", exit.Event)
+	}
+	evs = runCode(t, ts.URL, prog("exit 3"))
+	if exit, _ := find(evs, KindExit); exit.Reason != "" || exit.Code != 3 || exit.Message != "exit status 3" {
+		t.Errorf("exit 3: %+v", exit.Event)
+	}
+}
+
+func TestOutputLimitKills(t *testing.T) {
+	_, _, ts := newFakeServer(t, func(c *Config) { c.OutputLimit = 10 << 10 })
+	evs := runCode(t, ts.URL, prog("flood stdout 1000000000"))
+	exit, ok := find(evs, KindExit)
+	if !ok || exit.Reason != ReasonOutputLimit {
+		t.Fatalf("exit = %+v (%s)", exit.Event, kinds(evs))
+	}
+	if n := len(output(evs, KindStdout)); n != 10<<10 {
+		t.Errorf("%d bytes of output, want exactly the 10 KiB limit", n)
+	}
+}
+
+func TestPartialLineIsFlushed(t *testing.T) {
+	_, _, ts := newFakeServer(t, nil)
+	evs := runCode(t, ts.URL, prog(`raw stdout 0s "Working..."`, "sleep 600ms", `raw stdout 0s " done\n"`))
+	var outs []timedEvent
+	for _, e := range evs {
+		if e.Kind == KindStdout {
+			outs = append(outs, e)
+		}
+	}
+	exit, _ := find(evs, KindExit)
+	if len(outs) != 2 || outs[0].Data != "Working..." || outs[1].Data != " done\n" {
+		t.Fatalf("stdout events = %+v", outs)
+	}
+	if d := exit.at.Sub(outs[0].at); d < 400*time.Millisecond {
+		t.Errorf("partial line arrived only %v before the exit", d)
+	}
+}
+
+func TestSingleFlight(t *testing.T) {
+	_, fx, ts := newFakeServer(t, nil)
+	code := prog("compile-sleep 300ms", "out stdout 0s x")
+	builds := fx.builds.Load()
+	done := make(chan []timedEvent)
+	for range 3 {
+		go func() {
+			ctx := context.Background()
+			resp := postJSON(t, ctx, ts.URL+"/api/run", map[string]string{"code": code})
+			done <- readEvents(t, resp.Body, nil)
+		}()
+	}
+	for range 3 {
+		if evs := <-done; output(evs, KindStdout) != "x\n" {
+			t.Errorf("a run got %s", kinds(evs))
+		}
+	}
+	if n := fx.builds.Load() - builds; n != 1 {
+		t.Errorf("%d builds for 3 concurrent identical runs, want 1", n)
+	}
+}
+
+func TestCompileTimeoutIsNotCached(t *testing.T) {
+	_, fx, ts := newFakeServer(t, func(c *Config) { c.CompileTimeout = 200 * time.Millisecond })
+	code := prog("compile-hang")
+	builds := fx.builds.Load()
+	for range 2 {
+		evs := runCode(t, ts.URL, code)
+		ce, ok := find(evs, KindCompileError)
+		if !ok || !strings.Contains(ce.Message, "timed out") {
+			t.Fatalf("events %s %+v", kinds(evs), ce.Event)
+		}
+	}
+	if n := fx.builds.Load() - builds; n != 2 {
+		t.Errorf("%d builds, want 2: a timeout must not be cached", n)
+	}
+}
+
+func TestSandboxFailureIsAnErrorEvent(t *testing.T) {
+	s, fx, ts := newFakeServer(t, nil)
+	fx.failRun.Store(true)
+	evs := runCode(t, ts.URL, prog("out stdout 0s x"))
+	if last := evs[len(evs)-1]; last.Kind != KindError || !strings.Contains(last.Message, "sandbox") {
+		t.Fatalf("last event = %+v", last.Event)
+	}
+	resp, err := http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "playdoc_sandbox_failures_total 1") {
+		t.Error("sandbox failure not counted")
+	}
+	// The server keeps serving.
+	fx.failRun.Store(false)
+	if evs := runCode(t, ts.URL, prog("out stdout 0s x")); output(evs, KindStdout) != "x\n" {
+		t.Errorf("next run: %s", kinds(evs))
+	}
+	_ = s
+}
+
+func TestShutdownKillsLeftoverRuns(t *testing.T) {
+	s, fx, ts := newFakeServer(t, nil)
+	ctx := context.Background()
+	resp := startRun(t, ctx, ts.URL, prog("out stdout 0s started", "sleep 30s"))
+	got := make(chan []timedEvent)
+	go func() { got <- readEvents(t, resp.Body, nil) }()
+	eventually(t, 3*time.Second, "the program to run", func() bool { return fx.running.Load() == 1 })
+	sctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := s.Shutdown(sctx)
+	if err == nil || time.Since(start) > 3*time.Second {
+		t.Errorf("Shutdown = %v after %v, want the context's error soon after 200ms", err, time.Since(start))
+	}
+	evs := <-got
+	if exit, _ := find(evs, KindExit); exit.Reason != ReasonKilled {
+		t.Errorf("exit = %+v", exit.Event)
+	}
+	if fx.running.Load() != 0 {
+		t.Error("a program survived Shutdown")
+	}
+	r := postJSON(t, ctx, ts.URL+"/api/run", map[string]string{"code": prog()})
+	r.Body.Close()
+	if r.StatusCode != 503 {
+		t.Errorf("run after shutdown: %s", r.Status)
+	}
+}
+
+func TestShutdownLetsRunsFinish(t *testing.T) {
+	s, _, ts := newFakeServer(t, nil)
+	ctx := context.Background()
+	resp := startRun(t, ctx, ts.URL, prog("out stdout 0s a", "out stdout 300ms b"))
+	got := make(chan []timedEvent)
+	go func() { got <- readEvents(t, resp.Body, nil) }()
+	eventually(t, 3*time.Second, "a running run", func() bool { r, _ := s.counts(); return r == 1 })
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.Shutdown(sctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	evs := <-got
+	if exit, _ := find(evs, KindExit); exit.Reason != "" || output(evs, KindStdout) != "a\nb\n" {
+		t.Errorf("run cut by a graceful shutdown: %s", kinds(evs))
+	}
+}

@@ -1,0 +1,377 @@
+// Package playground is playdoc's playground backend: it compiles untrusted
+// Go programs with the local toolchain and runs them, both inside the
+// sandbox, and streams their timed output over HTTP (docs/contracts.md §3).
+// It also speaks the Go playground's /compile, /fmt and /version protocol.
+package playground
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"playdoc/sandbox"
+)
+
+// Config configures a Server. Zero fields take the defaults below.
+type Config struct {
+	// DataDir holds the private module cache, the warm build cache, the
+	// binary cache and the build workspaces (default
+	// os.UserCacheDir()/playdoc).
+	DataDir string
+	// ModCache is the private module cache (default DataDir/gomod); it
+	// may be shared by several servers.
+	ModCache string
+	// Executor runs sandboxed processes; nil means the real sandbox.
+	Executor Executor
+	// Content, if set, is scanned for runnable snippets, which are built
+	// in the background at start so that their first Run skips the
+	// compiler.
+	Content fs.FS
+	Logger  *slog.Logger
+
+	MaxBuilds int   // concurrent compilations (default 2)
+	Runners   int   // runs holding a runner at once, compile included (default 16)
+	Queue     int   // runs waiting for a runner before 503 (default 64)
+	CacheSize int64 // bytes of cached binaries (default 1 GiB)
+
+	CompileTimeout time.Duration // one user build (default 30s)
+	WarmTimeout    time.Duration // the cold warm-up build (default 120s)
+	CompileMemory  int64         // bytes (default 1 GiB)
+
+	RunTimeout  time.Duration // wall time of a program (default 10s)
+	RunMemory   int64         // bytes (default 256 MiB)
+	OutputLimit int64         // stdout+stderr bytes (default 1 MiB)
+
+	// RateLimit is the sustained number of run/compile/fmt requests per
+	// second and client IP (default 2; negative: no limit), RateBurst
+	// the bucket size (default 20).
+	RateLimit float64
+	RateBurst int
+}
+
+func (c *Config) setDefaults() error {
+	if c.DataDir == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return fmt.Errorf("no data dir: %w", err)
+		}
+		c.DataDir = filepath.Join(dir, "playdoc")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.MaxBuilds, 2)
+	def(&c.Runners, 16)
+	def(&c.Queue, 64)
+	def(&c.RateBurst, 20)
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur(&c.CompileTimeout, 30*time.Second)
+	defDur(&c.WarmTimeout, 120*time.Second)
+	defDur(&c.RunTimeout, 10*time.Second)
+	def64 := func(v *int64, d int64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def64(&c.CacheSize, 1<<30)
+	def64(&c.CompileMemory, 1<<30)
+	def64(&c.RunMemory, 256<<20)
+	def64(&c.OutputLimit, 1<<20)
+	if c.RateLimit == 0 {
+		c.RateLimit = 2
+	}
+	return nil
+}
+
+// Server is the playground backend. Create it with NewServer, serve
+// Handler, and end it with Shutdown.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	exec    Executor
+	builder *Builder
+	cache   *Cache
+	flights singleflight.Group
+	limiter *rateLimiter
+	m       *metrics
+	mux     *http.ServeMux
+
+	bgCtx    context.Context // background work (prepare, warm); ended by Shutdown
+	bgCancel context.CancelFunc
+	bg       sync.WaitGroup
+
+	slots   chan struct{} // one token per runner in use
+	mu      sync.Mutex
+	queued  int
+	running int
+	closing bool
+	runs    map[string]*Run // admitted runs, by id
+	active  sync.WaitGroup  // admitted runs not yet finished
+}
+
+// NewServer prepares a playground: it returns at once, while the module
+// cache, the warm build cache and the content's snippets are prepared in
+// the background (runs wait for the toolchain to be ready).
+func NewServer(cfg Config) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	ex := cfg.Executor
+	if ex == nil {
+		sb, err := sandbox.New(sandbox.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+		ex = SandboxExecutor{Sandbox: sb}
+	}
+	b, err := newBuilder(ex, cfg.Logger, cfg.DataDir, cfg.ModCache, cfg.MaxBuilds, BuildLimits{
+		Timeout: cfg.CompileTimeout, WarmTimeout: cfg.WarmTimeout, Memory: cfg.CompileMemory,
+	})
+	if err != nil {
+		return nil, err
+	}
+	cache, err := NewCache(filepath.Join(cfg.DataDir, "bin"), cfg.CacheSize)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		exec:    ex,
+		builder: b,
+		cache:   cache,
+		limiter: newRateLimiter(cfg.RateLimit, cfg.RateBurst, 10000),
+		m:       newMetrics(),
+		slots:   make(chan struct{}, cfg.Runners),
+		runs:    map[string]*Run{},
+	}
+	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
+	s.routes()
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		b.prepare(s.bgCtx)
+	}()
+	if cfg.Content != nil {
+		codes, err := snippetCodes(cfg.Content)
+		if err != nil {
+			s.log.Warn("playground: cannot pre-build the content's snippets", "err", err)
+		} else {
+			s.Warm(s.bgCtx, codes)
+		}
+	}
+	return s, nil
+}
+
+// Ready waits until the toolchain is prepared (or ctx ends) and reports
+// whether preparing it failed.
+func (s *Server) Ready(ctx context.Context) error { return s.builder.waitReady(ctx) }
+
+// Warm builds the given programs into the cache in the background, one
+// at a time, so that a later Run of the same source skips the compiler.
+// Programs that do not compile are cached as such; nothing is run.
+func (s *Server) Warm(ctx context.Context, codes []string) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		start, built := time.Now(), 0
+		for _, code := range codes {
+			if ctx.Err() != nil || s.bgCtx.Err() != nil {
+				return
+			}
+			p, err := ParseProgram([]byte(code))
+			if err != nil {
+				continue
+			}
+			art, cached, _, err := s.build(ctx, p)
+			if err == nil {
+				art.Release()
+			}
+			if !cached {
+				built++
+			}
+		}
+		s.log.Info("playground: snippets pre-built", "snippets", len(codes), "compiled", built, "ms", time.Since(start).Milliseconds())
+	}()
+}
+
+func (s *Server) routes() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/run", s.handleRun)
+	mux.HandleFunc("POST /api/stop", s.handleStop)
+	for _, p := range []string{"/api/fmt", "/fmt"} {
+		mux.HandleFunc("POST "+p, cors(s.handleFmt))
+		mux.HandleFunc("OPTIONS "+p, cors(nil))
+	}
+	mux.HandleFunc("POST /compile", cors(s.handleCompile))
+	mux.HandleFunc("OPTIONS /compile", cors(nil))
+	mux.HandleFunc("GET /version", cors(s.handleVersion))
+	mux.HandleFunc("OPTIONS /version", cors(nil))
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.Handle("GET /metrics", s.m.handler())
+	s.mux = mux
+}
+
+// Handler serves the playground API (docs/contracts.md §3); mount it at
+// the root of an origin.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// cors lets pages on other origins call the Go playground compatible
+// endpoints; a nil handler answers the preflight.
+func cors(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		if h == nil {
+			w.Header().Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+			w.Header().Set("Access-Control-Max-Age", "86400")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// httpError answers with a JSON {"error": msg}.
+func httpError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// errBusy and errClosing are admission failures (503).
+var (
+	errBusy    = errors.New("the playground is busy: too many programs queued, try again shortly")
+	errClosing = errors.New("the playground is shutting down")
+)
+
+// ticket is an admitted run's place in the queue.
+type ticket struct {
+	s     *Server
+	state int // 0 queued, 1 running, 2 done
+}
+
+// admit reserves a place for one run (a runner or a queue slot), or
+// fails at once when both are full: callers answer 503.
+func (s *Server) admit() (*ticket, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return nil, errClosing
+	}
+	if s.queued+s.running >= s.cfg.Runners+s.cfg.Queue {
+		return nil, errBusy
+	}
+	s.queued++
+	s.m.queueDepth.Set(float64(s.queued))
+	s.active.Add(1)
+	return &ticket{s: s}, nil
+}
+
+// wait blocks until a runner is free.
+func (t *ticket) wait(ctx context.Context) error {
+	s := t.s
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.mu.Lock()
+	s.queued--
+	s.running++
+	s.m.queueDepth.Set(float64(s.queued))
+	s.m.running.Set(float64(s.running))
+	s.mu.Unlock()
+	t.state = 1
+	return nil
+}
+
+// done gives the runner (or queue slot) back.
+func (t *ticket) done() {
+	s := t.s
+	s.mu.Lock()
+	switch t.state {
+	case 0:
+		s.queued--
+	case 1:
+		s.running--
+		<-s.slots
+	default:
+		s.mu.Unlock()
+		return
+	}
+	t.state = 2
+	s.m.queueDepth.Set(float64(s.queued))
+	s.m.running.Set(float64(s.running))
+	s.mu.Unlock()
+	s.active.Done()
+}
+
+// counts returns how many runs are running and queued.
+func (s *Server) counts() (running, queued int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.running, s.queued
+}
+
+// retryAfter is the Retry-After hint when busy, in seconds.
+func (s *Server) retryAfter() string {
+	return strconv.Itoa(max(1, int(s.cfg.RunTimeout.Seconds()/2)))
+}
+
+// Shutdown stops admitting runs, lets the running ones finish until ctx
+// ends, then kills what is left and waits for it to be gone.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	s.bgCancel()
+	done := make(chan struct{})
+	go func() {
+		s.active.Wait()
+		s.bg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	for _, r := range s.runs {
+		r.cancel(errServerShutdown)
+	}
+	s.mu.Unlock()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		return errors.New("shutdown: runs still ending after kill")
+	}
+	return ctx.Err()
+}
+
+var errServerShutdown = errors.New("the server is shutting down")
