@@ -17,6 +17,7 @@ type codeNode struct {
 	Code    string
 	Line    int
 	Snippet *Snippet // nil unless ```go run
+	key     string   // highlight cache key, set by the build
 	html    string   // highlighted code, set by the build before rendering
 }
 

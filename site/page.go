@@ -29,6 +29,7 @@ type Page struct {
 	Title    string
 	Summary  string
 	Order    int
+	Heading  string // the page's <h1>: its leading "# ..." line, or Title
 	Headings []Heading
 	Snippets []*Snippet
 
@@ -102,7 +103,11 @@ func parseFrontMatter(p *Page, src []byte, errs *ErrorList) (body []byte, bodyLi
 
 	var root yaml.Node
 	if err := yaml.Unmarshal(yamlSrc, &root); err != nil {
-		errs.errorf(p.Path, yamlErrLine(err, 2), "malformed front matter: %s", cleanYAMLErr(err))
+		msg := cleanYAMLErr(err)
+		if strings.Contains(msg, "mapping values are not allowed") {
+			msg += ` (a value containing ": " must be quoted)`
+		}
+		errs.errorf(p.Path, yamlErrLine(err, 2), "malformed front matter: %s", msg)
 		return body, bodyLine
 	}
 	var fm frontMatter
@@ -224,6 +229,13 @@ func parsePage(file, display string, src []byte, md goldmark.Markdown) (*Page, E
 
 // collect walks the parsed document: headings, links and code fences.
 func (p *Page) collect(errs *ErrorList) {
+	// A leading "# Heading" becomes the page's <h1>, written by the layout
+	// above the table of contents.
+	p.Heading = p.Title
+	if h, ok := p.doc.FirstChild().(*ast.Heading); ok && h.Level == 1 {
+		p.Heading = plainText(h, p.body)
+		p.doc.RemoveChild(p.doc, h)
+	}
 	var fences []*ast.FencedCodeBlock
 	_ = ast.Walk(p.doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {

@@ -3,9 +3,117 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"playdoc"
+	"playdoc/site"
 )
 
-// TODO(owner of this subcommand): replace this placeholder.
+// siteFlags are the flags build and serve share.
+type siteFlags struct {
+	content, static, baseURL, cache string
+}
+
+func (f *siteFlags) register(fs *flag.FlagSet, defaultBaseURL string) {
+	fs.StringVar(&f.content, "content", "", "content folder (default: ./content if it exists, else the embedded tutorial)")
+	fs.StringVar(&f.static, "static", "", "static assets folder (default: ./templates/static if it exists, else the embedded assets)")
+	fs.StringVar(&f.baseURL, "base-url", defaultBaseURL, "absolute URL of the site, for canonical links and the sitemap")
+	fs.StringVar(&f.cache, "cache", "", "highlight cache folder (default: .cache/playdoc in a project, else the user cache folder)")
+}
+
+// config resolves the flags into a site configuration.
+func (f *siteFlags) config(e *env) (site.Config, error) {
+	cfg := site.Config{BaseURL: f.baseURL, Logger: e.log, SiteTitle: site.DefaultSiteTitle,
+		Intro: "A tutorial on Python's asyncio that shows, for every idea and every snippet, the idiomatic Go equivalent: edit the Go code and run it in your browser."}
+	project := false
+	switch {
+	case f.content != "":
+		cfg.Content, cfg.ContentName = os.DirFS(f.content), filepath.ToSlash(filepath.Clean(f.content))
+	case isDir("content"):
+		cfg.Content, cfg.ContentName, project = os.DirFS("content"), "content", true
+	default:
+		sub, err := fs.Sub(playdoc.Content, "content")
+		if err != nil {
+			return cfg, fmt.Errorf("embedded content: %w", err)
+		}
+		cfg.Content, cfg.ContentName = sub, "content"
+	}
+	switch {
+	case f.static != "":
+		cfg.Static = os.DirFS(f.static)
+	case isDir(filepath.Join("templates", "static")):
+		cfg.Static = os.DirFS(filepath.Join("templates", "static"))
+	default:
+		sub, err := fs.Sub(playdoc.Static, "templates/static")
+		if err != nil {
+			return cfg, fmt.Errorf("embedded static assets: %w", err)
+		}
+		cfg.Static = sub
+	}
+	switch {
+	case f.cache != "":
+		cfg.CacheDir = f.cache
+	case project || f.content != "":
+		cfg.CacheDir = filepath.Join(".cache", "playdoc")
+	default:
+		if dir, err := os.UserCacheDir(); err == nil {
+			cfg.CacheDir = filepath.Join(dir, "playdoc")
+		}
+	}
+	return cfg, nil
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+// reportContentErrors prints every content error as file:line: message and
+// returns a short error for the exit status; other errors pass through.
+func reportContentErrors(e *env, err error) error {
+	var list site.ErrorList
+	if !errors.As(err, &list) {
+		return err
+	}
+	for _, ce := range list {
+		fmt.Fprintln(e.stderr, ce.Error())
+	}
+	if len(list) == 1 {
+		return errors.New("1 error in the content")
+	}
+	return fmt.Errorf("%d errors in the content", len(list))
+}
+
 func runBuild(ctx context.Context, e *env, args []string) error {
-	return errors.New("build: not implemented yet")
+	fset := newFlagSet(e, "build")
+	var sf siteFlags
+	sf.register(fset, site.DefaultBaseURL)
+	out := fset.String("out", "public", "output folder (replaced only when the build succeeds)")
+	if err := parseFlags(fset, args); err != nil {
+		return err
+	}
+	cfg, err := sf.config(e)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	b := site.New(cfg)
+	s, err := b.Build(ctx)
+	if err != nil {
+		return reportContentErrors(e, err)
+	}
+	if err := s.WriteDir(*out); err != nil {
+		return err
+	}
+	if err := b.SaveCache(s); err != nil {
+		e.log.Warn("highlight cache not saved", "err", err)
+	}
+	fmt.Fprintf(e.stdout, "built %d pages, %d snippets (%d files) into %s in %v\n",
+		len(s.Pages), len(s.Snippets), len(s.Files), *out, time.Since(start).Round(time.Millisecond))
+	return nil
 }

@@ -1,0 +1,201 @@
+package site
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/alecthomas/chroma/v2"
+	chtml "github.com/alecthomas/chroma/v2/formatters/html"
+	"github.com/alecthomas/chroma/v2/lexers"
+	"github.com/alecthomas/chroma/v2/styles"
+)
+
+// highlightVersion is part of every cache key: change it when the
+// highlighted HTML changes for the same code, to drop old cache entries.
+const highlightVersion = "playdoc-hl-1"
+
+// Themes of the highlighted code: light by default, dark when the reader's
+// system prefers it.
+const (
+	lightStyle = "github"
+	darkStyle  = "github-dark"
+)
+
+// cacheFile is the highlight cache's file name inside the cache folder.
+const cacheFile = "highlight.gob"
+
+// highlighter turns code into highlighted HTML (spans with chroma's CSS
+// classes), remembering every result by a hash of the language and code,
+// in memory and, when it has a path, on disk across runs.
+type highlighter struct {
+	formatter *chtml.Formatter
+	path      string // "" = memory only
+
+	mu      sync.Mutex
+	entries map[string]string
+	dirty   bool
+}
+
+func newHighlighter(path string) *highlighter {
+	return &highlighter{
+		// Every token gets its class whatever the style, so that one HTML
+		// serves both themes; no <pre> (the template writes it).
+		formatter: chtml.New(chtml.WithClasses(true), chtml.WithAllClasses(true), chtml.PreventSurroundingPre(true)),
+		path:      path,
+		entries:   map[string]string{},
+	}
+}
+
+// hlKey identifies the highlighted HTML of some code.
+func hlKey(lang, code string) string {
+	h := sha256.New()
+	h.Write([]byte(highlightVersion))
+	h.Write([]byte{0})
+	h.Write([]byte(lang))
+	h.Write([]byte{0})
+	h.Write([]byte(code))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// load reads the cache file, if any. A missing or unreadable cache is not an
+// error: it only costs time.
+func (h *highlighter) load() error {
+	if h.path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(h.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read highlight cache: %w", err)
+	}
+	var m map[string]string
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&m); err != nil {
+		return fmt.Errorf("decode highlight cache %s (it will be rebuilt): %w", h.path, err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for k, v := range m {
+		if _, ok := h.entries[k]; !ok {
+			h.entries[k] = v
+		}
+	}
+	return nil
+}
+
+// save writes the cache atomically (temp file and rename) when it changed.
+// Entries no longer used are dropped first, so the file does not grow
+// without bound.
+func (h *highlighter) save(used map[string]bool) error {
+	h.mu.Lock()
+	if h.path == "" || !h.dirty {
+		h.mu.Unlock()
+		return nil
+	}
+	for k := range h.entries {
+		if !used[k] {
+			delete(h.entries, k)
+		}
+	}
+	var buf bytes.Buffer
+	err := gob.NewEncoder(&buf).Encode(h.entries)
+	h.dirty = false
+	h.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("encode highlight cache: %w", err)
+	}
+	dir := filepath.Dir(h.path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create cache dir: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, cacheFile+".*")
+	if err != nil {
+		return fmt.Errorf("write highlight cache: %w", err)
+	}
+	_, werr := tmp.Write(buf.Bytes())
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write highlight cache: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), h.path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write highlight cache: %w", err)
+	}
+	return nil
+}
+
+func (h *highlighter) get(key string) (string, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v, ok := h.entries[key]
+	return v, ok
+}
+
+func (h *highlighter) put(key, v string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.entries[key] = v
+	h.dirty = true
+}
+
+// highlight renders code as HTML spans. Go goes through the fast scanner
+// based tokeniser; other languages through chroma's lexers; unknown
+// languages are escaped text.
+func (h *highlighter) highlight(lang, code string) (string, error) {
+	var tokens []chroma.Token
+	switch lang {
+	case "go":
+		tokens = tokeniseGo(code)
+	case "", "text", "plain", "output":
+		return html.EscapeString(code), nil
+	default:
+		lexer := lexers.Get(lang)
+		if lexer == nil {
+			return html.EscapeString(code), nil
+		}
+		it, err := chroma.Coalesce(lexer).Tokenise(nil, code)
+		if err != nil {
+			return "", fmt.Errorf("highlight %s: %w", lang, err)
+		}
+		tokens = it.Tokens()
+	}
+	var b strings.Builder
+	b.Grow(len(code) * 3)
+	if err := h.formatter.Format(&b, styles.Fallback, chroma.Literator(tokens...)); err != nil {
+		return "", fmt.Errorf("highlight %s: %w", lang, err)
+	}
+	return b.String(), nil
+}
+
+// themeCSS is the highlighting CSS of both themes: the light one by default,
+// the dark one inside a prefers-color-scheme media query.
+func themeCSS() (string, error) {
+	f := chtml.New(chtml.WithClasses(true), chtml.WithAllClasses(true))
+	var b strings.Builder
+	light, dark := styles.Get(lightStyle), styles.Get(darkStyle)
+	if light == styles.Fallback || dark == styles.Fallback {
+		return "", fmt.Errorf("chroma styles %q or %q not found", lightStyle, darkStyle)
+	}
+	b.WriteString("/* code highlighting: chroma " + lightStyle + " */\n")
+	if err := f.WriteCSS(&b, light); err != nil {
+		return "", fmt.Errorf("highlight css: %w", err)
+	}
+	b.WriteString("@media (prefers-color-scheme: dark) {\n/* chroma " + darkStyle + " */\n")
+	if err := f.WriteCSS(&b, dark); err != nil {
+		return "", fmt.Errorf("highlight css: %w", err)
+	}
+	b.WriteString("}\n")
+	return b.String(), nil
+}

@@ -1,0 +1,65 @@
+// Package templates holds the HTML layout of the generated site as templ
+// components. The site package fills the view types below; the components
+// only lay them out.
+package templates
+
+import "github.com/a-h/templ"
+
+// Head is what goes into a page's <head>.
+type Head struct {
+	Title       string // the <title>
+	Description string // meta description and og:description
+	Canonical   string // absolute URL; "" for pages without one (404)
+	OGType      string // "website" or "article"
+	SiteName    string
+	CSS, JS     string // fingerprinted asset URLs
+	// LiveReload adds the live-reload script and data-livereload; only
+	// `playdoc serve` sets it, never a build.
+	LiveReload bool
+}
+
+// ReloadScript is where `playdoc serve` serves the live-reload script.
+const ReloadScript = "/_playdoc/reload.js"
+
+// NavLink is a link to a page (sidebar, previous/next, index).
+type NavLink struct {
+	URL     string
+	Title   string
+	Summary string
+	Current bool
+}
+
+// TOCEntry is a heading in the on-page table of contents.
+type TOCEntry struct {
+	ID    string
+	Text  string
+	Level int // 2 or 3
+}
+
+// Page is a content page.
+type Page struct {
+	Head      Head
+	SiteTitle string
+	Nav       templ.Component // the sidebar's <li> items
+	Heading   string          // the <h1>
+	TOC       []TOCEntry
+	Body      string // rendered Markdown (trusted HTML)
+	Prev      *NavLink
+	Next      *NavLink
+}
+
+// Index is the home page: every page with its summary.
+type Index struct {
+	Head      Head
+	SiteTitle string
+	Intro     string
+	Sidebar   templ.Component // the sidebar's <li> items
+	Pages     []NavLink
+}
+
+// NotFound is the 404 page.
+type NotFound struct {
+	Head      Head
+	SiteTitle string
+	Nav       templ.Component // the sidebar's <li> items
+}
