@@ -34,6 +34,7 @@ type Bind struct {
 type Overlay struct {
 	Lower  string
 	Target string
+	Size   int64 // bytes the writes may take, in memory (default 256 MiB)
 }
 
 // Spec describes one sandboxed process.
@@ -74,8 +75,8 @@ const (
 
 // Result is what is known once the process tree is gone.
 type Result struct {
-	ExitCode   int
-	Signal     string
+	ExitCode   int    // -1 when killed by a signal
+	Signal     string // the signal's name, when killed by one
 	Reason     Reason
 	Wall       time.Duration // from exec of the program to its end
 	CPU        time.Duration // user+system of the whole tree

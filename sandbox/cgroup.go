@@ -1,0 +1,342 @@
+package sandbox
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// cgroups is the sandbox's share of the cgroup hierarchy: one parent
+// directory per controller (v1) or one parent in the unified tree (v2),
+// named after this server process so a later server can tell our leftovers
+// from a live neighbour's runs.
+type cgroups struct {
+	v2 bool
+	// parents maps a controller ("memory", "pids", "cpu", "cpuacct"; for v2
+	// the single key "unified") to this sandbox's parent directory.
+	parents map[string]string
+}
+
+// runCgroup is one run's cgroup, in every controller.
+type runCgroup struct {
+	v2   bool
+	dirs map[string]string // controller → directory
+}
+
+const cgroupBase = "playdoc"
+
+// v1Controllers are the v1 controllers we use; memory and pids are required.
+var v1Controllers = []string{"memory", "pids", "cpu", "cpuacct"}
+
+// setupCgroups finds usable controllers (v2 first, when it has memory and
+// pids, else v1), removes leftovers of dead servers and creates our parent.
+func setupCgroups(name string) (*cgroups, error) {
+	mounts, err := cgroupMounts()
+	if err != nil {
+		return nil, err
+	}
+	if m, ok := mounts["unified"]; ok {
+		b, err := os.ReadFile(filepath.Join(m, "cgroup.controllers"))
+		ctrls := " " + strings.TrimSpace(string(b)) + " "
+		if err == nil && strings.Contains(ctrls, " memory ") && strings.Contains(ctrls, " pids ") {
+			return setupV2(m, name, strings.Contains(ctrls, " cpu "))
+		}
+	}
+	cg := &cgroups{parents: map[string]string{}}
+	for _, c := range v1Controllers {
+		m, ok := mounts[c]
+		if !ok {
+			if c == "memory" || c == "pids" {
+				return nil, fmt.Errorf("cgroup v1 controller %s not mounted and v2 has no memory+pids controllers", c)
+			}
+			continue
+		}
+		base := filepath.Join(m, cgroupBase)
+		if err := os.MkdirAll(base, 0o755); err != nil {
+			return nil, fmt.Errorf("create cgroup %s: %w", base, err)
+		}
+		removeStale(base, false)
+		dir := filepath.Join(base, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create cgroup %s: %w", dir, err)
+		}
+		cg.parents[c] = dir
+	}
+	return cg, nil
+}
+
+func setupV2(mount, name string, cpu bool) (*cgroups, error) {
+	ctrl := "+memory +pids"
+	if cpu {
+		ctrl += " +cpu"
+	}
+	base := filepath.Join(mount, cgroupBase)
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return nil, fmt.Errorf("create cgroup %s: %w", base, err)
+	}
+	removeStale(base, true)
+	dir := filepath.Join(base, name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create cgroup %s: %w", dir, err)
+	}
+	for _, d := range []string{mount, base, dir} {
+		if err := os.WriteFile(filepath.Join(d, "cgroup.subtree_control"), []byte(ctrl), 0); err != nil {
+			return nil, fmt.Errorf("enable controllers in %s: %w", d, err)
+		}
+	}
+	return &cgroups{v2: true, parents: map[string]string{"unified": dir}}, nil
+}
+
+// cgroupMounts maps controller names (and "unified" for v2) to mount points.
+func cgroupMounts() (map[string]string, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, fmt.Errorf("read mountinfo: %w", err)
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// id parent major:minor root mountpoint opts... - fstype source superopts
+		fields := strings.Fields(sc.Text())
+		sep := -1
+		for i, f := range fields {
+			if f == "-" {
+				sep = i
+				break
+			}
+		}
+		if sep < 5 || len(fields) < sep+4 {
+			continue
+		}
+		mp, fstype, super := fields[4], fields[sep+1], fields[sep+3]
+		switch fstype {
+		case "cgroup2":
+			if _, ok := out["unified"]; !ok {
+				out["unified"] = mp
+			}
+		case "cgroup":
+			for _, o := range strings.Split(super, ",") {
+				for _, c := range v1Controllers {
+					if o == c {
+						if _, ok := out[c]; !ok {
+							out[c] = mp
+						}
+					}
+				}
+			}
+		}
+	}
+	return out, sc.Err()
+}
+
+// removeStale deletes the cgroups of servers that are gone (named
+// "<pid>-<suffix>"), killing whatever they left running.
+func removeStale(base string, v2 bool) {
+	ents, err := os.ReadDir(base)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		pid, _, ok := strings.Cut(e.Name(), "-")
+		if !ok {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + pid); err == nil {
+			continue
+		}
+		removeTree(filepath.Join(base, e.Name()), v2)
+	}
+}
+
+func removeTree(dir string, v2 bool) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if e.IsDir() {
+			removeTree(filepath.Join(dir, e.Name()), v2)
+		}
+	}
+	killAndRemove(dir, v2)
+}
+
+// newRun creates the run's cgroups and writes its limits.
+func (c *cgroups) newRun(name string, l Limits, cpus float64) (*runCgroup, error) {
+	rc := &runCgroup{v2: c.v2, dirs: map[string]string{}}
+	for ctrl, parent := range c.parents {
+		dir := filepath.Join(parent, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			rc.remove()
+			return nil, fmt.Errorf("create cgroup: %w", err)
+		}
+		rc.dirs[ctrl] = dir
+	}
+	period := 100000
+	quota := int(cpus * float64(period))
+	var writes [][2]string
+	if c.v2 {
+		d := rc.dirs["unified"]
+		writes = [][2]string{
+			{filepath.Join(d, "memory.max"), strconv.FormatInt(l.Memory, 10)},
+			{filepath.Join(d, "memory.swap.max"), "0"},
+			{filepath.Join(d, "pids.max"), strconv.Itoa(l.Pids)},
+		}
+		if _, err := os.Stat(filepath.Join(d, "cpu.max")); err == nil {
+			writes = append(writes, [2]string{filepath.Join(d, "cpu.max"), fmt.Sprintf("%d %d", quota, period)})
+		}
+	} else {
+		m := rc.dirs["memory"]
+		writes = [][2]string{
+			{filepath.Join(m, "memory.limit_in_bytes"), strconv.FormatInt(l.Memory, 10)},
+			{filepath.Join(rc.dirs["pids"], "pids.max"), strconv.Itoa(l.Pids)},
+		}
+		if _, err := os.Stat(filepath.Join(m, "memory.memsw.limit_in_bytes")); err == nil {
+			writes = append(writes, [2]string{filepath.Join(m, "memory.memsw.limit_in_bytes"), strconv.FormatInt(l.Memory, 10)})
+		}
+		if d, ok := rc.dirs["cpu"]; ok {
+			writes = append(writes,
+				[2]string{filepath.Join(d, "cpu.cfs_period_us"), strconv.Itoa(period)},
+				[2]string{filepath.Join(d, "cpu.cfs_quota_us"), strconv.Itoa(quota)})
+		}
+	}
+	for _, w := range writes {
+		if err := os.WriteFile(w[0], []byte(w[1]), 0); err != nil {
+			rc.remove()
+			return nil, fmt.Errorf("cgroup limit %s: %w", w[0], err)
+		}
+	}
+	return rc, nil
+}
+
+// attach moves pid (all its threads) into every controller of the run.
+func (rc *runCgroup) attach(pid int) error {
+	for _, d := range rc.dirs {
+		if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+			return fmt.Errorf("attach to cgroup %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
+// cgroupStats is what the run's cgroups measured.
+type cgroupStats struct {
+	OOMKilled bool
+	Peak      int64
+	CPU       time.Duration
+	HaveCPU   bool
+}
+
+func (rc *runCgroup) stats() cgroupStats {
+	var s cgroupStats
+	if rc.v2 {
+		d := rc.dirs["unified"]
+		s.OOMKilled = keyedValue(filepath.Join(d, "memory.events"), "oom_kill") > 0
+		s.Peak = readInt(filepath.Join(d, "memory.peak"))
+		if us := keyedValue(filepath.Join(d, "cpu.stat"), "usage_usec"); us >= 0 {
+			s.CPU, s.HaveCPU = time.Duration(us)*time.Microsecond, true
+		}
+		return s
+	}
+	m := rc.dirs["memory"]
+	s.OOMKilled = keyedValue(filepath.Join(m, "memory.oom_control"), "oom_kill") > 0
+	s.Peak = readInt(filepath.Join(m, "memory.max_usage_in_bytes"))
+	if d, ok := rc.dirs["cpuacct"]; ok {
+		if ns := readInt(filepath.Join(d, "cpuacct.usage")); ns >= 0 {
+			s.CPU, s.HaveCPU = time.Duration(ns), true
+		}
+	}
+	return s
+}
+
+// remove kills anything still in the run's cgroups and deletes them.
+func (rc *runCgroup) remove() error {
+	var errs []error
+	for _, d := range rc.dirs {
+		if err := killAndRemove(d, rc.v2); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func killAndRemove(dir string, v2 bool) error {
+	if v2 {
+		_ = os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
+	}
+	var err error
+	// rmdir fails with EBUSY until the killed tasks are really gone.
+	for i := 0; i < 200; i++ {
+		for _, pid := range readPids(filepath.Join(dir, "cgroup.procs")) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		err = os.Remove(dir)
+		if err == nil || errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return fmt.Errorf("remove cgroup %s: %w", dir, err)
+}
+
+func readPids(path string) []int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		if n, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, n)
+		}
+	}
+	return pids
+}
+
+func readInt(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return -1
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// keyedValue reads "key value" lines (memory.events, cpu.stat, oom_control).
+func keyedValue(path, key string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, " ")
+		if ok && k == key {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+// destroy removes this sandbox's parent cgroups (at server shutdown).
+func (c *cgroups) destroy() error {
+	var errs []error
+	for _, d := range c.parents {
+		if err := killAndRemove(d, c.v2); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,70 @@
+package sandbox
+
+// initMarker is argv[0] of the re-executed binary when it must act as the
+// sandbox's init. A marker in argv[0] (not an environment variable) keeps the
+// init's environment empty and cannot be set by a sandboxed program for the
+// server, which it never starts.
+const initMarker = "playdoc-sandbox-init"
+
+// File descriptors the init inherits, in this order, after stdin/out/err.
+const (
+	fdConfig = 3 // JSON initConfig, read to EOF
+	fdStatus = 4 // setup errors as text; EOF (close-on-exec) means exec succeeded
+	fdFirst  = 5 // first of initConfig.Fds: the binary, then bind and overlay sources
+)
+
+// initConfig is everything the init needs to build the sandbox. The parent
+// sends it over the config pipe once the child sits in its cgroups.
+type initConfig struct {
+	// Probe asks the init to build the sandbox and exit 0 instead of exec'ing.
+	Probe bool
+
+	// Binary is the program's executable, or nil when the program lies in
+	// a bind (the builder's go command).
+	Binary *initSource
+	Path     string
+	Args     []string
+	Env      []string
+	Dir      string
+	Hostname string
+
+	Binds    []initBind
+	Overlays []initOverlay
+
+	TmpSize  int64
+	RootSize int64
+
+	Rlimits  []initRlimit
+	Profile  Profile
+	Landlock bool
+	Seccomp  bool
+	Loopback bool
+}
+
+// initSource is a host file or directory to mount inside: either a detached
+// mount (open_tree clone) made by a privileged parent, already read-only if
+// it should be, or a host path the unprivileged init opens itself.
+type initSource struct {
+	MountFd int // inherited detached mount, or -1
+	Path    string
+	Dir     bool
+
+	fd int // the init's own O_PATH descriptor of Path
+}
+
+type initBind struct {
+	Source   initSource
+	Target   string
+	Writable bool
+}
+
+type initOverlay struct {
+	Source initSource
+	Target string
+	Size   int64
+}
+
+type initRlimit struct {
+	Resource int
+	Cur, Max uint64
+}

@@ -1,0 +1,139 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// hostileBinary is the path of testdata/hostile, built once by TestMain. It
+// is the only package-level variable of the tests and never changes after
+// TestMain set it.
+var hostileBinary string
+
+func TestMain(m *testing.M) {
+	Main()
+	dir, err := os.MkdirTemp("", "sandbox-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := func() int {
+		defer os.RemoveAll(dir)
+		// Readable by the sandbox's uid: the non-root test runs there.
+		if err := os.Chmod(dir, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		hostileBinary = filepath.Join(dir, "hostile")
+		build := exec.Command("go", "build", "-trimpath", "-o", hostileBinary, "./testdata/hostile")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build hostile: %v\n%s", err, out)
+			return 1
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// newSandbox returns a sandbox that is closed when the test ends.
+func newSandbox(t testing.TB) *Sandbox {
+	t.Helper()
+	sb, err := New(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := sb.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return sb
+}
+
+// outcome is a finished run.
+type outcome struct {
+	Result
+	Stdout, Stderr string
+}
+
+func (o outcome) String() string {
+	return fmt.Sprintf("exit=%d signal=%q reason=%q wall=%v cpu=%v peak=%dKiB\nstdout:\n%s\nstderr:\n%s",
+		o.ExitCode, o.Signal, o.Reason, o.Wall, o.CPU, o.PeakMemory>>10, clip(o.Stdout), clip(o.Stderr))
+}
+
+func clip(s string) string {
+	if len(s) > 4000 {
+		return s[:4000] + "…"
+	}
+	return s
+}
+
+// hostile runs the hostile program in mode with args and waits for it.
+func hostile(t testing.TB, sb *Sandbox, limits Limits, mode string, args ...string) outcome {
+	t.Helper()
+	return run(t, sb, Spec{Binary: hostileBinary, Args: append([]string{mode}, args...), Limits: limits})
+}
+
+func run(t testing.TB, sb *Sandbox, spec Spec) outcome {
+	t.Helper()
+	p, err := sb.Start(context.Background(), spec)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	var o outcome
+	var wg sync.WaitGroup
+	var out, errb bytes.Buffer
+	wg.Add(2)
+	go func() { defer wg.Done(); io.Copy(&out, p.Stdout) }()
+	go func() { defer wg.Done(); io.Copy(&errb, p.Stderr) }()
+	wg.Wait()
+	o.Result, err = p.Wait()
+	if err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	o.Stdout, o.Stderr = out.String(), errb.String()
+	return o
+}
+
+// lines maps "key: value" output lines to their values.
+func lines(s string) map[string]string {
+	m := map[string]string{}
+	for _, l := range strings.Split(s, "\n") {
+		if k, v, ok := strings.Cut(l, ": "); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// expectHello asserts that a normal program runs right after an attack.
+func expectHello(t *testing.T, sb *Sandbox) {
+	t.Helper()
+	o := hostile(t, sb, Limits{}, "hello")
+	if o.ExitCode != 0 || o.Reason != ReasonNone || o.Stdout != "hello from the sandbox\n" || o.Stderr != "to stderr\n" {
+		t.Fatalf("normal run after the attack failed: %v", o)
+	}
+}
+
+// waitGone waits until no process of the host has the given pid.
+func waitGone(pid int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
+}

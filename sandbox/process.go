@@ -1,0 +1,455 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Process is a program running in the sandbox.
+type Process struct {
+	// Stdout and Stderr are the program's output pipes. Read both
+	// concurrently until EOF (which comes once the whole tree is gone, or the
+	// program closed them); a reader that stops makes the program block once
+	// the pipe is full, until the wall timeout.
+	Stdout, Stderr io.Reader
+	// Started is when the program was exec'd.
+	Started time.Time
+	// Pid is the host pid of the program (PID 1 inside).
+	Pid int
+
+	cmd      *exec.Cmd
+	cg       *runCgroup
+	limits   Limits
+	noCgroup bool
+	stdout   *stream
+	stderr   *stream
+	timer    *time.Timer
+	stopCtx  func() bool
+	drain    bool // the caller has the streams: let it read them to the end
+
+	timedOut atomic.Bool
+	killed   atomic.Bool
+
+	waitOnce sync.Once
+	result   Result
+	waitErr  error
+}
+
+// stream notes when its reader has seen the end, so that Wait can close the
+// pipe without cutting off output still being read.
+type stream struct {
+	f    *os.File
+	once sync.Once
+	eof  chan struct{}
+}
+
+func newStream(f *os.File) *stream { return &stream{f: f, eof: make(chan struct{})} }
+
+func (s *stream) Read(b []byte) (int, error) {
+	n, err := s.f.Read(b)
+	if err != nil {
+		s.once.Do(func() { close(s.eof) })
+	}
+	return n, err
+}
+
+// Start runs spec in a fresh sandbox and returns once the program has been
+// exec'd there (or setup failed). The run ends when the program exits, when
+// Limits.WallTime passes, when Kill is called or when ctx is done; Wait then
+// reports how it ended.
+func (s *Sandbox) Start(ctx context.Context, spec Spec) (*Process, error) {
+	return s.start(ctx, spec, false)
+}
+
+func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process, err error) {
+	limits := spec.Limits.withDefaults()
+	cfg := initConfig{
+		Probe:    probe,
+		Path:     spec.Path,
+		Args:     spec.Args,
+		Env:      spec.Env,
+		Dir:      spec.Dir,
+		Hostname: "sandbox",
+		TmpSize:  limits.TmpSize,
+		RootSize: 1 << 20,
+		Profile:  spec.SeccompProfile,
+		Landlock: s.landlockABI > 0,
+		Seccomp:  s.seccomp,
+		Loopback: true,
+	}
+	if cfg.Dir == "" {
+		cfg.Dir = "/tmp"
+	}
+	if cfg.Path == "" {
+		cfg.Path = "/prog"
+	}
+	if !probe && spec.Binary == "" && spec.Path == "" {
+		return nil, fmt.Errorf("%w: neither Binary nor Path", errSpec)
+	}
+
+	// Everything the child gets is closed here once it has it (or on error).
+	var toClose []*os.File
+	defer func() {
+		for _, f := range toClose {
+			f.Close()
+		}
+	}()
+	var extra []*os.File
+	cfgR, cfgW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("config pipe: %w", err)
+	}
+	defer cfgW.Close()
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		cfgR.Close()
+		return nil, fmt.Errorf("status pipe: %w", err)
+	}
+	defer statusR.Close()
+	toClose = append(toClose, cfgR, statusW)
+	extra = append(extra, cfgR, statusW)
+	// addSource prepares a host path for the init. As root we clone its
+	// mount here (open_tree), already read-only, nosuid and nodev: the init
+	// then needs no access of its own to the host path. Without root the
+	// init opens the path itself, with our uid's rights.
+	addSource := func(path string, writable bool) (initSource, error) {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return initSource{}, fmt.Errorf("%w: %s: %w", errSpec, path, err)
+		}
+		fi, err := os.Stat(abs)
+		if err != nil {
+			return initSource{}, fmt.Errorf("%w: %w", errSpec, err)
+		}
+		if !fi.IsDir() && !fi.Mode().IsRegular() {
+			return initSource{}, fmt.Errorf("%w: %s is neither a file nor a directory", errSpec, path)
+		}
+		src := initSource{MountFd: -1, Path: abs, Dir: fi.IsDir()}
+		if !s.root {
+			return src, nil
+		}
+		fd, err := unix.OpenTree(unix.AT_FDCWD, abs, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+		if err != nil {
+			return initSource{}, fmt.Errorf("clone mount of %s: %w", abs, err)
+		}
+		f := os.NewFile(uintptr(fd), abs)
+		toClose = append(toClose, f)
+		attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV}
+		if !writable {
+			attr.Attr_set |= unix.MOUNT_ATTR_RDONLY
+		}
+		if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
+			return initSource{}, fmt.Errorf("mount attributes of %s: %w", abs, err)
+		}
+		extra = append(extra, f)
+		src.MountFd = fdConfig + len(extra) - 1
+		return src, nil
+	}
+	if spec.Binary != "" {
+		src, err := addSource(spec.Binary, false)
+		if err != nil {
+			return nil, err
+		}
+		if src.Dir {
+			return nil, fmt.Errorf("%w: binary %s is a directory", errSpec, spec.Binary)
+		}
+		cfg.Binary = &src
+	}
+	targets := map[string]bool{"/prog": spec.Binary != ""}
+	checkTarget := func(t string) error {
+		if !filepath.IsAbs(t) || filepath.Clean(t) != t || t == "/" || t == "/tmp" {
+			return fmt.Errorf("%w: bad target %q", errSpec, t)
+		}
+		for _, reserved := range []string{"/proc", "/dev", "/etc", "/.overlay"} {
+			if t == reserved || strings.HasPrefix(t, reserved+"/") {
+				return fmt.Errorf("%w: target %q is reserved", errSpec, t)
+			}
+		}
+		if targets[t] {
+			return fmt.Errorf("%w: target %q used twice", errSpec, t)
+		}
+		targets[t] = true
+		return nil
+	}
+	for _, b := range spec.Binds {
+		if err := checkTarget(b.Target); err != nil {
+			return nil, err
+		}
+		src, err := addSource(b.Host, b.Writable)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Binds = append(cfg.Binds, initBind{Source: src, Target: b.Target, Writable: b.Writable})
+	}
+	for _, o := range spec.Overlays {
+		if err := checkTarget(o.Target); err != nil {
+			return nil, err
+		}
+		src, err := addSource(o.Lower, false)
+		if err != nil {
+			return nil, err
+		}
+		if !src.Dir {
+			return nil, fmt.Errorf("%w: overlay lower %s is not a directory", errSpec, o.Lower)
+		}
+		size := o.Size
+		if size <= 0 {
+			size = 256 << 20
+		}
+		cfg.Overlays = append(cfg.Overlays, initOverlay{Source: src, Target: o.Target, Size: size})
+	}
+	cfg.Rlimits = s.rlimits(limits)
+
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("stdout pipe: %w", err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return nil, fmt.Errorf("stderr pipe: %w", err)
+	}
+	toClose = append(toClose, outW, errW)
+	closeReaders := func() { outR.Close(); errR.Close() }
+
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       []string{initMarker},
+		Env:        []string{},
+		Stdin:      spec.Stdin,
+		Stdout:     outW,
+		Stderr:     errW,
+		ExtraFiles: extra,
+		WaitDelay:  time.Second,
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS |
+				syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS | syscall.CLONE_NEWCGROUP,
+			UidMappings: []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: s.uid, Size: 1}},
+			GidMappings: []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: s.gid, Size: 1}},
+			// As root we may keep setgroups allowed and so clear the
+			// supplementary groups (root's would otherwise survive).
+			GidMappingsEnableSetgroups: s.root,
+			Credential:                 &syscall.Credential{Uid: sandboxUID, Gid: sandboxUID, Groups: []uint32{}, NoSetGroups: !s.root},
+			// The init needs these, in its own user namespace only, to
+			// build the root; it drops every capability before the exec.
+			AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP},
+			Pdeathsig:   syscall.SIGKILL,
+		},
+	}
+
+	var rc *runCgroup
+	if s.cg != nil {
+		rc, err = s.cg.newRun(fmt.Sprintf("r%d", s.runs.Add(1)), limits, s.cpus)
+		if err != nil {
+			closeReaders()
+			return nil, err
+		}
+	}
+	if err := cmd.Start(); err != nil {
+		closeReaders()
+		if rc != nil {
+			_ = rc.remove()
+		}
+		return nil, fmt.Errorf("start sandbox init: %w", err)
+	}
+	p := &Process{
+		Pid:      cmd.Process.Pid,
+		cmd:      cmd,
+		cg:       rc,
+		limits:   limits,
+		noCgroup: rc == nil,
+		stdout:   newStream(outR),
+		stderr:   newStream(errR),
+		stopCtx:  func() bool { return false },
+	}
+	p.Stdout, p.Stderr = p.stdout, p.stderr
+	for _, f := range toClose {
+		f.Close()
+	}
+	toClose = nil
+	fail := func(err error) (*Process, error) {
+		p.kill(false)
+		_, _ = p.Wait()
+		return nil, err
+	}
+	if rc != nil {
+		if err := rc.attach(p.Pid); err != nil {
+			return fail(err)
+		}
+	}
+	if err := json.NewEncoder(cfgW).Encode(cfg); err != nil {
+		return fail(fmt.Errorf("send sandbox config: %w", err))
+	}
+	cfgW.Close()
+	// EOF on the close-on-exec status pipe: the program runs. Anything else
+	// is the init's account of what failed.
+	_ = statusR.SetReadDeadline(time.Now().Add(10 * time.Second))
+	msg, err := io.ReadAll(statusR)
+	if err != nil {
+		return fail(fmt.Errorf("sandbox setup: %w", err))
+	}
+	if len(msg) > 0 {
+		return fail(errors.New(string(msg)))
+	}
+	p.Started = time.Now()
+	if probe {
+		return p, nil
+	}
+	p.timer = time.AfterFunc(limits.WallTime, func() {
+		p.timedOut.Store(true)
+		p.kill(false)
+	})
+	p.stopCtx = context.AfterFunc(ctx, func() { p.kill(true) })
+	p.drain = true
+	return p, nil
+}
+
+// rlimits are per process; the cgroups bound the tree. RLIMIT_AS is useless
+// for Go (a hello world reserves ~700 MB of address space): without a memory
+// cgroup, RLIMIT_DATA caps what a process can really commit.
+func (s *Sandbox) rlimits(l Limits) []initRlimit {
+	cpu := uint64((l.CPUTime + time.Second - 1) / time.Second)
+	nproc := uint64(l.Pids)
+	if s.cg != nil {
+		// RLIMIT_NPROC counts threads, per user and namespace; the pids
+		// cgroup is the real bound, this is a backstop.
+		nproc = uint64(4 * l.Pids)
+	}
+	rl := []initRlimit{
+		{Resource: unix.RLIMIT_CPU, Cur: cpu, Max: cpu},
+		{Resource: unix.RLIMIT_NOFILE, Cur: uint64(l.OpenFiles), Max: uint64(l.OpenFiles)},
+		{Resource: unix.RLIMIT_FSIZE, Cur: uint64(l.FileSize), Max: uint64(l.FileSize)},
+		{Resource: unix.RLIMIT_NPROC, Cur: nproc, Max: nproc},
+		{Resource: unix.RLIMIT_CORE, Cur: 0, Max: 0},
+		{Resource: unix.RLIMIT_MEMLOCK, Cur: 64 << 10, Max: 64 << 10},
+		{Resource: unix.RLIMIT_MSGQUEUE, Cur: 0, Max: 0},
+	}
+	if s.cg == nil {
+		rl = append(rl, initRlimit{Resource: unix.RLIMIT_DATA, Cur: uint64(l.Memory), Max: uint64(l.Memory)})
+	}
+	return rl
+}
+
+// Kill ends the run at once: SIGKILL to PID 1 makes the kernel kill every
+// process of its namespace. Wait reports ReasonKilled.
+func (p *Process) Kill() { p.kill(true) }
+
+func (p *Process) kill(byCaller bool) {
+	if byCaller && !p.timedOut.Load() {
+		p.killed.Store(true)
+	}
+	_ = p.cmd.Process.Kill()
+}
+
+// Wait waits until the whole process tree is gone and everything is cleaned
+// up (cgroups removed, pipes closed), and reports how the run ended. The
+// error is for failures of the sandbox itself, not of the program.
+func (p *Process) Wait() (Result, error) {
+	p.waitOnce.Do(p.wait)
+	return p.result, p.waitErr
+}
+
+func (p *Process) wait() {
+	werr := p.cmd.Wait()
+	end := time.Now()
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	p.stopCtx()
+	var errs []error
+	state := p.cmd.ProcessState
+	var exitErr *exec.ExitError
+	if werr != nil && !errors.As(werr, &exitErr) && !errors.Is(werr, exec.ErrWaitDelay) {
+		errs = append(errs, fmt.Errorf("wait: %w", werr))
+	}
+	var st cgroupStats
+	if p.cg != nil {
+		st = p.cg.stats()
+		if err := p.cg.remove(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	res := Result{ExitCode: -1}
+	if !p.Started.IsZero() {
+		res.Wall = end.Sub(p.Started)
+	}
+	if state != nil {
+		ws := state.Sys().(syscall.WaitStatus)
+		ru, _ := state.SysUsage().(*syscall.Rusage)
+		cpu := state.UserTime() + state.SystemTime()
+		if st.HaveCPU {
+			cpu = st.CPU
+		}
+		res.CPU = cpu
+		res.PeakMemory = st.Peak
+		if ru != nil && (p.cg == nil || st.Peak < 0) {
+			res.PeakMemory = ru.Maxrss * 1024
+		}
+		if ws.Exited() {
+			res.ExitCode = ws.ExitStatus()
+		}
+		if ws.Signaled() {
+			res.Signal = ws.Signal().String()
+		}
+		res.Reason = p.reason(ws, st, res)
+	}
+	p.result = res
+	p.closeStreams()
+	p.waitErr = errors.Join(errs...)
+}
+
+func (p *Process) reason(ws syscall.WaitStatus, st cgroupStats, res Result) Reason {
+	failed := ws.Signaled() || ws.ExitStatus() != 0
+	switch {
+	case p.timedOut.Load():
+		return ReasonTimeout
+	case p.killed.Load():
+		return ReasonKilled
+	case st.OOMKilled && failed:
+		return ReasonOOM
+	// Without a memory cgroup the cap is RLIMIT_DATA: the Go runtime dies
+	// with exit status 2 once it cannot map more.
+	case p.noCgroup && ws.Exited() && ws.ExitStatus() == 2 && res.PeakMemory > p.limits.Memory*8/10:
+		return ReasonOOM
+	case ws.Signaled() && (ws.Signal() == syscall.SIGXCPU ||
+		ws.Signal() == syscall.SIGKILL && res.CPU >= p.limits.CPUTime-100*time.Millisecond):
+		return ReasonCPU
+	case ws.Signaled():
+		return ReasonSignal
+	}
+	return ReasonNone
+}
+
+// closeStreams closes the output pipes. All writers are dead by now (the
+// kernel empties the pid namespace before PID 1 can be reaped), so a reader
+// still draining gets the rest and EOF; give it a moment unless the caller
+// killed the run and lost interest.
+func (p *Process) closeStreams() {
+	if p.drain && !p.killed.Load() {
+		grace := make(chan struct{})
+		t := time.AfterFunc(2*time.Second, func() { close(grace) })
+		defer t.Stop()
+		for _, s := range []*stream{p.stdout, p.stderr} {
+			select {
+			case <-s.eof:
+			case <-grace:
+			}
+		}
+	}
+	p.stdout.f.Close()
+	p.stderr.f.Close()
+}

@@ -1,0 +1,91 @@
+package sandbox
+
+import (
+	"fmt"
+
+	seccomp "github.com/elastic/go-seccomp-bpf"
+	"golang.org/x/sys/unix"
+)
+
+// deniedSyscalls are refused with EPERM to both profiles: nothing a Go
+// program or the Go toolchain needs, and each one either reaches outside the
+// sandbox or widens the kernel's attack surface.
+var deniedSyscalls = []string{
+	// file systems and the root
+	"mount", "umount2", "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount",
+	"fspick", "move_mount", "open_tree", "mount_setattr", "quotactl", "quotactl_fd",
+	"open_by_handle_at", "name_to_handle_at", "swapon", "swapoff", "sysfs", "ustat",
+	"uselib", "lookup_dcookie", "fanotify_init",
+	// namespaces
+	"unshare", "setns",
+	// other processes
+	"ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+	"migrate_pages", "move_pages",
+	// kernel objects and facilities
+	"bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
+	"io_uring_setup", "io_uring_enter", "io_uring_register",
+	"kexec_load", "kexec_file_load", "reboot", "init_module", "finit_module",
+	"delete_module", "acct", "syslog", "vhangup", "iopl", "ioperm", "personality",
+	// the clock and host identity
+	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
+	"sethostname", "setdomainname",
+}
+
+// namespaceCloneFlags are the clone(2) flags that would create namespaces.
+const namespaceCloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWUTS |
+	unix.CLONE_NEWIPC | unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET
+
+// seccompPolicy builds the filter for a profile: allow by default, refuse
+// the list above with EPERM so programs get a clear error.
+func seccompPolicy(p Profile) seccomp.Policy {
+	enosys := seccomp.ActionErrno | seccomp.Action(unix.ENOSYS)
+	groups := []seccomp.SyscallGroup{
+		{Action: seccomp.ActionErrno, Names: deniedSyscalls},
+		// clone3 passes its flags in memory, out of the filter's reach:
+		// ENOSYS makes Go and glibc fall back to clone, whose flags we check.
+		{Action: enosys, Names: []string{"clone3"}},
+		{Action: seccomp.ActionErrno, NamesWithCondtions: []seccomp.NameWithConditions{
+			{Name: "clone", Conditions: seccomp.ArgumentConditions{
+				{Argument: 0, Operation: seccomp.BitsSet, Value: namespaceCloneFlags},
+			}},
+			// The program is PID 1 of its namespace; if it could drop the
+			// parent-death signal it might outlive a crashed server.
+			{Name: "prctl", Conditions: seccomp.ArgumentConditions{
+				{Argument: 0, Operation: seccomp.Equal, Value: unix.PR_SET_PDEATHSIG},
+			}},
+		}},
+	}
+	// Sockets: local (unix), IP and netlink (route queries in the private
+	// network namespace) only; no packet, vsock, alg, key, bluetooth, ...
+	// The build profile needs no IP at all (GOPROXY=off).
+	socketOK := []uint64{unix.AF_UNIX, unix.AF_INET, unix.AF_INET6, unix.AF_NETLINK}
+	if p == ProfileBuild {
+		socketOK = []uint64{unix.AF_UNIX, unix.AF_NETLINK}
+	}
+	var notAllowed seccomp.ArgumentConditions
+	for _, af := range socketOK {
+		notAllowed = append(notAllowed, seccomp.Condition{Argument: 0, Operation: seccomp.NotEqual, Value: af})
+	}
+	groups = append(groups, seccomp.SyscallGroup{
+		Action: seccomp.ActionErrno,
+		NamesWithCondtions: []seccomp.NameWithConditions{
+			{Name: "socket", Conditions: notAllowed},
+			{Name: "socketpair", Conditions: notAllowed},
+		},
+	})
+	return seccomp.Policy{DefaultAction: seccomp.ActionAllow, Syscalls: groups}
+}
+
+// loadSeccomp installs the profile's filter on every thread of the init; the
+// exec keeps it for the program and all its descendants.
+func loadSeccomp(p Profile) error {
+	f := seccomp.Filter{
+		NoNewPrivs: true,
+		Flag:       seccomp.FilterFlagTSync,
+		Policy:     seccompPolicy(p),
+	}
+	if err := seccomp.LoadFilter(f); err != nil {
+		return fmt.Errorf("seccomp: %w", err)
+	}
+	return nil
+}
