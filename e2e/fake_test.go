@@ -153,7 +153,8 @@ func (f *fakeAPI) run(w http.ResponseWriter, r *http.Request) {
 		send(map[string]any{"kind": "exit", "code": -1, "wallMs": 10000, "cpuMs": 9000, "peakMemKB": 2048, "reason": "timeout"})
 	case strings.Contains(code, "fake:oom"):
 		out("stderr", "fatal error: runtime: out of memory")
-		exit(2, "oom")
+		send(map[string]any{"kind": "exit", "code": 2, "wallMs": 120, "cpuMs": 100, "peakMemKB": 262144, "reason": "oom",
+			"message": "the program ran out of memory (limit 256 MiB) and was killed"})
 	case strings.Contains(code, "fake:output-limit"):
 		out("stdout", "spam")
 		exit(-1, "output-limit")

@@ -52,7 +52,7 @@ func TestFixture(t *testing.T) {
 			{"fake:busy", "The playground is busy; retrying is possible in 7 s"},
 			{"fake:reject", "The playground refused the code (HTTP 400): code too large (max 64 KiB)"},
 			{"fake:timeout", "Stopped after 10 s: the program ran too long"},
-			{"fake:oom", "Out of memory"},
+			{"fake:oom", "Out of memory (limit 256 MiB): the program was stopped"},
 			{"fake:output-limit", "Output truncated at 1 MiB"},
 			{"fake:error", "Playground error: sandbox setup failed"},
 		}
@@ -102,6 +102,12 @@ func TestFixture(t *testing.T) {
 		if seq < 5.5 || conc > 3.5 {
 			t.Errorf("comparison %q, want about 6 s and 2 s", res)
 		}
+		p.noConsoleErrors()
+	})
+	t.Run("screenshots", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		p.run("concurrent", runTimeout)
+		checkScreenshots(t, p, "concurrent", "fixture")
 		p.noConsoleErrors()
 	})
 	t.Run("csp-violations-are-caught", func(t *testing.T) {

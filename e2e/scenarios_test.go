@@ -229,8 +229,15 @@ func healthRunning(base string) (int, error) {
 // runs. In the editor Tab inserts a tab, and Escape then Tab leaves it.
 func checkKeyboard(t *testing.T, p *page, name string, timeout time.Duration) {
 	p.eval(`document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); true`, nil)
+	// Tab from the top; in another snippet's editor Tab indents, so leave it
+	// as a keyboard user would, with Escape then Tab.
 	reached := func(sel string) bool {
-		for i := 0; i < 200; i++ {
+		for i := 0; i < 300; i++ {
+			var other bool
+			p.eval(fmt.Sprintf(`document.activeElement.tagName === 'TEXTAREA' && document.activeElement !== document.querySelector(%q)`, sel), &other)
+			if other {
+				p.do(chromedp.KeyEvent(kb.Escape))
+			}
 			p.do(chromedp.KeyEvent("\t"))
 			var ok bool
 			p.eval(fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, sel), &ok)
@@ -296,4 +303,24 @@ func checkNarrow(t *testing.T, p *page, url, name string) {
 		t.Errorf("at 360 px the page is %.0f px wide (clientWidth %.0f): it scrolls sideways", w.Scroll, w.Client)
 	}
 	p.do(chromedp.EmulateViewport(1280, 900))
+}
+
+// checkScreenshots saves the snippet after a run in the light and the dark
+// theme, and checks that the theme really changed the panel's colours.
+func checkScreenshots(t *testing.T, p *page, name, prefix string) {
+	bg := func() string {
+		var c string
+		p.eval(fmt.Sprintf(`getComputedStyle(document.querySelector(%q)).backgroundColor`, fig(name)+` .pg-ed`), &c)
+		return c
+	}
+	p.colorScheme("light")
+	light := bg()
+	p.screenshot(name, prefix+"-light.png")
+	p.colorScheme("dark")
+	dark := bg()
+	p.screenshot(name, prefix+"-dark.png")
+	p.colorScheme("")
+	if light == dark {
+		t.Errorf("the editor background is %s in both themes", light)
+	}
 }

@@ -321,7 +321,9 @@
         const li = el('li');
         li.append(b);
         this.errs.append(li);
-        if (!this.inner.querySelector(`.pg-mark[data-line="${e.line}"]`)) {
+        // Mark the line unless the error is in another file (e.g. go.mod).
+        const here = !e.file || /(^|\/)prog\.go$/.test(e.file);
+        if (here && !this.inner.querySelector(`.pg-mark[data-line="${e.line}"]`)) {
           const m = el('div', 'pg-mark');
           m.dataset.line = e.line;
           m.style.setProperty('--l', e.line - 1); // CSSOM, allowed by the CSP
@@ -354,8 +356,9 @@
     exit(ev) {
       const wall = ev.wallMs || 0;
       const r = ev.reason || '';
+      const lim = /limit ([\d.]+ \w+)/.exec(ev.message || '');
       const text = r === 'timeout' ? `Stopped after ${Math.round(wall / 1000)} s: the program ran too long`
-        : r === 'oom' ? 'Out of memory: the program used more memory than the playground allows'
+        : r === 'oom' ? `Out of memory${lim ? ` (limit ${lim[1]})` : ''}: the program was stopped`
         : r === 'output-limit' ? 'Output truncated at 1 MiB: the program printed too much'
         : r === 'killed' ? 'Stopped'
         : r === 'signal' ? 'Killed by a signal' + (ev.message ? ': ' + ev.message : '')
@@ -396,7 +399,7 @@
         axis.append(m);
       }
       const scale = el('div', 'pg-scale');
-      scale.append(el('span', '', '0 s'), el('span', '', secs(span, 1)));
+      scale.append(el('span', '', '0 s'), el('span', '', 'when each line was printed'), el('span', '', secs(span, 1)));
       this.tl.append(axis, scale);
       this.tl.setAttribute('aria-label', `Timeline: ${lines.length} line${lines.length === 1 ? '' : 's'} over ${secs(span, 1)}`);
       this.tl.hidden = false;

@@ -1,0 +1,165 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestServe drives the playground on the real tutorial, served with its
+// playground API by `playdoc serve` on a free port.
+func TestServe(t *testing.T) {
+	base := startServe(t)
+	browser := newBrowser(t)
+	url := base + "/gather/"
+
+	t.Run("gather-streams-in-2s", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		checkGather(t, p, "gather")
+		p.noConsoleErrors()
+	})
+	t.Run("compile-error", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		checkCompileError(t, p, "gather")
+		p.noConsoleErrors()
+	})
+	t.Run("stop", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		checkStop(t, p, "gather", base)
+		p.noConsoleErrors()
+	})
+	t.Run("keyboard", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		checkKeyboard(t, p, "concurrent", runTimeout)
+		p.noConsoleErrors()
+	})
+	t.Run("narrow", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		checkNarrow(t, p, url, "gather")
+		p.noConsoleErrors()
+	})
+	t.Run("screenshots", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		if st := p.run("gather", runTimeout); st.WallMs < 0 {
+			t.Errorf("run before the screenshots: foot %q", st.Foot)
+		}
+		checkScreenshots(t, p, "gather", "gather")
+		p.noConsoleErrors()
+	})
+}
+
+// TestStatic builds the site with `playdoc build` and serves public/ with a
+// plain file server, as a static host would: /api/ is 404, so Run must fall
+// back to the recorded output.
+func TestStatic(t *testing.T) {
+	out := t.TempDir()
+	cmd := exec.Command(playdocBin(t), "build", "--out", out)
+	cmd.Dir = repoRoot()
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("playdoc build --out %s: %v\n%s", out, err, b)
+	}
+	srv := &http.Server{Handler: withCSP(http.FileServer(http.Dir(out))), ReadHeaderTimeout: 5 * time.Second}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+
+	p := openPage(t, newBrowser(t), "http://"+ln.Addr().String()+"/gather/")
+	checkFallback(t, p, "gather")
+	p.noConsoleErrors("404")
+}
+
+// syncBuffer collects the server's log for the failure message.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startServe runs `playdoc serve` from the repository root on a free port,
+// waits until /healthz answers, and stops it (SIGINT, then SIGKILL) at the
+// end of the test. It returns the base URL.
+func startServe(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	var logs syncBuffer
+	cmd := exec.Command(playdocBin(t), "serve", "--addr", addr)
+	cmd.Dir = repoRoot()
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start playdoc serve: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("playdoc serve log:\n%s", logs.String())
+		}
+	})
+	base := "http://" + addr
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			t.Fatalf("playdoc serve exited before serving: %v\n%s", err, logs.String())
+		default:
+		}
+		if ok, err := get(base + "/healthz"); ok {
+			return base
+		} else if time.Now().After(deadline) {
+			t.Fatalf("playdoc serve: /healthz did not answer 200 within 60 s (last: %v); is the playground API mounted?\n%s", err, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func get(url string) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false, err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false, err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return false, fmt.Errorf("GET %s: %s", url, res.Status)
+	}
+	return true, nil
+}
