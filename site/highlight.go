@@ -179,23 +179,26 @@ func (h *highlighter) highlight(lang, code string) (string, error) {
 	return b.String(), nil
 }
 
-// themeCSS is the highlighting CSS of both themes: the light one by default,
-// the dark one inside a prefers-color-scheme media query.
+// themeCSS is the highlighting CSS of both themes, each inside its
+// prefers-color-scheme media query (so that no rule of one theme leaks into
+// the other), with colours raised to WCAG AA contrast.
 func themeCSS() (string, error) {
 	f := chtml.New(chtml.WithClasses(true), chtml.WithAllClasses(true))
 	var b strings.Builder
-	light, dark := styles.Get(lightStyle), styles.Get(darkStyle)
-	if light == styles.Fallback || dark == styles.Fallback {
-		return "", fmt.Errorf("chroma styles %q or %q not found", lightStyle, darkStyle)
+	for _, t := range []struct{ scheme, name string }{{"light", lightStyle}, {"dark", darkStyle}} {
+		st := styles.Get(t.name)
+		if st == styles.Fallback {
+			return "", fmt.Errorf("chroma style %q not found", t.name)
+		}
+		st, err := accessible(st)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "@media (prefers-color-scheme: %s) {\n/* code highlighting: chroma %s, contrast raised to AA */\n", t.scheme, t.name)
+		if err := f.WriteCSS(&b, st); err != nil {
+			return "", fmt.Errorf("highlight css: %w", err)
+		}
+		b.WriteString("}\n")
 	}
-	b.WriteString("/* code highlighting: chroma " + lightStyle + " */\n")
-	if err := f.WriteCSS(&b, light); err != nil {
-		return "", fmt.Errorf("highlight css: %w", err)
-	}
-	b.WriteString("@media (prefers-color-scheme: dark) {\n/* chroma " + darkStyle + " */\n")
-	if err := f.WriteCSS(&b, dark); err != nil {
-		return "", fmt.Errorf("highlight css: %w", err)
-	}
-	b.WriteString("}\n")
 	return b.String(), nil
 }

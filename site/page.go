@@ -175,6 +175,11 @@ func parseFrontMatter(p *Page, src []byte, errs *ErrorList) (body []byte, bodyLi
 func yamlErrLine(err error, fmLine int) int {
 	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
 		if n, convErr := strconv.Atoi(m[1]); convErr == nil {
+			// go-yaml reports parser errors ("did not find expected ...")
+			// at the 0-based line where the construct began.
+			if strings.Contains(err.Error(), "did not find expected") {
+				n++
+			}
 			return n + fmLine - 1
 		}
 	}
@@ -299,8 +304,8 @@ func (p *Page) collect(errs *ErrorList) {
 			continue
 		}
 		cn := &codeNode{Lang: fi.Lang, Code: code.String(), Line: line}
-		if fi.Run && fi.Name != "" {
-			if first, dup := names[fi.Name]; dup {
+		if fi.Run {
+			if first, dup := names[fi.Name]; dup && fi.Name != "" {
 				errs.errorf(p.Path, line, "duplicate snippet name %q (first used on line %d)", fi.Name, first)
 			}
 			names[fi.Name] = line
