@@ -43,7 +43,7 @@ func TestFixture(t *testing.T) {
 	})
 	t.Run("narrow", func(t *testing.T) {
 		p := openPage(t, browser, url)
-		checkNarrow(t, p, url, "concurrent")
+		checkNarrow(t, p, url, "concurrent", "fixture-360px.png")
 		p.noConsoleErrors()
 	})
 	t.Run("messages", func(t *testing.T) {

@@ -43,7 +43,7 @@ func TestServe(t *testing.T) {
 	})
 	t.Run("narrow", func(t *testing.T) {
 		p := openPage(t, browser, url)
-		checkNarrow(t, p, url, "gather")
+		checkNarrow(t, p, url, "gather", "gather-360px.png")
 		p.noConsoleErrors()
 	})
 	t.Run("screenshots", func(t *testing.T) {
