@@ -2,73 +2,157 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
+	"sync"
 	"time"
 
+	"playdoc/devserver"
+	"playdoc/playground"
 	"playdoc/site"
 )
 
-// newServeMux is where `playdoc serve` mounts its parts on one port. The
-// site is served from memory at "/". The playground API
-// (playground.NewServer(...).Handler(): /api/, /compile, /fmt, /version,
-// /healthz, /metrics) and live reload (/_playdoc/) are mounted here by
-// their owners.
-func newServeMux(siteHandler http.Handler) *http.ServeMux {
+// playgroundPaths are the playground API's routes (docs/contracts.md §3),
+// mounted on the site's own origin.
+func playgroundPaths() []string {
+	return []string{"/api/", "/compile", "/fmt", "/version", "/healthz", "/metrics"}
+}
+
+// newServeMux mounts the parts of `playdoc serve` on one port: the site and
+// live reload (dev), and the playground API (pg, nil when disabled).
+func newServeMux(dev http.Handler, pg http.Handler) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("/", siteHandler)
+	mux.Handle("/", dev)
+	if pg != nil {
+		for _, p := range playgroundPaths() {
+			mux.Handle(p, pg)
+		}
+	}
 	return mux
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fset := newFlagSet(e, "serve")
 	addr := fset.String("addr", "127.0.0.1:8080", "address to listen on (host:port)")
+	noPlayground := fset.Bool("no-playground", false, "serve the site without the playground API")
 	var sf siteFlags
 	sf.register(fset, "")
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	base := "http://" + ln.Addr().String()
 	if sf.baseURL == "" {
-		sf.baseURL = "http://" + *addr
+		sf.baseURL = base
 	}
 	cfg, err := sf.config(e)
 	if err != nil {
 		return err
 	}
-	b := site.New(cfg)
-	s, err := b.Build(ctx)
-	if err != nil {
-		return reportContentErrors(e, err)
-	}
-	if err := b.SaveCache(s); err != nil {
-		e.log.Warn("highlight cache not saved", "err", err)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	var pg *playground.Server
+	var pgHandler http.Handler
+	if !*noPlayground {
+		pg, err = playground.NewServer(playground.Config{Content: cfg.Content, Logger: e.log})
+		if err != nil {
+			return fmt.Errorf("playground: %w", err)
+		}
+		pgHandler = pg.Handler()
 	}
 
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
+	dev := devserver.New(devserver.Config{
+		Site:    cfg,
+		Watch:   watchDirs(sf),
+		Logger:  e.log,
+		Errors:  e.stderr,
+		OnBuild: rewarm(ctx, pg),
+	})
+	var wg sync.WaitGroup
+	runErr := make(chan error, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		runErr <- dev.Run(ctx)
+	}()
+
 	srv := &http.Server{
-		Handler:           newServeMux(s.Handler()),
+		Handler:           newServeMux(dev.Handler(), pgHandler),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	e.log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "pages", len(s.Pages))
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- srv.Serve(ln) }()
+	fmt.Fprintf(e.stdout, "playdoc serve: %s/\n", base)
+
+	var result error
 	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+	case err := <-srvErr:
+		result = fmt.Errorf("serve: %w", err)
+	case err := <-runErr:
+		if err != nil {
+			result = err
+		}
 	case <-ctx.Done():
 	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	cancel()
+	dev.Close() // ends the event streams, which never end by themselves
+	shutCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer stop()
+	if err := srv.Shutdown(shutCtx); err != nil && result == nil {
+		result = fmt.Errorf("shutdown: %w", err)
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
+	if pg != nil {
+		if err := pg.Shutdown(shutCtx); err != nil && result == nil {
+			result = fmt.Errorf("playground shutdown: %w", err)
+		}
 	}
-	return nil
+	wg.Wait()
+	if err := dev.SaveCache(); err != nil {
+		e.log.Warn("highlight cache not saved", "err", err)
+	}
+	return result
+}
+
+// watchDirs are the folders on disk that serve watches: the ones given by
+// flag or found in the working directory; the embedded copies never change.
+func watchDirs(sf siteFlags) []string {
+	var dirs []string
+	switch {
+	case sf.content != "":
+		dirs = append(dirs, sf.content)
+	case isDir("content"):
+		dirs = append(dirs, "content")
+	}
+	static := filepath.Join("templates", "static")
+	switch {
+	case sf.static != "":
+		dirs = append(dirs, sf.static)
+	case isDir(static):
+		dirs = append(dirs, static)
+	}
+	return dirs
+}
+
+// rewarm returns the build hook that pre-builds, in the background, the
+// runnable snippets whose code is new since the previous good build.
+func rewarm(ctx context.Context, pg *playground.Server) func(old, cur *site.Site) {
+	if pg == nil {
+		return nil
+	}
+	return func(old, cur *site.Site) {
+		if old == nil {
+			return // the playground warms the content's snippets at start
+		}
+		if codes := devserver.NewSnippets(old, cur); len(codes) > 0 {
+			go pg.Warm(ctx, codes)
+		}
+	}
 }

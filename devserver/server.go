@@ -1,0 +1,355 @@
+// Package devserver is the authoring side of `playdoc serve`: it watches
+// the content and static folders, rebuilds the site in memory through the
+// incremental site.Builder, serves the last good build, and tells the open
+// pages what changed over a Server-Sent Events stream (/_playdoc/events)
+// so that they reload themselves or show the build's errors in an overlay.
+package devserver
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"playdoc/site"
+	"playdoc/templates"
+)
+
+// Paths under which the dev server answers; none of them is ever part of a
+// built site (templates.ReloadScript is the script the pages load).
+const (
+	Prefix     = "/_playdoc/"
+	EventsPath = "/_playdoc/events"
+	StylePath  = "/_playdoc/reload.css"
+	ScriptPath = templates.ReloadScript
+)
+
+// CSP is the Content-Security-Policy of the published site, applied by the
+// dev server too so that authors see what readers get.
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// Defaults of Config's timing fields.
+const (
+	DefaultQuiet     = 8 * time.Millisecond
+	DefaultMaxWait   = 200 * time.Millisecond
+	DefaultHeartbeat = 15 * time.Second
+)
+
+//go:embed reload.css
+var assets embed.FS
+
+// Config configures a Server.
+type Config struct {
+	// Site is what to build; LiveReload is forced on.
+	Site site.Config
+	// Watch lists the folders to watch, recursively (the content and
+	// static folders on disk). Empty: nothing is watched (embedded
+	// files never change).
+	Watch []string
+	// Quiet is how long the folders must stay still before a rebuild;
+	// MaxWait bounds the wait under a continuous stream of changes.
+	Quiet, MaxWait time.Duration
+	// Heartbeat is the interval of keep-alive comments on event streams.
+	Heartbeat time.Duration
+	Logger    *slog.Logger
+	// Errors receives each failed build's errors, one "file:line:
+	// message" per line, once per change (default: discarded).
+	Errors io.Writer
+	// OnBuild, if set, is called after each good build with the
+	// previous good site (nil at first) and the new one; serve uses it
+	// to re-warm changed snippets. It must not block for long.
+	OnBuild func(old, cur *site.Site)
+}
+
+// built is a good build and its handler, swapped in as one.
+type built struct {
+	site    *site.Site
+	handler http.Handler
+	n       int // build number, counting good builds from 1
+}
+
+// Server rebuilds the site on changes and serves it with live reload.
+type Server struct {
+	cfg     Config
+	builder *site.Builder
+	current atomic.Pointer[built]
+	hub     *hub
+	id      string        // distinguishes server instances for the pages
+	done    chan struct{} // closed by Close: ends the event streams
+	close   sync.Once
+
+	// Guarded by hub.mu (the state new clients get).
+	errs []string // errors of the last build; nil when it was good
+
+	buildMu  sync.Mutex // serializes rebuild
+	lastErrs []string   // last errors printed, to print each once
+	builds   atomic.Int64
+}
+
+// New returns a Server; call Rebuild (or Run) to build the site.
+func New(cfg Config) *Server {
+	cfg.Site.LiveReload = true
+	if cfg.Quiet <= 0 {
+		cfg.Quiet = DefaultQuiet
+	}
+	if cfg.MaxWait < cfg.Quiet {
+		cfg.MaxWait = max(DefaultMaxWait, cfg.Quiet)
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = DefaultHeartbeat
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Errors == nil {
+		cfg.Errors = io.Discard
+	}
+	s := &Server{
+		cfg:     cfg,
+		builder: site.New(cfg.Site),
+		id:      strconv.FormatInt(time.Now().UnixNano(), 36),
+		done:    make(chan struct{}),
+	}
+	s.hub = newHub(s.state)
+	return s
+}
+
+// Site returns the site being served: the last good build, or nil.
+func (s *Server) Site() *site.Site {
+	if b := s.current.Load(); b != nil {
+		return b.site
+	}
+	return nil
+}
+
+// Builds is the number of builds attempted so far, good or bad.
+func (s *Server) Builds() int { return int(s.builds.Load()) }
+
+// Clients is the number of connected event streams.
+func (s *Server) Clients() int { return s.hub.count() }
+
+// Close ends every event stream (call it before shutting the HTTP server
+// down, since streams never end by themselves).
+func (s *Server) Close() {
+	s.close.Do(func() { close(s.done) })
+}
+
+// state is what a newly connected page gets: hello, and the errors when
+// the current build is broken. Called under hub.mu.
+func (s *Server) state() []Event {
+	n := 0
+	if b := s.current.Load(); b != nil {
+		n = b.n
+	}
+	ev := []Event{{Name: "hello", Data: HelloData{Server: s.id, Build: n}}}
+	if s.errs != nil {
+		ev = append(ev, Event{Name: "error", Data: ErrorData{Errors: s.errs, Build: n}})
+	}
+	return ev
+}
+
+// Rebuild builds the site. On success it swaps the new site in and tells
+// the pages which paths changed; on a content error it keeps the last good
+// site, prints the errors (once per distinct set) and shows them on the
+// pages. The returned error is the build's.
+func (s *Server) Rebuild(ctx context.Context) error {
+	s.buildMu.Lock()
+	defer s.buildMu.Unlock()
+	start := time.Now()
+	s.builds.Add(1)
+	next, err := s.builder.Build(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		s.fail(err)
+		return err
+	}
+	old := s.current.Load()
+	var oldSite *site.Site
+	n := 1
+	if old != nil {
+		oldSite, n = old.site, old.n+1
+	}
+	changed := next.Changed(oldSite)
+	if changed == nil {
+		changed = []string{}
+	}
+	b := &built{site: next, handler: next.Handler(), n: n}
+	wasBroken := s.lastErrs != nil
+	s.lastErrs = nil
+	if perr := s.hub.publish(func() Event {
+		s.current.Store(b)
+		s.errs = nil
+		return Event{Name: "reload", Data: ReloadData{Paths: changed, Build: n}}
+	}); perr != nil {
+		return perr
+	}
+	if wasBroken {
+		fmt.Fprintln(s.cfg.Errors, "build fixed")
+	}
+	s.cfg.Logger.Info("rebuilt", "build", n, "changed", len(changed), "took", time.Since(start).Round(time.Microsecond))
+	if s.cfg.OnBuild != nil {
+		s.cfg.OnBuild(oldSite, next)
+	}
+	return nil
+}
+
+// fail records a failed build: terminal and pages.
+func (s *Server) fail(err error) {
+	msgs := errorLines(err)
+	if !slices.Equal(msgs, s.lastErrs) {
+		for _, m := range msgs {
+			fmt.Fprintln(s.cfg.Errors, m)
+		}
+	}
+	s.lastErrs = msgs
+	if perr := s.hub.publish(func() Event {
+		s.errs = msgs
+		n := 0
+		if b := s.current.Load(); b != nil {
+			n = b.n
+		}
+		return Event{Name: "error", Data: ErrorData{Errors: msgs, Build: n}}
+	}); perr != nil {
+		s.cfg.Logger.Error("publish build error", "err", perr)
+	}
+}
+
+// errorLines turns a build error into "file:line: message" lines: every
+// content error of an ErrorList, or the error itself.
+func errorLines(err error) []string {
+	var list site.ErrorList
+	if errors.As(err, &list) && len(list) > 0 {
+		out := make([]string, len(list))
+		for i, e := range list {
+			out[i] = e.Error()
+		}
+		return out
+	}
+	return []string{err.Error()}
+}
+
+// Handler serves the current site, the event stream, and the reload
+// script and stylesheet. Before any good build it serves a page listing
+// the errors, which reloads itself once the site builds.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+EventsPath, func(w http.ResponseWriter, r *http.Request) {
+		s.hub.serveEvents(w, r, s.cfg.Heartbeat, s.done)
+	})
+	mux.HandleFunc("GET "+ScriptPath, s.serveScript)
+	mux.HandleFunc("GET "+StylePath, func(w http.ResponseWriter, r *http.Request) {
+		css, err := assets.ReadFile("reload.css")
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		serveBytes(w, r, "text/css; charset=utf-8", css)
+	})
+	mux.HandleFunc(Prefix, http.NotFound)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		b := s.current.Load()
+		if b == nil {
+			s.serveBroken(w)
+			return
+		}
+		b.handler.ServeHTTP(w, r)
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", CSP)
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// serveScript serves reload.js from the static folder, fresh, so that the
+// script works even before the first good build.
+func (s *Server) serveScript(w http.ResponseWriter, r *http.Request) {
+	var js []byte
+	var err error
+	if s.cfg.Site.Static != nil {
+		js, err = fs.ReadFile(s.cfg.Site.Static, "reload.js")
+	}
+	if (err != nil || js == nil) && s.Site() != nil {
+		if f, ok := s.Site().Files[ScriptPath]; ok {
+			js, err = f.Body, nil
+		}
+	}
+	if err != nil {
+		http.Error(w, "reload.js: "+err.Error(), http.StatusNotFound)
+		return
+	}
+	serveBytes(w, r, "text/javascript; charset=utf-8", js)
+}
+
+func serveBytes(w http.ResponseWriter, r *http.Request, ctype string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// serveBroken answers before the first good build: the errors, and the
+// reload script, which reloads the page on the next good build.
+func (s *Server) serveBroken(w http.ResponseWriter) {
+	s.hub.mu.Lock()
+	errs := slices.Clone(s.errs)
+	s.hub.mu.Unlock()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	fmt.Fprint(w, `<!DOCTYPE html><html lang="en" data-livereload data-playdoc-broken><head><meta charset="utf-8">`+
+		`<title>Build failed · playdoc</title><script src="`+ScriptPath+`" defer></script></head><body><main><h1>The site does not build</h1><pre>`)
+	for _, e := range errs {
+		fmt.Fprintln(w, html.EscapeString(e))
+	}
+	if len(errs) == 0 {
+		fmt.Fprintln(w, "building…")
+	}
+	fmt.Fprint(w, "</pre><p>Fix the files above: this page reloads itself.</p></main></body></html>\n")
+}
+
+// SaveCache writes the builder's highlight cache for the next start (see
+// site.Builder.SaveCache); without a good build there is nothing to save.
+func (s *Server) SaveCache() error {
+	cur := s.Site()
+	if cur == nil {
+		return nil
+	}
+	s.buildMu.Lock()
+	defer s.buildMu.Unlock()
+	return s.builder.SaveCache(cur)
+}
+
+// NewSnippets returns the code of the runnable snippets of cur that old
+// did not have (new or edited), for the playground to pre-build.
+func NewSnippets(old, cur *site.Site) []string {
+	seen := map[string]bool{}
+	if old != nil {
+		for _, sn := range old.Snippets {
+			seen[sn.Code] = true
+		}
+	}
+	var codes []string
+	for _, sn := range cur.Snippets {
+		if !seen[sn.Code] {
+			seen[sn.Code] = true
+			codes = append(codes, sn.Code)
+		}
+	}
+	return codes
+}

@@ -1,0 +1,199 @@
+package devserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// Run builds the site, then watches the configured folders and rebuilds
+// after each burst of changes until ctx ends. A failed build is not an
+// error of Run: the pages show it and the next change may fix it.
+func (s *Server) Run(ctx context.Context) error {
+	if len(s.cfg.Watch) == 0 {
+		_ = s.Rebuild(ctx)
+		<-ctx.Done()
+		return nil
+	}
+	w, err := newWatcher(s.cfg.Watch)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	// Build after the watches are set, so that no change is lost
+	// between the two.
+	_ = s.Rebuild(ctx)
+	return w.loop(ctx, s.cfg.Quiet, s.cfg.MaxWait, func() {
+		if err := s.Rebuild(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Debug("build failed", "err", err)
+		}
+	}, s.cfg.Logger.Warn)
+}
+
+// watcher watches folder trees with fsnotify, which watches single
+// folders: subfolders are added as they appear and dropped as they go.
+type watcher struct {
+	fs *fsnotify.Watcher
+}
+
+func newWatcher(roots []string) (*watcher, error) {
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, fmt.Errorf("watch: %w", err)
+	}
+	w := &watcher{fs: fw}
+	for _, r := range roots {
+		if err := w.addTree(r); err != nil {
+			fw.Close()
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+func (w *watcher) close() { w.fs.Close() }
+
+// addTree watches dir and every folder below it.
+func (w *watcher) addTree(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p != dir {
+				return nil // removed while walking
+			}
+			return fmt.Errorf("watch %s: %w", p, err)
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if p != dir && ignored(d.Name()) {
+			return filepath.SkipDir
+		}
+		if err := w.fs.Add(p); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return filepath.SkipDir
+			}
+			return fmt.Errorf("watch %s: %w", p, err)
+		}
+		return nil
+	})
+}
+
+// dropTree stops watching dir and the folders below it (after a delete or
+// a rename away: inotify would keep following a moved folder).
+func (w *watcher) dropTree(dir string) {
+	prefix := dir + string(filepath.Separator)
+	for _, p := range w.fs.WatchList() {
+		if p == dir || strings.HasPrefix(p, prefix) {
+			_ = w.fs.Remove(p)
+		}
+	}
+}
+
+// ignored reports whether a file name is an editor's or the system's
+// scratch file, whose changes never matter: vim's swap files and its
+// "4913" write test, backups ending in "~", Emacs lock and autosave files,
+// hidden files.
+func ignored(name string) bool {
+	switch {
+	case name == "4913", strings.HasPrefix(name, "."), strings.HasSuffix(name, "~"),
+		strings.HasPrefix(name, "#") && strings.HasSuffix(name, "#"):
+		return true
+	}
+	switch filepath.Ext(name) {
+	case ".swp", ".swx", ".swo", ".tmp", ".bak":
+		return true
+	}
+	return false
+}
+
+// loop gathers events into bursts and calls build once per burst: after
+// quiet without events, or maxWait after the burst's first event at the
+// latest, so that a stream of changes cannot starve the rebuilds. Events
+// arriving during a build make the next burst.
+func (w *watcher) loop(ctx context.Context, quiet, maxWait time.Duration, build func(), warn func(string, ...any)) error {
+	var (
+		pending  bool
+		first    time.Time
+		quietT   = time.NewTimer(time.Hour)
+		deadline <-chan time.Time
+	)
+	quietT.Stop()
+	defer quietT.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.fs.Events:
+			if !ok {
+				return errors.New("watch: event channel closed")
+			}
+			if !w.handle(ev, warn) {
+				continue
+			}
+			now := time.Now()
+			if !pending {
+				pending, first = true, now
+				deadline = time.After(maxWait)
+			}
+			wait := quiet
+			if rest := maxWait - now.Sub(first); rest < wait {
+				wait = max(rest, 0)
+			}
+			quietT.Reset(wait)
+		case err, ok := <-w.fs.Errors:
+			if !ok {
+				return errors.New("watch: error channel closed")
+			}
+			// Overflow and the like: rebuild, since events were lost.
+			warn("watch", "err", err)
+			if !pending {
+				pending, first = true, time.Now()
+				deadline = time.After(maxWait)
+			}
+			quietT.Reset(quiet)
+		case <-quietT.C:
+			if pending {
+				pending, deadline = false, nil
+				build()
+			}
+		case <-deadline:
+			if pending {
+				quietT.Stop()
+				pending, deadline = false, nil
+				build()
+			}
+		}
+	}
+}
+
+// handle updates the watches for an event and reports whether it may
+// change the site.
+func (w *watcher) handle(ev fsnotify.Event, warn func(string, ...any)) bool {
+	if ignored(filepath.Base(ev.Name)) {
+		return false
+	}
+	switch {
+	case ev.Has(fsnotify.Create):
+		if st, err := os.Lstat(ev.Name); err == nil && st.IsDir() {
+			// A new folder (or one moved in): watch it; files
+			// made in it before the watch count in this burst.
+			if err := w.addTree(ev.Name); err != nil {
+				warn("watch new folder", "err", err)
+			}
+		}
+	case ev.Has(fsnotify.Remove), ev.Has(fsnotify.Rename):
+		w.dropTree(ev.Name)
+	case ev.Op == fsnotify.Chmod:
+		// Touching metadata (e.g. atime/permission) changes nothing
+		// the build reads.
+		return false
+	}
+	return true
+}
