@@ -230,8 +230,7 @@ func (rc *runCgroup) attach(pid int) error {
 type cgroupStats struct {
 	OOMKilled bool
 	Peak      int64
-	CPU       time.Duration
-	HaveCPU   bool
+	CPU       time.Duration // 0 when unknown
 }
 
 func (rc *runCgroup) stats() cgroupStats {
@@ -241,7 +240,7 @@ func (rc *runCgroup) stats() cgroupStats {
 		s.OOMKilled = keyedValue(filepath.Join(d, "memory.events"), "oom_kill") > 0
 		s.Peak = readInt(filepath.Join(d, "memory.peak"))
 		if us := keyedValue(filepath.Join(d, "cpu.stat"), "usage_usec"); us >= 0 {
-			s.CPU, s.HaveCPU = time.Duration(us)*time.Microsecond, true
+			s.CPU = time.Duration(us) * time.Microsecond
 		}
 		return s
 	}
@@ -250,7 +249,7 @@ func (rc *runCgroup) stats() cgroupStats {
 	s.Peak = readInt(filepath.Join(m, "memory.max_usage_in_bytes"))
 	if d, ok := rc.dirs["cpuacct"]; ok {
 		if ns := readInt(filepath.Join(d, "cpuacct.usage")); ns >= 0 {
-			s.CPU, s.HaveCPU = time.Duration(ns), true
+			s.CPU = time.Duration(ns)
 		}
 	}
 	return s

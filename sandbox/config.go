@@ -21,7 +21,7 @@ type initConfig struct {
 
 	// Binary is the program's executable, or nil when the program lies in
 	// a bind (the builder's go command).
-	Binary *initSource
+	Binary   *initSource
 	Path     string
 	Args     []string
 	Env      []string

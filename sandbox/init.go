@@ -312,10 +312,10 @@ func mountOverlay(root string, i int, o *initOverlay) (string, error) {
 	err := unix.Mount("overlay", target, "overlay", unix.MS_NOSUID|unix.MS_NODEV, opts)
 	if err != nil {
 		// Unprivileged overlays keep their metadata in user.* xattrs.
-		err = unix.Mount("overlay", target, "overlay", unix.MS_NOSUID|unix.MS_NODEV, opts+",userxattr")
-	}
-	if err != nil {
-		return "", fmt.Errorf("mount overlay: %w", err)
+		err2 := unix.Mount("overlay", target, "overlay", unix.MS_NOSUID|unix.MS_NODEV, opts+",userxattr")
+		if err2 != nil {
+			return "", fmt.Errorf("mount overlay: %w (with userxattr: %w)", err, err2)
+		}
 	}
 	// Detach the lower bind now; the tmpfs holding upper/work is detached
 	// after pivot_root (it is the staging directory itself).

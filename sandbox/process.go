@@ -244,10 +244,17 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 			// supplementary groups (root's would otherwise survive).
 			GidMappingsEnableSetgroups: s.root,
 			Credential:                 &syscall.Credential{Uid: sandboxUID, Gid: sandboxUID, Groups: []uint32{}, NoSetGroups: !s.root},
-			// The init needs these, in its own user namespace only, to
-			// build the root; it drops every capability before the exec.
-			AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP},
+			// The init needs these, in its own user namespace only (so
+			// over its own tmpfs and nothing of the host), to build the
+			// root and the overlays; it drops every capability before the
+			// exec.
+			AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP,
+				unix.CAP_DAC_OVERRIDE, unix.CAP_DAC_READ_SEARCH, unix.CAP_FOWNER, unix.CAP_CHOWN, unix.CAP_MKNOD},
 			Pdeathsig:   syscall.SIGKILL,
+			// A session (and process group) of its own: kill(0, sig) from
+			// inside reaches the process group, across namespaces, and
+			// every concurrent run has the same uid.
+			Setsid: true,
 		},
 	}
 
@@ -390,11 +397,10 @@ func (p *Process) wait() {
 	if state != nil {
 		ws := state.Sys().(syscall.WaitStatus)
 		ru, _ := state.SysUsage().(*syscall.Rusage)
-		cpu := state.UserTime() + state.SystemTime()
-		if st.HaveCPU {
-			cpu = st.CPU
-		}
-		res.CPU = cpu
+		// RLIMIT_CPU is checked against the process's own (tick-sampled)
+		// times; the cgroup's count is exact and covers the whole tree.
+		ownCPU := state.UserTime() + state.SystemTime()
+		res.CPU = max(ownCPU, st.CPU)
 		res.PeakMemory = st.Peak
 		if ru != nil && (p.cg == nil || st.Peak < 0) {
 			res.PeakMemory = ru.Maxrss * 1024
@@ -405,14 +411,14 @@ func (p *Process) wait() {
 		if ws.Signaled() {
 			res.Signal = ws.Signal().String()
 		}
-		res.Reason = p.reason(ws, st, res)
+		res.Reason = p.reason(ws, st, res, ownCPU)
 	}
 	p.result = res
 	p.closeStreams()
 	p.waitErr = errors.Join(errs...)
 }
 
-func (p *Process) reason(ws syscall.WaitStatus, st cgroupStats, res Result) Reason {
+func (p *Process) reason(ws syscall.WaitStatus, st cgroupStats, res Result, ownCPU time.Duration) Reason {
 	failed := ws.Signaled() || ws.ExitStatus() != 0
 	switch {
 	case p.timedOut.Load():
@@ -425,8 +431,11 @@ func (p *Process) reason(ws syscall.WaitStatus, st cgroupStats, res Result) Reas
 	// with exit status 2 once it cannot map more.
 	case p.noCgroup && ws.Exited() && ws.ExitStatus() == 2 && res.PeakMemory > p.limits.Memory*8/10:
 		return ReasonOOM
+	// Nothing inside can SIGKILL PID 1; if neither we nor the OOM killer
+	// did, it was RLIMIT_CPU, which the kernel checks against tick-sampled
+	// times that can run well ahead of the exact ones on a busy machine.
 	case ws.Signaled() && (ws.Signal() == syscall.SIGXCPU ||
-		ws.Signal() == syscall.SIGKILL && res.CPU >= p.limits.CPUTime-100*time.Millisecond):
+		ws.Signal() == syscall.SIGKILL && ownCPU >= p.limits.CPUTime/2):
 		return ReasonCPU
 	case ws.Signaled():
 		return ReasonSignal

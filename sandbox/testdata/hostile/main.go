@@ -31,6 +31,9 @@ func main() {
 	case "hello":
 		fmt.Println("hello from the sandbox")
 		fmt.Fprintln(os.Stderr, "to stderr")
+	case "cat":
+		n, err := io.Copy(os.Stdout, os.Stdin)
+		fmt.Fprintf(os.Stderr, "copied %d bytes, err=%v\n", n, err)
 	case "exit":
 		code, _ := strconv.Atoi(args[0])
 		os.Exit(code)
@@ -108,6 +111,7 @@ func main() {
 	case "kill":
 		report("kill -1", syscall.Kill(-1, syscall.SIGKILL))
 		report("kill ppid", syscall.Kill(os.Getppid(), syscall.SIGKILL))
+		report("kill pgrp", syscall.Kill(-syscall.Getpgrp(), syscall.SIGKILL))
 		for _, a := range args {
 			pid, _ := strconv.Atoi(a)
 			report("kill "+a, syscall.Kill(pid, syscall.SIGKILL))
