@@ -1,5 +1,7 @@
 package sandbox
 
+import "golang.org/x/sys/unix"
+
 // initMarker is argv[0] of the re-executed binary when it must act as the
 // sandbox's init. A marker in argv[0] (not an environment variable) keeps the
 // init's environment empty and cannot be set by a sandboxed program for the
@@ -35,9 +37,8 @@ type initConfig struct {
 	RootSize int64
 
 	Rlimits  []initRlimit
-	Profile  Profile
 	Landlock bool
-	Seccomp  bool
+	Seccomp  []unix.SockFilter // assembled filter; nil: none
 	Loopback bool
 }
 

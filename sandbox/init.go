@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
+	llsyscall "github.com/landlock-lsm/go-landlock/landlock/syscall"
 	"golang.org/x/sys/unix"
 )
 
@@ -67,16 +68,18 @@ func runInit() error {
 	if err := dropCapabilities(); err != nil {
 		return err
 	}
+	// no_new_privs, Landlock and seccomp are per thread here: this locked
+	// thread is the one that execs, and the exec ends all the others.
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("no_new_privs: %w", err)
+	}
 	if cfg.Landlock {
 		if err := landlockPaths(&cfg); err != nil {
 			return err
 		}
 	}
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return fmt.Errorf("no_new_privs: %w", err)
-	}
-	if cfg.Seccomp {
-		if err := loadSeccomp(cfg.Profile); err != nil {
+	if cfg.Seccomp != nil {
+		if err := loadSeccomp(cfg.Seccomp); err != nil {
 			return err
 		}
 	}
@@ -416,7 +419,16 @@ func landlockPaths(cfg *initConfig) error {
 	for _, o := range cfg.Overlays {
 		rules = append(rules, landlock.RWDirs(o.Target).WithRefer())
 	}
-	if err := landlock.V11.BestEffort().RestrictPaths(rules...); err != nil {
+	fs := landlock.Config{HandledAccessFS: landlock.V11.HandledAccessFS}
+	fd, flags, err := fs.BestEffort().NewRulesetFD(rules...)
+	if err != nil {
+		return fmt.Errorf("landlock ruleset: %w", err)
+	}
+	if fd < 0 {
+		return nil // no Landlock in this kernel after all
+	}
+	defer unix.Close(fd)
+	if err := llsyscall.LandlockRestrictSelf(fd, flags); err != nil {
 		return fmt.Errorf("landlock: %w", err)
 	}
 	return nil

@@ -85,9 +85,8 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 		Hostname: "sandbox",
 		TmpSize:  limits.TmpSize,
 		RootSize: 1 << 20,
-		Profile:  spec.SeccompProfile,
 		Landlock: s.landlockABI > 0,
-		Seccomp:  s.seccomp,
+		Seccomp:  s.filters[spec.SeccompProfile],
 		Loopback: true,
 	}
 	if cfg.Dir == "" {
@@ -95,6 +94,9 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 	}
 	if cfg.Path == "" {
 		cfg.Path = "/prog"
+	}
+	if s.seccomp && cfg.Seccomp == nil {
+		return nil, fmt.Errorf("%w: unknown seccomp profile %d", errSpec, spec.SeccompProfile)
 	}
 	if !probe && spec.Binary == "" && spec.Path == "" {
 		return nil, fmt.Errorf("%w: neither Binary nor Path", errSpec)
@@ -250,7 +252,7 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 			// exec.
 			AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP,
 				unix.CAP_DAC_OVERRIDE, unix.CAP_DAC_READ_SEARCH, unix.CAP_FOWNER, unix.CAP_CHOWN, unix.CAP_MKNOD},
-			Pdeathsig:   syscall.SIGKILL,
+			Pdeathsig: syscall.SIGKILL,
 			// A session (and process group) of its own: kill(0, sig) from
 			// inside reaches the process group, across namespaces, and
 			// every concurrent run has the same uid.

@@ -42,6 +42,7 @@ type Sandbox struct {
 	cpus        float64
 	landlockABI int
 	seccomp     bool
+	filters     map[Profile][]unix.SockFilter // assembled seccomp programs
 	layers      []Layer
 	runs        atomic.Uint64
 }
@@ -69,6 +70,14 @@ func New(opts Options) (*Sandbox, error) {
 	}
 	if _, err := unix.PrctlRetInt(unix.PR_GET_SECCOMP, 0, 0, 0, 0); err == nil {
 		s.seccomp = true
+		s.filters = map[Profile][]unix.SockFilter{}
+		for _, p := range []Profile{ProfileProgram, ProfileBuild} {
+			prog, err := seccompProgram(p)
+			if err != nil {
+				return nil, err
+			}
+			s.filters[p] = prog
+		}
 	}
 	if v, err := llsyscall.LandlockGetABIVersion(); err == nil {
 		s.landlockABI = v

@@ -2,8 +2,10 @@ package sandbox
 
 import (
 	"fmt"
+	"unsafe"
 
 	seccomp "github.com/elastic/go-seccomp-bpf"
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -76,16 +78,35 @@ func seccompPolicy(p Profile) seccomp.Policy {
 	return seccomp.Policy{DefaultAction: seccomp.ActionAllow, Syscalls: groups}
 }
 
-// loadSeccomp installs the profile's filter on every thread of the init; the
-// exec keeps it for the program and all its descendants.
-func loadSeccomp(p Profile) error {
-	f := seccomp.Filter{
-		NoNewPrivs: true,
-		Flag:       seccomp.FilterFlagTSync,
-		Policy:     seccompPolicy(p),
+// seccompProgram assembles the profile's filter into the classic BPF the
+// kernel loads. The parent does it once per Sandbox; the init only loads it.
+func seccompProgram(p Profile) ([]unix.SockFilter, error) {
+	policy := seccompPolicy(p)
+	insns, err := policy.Assemble()
+	if err != nil {
+		return nil, fmt.Errorf("assemble seccomp policy: %w", err)
 	}
-	if err := seccomp.LoadFilter(f); err != nil {
-		return fmt.Errorf("seccomp: %w", err)
+	raw, err := bpf.Assemble(insns)
+	if err != nil {
+		return nil, fmt.Errorf("assemble seccomp policy: %w", err)
+	}
+	prog := make([]unix.SockFilter, len(raw))
+	for i, r := range raw {
+		prog[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
+	}
+	return prog, nil
+}
+
+// loadSeccomp installs the filter on the calling thread, the one that execs:
+// the program and all its descendants inherit it. no_new_privs must be set.
+func loadSeccomp(prog []unix.SockFilter) error {
+	if len(prog) == 0 {
+		return fmt.Errorf("seccomp: empty filter")
+	}
+	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	_, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&fprog)))
+	if errno != 0 {
+		return fmt.Errorf("seccomp: %w", errno)
 	}
 	return nil
 }
