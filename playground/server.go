@@ -141,7 +141,7 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	ex := cfg.Executor
 	if ex == nil {
-		sb, err := sandbox.New(sandbox.Options{})
+		sb, err := sandbox.New(sandbox.Options{Logger: cfg.Logger})
 		if err != nil {
 			return nil, fmt.Errorf("sandbox: %w", err)
 		}

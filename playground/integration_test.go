@@ -1,0 +1,273 @@
+package playground
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// These tests use the real sandbox and the real toolchain. They share one
+// data dir (under the temp dir, kept between runs) so that the cold
+// warm-up build (~30 s, modernc.org/sqlite) is paid once.
+
+func realDataDir() string { return filepath.Join(os.TempDir(), "playdoc-test-data") }
+
+// newRealServer starts a Server over the real sandbox.
+func newRealServer(t testing.TB, mod func(*Config)) (*Server, *httptest.Server) {
+	t.Helper()
+	cfg := Config{
+		DataDir:   realDataDir(),
+		ModCache:  testModCache(),
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		RateLimit: -1,
+	}
+	if testing.Verbose() {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := NewServer(cfg)
+	if err != nil {
+		t.Fatalf("NewServer: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := s.Ready(ctx); err != nil {
+		t.Fatalf("toolchain setup: %v", err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() {
+		ts.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	})
+	return s, ts
+}
+
+// uniq makes a source unique so that it is not in the binary cache.
+func uniq(src string) string {
+	return src + "\n// " + newID() + "\n"
+}
+
+const threeTasks = `package main
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+func main() {
+	start := time.Now()
+	fmt.Println("starting 3 tasks")
+	var wg sync.WaitGroup
+	for i := 1; i <= 3; i++ {
+		wg.Go(func() {
+			time.Sleep(2 * time.Second)
+			fmt.Printf("task %d done\n", i)
+		})
+	}
+	wg.Wait()
+	fmt.Printf("all done in %.0fs\n", time.Since(start).Seconds())
+}
+`
+
+func TestRealThreeTasksStreamFirstLineEarly(t *testing.T) {
+	_, ts := newRealServer(t, nil)
+	var firstAt time.Time
+	evs := readEvents(t, startRun(t, context.Background(), ts.URL, threeTasks).Body, func(e timedEvent) {
+		if e.Kind == KindStdout && firstAt.IsZero() {
+			firstAt = e.at
+		}
+	})
+	exit, ok := find(evs, KindExit)
+	if !ok || exit.Code != 0 || exit.Reason != "" {
+		t.Fatalf("events: %s; exit %+v", kinds(evs), exit.Event)
+	}
+	out := output(evs, KindStdout)
+	for _, want := range []string{"starting 3 tasks\n", "task 1 done\n", "task 2 done\n", "task 3 done\n", "all done in 2s\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output %q lacks %q", out, want)
+		}
+	}
+	if gap := exit.at.Sub(firstAt); gap < 1500*time.Millisecond {
+		t.Errorf("first line arrived %v before the exit, want ~2s: output is not streamed", gap)
+	}
+	if exit.WallMs < 1900 || exit.WallMs > 4000 || exit.PeakMemKB <= 0 {
+		t.Errorf("exit = %+v", exit.Event)
+	}
+	var last float64
+	for _, e := range evs {
+		if e.Kind == KindStdout {
+			if e.T < last {
+				t.Errorf("t goes backwards: %v after %v", e.T, last)
+			}
+			last = e.T
+		}
+	}
+	if last < 1900 {
+		t.Errorf("last line at t=%vms, want ≥ 2000", last)
+	}
+}
+
+func TestRealCompileFailuresAreClean(t *testing.T) {
+	_, ts := newRealServer(t, nil)
+	cases := []struct {
+		name, src, want string
+	}{
+		{"undefined", "package main\n\nfunc main() {\n\tx = 1\n}\n", "prog.go:4:2: undefined: x"},
+		{"embed host file", "package main\n\nimport _ \"embed\"\n\n//go:embed /etc/passwd\nvar s string\n\nfunc main() { print(s) }\n", "prog.go:5:"},
+		{"embed parent", "package main\n\nimport _ \"embed\"\n\n//go:embed ../../etc/passwd\nvar s string\n\nfunc main() { print(s) }\n", "prog.go:5:"},
+		{"cgo", "package main\n\n// #include <stdio.h>\nimport \"C\"\n\nfunc main() {}\n", "cgo"},
+		{"replace", "-- prog.go --\npackage main\n\nfunc main() {}\n-- go.mod --\nmodule play\n\nreplace golang.org/x/sync => /etc\n", "go.mod is written by the server"},
+		{"module not allowed", "package main\n\nimport _ \"github.com/evil/pkg\"\n\nfunc main() {}\n", "github.com/evil/pkg"},
+		{"huge array literal", "package main\n\nvar x [1 << 28]int = [1 << 28]int{1}\n\nfunc main() { println(len(x)) }\n", "too large"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			evs := runCode(t, ts.URL, uniq(c.src))
+			ce, ok := find(evs, KindCompileError)
+			if !ok {
+				t.Fatalf("no compile error: %s %q", kinds(evs), output(evs, KindStdout))
+			}
+			if !strings.Contains(ce.Message, c.want) {
+				t.Errorf("message = %q, want it to contain %q", ce.Message, c.want)
+			}
+			if strings.Contains(ce.Message, "root:") || strings.Contains(ce.Message, "/work/") {
+				t.Errorf("message leaks host content or paths: %q", ce.Message)
+			}
+		})
+	}
+}
+
+func TestRealCompileThatNeverEndsIsCut(t *testing.T) {
+	_, ts := newRealServer(t, func(c *Config) { c.CompileTimeout = 4 * time.Second })
+	src := `package main
+
+type T0[P any] struct{ a, b P }
+type T1[P any] struct{ a, b T0[T0[P]] }
+type T2[P any] struct{ a, b T1[T1[P]] }
+type T3[P any] struct{ a, b T2[T2[P]] }
+type T4[P any] struct{ a, b T3[T3[P]] }
+type T5[P any] struct{ a, b T4[T4[P]] }
+
+var v T5[int]
+
+func main() { println(v.a.a.a.a.a.a) }
+`
+	start := time.Now()
+	evs := runCode(t, ts.URL, uniq(src))
+	ce, ok := find(evs, KindCompileError)
+	if !ok || !(strings.Contains(ce.Message, "timed out") || strings.Contains(ce.Message, "out of memory")) {
+		t.Fatalf("events %s: %+v", kinds(evs), ce.Event)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %v with a 4s compile limit", d)
+	}
+	// The server still serves the next run.
+	if evs := runCode(t, ts.URL, "package main\n\nfunc main() { println(\"ok\") }\n"); output(evs, KindStderr) != "ok\n" {
+		t.Errorf("next run: %s", kinds(evs))
+	}
+}
+
+// cacheListing lists a directory tree's files with their sizes.
+func cacheListing(t *testing.T, dir string) map[string]int64 {
+	t.Helper()
+	m := map[string]int64{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			m[p] = fi.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestRealBuildsNeverWriteTheWarmCache(t *testing.T) {
+	s, ts := newRealServer(t, nil)
+	before := cacheListing(t, s.builder.goCache)
+	// A fresh program compiles new packages, and a test binary too: the
+	// go command writes their objects to GOCACHE, which must be a
+	// throwaway layer.
+	for _, src := range []string{
+		uniq("package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"one\") }\n"),
+		uniq("package main\n\nimport \"testing\"\n\nfunc TestA(t *testing.T) {}\n"),
+	} {
+		evs := runCode(t, ts.URL, src)
+		if exit, ok := find(evs, KindExit); !ok || exit.Code != 0 {
+			t.Fatalf("run: %s %+v %q", kinds(evs), exit.Event, output(evs, KindStderr))
+		}
+	}
+	after := cacheListing(t, s.builder.goCache)
+	for p, size := range after {
+		if b, ok := before[p]; !ok || b != size {
+			t.Errorf("the warm cache changed: %s", p)
+		}
+	}
+	if len(after) != len(before) {
+		t.Errorf("the warm cache has %d files, had %d", len(after), len(before))
+	}
+}
+
+func TestRealTestProgramAndCompileEndpoint(t *testing.T) {
+	_, ts := newRealServer(t, nil)
+	src := "package main\n\nimport \"testing\"\n\nfunc TestOK(t *testing.T) {}\n\nfunc TestBad(t *testing.T) { t.Fatal(\"boom\") }\n"
+	resp := postCompile(t, ts.URL, map[string]string{"body": src, "version": "2"})
+	if !resp.IsTest || resp.TestsFailed != 1 || resp.Status != 1 || resp.Errors != "" {
+		t.Errorf("response = %+v", resp)
+	}
+	all := ""
+	for _, e := range resp.Events {
+		all += e.Message
+	}
+	if !strings.Contains(all, "--- FAIL: TestBad") || !strings.Contains(all, "--- PASS: TestOK") {
+		t.Errorf("output = %q", all)
+	}
+	resp = postCompile(t, ts.URL, map[string]string{"body": "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Printf(\"%d\\n\", \"x\")\n}\n", "withVet": "true"})
+	if resp.VetOK || !strings.Contains(resp.VetErrors, "prog.go:6:") {
+		t.Errorf("vet: %+v", resp)
+	}
+}
+
+func TestRealConcurrentRunsShareOneBuild(t *testing.T) {
+	s, ts := newRealServer(t, nil)
+	src := uniq("package main\n\nfunc main() { println(\"hi\") }\n")
+	misses := func() float64 { return counterValue(t, s, "playdoc_cache_misses_total") }
+	m0 := misses()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if evs := runCode(t, ts.URL, src); output(evs, KindStderr) != "hi\n" {
+				t.Errorf("run: %s", kinds(evs))
+			}
+		})
+	}
+	wg.Wait()
+	if m := misses() - m0; m < 1 || m > 4 {
+		t.Errorf("%v misses", m)
+	}
+	if n := s.builder.Workspaces(); n != 0 {
+		t.Errorf("%d workspaces left", n)
+	}
+}
