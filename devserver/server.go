@@ -43,6 +43,10 @@ const (
 	DefaultQuiet     = 8 * time.Millisecond
 	DefaultMaxWait   = 200 * time.Millisecond
 	DefaultHeartbeat = 15 * time.Second
+	// DefaultErrorDelay holds a failed build's errors back briefly: a
+	// build that read a file in the middle of a non-atomic save fails,
+	// and the build of the rest of the save follows at once.
+	DefaultErrorDelay = 100 * time.Millisecond
 )
 
 //go:embed reload.css
@@ -61,7 +65,10 @@ type Config struct {
 	Quiet, MaxWait time.Duration
 	// Heartbeat is the interval of keep-alive comments on event streams.
 	Heartbeat time.Duration
-	Logger    *slog.Logger
+	// ErrorDelay is how long a failed build's errors wait, unshown,
+	// for a next build that may supersede them (negative: no wait).
+	ErrorDelay time.Duration
+	Logger     *slog.Logger
 	// Errors receives each failed build's errors, one "file:line:
 	// message" per line, once per change (default: discarded).
 	Errors io.Writer
@@ -91,9 +98,13 @@ type Server struct {
 	// Guarded by hub.mu (the state new clients get).
 	errs []string // errors of the last build; nil when it was good
 
-	buildMu  sync.Mutex // serializes rebuild
-	lastErrs []string   // last errors printed, to print each once
-	builds   atomic.Int64
+	watch atomic.Pointer[watcher] // set while Run watches
+
+	buildMu     sync.Mutex  // serializes Rebuild; guards the fields below
+	gen         uint64      // counts Rebuild calls
+	pendingFail *time.Timer // a failed build's errors, held back
+	lastErrs    []string    // last errors printed, to print each once
+	builds      atomic.Int64
 }
 
 // New returns a Server; call Rebuild (or Run) to build the site.
@@ -107,6 +118,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = DefaultHeartbeat
+	}
+	if cfg.ErrorDelay == 0 {
+		cfg.ErrorDelay = DefaultErrorDelay
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -142,6 +156,12 @@ func (s *Server) Clients() int { return s.hub.count() }
 // down, since streams never end by themselves).
 func (s *Server) Close() {
 	s.close.Do(func() { close(s.done) })
+	s.buildMu.Lock()
+	defer s.buildMu.Unlock()
+	s.gen++ // no held-back error is published any more
+	if s.pendingFail != nil {
+		s.pendingFail.Stop()
+	}
 }
 
 // state is what a newly connected page gets: hello, and the errors when
@@ -167,6 +187,11 @@ func (s *Server) Rebuild(ctx context.Context) error {
 	defer s.buildMu.Unlock()
 	start := time.Now()
 	s.builds.Add(1)
+	s.gen++
+	if s.pendingFail != nil {
+		s.pendingFail.Stop()
+		s.pendingFail = nil
+	}
 	next, err := s.builder.Build(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -186,7 +211,9 @@ func (s *Server) Rebuild(ctx context.Context) error {
 		changed = []string{}
 	}
 	b := &built{site: next, handler: next.Handler(), n: n}
-	wasBroken := s.lastErrs != nil
+	if s.lastErrs != nil {
+		fmt.Fprintln(s.cfg.Errors, "build fixed")
+	}
 	s.lastErrs = nil
 	if perr := s.hub.publish(func() Event {
 		s.current.Store(b)
@@ -195,9 +222,6 @@ func (s *Server) Rebuild(ctx context.Context) error {
 	}); perr != nil {
 		return perr
 	}
-	if wasBroken {
-		fmt.Fprintln(s.cfg.Errors, "build fixed")
-	}
 	s.cfg.Logger.Info("rebuilt", "build", n, "changed", len(changed), "took", time.Since(start).Round(time.Microsecond))
 	if s.cfg.OnBuild != nil {
 		s.cfg.OnBuild(oldSite, next)
@@ -205,9 +229,28 @@ func (s *Server) Rebuild(ctx context.Context) error {
 	return nil
 }
 
-// fail records a failed build: terminal and pages.
+// fail records a failed build: after ErrorDelay unless another build
+// starts first, it prints the errors and shows them on the pages. Called
+// with buildMu held.
 func (s *Server) fail(err error) {
 	msgs := errorLines(err)
+	if s.cfg.ErrorDelay < 0 {
+		s.publishFail(msgs)
+		return
+	}
+	gen := s.gen
+	s.pendingFail = time.AfterFunc(s.cfg.ErrorDelay, func() {
+		s.buildMu.Lock()
+		defer s.buildMu.Unlock()
+		if s.gen == gen {
+			s.publishFail(msgs)
+		}
+	})
+}
+
+// publishFail prints and broadcasts a failed build's errors. Called with
+// buildMu held.
+func (s *Server) publishFail(msgs []string) {
 	if !slices.Equal(msgs, s.lastErrs) {
 		for _, m := range msgs {
 			fmt.Fprintln(s.cfg.Errors, m)

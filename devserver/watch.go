@@ -27,6 +27,8 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer w.close()
+	s.watch.Store(w)
+	defer s.watch.Store(nil)
 	// Build after the watches are set, so that no change is lost
 	// between the two.
 	_ = s.Rebuild(ctx)
