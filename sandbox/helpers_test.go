@@ -22,6 +22,9 @@ var hostileBinary string
 
 func TestMain(m *testing.M) {
 	Main()
+	if bin := os.Getenv(nonRootHelperEnv); bin != "" {
+		os.Exit(nonRootHelper(bin))
+	}
 	dir, err := os.MkdirTemp("", "sandbox-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -87,9 +90,18 @@ func hostile(t testing.TB, sb *Sandbox, limits Limits, mode string, args ...stri
 
 func run(t testing.TB, sb *Sandbox, spec Spec) outcome {
 	t.Helper()
+	o, err := runSpec(sb, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// runSpec runs spec, collecting its output, and waits for it.
+func runSpec(sb *Sandbox, spec Spec) (outcome, error) {
 	p, err := sb.Start(context.Background(), spec)
 	if err != nil {
-		t.Fatalf("Start: %v", err)
+		return outcome{}, fmt.Errorf("Start: %w", err)
 	}
 	var o outcome
 	var wg sync.WaitGroup
@@ -100,10 +112,10 @@ func run(t testing.TB, sb *Sandbox, spec Spec) outcome {
 	wg.Wait()
 	o.Result, err = p.Wait()
 	if err != nil {
-		t.Fatalf("Wait: %v", err)
+		return o, fmt.Errorf("Wait: %w", err)
 	}
 	o.Stdout, o.Stderr = out.String(), errb.String()
-	return o
+	return o, nil
 }
 
 // lines maps "key: value" output lines to their values.

@@ -348,10 +348,17 @@ func (s *Sandbox) rlimits(l Limits) []initRlimit {
 		{Resource: unix.RLIMIT_MSGQUEUE, Cur: 0, Max: 0},
 	}
 	if s.cg == nil {
-		rl = append(rl, initRlimit{Resource: unix.RLIMIT_DATA, Cur: uint64(l.Memory), Max: uint64(l.Memory)})
+		// The Go runtime maps its 64 MiB heap arena index writable at
+		// start (untouched, but counted by RLIMIT_DATA): on top of that,
+		// the program may commit about Limits.Memory.
+		data := uint64(l.Memory) + goArenaIndex
+		rl = append(rl, initRlimit{Resource: unix.RLIMIT_DATA, Cur: data, Max: data})
 	}
 	return rl
 }
+
+// goArenaIndex is what a Go program's RLIMIT_DATA needs beyond its heap.
+const goArenaIndex = 64 << 20
 
 // Kill ends the run at once: SIGKILL to PID 1 makes the kernel kill every
 // process of its namespace. Wait reports ReasonKilled.
@@ -431,7 +438,7 @@ func (p *Process) reason(ws syscall.WaitStatus, st cgroupStats, res Result, ownC
 		return ReasonOOM
 	// Without a memory cgroup the cap is RLIMIT_DATA: the Go runtime dies
 	// with exit status 2 once it cannot map more.
-	case p.noCgroup && ws.Exited() && ws.ExitStatus() == 2 && res.PeakMemory > p.limits.Memory*8/10:
+	case p.noCgroup && ws.Exited() && ws.ExitStatus() == 2 && res.PeakMemory > p.limits.Memory/2:
 		return ReasonOOM
 	// Nothing inside can SIGKILL PID 1; if neither we nor the OOM killer
 	// did, it was RLIMIT_CPU, which the kernel checks against tick-sampled
