@@ -498,3 +498,23 @@ func (s *Server) handleStop(w http.ResponseWriter, r *http.Request) {
 	run.cancel(errStopped)
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// Execute compiles and runs code like POST /api/run, without HTTP, for
+// `playdoc check`: emit gets every event from compile-start to the final
+// one (exit, compile-error or error). It waits for a runner; it fails
+// only when the server is shutting down or its queue is full.
+func (s *Server) Execute(ctx context.Context, code string, emit func(Event)) error {
+	if len(code) > MaxSourceSize {
+		return fmt.Errorf("source is %d bytes; the limit is %d bytes", len(code), MaxSourceSize)
+	}
+	t, err := s.admit()
+	if err != nil {
+		return err
+	}
+	defer t.done()
+	run, ctx := s.newRun(ctx, "local")
+	defer s.endRun(run)
+	rep := s.serveRun(ctx, t, []byte(code), emit)
+	s.logRun(run, rep)
+	return nil
+}

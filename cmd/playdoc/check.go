@@ -3,9 +3,222 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"playdoc/playground"
+	"playdoc/site"
 )
 
-// TODO(owner of this subcommand): replace this placeholder.
+// checkResult is what one snippet did in the sandbox.
+type checkResult struct {
+	snippet  site.Snippet
+	lines    []site.OutputLine
+	wall     time.Duration
+	problems []string // file:line-located messages
+	update   bool     // the output block should be rewritten
+}
+
+// runCheck runs every runnable snippet through the sandbox (the
+// playground's own builder and runner) and compares with its expected
+// output.
 func runCheck(ctx context.Context, e *env, args []string) error {
-	return errors.New("check: not implemented yet")
+	fset := newFlagSet(e, "check")
+	content := fset.String("content", "", "content folder (default ./content if present, else the embedded tutorial)")
+	update := fset.Bool("update", false, "rewrite the output blocks of the snippets that do not match")
+	runPat := fset.String("run", "", "check only the snippets whose name matches this regular expression")
+	data := fset.String("data", "", "playground data folder (default the user cache dir's playdoc/)")
+	parallel := fset.Int("parallel", 4, "snippets run at once")
+	if err := parseFlags(fset, args); err != nil {
+		return err
+	}
+	var filter *regexp.Regexp
+	if *runPat != "" {
+		re, err := regexp.Compile(*runPat)
+		if err != nil {
+			return fmt.Errorf("-run: %w", err)
+		}
+		filter = re
+	}
+	fsys, dir, err := playgroundContent(*content)
+	if err != nil {
+		return err
+	}
+	if *update && dir == "" {
+		return errors.New("-update needs a content folder on disk (-content DIR or ./content)")
+	}
+	snips, err := site.LoadSnippets(fsys)
+	if err != nil {
+		return err
+	}
+	var todo []site.Snippet
+	for _, sn := range snips {
+		if filter == nil || filter.MatchString(sn.Name) {
+			todo = append(todo, sn)
+		}
+	}
+	if len(todo) == 0 {
+		return errors.New("no runnable snippet matches")
+	}
+	srv, err := playground.NewServer(playground.Config{
+		DataDir: *data, Logger: e.log, RateLimit: -1, Runners: max(*parallel, 1), Queue: len(todo),
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Ready(ctx); err != nil {
+		return err
+	}
+	display := func(file string) string {
+		if dir == "" {
+			return filepath.Join("content", file)
+		}
+		return filepath.Join(dir, file)
+	}
+
+	results := make([]checkResult, len(todo))
+	var wg sync.WaitGroup
+	for i, sn := range todo {
+		wg.Go(func() {
+			results[i] = checkSnippet(ctx, srv, sn, display(sn.File))
+		})
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+
+	failed := 0
+	for _, r := range results {
+		for _, p := range r.problems {
+			fmt.Fprintln(e.stdout, p)
+		}
+		if len(r.problems) > 0 {
+			failed++
+		}
+	}
+	if *update {
+		n, err := rewriteOutputs(dir, results)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "updated the output of %d snippet(s)\n", n)
+		return nil
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d snippets do not match their expected output", failed, len(results))
+	}
+	fmt.Fprintf(e.stdout, "ok: %d snippets match their expected output\n", len(results))
+	return nil
+}
+
+// checkSnippet runs one snippet and compares its output.
+func checkSnippet(ctx context.Context, srv *playground.Server, sn site.Snippet, file string) checkResult {
+	r := checkResult{snippet: sn}
+	where := func(line int) string { return fmt.Sprintf("%s:%d: snippet %s: ", file, line, sn.Name) }
+	var exit playground.Event
+	var compileErr, serverErr *playground.Event
+	partial := [2]bool{} // the last line of stdout / stderr had no newline
+	err := srv.Execute(ctx, sn.Code, func(ev playground.Event) {
+		switch ev.Kind {
+		case playground.KindStdout, playground.KindStderr:
+			i := 0
+			if ev.Kind == playground.KindStderr {
+				i = 1
+			}
+			text := strings.TrimSuffix(ev.Data, "\n")
+			// A line flushed in pieces (no newline for a while) is one line.
+			if partial[i] {
+				for j := len(r.lines) - 1; j >= 0; j-- {
+					if r.lines[j].Stderr == (i == 1) {
+						r.lines[j].Text += text
+						break
+					}
+				}
+			} else {
+				r.lines = append(r.lines, site.OutputLine{Text: text, Stderr: i == 1})
+			}
+			partial[i] = !strings.HasSuffix(ev.Data, "\n")
+		case playground.KindExit:
+			exit = ev
+		case playground.KindCompileError:
+			compileErr = &ev
+		case playground.KindError:
+			serverErr = &ev
+		}
+	})
+	switch {
+	case err != nil:
+		r.problems = append(r.problems, where(sn.Line)+err.Error())
+		return r
+	case compileErr != nil:
+		if len(compileErr.Errors) == 0 {
+			r.problems = append(r.problems, where(sn.Line)+"does not compile: "+compileErr.Message)
+		}
+		for _, d := range compileErr.Errors {
+			// The code starts on the line after the fence.
+			r.problems = append(r.problems, where(sn.Line+d.Line)+"does not compile: "+d.Msg)
+		}
+		return r
+	case serverErr != nil:
+		r.problems = append(r.problems, where(sn.Line)+serverErr.Message)
+		return r
+	}
+	r.wall = time.Duration(exit.WallMs * float64(time.Millisecond))
+	if exit.Reason != "" {
+		r.problems = append(r.problems, where(sn.Line)+exit.Message)
+		return r
+	}
+	for _, m := range sn.Expected.Match(r.lines, r.wall) {
+		r.problems = append(r.problems, where(m.Line)+m.Message)
+		r.update = true
+	}
+	return r
+}
+
+// rewriteOutputs rewrites the output blocks of the mismatching snippets,
+// bottom up in each file so that earlier blocks keep their line numbers.
+func rewriteOutputs(dir string, results []checkResult) (int, error) {
+	byFile := map[string][]checkResult{}
+	for _, r := range results {
+		if r.update {
+			byFile[r.snippet.File] = append(byFile[r.snippet.File], r)
+		}
+	}
+	n := 0
+	for file, rs := range byFile {
+		path := filepath.Join(dir, filepath.FromSlash(file))
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return n, err
+		}
+		sort.Slice(rs, func(i, j int) bool { return rs[i].snippet.Expected.Line > rs[j].snippet.Expected.Line })
+		for _, r := range rs {
+			exp := r.snippet.Expected.Updated(r.lines, r.wall)
+			src, err = site.RewriteExpected(src, r.snippet.Expected.Line, exp)
+			if err != nil {
+				return n, fmt.Errorf("%s:%w", path, err)
+			}
+			n++
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			return n, err
+		}
+		if err := os.WriteFile(path, src, fi.Mode().Perm()); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }

@@ -3,9 +3,89 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"playdoc"
+	"playdoc/playground"
 )
 
-// TODO(owner of this subcommand): replace this placeholder.
+// runPlayground serves the playground API alone (production).
 func runPlayground(ctx context.Context, e *env, args []string) error {
-	return errors.New("playground: not implemented yet")
+	fset := newFlagSet(e, "playground")
+	addr := fset.String("addr", "127.0.0.1:8081", "listen address")
+	content := fset.String("content", "", "content folder whose runnable snippets are pre-built at start (default ./content if present, else the embedded tutorial)")
+	data := fset.String("data", "", "data folder: module cache, build cache, binaries (default the user cache dir's playdoc/)")
+	maxBuilds := fset.Int("max-builds", 2, "compilations at once")
+	runners := fset.Int("runners", 16, "programs compiling or running at once")
+	queue := fset.Int("queue", 64, "programs waiting for a runner before answering 503")
+	rate := fset.Float64("rate", 2, "run requests per second per client IP (negative: unlimited)")
+	if err := parseFlags(fset, args); err != nil {
+		return err
+	}
+	contentFS, _, err := playgroundContent(*content)
+	if err != nil {
+		return err
+	}
+	srv, err := playground.NewServer(playground.Config{
+		DataDir: *data, Content: contentFS, Logger: e.log,
+		MaxBuilds: *maxBuilds, Runners: *runners, Queue: *queue, RateLimit: *rate,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	e.log.Info("playground listening", "addr", "http://"+ln.Addr().String())
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	e.log.Info("playground shutting down: letting running programs finish")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	var perr, herr error
+	wg.Go(func() { perr = srv.Shutdown(sctx) })
+	wg.Go(func() { herr = hs.Shutdown(sctx) })
+	wg.Wait()
+	if herr != nil && !errors.Is(herr, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: %w", herr)
+	}
+	if perr != nil && !errors.Is(perr, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: %w", perr)
+	}
+	return nil
+}
+
+// playgroundContent opens the content: dir if given, else ./content if it
+// exists, else the embedded tutorial (dir "" then: nothing to rewrite).
+func playgroundContent(dir string) (fs.FS, string, error) {
+	if dir == "" {
+		if fi, err := os.Stat("content"); err == nil && fi.IsDir() {
+			dir = "content"
+		}
+	}
+	if dir == "" {
+		sub, err := fs.Sub(playdoc.Content, "content")
+		if err != nil {
+			return nil, "", fmt.Errorf("embedded content: %w", err)
+		}
+		return sub, "", nil
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, "", fmt.Errorf("content folder %s: not a directory", dir)
+	}
+	return os.DirFS(dir), dir, nil
 }
