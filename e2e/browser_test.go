@@ -268,6 +268,12 @@ func (p *page) colorScheme(scheme string) {
 // under testdata/screenshots/ (gitignored), for a human to look at.
 func (p *page) screenshot(name, file string) {
 	p.t.Helper()
+	var width int
+	p.eval(`window.innerWidth`, &width)
+	if width > 400 { // a desktop shot: tall enough for the editor, output and footer
+		p.do(chromedp.EmulateViewport(int64(width), 1300))
+		defer p.do(chromedp.EmulateViewport(int64(width), 900))
+	}
 	p.eval(fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'start'}); true`, fig(name)), nil)
 	png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
 	if err != nil {

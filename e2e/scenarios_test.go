@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,7 +19,7 @@ import (
 
 // runTimeout bounds one run, compilation included (the first build of a
 // program in the sandbox is the slow part).
-const runTimeout = 90 * time.Second
+const runTimeout = 150 * time.Second
 
 var timePrefix = regexp.MustCompile(`^\+\d+\.\d{3}s`)
 
@@ -203,25 +201,8 @@ func checkStop(t *testing.T, p *page, name, base string) {
 }
 
 func healthRunning(base string) (int, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
-	if err != nil {
-		return 0, fmt.Errorf("healthz: %w", err)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("healthz: %w", err)
-	}
-	defer res.Body.Close()
-	var h struct {
-		OK      bool `json:"ok"`
-		Running int  `json:"running"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&h); err != nil {
-		return 0, fmt.Errorf("healthz: status %s: %w", res.Status, err)
-	}
-	return h.Running, nil
+	h, err := health(base)
+	return h.Running, err
 }
 
 // checkKeyboard: Tab from the top of the page reaches the snippet's editor
@@ -380,4 +361,21 @@ func checkContrast(t *testing.T, p *page, name, theme string) {
 		}
 	}
 	t.Logf("%s theme: %d text elements, lowest contrast %.2f:1 (%s)", theme, len(res), minimum.Ratio, minimum.What)
+}
+
+// checkCompare presses the Compare bar of the page's sequential/concurrent
+// pair and checks that the sequential total is clearly the larger one.
+func checkCompare(t *testing.T, p *page) {
+	p.do(chromedp.Click(chromedp.CSS(`.pg-cmp-run`)))
+	p.wait("both runs of the comparison", `!document.querySelector('.pg-cmp-run').disabled && !document.querySelector('.pg-cmp-res').textContent.includes('–')`, 2*runTimeout)
+	var res string
+	p.eval(`document.querySelector('.pg-cmp-res').textContent`, &res)
+	var seq, conc float64
+	if _, err := fmt.Sscanf(res, "sequential %f s · concurrent %f s", &seq, &conc); err != nil {
+		t.Fatalf("comparison %q: %v", res, err)
+	}
+	if seq < 2*conc {
+		t.Errorf("comparison %q: the sequential run should take about three times as long", res)
+	}
+	t.Logf("compare bar: %s", res)
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -44,6 +45,11 @@ func TestServe(t *testing.T) {
 	t.Run("narrow", func(t *testing.T) {
 		p := openPage(t, browser, url)
 		checkNarrow(t, p, url, "gather", "gather-360px.png")
+		p.noConsoleErrors()
+	})
+	t.Run("compare", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		checkCompare(t, p)
 		p.noConsoleErrors()
 	})
 	t.Run("screenshots", func(t *testing.T) {
@@ -130,36 +136,57 @@ func startServe(t *testing.T) string {
 		}
 	})
 	base := "http://" + addr
-	deadline := time.Now().Add(60 * time.Second)
+	// Wait for the playground's toolchain to be ready: the first start
+	// prepares the sandbox's Go build cache, which takes a while on a busy
+	// machine.
+	deadline := time.Now().Add(serveReadyTimeout)
 	for {
 		select {
 		case err := <-exited:
 			t.Fatalf("playdoc serve exited before serving: %v\n%s", err, logs.String())
 		default:
 		}
-		if ok, err := get(base + "/healthz"); ok {
+		h, err := health(base)
+		switch {
+		case err == nil && h.Ready && h.OK:
 			return base
-		} else if time.Now().After(deadline) {
-			t.Fatalf("playdoc serve: /healthz did not answer 200 within 60 s (last: %v); is the playground API mounted?\n%s", err, logs.String())
+		case err == nil && !h.OK:
+			t.Fatalf("playdoc serve: /healthz reports the playground broken: %s\n%s", h.Error, logs.String())
+		case time.Now().After(deadline):
+			t.Fatalf("playdoc serve: the playground was not ready within %v (last /healthz: %+v, %v); is the API mounted?\n%s",
+				serveReadyTimeout, h, err, logs.String())
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 
-func get(url string) (bool, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+// serveReadyTimeout bounds the toolchain preparation of a first start.
+const serveReadyTimeout = 5 * time.Minute
+
+// healthz is the /healthz answer (docs/contracts.md §3).
+type healthz struct {
+	OK      bool   `json:"ok"`
+	Running int    `json:"running"`
+	Queued  int    `json:"queued"`
+	Ready   bool   `json:"ready"`
+	Error   string `json:"error"`
+}
+
+func health(base string) (healthz, error) {
+	var h healthz
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
 	if err != nil {
-		return false, err
+		return h, fmt.Errorf("healthz: %w", err)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return false, err
+		return h, fmt.Errorf("healthz: %w", err)
 	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return false, fmt.Errorf("GET %s: %s", url, res.Status)
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(&h); err != nil {
+		return h, fmt.Errorf("healthz: status %s: %w", res.Status, err)
 	}
-	return true, nil
+	return h, nil
 }

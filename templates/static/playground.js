@@ -185,6 +185,8 @@
       this.msg.className = 'pg-msg';
       this.foot.className = 'pg-foot';
       delete this.foot.dataset.wallMs;
+      cancelAnimationFrame(this.frame);
+      this.frame = 0;
       this.tl.textContent = '';
       this.tl.hidden = true;
       this.lines = [];
@@ -199,6 +201,7 @@
 
     append(t, kind, text) {
       this.lines.push([t, kind === 'stderr', text]);
+      if (t != null) this.liveTimeline(t);
       if (this.shown >= MAX_LINES) {
         this.foot.textContent = `${this.lines.length - MAX_LINES} more lines not shown`;
         return;
@@ -383,7 +386,10 @@
     // timeline marks when each line arrived on an axis from 0 to the wall
     // time; lines arriving together stack up, so concurrency is visible.
     timeline(wall) {
+      cancelAnimationFrame(this.frame);
+      this.frame = 0;
       const lines = this.lines.filter((l) => l[0] != null).slice(0, 500);
+      this.tl.textContent = '';
       if (!lines.length) return;
       const span = Math.max(wall, ...lines.map((l) => l[0]), 1);
       const axis = el('div', 'pg-axis');
@@ -403,6 +409,17 @@
       this.tl.append(axis, scale);
       this.tl.setAttribute('aria-label', `Timeline: ${lines.length} line${lines.length === 1 ? '' : 's'} over ${secs(span, 1)}`);
       this.tl.hidden = false;
+    }
+
+    // liveTimeline redraws the timeline while the run goes on, at most once
+    // a frame, on the snippet's expected duration until the run outlasts it.
+    liveTimeline(t) {
+      this.lastT = t;
+      if (this.frame) return;
+      this.frame = requestAnimationFrame(() => {
+        this.frame = 0;
+        this.timeline(Math.max(+this.fig.dataset.durationMs || 0, this.lastT));
+      });
     }
 
     async stop() {
