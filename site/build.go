@@ -80,10 +80,22 @@ type Site struct {
 type File struct {
 	Path string // URL path, starting with "/"
 	Body []byte
-	Hash string // hex sha256 of Body
 	// Source is the content file the file was rendered from ("05-gather.md");
 	// "" for files made from the whole site (index, sitemap, assets).
 	Source string
+
+	hashOnce sync.Once
+	hash     string
+}
+
+// Hash is the hex sha256 of the body, computed on first use (a build that
+// only writes files never needs it).
+func (f *File) Hash() string {
+	f.hashOnce.Do(func() {
+		sum := sha256.Sum256(f.Body)
+		f.hash = hex.EncodeToString(sum[:])
+	})
+	return f.hash
 }
 
 // New returns a Builder for cfg.
@@ -338,8 +350,7 @@ func fingerprint(data []byte) string {
 
 // add stores an output file.
 func (s *Site) add(urlPath string, body []byte, source string) {
-	sum := sha256.Sum256(body)
-	s.Files[urlPath] = &File{Path: urlPath, Body: body, Hash: hex.EncodeToString(sum[:]), Source: source}
+	s.Files[urlPath] = &File{Path: urlPath, Body: body, Source: source}
 }
 
 // head is the <head> data shared by all pages.
@@ -363,6 +374,7 @@ func (b *Builder) head(a assetSet, title, desc, urlPath, ogType string) template
 // not); each page then only concatenates strings.
 type navItems struct {
 	plain, current []string
+	size           int // bytes of the whole list
 }
 
 func renderNav(ctx context.Context, pages []*Page) (navItems, error) {
@@ -379,6 +391,7 @@ func renderNav(ctx context.Context, pages []*Page) (navItems, error) {
 				n.current = append(n.current, buf.String())
 			} else {
 				n.plain = append(n.plain, buf.String())
+				n.size += buf.Len()
 			}
 		}
 	}
@@ -488,7 +501,7 @@ func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, nav navI
 		view.Next = &templates.NavLink{URL: pages[i+1].URL, Title: pages[i+1].Title}
 	}
 	var out bytes.Buffer
-	out.Grow(body.Len() + 16<<10)
+	out.Grow(body.Len() + nav.size + 8<<10)
 	if err := templates.PageView(view).Render(ctx, &out); err != nil {
 		return nil, fmt.Errorf("render page: %w", err)
 	}

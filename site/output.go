@@ -1,6 +1,7 @@
 package site
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"mime"
@@ -8,8 +9,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Paths returns the URL paths of all files, sorted.
@@ -32,7 +36,7 @@ func (s *Site) Changed(old *Site) []string {
 			out = append(out, p)
 			continue
 		}
-		if o, ok := old.Files[p]; !ok || o.Hash != f.Hash {
+		if o, ok := old.Files[p]; !ok || !bytes.Equal(o.Body, f.Body) {
 			out = append(out, p)
 		}
 	}
@@ -122,8 +126,9 @@ func (s *Site) Handler() http.Handler {
 			h.Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
 			h.Set("Cache-Control", "no-cache")
-			h.Set("ETag", `"`+f.Hash[:16]+`"`)
-			if status == http.StatusOK && r.Header.Get("If-None-Match") == `"`+f.Hash[:16]+`"` {
+			etag := `"` + f.Hash()[:16] + `"`
+			h.Set("ETag", etag)
+			if status == http.StatusOK && r.Header.Get("If-None-Match") == etag {
 				w.WriteHeader(http.StatusNotModified)
 				return
 			}
@@ -157,19 +162,49 @@ func (s *Site) WriteDir(dir string) (err error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fmt.Errorf("write site: %w", err)
 	}
-	made := map[string]bool{}
-	for _, p := range s.Paths() {
-		f := s.Files[p]
-		target := filepath.Join(tmp, filepath.FromSlash(strings.TrimPrefix(p, "/")))
-		if d := filepath.Dir(target); !made[d] {
-			if err := os.MkdirAll(d, 0o755); err != nil {
+	// Folders first, level by level (parents before children), then the
+	// files; each step in parallel: on a busy disk the system calls, not
+	// the bytes, cost.
+	paths := s.Paths()
+	byDepth := map[int][]string{}
+	seen := map[string]bool{tmp: true}
+	maxDepth := 0
+	for _, p := range paths {
+		for d := path.Dir(p); d != "/" && !seen[d]; d = path.Dir(d) {
+			seen[d] = true
+			depth := strings.Count(d, "/")
+			byDepth[depth] = append(byDepth[depth], d)
+			maxDepth = max(maxDepth, depth)
+		}
+	}
+	for depth := 1; depth <= maxDepth; depth++ {
+		var g errgroup.Group
+		g.SetLimit(2 * runtime.GOMAXPROCS(0))
+		for _, d := range byDepth[depth] {
+			g.Go(func() error {
+				if err := os.Mkdir(filepath.Join(tmp, filepath.FromSlash(d)), 0o755); err != nil {
+					return fmt.Errorf("write site: %w", err)
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+	}
+	var g errgroup.Group
+	g.SetLimit(2 * runtime.GOMAXPROCS(0))
+	for _, p := range paths {
+		g.Go(func() error {
+			target := filepath.Join(tmp, filepath.FromSlash(strings.TrimPrefix(p, "/")))
+			if err := os.WriteFile(target, s.Files[p].Body, 0o644); err != nil {
 				return fmt.Errorf("write site: %w", err)
 			}
-			made[d] = true
-		}
-		if err := os.WriteFile(target, f.Body, 0o644); err != nil {
-			return fmt.Errorf("write site: %w", err)
-		}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	return swapDir(tmp, dir)
 }
@@ -184,10 +219,7 @@ func swapDir(newDir, dir string) error {
 	}
 	if exchange(newDir, dir) == nil {
 		// newDir now holds the old site.
-		if err := os.RemoveAll(newDir); err != nil {
-			return fmt.Errorf("remove old site: %w", err)
-		}
-		return nil
+		return removeAll(newDir)
 	}
 	old := newDir + ".old"
 	if err := os.Rename(dir, old); err != nil {
@@ -197,7 +229,21 @@ func swapDir(newDir, dir string) error {
 		_ = os.Rename(old, dir) // put the previous site back
 		return fmt.Errorf("write site: %w", err)
 	}
-	if err := os.RemoveAll(old); err != nil {
+	return removeAll(old)
+}
+
+// removeAll removes a folder, its top-level entries in parallel.
+func removeAll(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("remove old site: %w", err)
+	}
+	var g errgroup.Group
+	g.SetLimit(2 * runtime.GOMAXPROCS(0))
+	for _, e := range entries {
+		g.Go(func() error { return os.RemoveAll(filepath.Join(dir, e.Name())) })
+	}
+	if err := errors.Join(g.Wait(), os.RemoveAll(dir)); err != nil {
 		return fmt.Errorf("remove old site: %w", err)
 	}
 	return nil

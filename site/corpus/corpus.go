@@ -206,7 +206,9 @@ func Write(dir string, n int, form Form) error {
 
 // writeHugoSite writes a minimal Hugo site whose pages carry what playdoc's
 // carry: a sidebar of all pages, prev/next, a table of contents,
-// highlighted code with CSS classes, a sitemap.
+// highlighted code with CSS classes, a sitemap. The sidebar is rendered
+// once (partialCached), the idiomatic Hugo way, which spares Hugo the
+// per-page current-page marking that playdoc does.
 func writeHugoSite(dir string) error {
 	files := map[string]string{
 		"hugo.toml": `baseURL = "https://example.org/"
@@ -223,11 +225,13 @@ disableKinds = ["taxonomy", "term", "RSS"]
 		"layouts/_default/baseof.html": `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ .Title }}</title>
 <meta name="description" content="{{ .Summary | plainify }}"><link rel="canonical" href="{{ .Permalink }}"></head>
-<body><nav><ul>{{ range .Site.RegularPages.ByWeight }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul></nav>
+<body>{{ partialCached "nav.html" . }}
 <main>{{ block "main" . }}{{ end }}</main></body></html>
 `,
 		"layouts/_default/single.html": `{{ define "main" }}<h1>{{ .Title }}</h1>{{ .TableOfContents }}{{ .Content }}
 <nav>{{ with .PrevInSection }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}{{ with .NextInSection }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}</nav>{{ end }}
+`,
+		"layouts/partials/nav.html": `<nav><ul>{{ range .Site.RegularPages.ByWeight }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul></nav>
 `,
 		"layouts/_default/list.html": `{{ define "main" }}<ul>{{ range .Pages }}<li>{{ .Title }}</li>{{ end }}</ul>{{ end }}
 `,

@@ -1,0 +1,163 @@
+package site
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+
+	"playdoc/site/corpus"
+)
+
+// corpusSize is the number of pages of the synthetic corpus.
+const corpusSize = 1000
+
+// reportPerPage adds the ms/page metric.
+func reportPerPage(b *testing.B, pages int) {
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/float64(pages), "ms/page")
+}
+
+// BenchmarkBuildContent is a full build of the tutorial in memory, cold:
+// a new Builder and no highlight cache, as `playdoc build` the first time.
+func BenchmarkBuildContent(b *testing.B) {
+	cfg := Config{Content: os.DirFS(contentDir), ContentName: "content", Static: os.DirFS(staticDir)}
+	var pages int
+	for b.Loop() {
+		s, err := New(cfg).Build(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		pages = len(s.Pages)
+	}
+	reportPerPage(b, pages)
+}
+
+// corpusFS returns the synthetic corpus in memory; edit changes the prose
+// of every page (not the code).
+func corpusFS(edit int) fstest.MapFS {
+	fsys := fstest.MapFS{}
+	for i := range corpusSize {
+		data := corpus.Page(i, corpusSize, corpus.Playdoc)
+		if edit > 0 {
+			data = append(data, fmt.Sprintf("\nEdited %d times: *still* the same code.\n", edit)...)
+		}
+		fsys[corpus.FileName(i, corpus.Playdoc)] = &fstest.MapFile{Data: data}
+	}
+	return fsys
+}
+
+// BenchmarkBuildCorpus1000Cold builds the 1000-page corpus from scratch:
+// new Builder, empty highlight cache, output written to disk.
+func BenchmarkBuildCorpus1000Cold(b *testing.B) {
+	fsys := corpusFS(0)
+	out := filepath.Join(b.TempDir(), "public")
+	for b.Loop() {
+		cfg := Config{Content: fsys, Static: os.DirFS(staticDir), CacheDir: b.TempDir()}
+		bl := New(cfg)
+		s, err := bl.Build(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.WriteDir(out); err != nil {
+			b.Fatal(err)
+		}
+		if err := bl.SaveCache(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportPerPage(b, corpusSize)
+}
+
+// BenchmarkBuildCorpus1000Warm rebuilds the corpus after its prose changed
+// but not its code, as a new `playdoc build` run would: new Builder, the
+// highlight cache loaded from disk, every page parsed and rendered again,
+// output written to disk.
+func BenchmarkBuildCorpus1000Warm(b *testing.B) {
+	cacheDir := b.TempDir()
+	out := filepath.Join(b.TempDir(), "public")
+	prime := New(Config{Content: corpusFS(0), Static: os.DirFS(staticDir), CacheDir: cacheDir})
+	s, err := prime.Build(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := prime.SaveCache(s); err != nil {
+		b.Fatal(err)
+	}
+	edits := make([]fstest.MapFS, 4)
+	for i := range edits {
+		edits[i] = corpusFS(i + 1)
+	}
+	n := 0
+	for b.Loop() {
+		bl := New(Config{Content: edits[n%len(edits)], Static: os.DirFS(staticDir), CacheDir: cacheDir})
+		s, err := bl.Build(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.WriteDir(out); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	reportPerPage(b, corpusSize)
+}
+
+// BenchmarkRebuildOnePage is the serve case: one page of the 1000-page
+// corpus edited, the same Builder rebuilding in memory.
+func BenchmarkRebuildOnePage(b *testing.B) {
+	fsys := corpusFS(0)
+	bl := New(Config{Content: fsys, Static: os.DirFS(staticDir)})
+	if _, err := bl.Build(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	name := corpus.FileName(500, corpus.Playdoc)
+	orig := fsys[name].Data
+	n := 0
+	for b.Loop() {
+		n++
+		fsys[name] = &fstest.MapFile{Data: append(append([]byte{}, orig...), fmt.Sprintf("\nEdit %d.\n", n)...)}
+		if _, err := bl.Build(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkHighlightGo(b *testing.B) {
+	h := newHighlighter("")
+	code := corpus.Program(7, 0)
+	for b.Loop() {
+		if _, err := h.highlight("go", code); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBuildCorpus1000WarmInMemory is the warm build without writing
+// the output: what the generator itself costs (and what `playdoc serve`
+// pays, since it serves from memory).
+func BenchmarkBuildCorpus1000WarmInMemory(b *testing.B) {
+	cacheDir := b.TempDir()
+	prime := New(Config{Content: corpusFS(0), Static: os.DirFS(staticDir), CacheDir: cacheDir})
+	s, err := prime.Build(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := prime.SaveCache(s); err != nil {
+		b.Fatal(err)
+	}
+	edits := make([]fstest.MapFS, 4)
+	for i := range edits {
+		edits[i] = corpusFS(i + 1)
+	}
+	n := 0
+	for b.Loop() {
+		bl := New(Config{Content: edits[n%len(edits)], Static: os.DirFS(staticDir), CacheDir: cacheDir})
+		if _, err := bl.Build(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	reportPerPage(b, corpusSize)
+}
