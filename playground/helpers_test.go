@@ -61,7 +61,7 @@ type timedEvent struct {
 	at time.Time
 }
 
-func postJSON(t *testing.T, ctx context.Context, url string, v any) *http.Response {
+func postJSON(t testing.TB, ctx context.Context, url string, v any) *http.Response {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -80,7 +80,7 @@ func postJSON(t *testing.T, ctx context.Context, url string, v any) *http.Respon
 }
 
 // startRun posts code to /api/run and checks the stream's headers.
-func startRun(t *testing.T, ctx context.Context, base, code string) *http.Response {
+func startRun(t testing.TB, ctx context.Context, base, code string) *http.Response {
 	t.Helper()
 	resp := postJSON(t, ctx, base+"/api/run", map[string]string{"code": code})
 	if resp.StatusCode != 200 {
@@ -96,7 +96,7 @@ func startRun(t *testing.T, ctx context.Context, base, code string) *http.Respon
 
 // readEvents reads events until the stream ends, calling each (if not
 // nil) as they arrive.
-func readEvents(t *testing.T, r io.ReadCloser, each func(timedEvent)) []timedEvent {
+func readEvents(t testing.TB, r io.ReadCloser, each func(timedEvent)) []timedEvent {
 	t.Helper()
 	defer r.Close()
 	var evs []timedEvent
@@ -117,7 +117,7 @@ func readEvents(t *testing.T, r io.ReadCloser, each func(timedEvent)) []timedEve
 }
 
 // runCode runs code and returns all its events.
-func runCode(t *testing.T, base, code string) []timedEvent {
+func runCode(t testing.TB, base, code string) []timedEvent {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -152,7 +152,7 @@ func output(evs []timedEvent, kind string) string {
 	return sb.String()
 }
 
-func getJSON(t *testing.T, url string, v any) *http.Response {
+func getJSON(t testing.TB, url string, v any) *http.Response {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {

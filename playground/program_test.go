@@ -1,0 +1,94 @@
+package playground
+
+import (
+	"bufio"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestParseProgram(t *testing.T) {
+	p, err := ParseProgram([]byte("package main\n\nfunc main() {}\n"))
+	if err != nil || p.Test || len(p.Files) != 1 || p.Files["prog.go"] == nil {
+		t.Fatalf("single file: %+v %v", p, err)
+	}
+	p, err = ParseProgram([]byte("package main\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {}\n"))
+	if err != nil || !p.Test || p.Files["prog_test.go"] == nil || p.Files["prog.go"] != nil {
+		t.Fatalf("test program: %+v %v", p, err)
+	}
+	// A TestXxx next to main is just a function.
+	p, _ = ParseProgram([]byte("package main\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {}\n\nfunc main() {}\n"))
+	if p.Test {
+		t.Error("program with main taken as a test")
+	}
+	p, err = ParseProgram([]byte("package main\n\nimport \"play/util\"\n\nfunc main() { util.Hi() }\n-- util.go --\npackage main\n-- data.txt --\nhello\n"))
+	if err != nil || len(p.Files) != 3 || string(p.Files["data.txt"]) != "hello\n" {
+		t.Fatalf("txtar: %+v %v", p, err)
+	}
+	bad := map[string]string{
+		"go.mod":     "package main\n-- go.mod --\nmodule x\nreplace a => /etc\n",
+		"go.work":    "package main\n-- go.work --\ngo 1.26\n",
+		"subdir":     "package main\n-- a/b.go --\npackage b\n",
+		"dotdot":     "package main\n-- ../x.go --\npackage main\n",
+		"hidden":     "package main\n-- .x --\n",
+		"reserved":   "package main\n-- prog --\n",
+		"cgo":        "package main\n\nimport \"C\"\n\nfunc main() {}\n",
+		"too large":  "package main\n" + strings.Repeat("/", MaxSourceSize),
+		"duplicated": "-- a.go --\npackage main\n-- a.go --\npackage main\n",
+	}
+	for name, src := range bad {
+		if _, err := ParseProgram([]byte(src)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestProgramKey(t *testing.T) {
+	a, _ := ParseProgram([]byte("package main\n\nfunc main() {}\n"))
+	b, _ := ParseProgram([]byte("package main\n\nfunc main() {}\n"))
+	c, _ := ParseProgram([]byte("package main\n\nfunc main() { }\n"))
+	if a.Key("go1") != b.Key("go1") {
+		t.Error("same program, different keys")
+	}
+	if a.Key("go1") == c.Key("go1") || a.Key("go1") == a.Key("go2") {
+		t.Error("different program or toolchain, same key")
+	}
+	if len(a.Key("go1")) != 64 {
+		t.Error("key is not a sha256 hex")
+	}
+}
+
+// The allowed modules are pinned to playdoc's own go.mod, whose modules
+// `go mod download` puts into the host's cache.
+func TestAllowedModulesMatchGoMod(t *testing.T) {
+	f, err := os.Open("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	have := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(strings.TrimPrefix(strings.TrimSpace(sc.Text()), "require "))
+		if len(fields) >= 2 {
+			have[fields[0]] = fields[1]
+		}
+	}
+	for _, m := range AllowedModules {
+		if have[m.Path] != m.Version {
+			t.Errorf("%s: allowed %s, go.mod has %q", m.Path, m.Version, have[m.Path])
+		}
+	}
+}
+
+func TestCleanOutputAndDiags(t *testing.T) {
+	out := "# play\n./prog.go:4:2: undefined: x\n./prog.go:7:1: missing return\nvet: ./util.go:2:3: bad\n"
+	msg := cleanOutput([]byte(out))
+	if want := "prog.go:4:2: undefined: x\nprog.go:7:1: missing return\nutil.go:2:3: bad"; msg != want {
+		t.Errorf("cleanOutput = %q, want %q", msg, want)
+	}
+	ds := parseDiags(msg)
+	if len(ds) != 3 || ds[0] != (Diag{"prog.go", 4, 2, "undefined: x"}) || ds[2].File != "util.go" {
+		t.Errorf("diags = %+v", ds)
+	}
+}
