@@ -182,4 +182,3 @@ func vmHWM() (int64, error) {
 	}
 	return 0, fmt.Errorf("no VmHWM")
 }
-
