@@ -26,7 +26,7 @@ const eventWait = 10 * time.Second
 
 // testSite is a dev server running on a temporary copy of a site.
 type testSite struct {
-	t       *testing.T
+	t       testing.TB
 	content string // the content folder
 	static  string // the static folder
 	dev     *Server
@@ -77,7 +77,7 @@ func copyDir(t testing.TB, src fs.FS, dst string) {
 // newTestSite copies the fixture content (or contentSrc) and the real
 // static assets to a temporary folder, starts a dev server watching them
 // and waits for its first build.
-func newTestSite(t *testing.T, contentSrc fs.FS, mutate func(*Config)) *testSite {
+func newTestSite(t testing.TB, contentSrc fs.FS, mutate func(*Config)) *testSite {
 	t.Helper()
 	dir := t.TempDir()
 	ts := &testSite{
@@ -93,13 +93,12 @@ func newTestSite(t *testing.T, contentSrc fs.FS, mutate func(*Config)) *testSite
 	copyDir(t, os.DirFS("../templates/static"), ts.static)
 	cfg := Config{
 		Site: site.Config{
-			Content:     os.DirFS(ts.content),
 			ContentName: "content",
-			Static:      os.DirFS(ts.static),
 			BaseURL:     "http://127.0.0.1",
 		},
-		Watch:  []string{ts.content, ts.static},
-		Errors: ts.errOut,
+		ContentDir: ts.content,
+		StaticDir:  ts.static,
+		Errors:     ts.errOut,
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -117,7 +116,8 @@ func newTestSite(t *testing.T, contentSrc fs.FS, mutate func(*Config)) *testSite
 			t.Errorf("Run: %v", err)
 		}
 	})
-	deadline := time.Now().Add(eventWait)
+	// The first build highlights every code block: long for a big site.
+	deadline := time.Now().Add(5 * time.Minute)
 	for ts.dev.Builds() == 0 || (ts.dev.Site() == nil && ts.errOut.String() == "") {
 		if time.Now().After(deadline) {
 			t.Fatal("no first build")
@@ -168,6 +168,7 @@ func (ts *testSite) get(urlPath string) (int, string) {
 type sseEvent struct {
 	name string
 	data string
+	at   time.Time // when its last line was read
 }
 
 // stream is a live connection to /_playdoc/events.
@@ -177,6 +178,7 @@ type stream struct {
 	pings  chan struct{}
 	cancel context.CancelFunc
 	header http.Header
+	lastAt time.Time // when the event next returned last was read
 }
 
 // connect opens the event stream and reads it in the background.
@@ -203,6 +205,7 @@ func connect(t testing.TB, base string) *stream {
 			switch {
 			case line == "":
 				if ev.name != "" {
+					ev.at = time.Now()
 					s.events <- ev
 				}
 				ev = sseEvent{}
@@ -230,6 +233,7 @@ func (s *stream) next() sseEvent {
 		if !ok {
 			s.t.Fatal("event stream ended")
 		}
+		s.lastAt = ev.at
 		return ev
 	case <-time.After(eventWait):
 		s.t.Fatal("no event within the wait")

@@ -56,10 +56,12 @@ var assets embed.FS
 type Config struct {
 	// Site is what to build; LiveReload is forced on.
 	Site site.Config
-	// Watch lists the folders to watch, recursively (the content and
-	// static folders on disk). Empty: nothing is watched (embedded
-	// files never change).
-	Watch []string
+	// ContentDir and StaticDir, when set, are folders on disk that
+	// replace Site.Content and Site.Static: the server watches them
+	// recursively and keeps their files in memory between changes.
+	// Unset, Site's file systems are used as they are and not watched
+	// (embedded files never change).
+	ContentDir, StaticDir string
 	// Quiet is how long the folders must stay still before a rebuild;
 	// MaxWait bounds the wait under a continuous stream of changes.
 	Quiet, MaxWait time.Duration
@@ -99,6 +101,7 @@ type Server struct {
 	errs []string // errors of the last build; nil when it was good
 
 	watch atomic.Pointer[watcher] // set while Run watches
+	dirs  []*dirFS                // the folders on disk, watched
 
 	buildMu     sync.Mutex  // serializes Rebuild; guards the fields below
 	gen         uint64      // counts Rebuild calls
@@ -110,6 +113,17 @@ type Server struct {
 // New returns a Server; call Rebuild (or Run) to build the site.
 func New(cfg Config) *Server {
 	cfg.Site.LiveReload = true
+	var dirs []*dirFS
+	if cfg.ContentDir != "" {
+		d := newDirFS(cfg.ContentDir)
+		cfg.Site.Content = d
+		dirs = append(dirs, d)
+	}
+	if cfg.StaticDir != "" {
+		d := newDirFS(cfg.StaticDir)
+		cfg.Site.Static = d
+		dirs = append(dirs, d)
+	}
 	if cfg.Quiet <= 0 {
 		cfg.Quiet = DefaultQuiet
 	}
@@ -133,6 +147,7 @@ func New(cfg Config) *Server {
 		builder: site.New(cfg.Site),
 		id:      strconv.FormatInt(time.Now().UnixNano(), 36),
 		done:    make(chan struct{}),
+		dirs:    dirs,
 	}
 	s.hub = newHub(s.state)
 	return s

@@ -17,12 +17,12 @@ import (
 // after each burst of changes until ctx ends. A failed build is not an
 // error of Run: the pages show it and the next change may fix it.
 func (s *Server) Run(ctx context.Context) error {
-	if len(s.cfg.Watch) == 0 {
+	if len(s.dirs) == 0 {
 		_ = s.Rebuild(ctx)
 		<-ctx.Done()
 		return nil
 	}
-	w, err := newWatcher(s.cfg.Watch)
+	w, err := newWatcher(s.dirs)
 	if err != nil {
 		return err
 	}
@@ -42,17 +42,18 @@ func (s *Server) Run(ctx context.Context) error {
 // watcher watches folder trees with fsnotify, which watches single
 // folders: subfolders are added as they appear and dropped as they go.
 type watcher struct {
-	fs *fsnotify.Watcher
+	fs   *fsnotify.Watcher
+	dirs []*dirFS // told of every change
 }
 
-func newWatcher(roots []string) (*watcher, error) {
+func newWatcher(dirs []*dirFS) (*watcher, error) {
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return nil, fmt.Errorf("watch: %w", err)
 	}
-	w := &watcher{fs: fw}
-	for _, r := range roots {
-		if err := w.addTree(r); err != nil {
+	w := &watcher{fs: fw, dirs: dirs}
+	for _, d := range dirs {
+		if err := w.addTree(d.root); err != nil {
 			fw.Close()
 			return nil, err
 		}
@@ -153,8 +154,12 @@ func (w *watcher) loop(ctx context.Context, quiet, maxWait time.Duration, build 
 			if !ok {
 				return errors.New("watch: error channel closed")
 			}
-			// Overflow and the like: rebuild, since events were lost.
+			// Overflow and the like: events were lost, so forget
+			// every file read and rebuild.
 			warn("watch", "err", err)
+			for _, d := range w.dirs {
+				d.flush()
+			}
 			if !pending {
 				pending, first = true, time.Now()
 				deadline = time.After(maxWait)
@@ -178,6 +183,9 @@ func (w *watcher) loop(ctx context.Context, quiet, maxWait time.Duration, build 
 // handle updates the watches for an event and reports whether it may
 // change the site.
 func (w *watcher) handle(ev fsnotify.Event, warn func(string, ...any)) bool {
+	for _, d := range w.dirs {
+		d.invalidate(ev.Name)
+	}
 	if ignored(filepath.Base(ev.Name)) {
 		return false
 	}

@@ -69,12 +69,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		pgHandler = pg.Handler()
 	}
 
+	contentDir, staticDir := watchDirs(sf)
 	dev := devserver.New(devserver.Config{
-		Site:    cfg,
-		Watch:   watchDirs(sf),
-		Logger:  e.log,
-		Errors:  e.stderr,
-		OnBuild: rewarm(ctx, pg),
+		Site:       cfg,
+		ContentDir: contentDir,
+		StaticDir:  staticDir,
+		Logger:     e.log,
+		Errors:     e.stderr,
+		OnBuild:    rewarm(ctx, pg),
 	})
 	var wg sync.WaitGroup
 	runErr := make(chan error, 1)
@@ -122,23 +124,22 @@ func runServe(ctx context.Context, e *env, args []string) error {
 }
 
 // watchDirs are the folders on disk that serve watches: the ones given by
-// flag or found in the working directory; the embedded copies never change.
-func watchDirs(sf siteFlags) []string {
-	var dirs []string
+// flag or found in the working directory ("" for an embedded copy, which
+// never changes).
+func watchDirs(sf siteFlags) (content, static string) {
 	switch {
 	case sf.content != "":
-		dirs = append(dirs, sf.content)
+		content = sf.content
 	case isDir("content"):
-		dirs = append(dirs, "content")
+		content = "content"
 	}
-	static := filepath.Join("templates", "static")
 	switch {
 	case sf.static != "":
-		dirs = append(dirs, sf.static)
-	case isDir(static):
-		dirs = append(dirs, static)
+		static = sf.static
+	case isDir(filepath.Join("templates", "static")):
+		static = filepath.Join("templates", "static")
 	}
-	return dirs
+	return content, static
 }
 
 // rewarm returns the build hook that pre-builds, in the background, the
