@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"bytes"
+	"io"
+	"log/slog"
 	"os/exec"
 	"testing"
 )
@@ -11,6 +13,23 @@ import (
 // cleanup. Compare with BenchmarkBareExec for the sandbox's overhead.
 func BenchmarkStartHello(b *testing.B) {
 	sb := newSandbox(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		o := hostile(b, sb, Limits{}, "hello")
+		if o.ExitCode != 0 || o.Stdout != "hello from the sandbox\n" {
+			b.Fatalf("run: %v", o)
+		}
+	}
+}
+
+// BenchmarkStartHelloCold is the same without pre-started inits: every run
+// pays for the init's namespaces and Go runtime start-up.
+func BenchmarkStartHelloCold(b *testing.B) {
+	sb, err := New(Options{Warm: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sb.Close()
 	b.ReportAllocs()
 	for b.Loop() {
 		o := hostile(b, sb, Limits{}, "hello")

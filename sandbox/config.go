@@ -8,15 +8,14 @@ import "golang.org/x/sys/unix"
 // server, which it never starts.
 const initMarker = "playdoc-sandbox-init"
 
-// File descriptors the init inherits, in this order, after stdin/out/err.
+// File descriptors the init inherits, after stdin/out/err.
 const (
-	fdConfig = 3 // JSON initConfig, read to EOF
+	fdConfig = 3 // SOCK_SEQPACKET: one message, the JSON initConfig with the mount descriptors
 	fdStatus = 4 // setup errors as text; EOF (close-on-exec) means exec succeeded
-	fdFirst  = 5 // first of initConfig.Fds: the binary, then bind and overlay sources
 )
 
 // initConfig is everything the init needs to build the sandbox. The parent
-// sends it over the config pipe once the child sits in its cgroups.
+// sends it over the control socket once the child sits in its cgroups.
 type initConfig struct {
 	// Probe asks the init to build the sandbox and exit 0 instead of exec'ing.
 	Probe bool
@@ -46,7 +45,7 @@ type initConfig struct {
 // mount (open_tree clone) made by a privileged parent, already read-only if
 // it should be, or a host path the unprivileged init opens itself.
 type initSource struct {
-	MountFd int // inherited detached mount, or -1
+	MountFd int // detached mount (index among the descriptors sent), or -1
 	Path    string
 	Dir     bool
 

@@ -26,19 +26,17 @@ const newRootMount = "/tmp"
 // probe, after a successful setup).
 func runInit() error {
 	unix.CloseOnExec(fdStatus)
-	var cfg initConfig
-	cf := os.NewFile(fdConfig, "config")
-	if err := json.NewDecoder(cf).Decode(&cfg); err != nil {
-		return fmt.Errorf("read config: %w", err)
+	cfg, err := readConfig()
+	if err != nil {
+		return err
 	}
-	cf.Close()
 
 	// The parent moved us into the run's cgroups after the clone: a fresh
 	// cgroup namespace now makes that cgroup our "/".
 	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 		return fmt.Errorf("unshare cgroup namespace: %w", err)
 	}
-	if err := buildRoot(&cfg); err != nil {
+	if err := buildRoot(cfg); err != nil {
 		return err
 	}
 	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
@@ -62,7 +60,7 @@ func runInit() error {
 	// Everything inherited beyond stdio and the status pipe goes: the bind
 	// sources are O_PATH descriptors of host directories, an escape hatch.
 	// Go's own descriptors (epoll, ...) are close-on-exec already.
-	if err := unix.CloseRange(fdFirst, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC); err != nil {
+	if err := unix.CloseRange(fdStatus+1, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close_range: %w", err)
 	}
 	if err := dropCapabilities(); err != nil {
@@ -74,7 +72,7 @@ func runInit() error {
 		return fmt.Errorf("no_new_privs: %w", err)
 	}
 	if cfg.Landlock {
-		if err := landlockPaths(&cfg); err != nil {
+		if err := landlockPaths(cfg); err != nil {
 			return err
 		}
 	}
@@ -91,8 +89,71 @@ func runInit() error {
 	if env == nil {
 		env = []string{}
 	}
-	err := unix.Exec(cfg.Path, argv, env)
+	err = unix.Exec(cfg.Path, argv, env)
 	return fmt.Errorf("exec %s: %w", cfg.Path, err)
+}
+
+// readConfig receives the one config message and its descriptors. Until it
+// arrives the init is idle (kept warm by the parent); an empty read means
+// the parent no longer needs it.
+func readConfig() (*initConfig, error) {
+	buf := make([]byte, 1<<20)
+	oob := make([]byte, unix.CmsgSpace(maxConfigFds*4))
+	var n, oobn, flags int
+	var err error
+	for {
+		n, oobn, flags, _, err = unix.Recvmsg(fdConfig, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if n == 0 {
+		os.Exit(0)
+	}
+	if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
+		return nil, errors.New("read config: message truncated")
+	}
+	unix.Close(fdConfig)
+	var fds []int
+	if oobn > 0 {
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil {
+			return nil, fmt.Errorf("read config descriptors: %w", err)
+		}
+		for i := range msgs {
+			got, err := unix.ParseUnixRights(&msgs[i])
+			if err != nil {
+				return nil, fmt.Errorf("read config descriptors: %w", err)
+			}
+			fds = append(fds, got...)
+		}
+	}
+	cfg := &initConfig{}
+	if err := json.Unmarshal(buf[:n], cfg); err != nil {
+		return nil, fmt.Errorf("decode config: %w", err)
+	}
+	// MountFd indexes the descriptors as sent; make it the descriptor.
+	resolve := func(src *initSource) error {
+		if src == nil || src.MountFd < 0 {
+			return nil
+		}
+		if src.MountFd >= len(fds) {
+			return fmt.Errorf("config refers to descriptor %d of %d", src.MountFd, len(fds))
+		}
+		src.MountFd = fds[src.MountFd]
+		return nil
+	}
+	errs := []error{resolve(cfg.Binary)}
+	for i := range cfg.Binds {
+		errs = append(errs, resolve(&cfg.Binds[i].Source))
+	}
+	for i := range cfg.Overlays {
+		errs = append(errs, resolve(&cfg.Overlays[i].Source))
+	}
+	return cfg, errors.Join(errs...)
 }
 
 // buildRoot makes the minimal root and pivots into it.

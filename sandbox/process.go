@@ -102,27 +102,13 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 		return nil, fmt.Errorf("%w: neither Binary nor Path", errSpec)
 	}
 
-	// Everything the child gets is closed here once it has it (or on error).
-	var toClose []*os.File
+	// The descriptors sent with the config; closed here once sent.
+	var fds []int
 	defer func() {
-		for _, f := range toClose {
-			f.Close()
+		for _, fd := range fds {
+			unix.Close(fd)
 		}
 	}()
-	var extra []*os.File
-	cfgR, cfgW, err := os.Pipe()
-	if err != nil {
-		return nil, fmt.Errorf("config pipe: %w", err)
-	}
-	defer cfgW.Close()
-	statusR, statusW, err := os.Pipe()
-	if err != nil {
-		cfgR.Close()
-		return nil, fmt.Errorf("status pipe: %w", err)
-	}
-	defer statusR.Close()
-	toClose = append(toClose, cfgR, statusW)
-	extra = append(extra, cfgR, statusW)
 	// addSource prepares a host path for the init. As root we clone its
 	// mount here (open_tree), already read-only, nosuid and nodev: the init
 	// then needs no access of its own to the host path. Without root the
@@ -147,8 +133,7 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 		if err != nil {
 			return initSource{}, fmt.Errorf("clone mount of %s: %w", abs, err)
 		}
-		f := os.NewFile(uintptr(fd), abs)
-		toClose = append(toClose, f)
+		fds = append(fds, fd)
 		attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV}
 		if !writable {
 			attr.Attr_set |= unix.MOUNT_ATTR_RDONLY
@@ -156,8 +141,7 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 		if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
 			return initSource{}, fmt.Errorf("mount attributes of %s: %w", abs, err)
 		}
-		extra = append(extra, f)
-		src.MountFd = fdConfig + len(extra) - 1
+		src.MountFd = len(fds) - 1 // index among the descriptors sent
 		return src, nil
 	}
 	if spec.Binary != "" {
@@ -214,100 +198,66 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 		cfg.Overlays = append(cfg.Overlays, initOverlay{Source: src, Target: o.Target, Size: size})
 	}
 	cfg.Rlimits = s.rlimits(limits)
-
-	outR, outW, err := os.Pipe()
+	cfgJSON, err := json.Marshal(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("stdout pipe: %w", err)
-	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		outR.Close()
-		outW.Close()
-		return nil, fmt.Errorf("stderr pipe: %w", err)
-	}
-	toClose = append(toClose, outW, errW)
-	closeReaders := func() { outR.Close(); errR.Close() }
-
-	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
-		Args:       []string{initMarker},
-		Env:        []string{},
-		Stdin:      spec.Stdin,
-		Stdout:     outW,
-		Stderr:     errW,
-		ExtraFiles: extra,
-		WaitDelay:  time.Second,
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS |
-				syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS | syscall.CLONE_NEWCGROUP,
-			UidMappings: []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: s.uid, Size: 1}},
-			GidMappings: []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: s.gid, Size: 1}},
-			// As root we may keep setgroups allowed and so clear the
-			// supplementary groups (root's would otherwise survive).
-			GidMappingsEnableSetgroups: s.root,
-			Credential:                 &syscall.Credential{Uid: sandboxUID, Gid: sandboxUID, Groups: []uint32{}, NoSetGroups: !s.root},
-			// The init needs these, in its own user namespace only (so
-			// over its own tmpfs and nothing of the host), to build the
-			// root and the overlays; it drops every capability before the
-			// exec.
-			AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP,
-				unix.CAP_DAC_OVERRIDE, unix.CAP_DAC_READ_SEARCH, unix.CAP_FOWNER, unix.CAP_CHOWN, unix.CAP_MKNOD},
-			Pdeathsig: syscall.SIGKILL,
-			// A session (and process group) of its own: kill(0, sig) from
-			// inside reaches the process group, across namespaces, and
-			// every concurrent run has the same uid.
-			Setsid: true,
-		},
+		return nil, fmt.Errorf("encode sandbox config: %w", err)
 	}
 
 	var rc *runCgroup
 	if s.cg != nil {
 		rc, err = s.cg.newRun(fmt.Sprintf("r%d", s.runs.Add(1)), limits, s.cpus)
 		if err != nil {
-			closeReaders()
 			return nil, err
 		}
 	}
-	if err := cmd.Start(); err != nil {
-		closeReaders()
+	it, err := s.takeInit()
+	if err != nil {
 		if rc != nil {
 			_ = rc.remove()
 		}
-		return nil, fmt.Errorf("start sandbox init: %w", err)
+		return nil, err
 	}
+	defer it.status.Close()
+	defer it.ctrl.Close()
 	p := &Process{
-		Pid:      cmd.Process.Pid,
-		cmd:      cmd,
+		Pid:      it.cmd.Process.Pid,
+		cmd:      it.cmd,
 		cg:       rc,
 		limits:   limits,
 		noCgroup: rc == nil,
-		stdout:   newStream(outR),
-		stderr:   newStream(errR),
+		stdout:   newStream(it.stdout),
+		stderr:   newStream(it.stderr),
 		stopCtx:  func() bool { return false },
 	}
 	p.Stdout, p.Stderr = p.stdout, p.stderr
-	for _, f := range toClose {
-		f.Close()
-	}
-	toClose = nil
 	fail := func(err error) (*Process, error) {
+		it.stdin.Close()
 		p.kill(false)
 		_, _ = p.Wait()
 		return nil, err
 	}
+	// The init reads its config only now that it sits in the run's
+	// cgroups: nothing it does afterwards escapes their limits.
 	if rc != nil {
 		if err := rc.attach(p.Pid); err != nil {
 			return fail(err)
 		}
 	}
-	if err := json.NewEncoder(cfgW).Encode(cfg); err != nil {
-		return fail(fmt.Errorf("send sandbox config: %w", err))
+	if err := it.send(cfgJSON, fds); err != nil {
+		return fail(err)
 	}
-	cfgW.Close()
+	if spec.Stdin == nil {
+		it.stdin.Close()
+	} else {
+		go func() {
+			_, _ = io.Copy(it.stdin, spec.Stdin)
+			it.stdin.Close()
+		}()
+	}
 	// EOF on the close-on-exec status pipe: the program runs. Anything else
 	// is the init's account of what failed.
-	_ = statusR.SetReadDeadline(time.Now().Add(10 * time.Second))
-	msg, err := io.ReadAll(statusR)
+	_ = it.status.SetReadDeadline(time.Now().Add(10 * time.Second))
+	msg, err := io.ReadAll(it.status)
 	if err != nil {
 		return fail(fmt.Errorf("sandbox setup: %w", err))
 	}

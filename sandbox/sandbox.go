@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +25,9 @@ type Options struct {
 	Logger   *slog.Logger
 	// CPUs is the cgroup CPU quota of one run, in CPUs (default 1).
 	CPUs float64
+	// Warm is how many sandbox inits are kept started ahead of need, which
+	// takes their start-up off a run's latency (default 2; negative: none).
+	Warm int
 }
 
 // Layer is one isolation mechanism and whether it is in force.
@@ -45,6 +49,11 @@ type Sandbox struct {
 	filters     map[Profile][]unix.SockFilter // assembled seccomp programs
 	layers      []Layer
 	runs        atomic.Uint64
+
+	warm       chan *idleInit // pre-started inits; nil when none are kept
+	done       chan struct{}  // closed by Close
+	keeperDone chan struct{}
+	closeOnce  sync.Once
 }
 
 // sandboxUID is the host uid (and gid) of sandboxed processes when we are
@@ -99,6 +108,16 @@ func New(opts Options) (*Sandbox, error) {
 		return nil, fmt.Errorf("sandbox unavailable, refusing to run programs unsandboxed: %w", err)
 	}
 	s.layers = s.describe(cgErr)
+	warm := opts.Warm
+	if warm == 0 {
+		warm = 2
+	}
+	if warm > 0 {
+		s.warm = make(chan *idleInit, warm-1) // plus the one the keeper holds
+		s.done = make(chan struct{})
+		s.keeperDone = make(chan struct{})
+		go s.keepWarm()
+	}
 	for _, l := range s.layers {
 		if !l.Active {
 			log.Warn("sandbox layer missing", "layer", l.Name, "note", l.Note)
@@ -178,8 +197,10 @@ func (s *Sandbox) Layers() []Layer {
 	return append([]Layer(nil), s.layers...)
 }
 
-// Close removes the sandbox's parent cgroups. Runs must have ended.
+// Close stops the pre-started inits and removes the sandbox's parent
+// cgroups. Runs must have ended.
 func (s *Sandbox) Close() error {
+	s.stopWarm()
 	if s.cg == nil {
 		return nil
 	}

@@ -1,0 +1,213 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// idleInit is a sandbox init started ahead of need: its namespaces exist and
+// its Go runtime has started; it waits for its config on the control socket.
+// Starting it costs as much as the rest of a run together (more for a large
+// binary whose packages have costly init functions), so a few are kept
+// ready.
+type idleInit struct {
+	cmd    *exec.Cmd
+	ctrl   *os.File // our end of the SOCK_SEQPACKET control socket
+	status *os.File // read end of the close-on-exec status pipe
+	stdin  *os.File // write end of the program's stdin
+	stdout *os.File // read end of the program's stdout
+	stderr *os.File // read end of the program's stderr
+}
+
+// maxConfigFds bounds the descriptors sent with a config (binary, binds,
+// overlays).
+const maxConfigFds = 64
+
+// spawnInit starts an init in fresh namespaces.
+func (s *Sandbox) spawnInit() (_ *idleInit, err error) {
+	var child []*os.File // our copies of the child's ends, closed once it has them
+	defer func() {
+		for _, f := range child {
+			f.Close()
+		}
+	}()
+	it := &idleInit{}
+	defer func() {
+		if err != nil {
+			it.close()
+		}
+	}()
+	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	it.ctrl = os.NewFile(uintptr(sp[0]), "ctrl")
+	childCtrl := os.NewFile(uintptr(sp[1]), "ctrl")
+	child = append(child, childCtrl)
+	pipe := func(ours **os.File, readEnd bool) (*os.File, error) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, fmt.Errorf("pipe: %w", err)
+		}
+		if readEnd {
+			*ours = r
+			child = append(child, w)
+			return w, nil
+		}
+		*ours = w
+		child = append(child, r)
+		return r, nil
+	}
+	statusW, err := pipe(&it.status, true)
+	if err != nil {
+		return nil, err
+	}
+	stdinR, err := pipe(&it.stdin, false)
+	if err != nil {
+		return nil, err
+	}
+	stdoutW, err := pipe(&it.stdout, true)
+	if err != nil {
+		return nil, err
+	}
+	stderrW, err := pipe(&it.stderr, true)
+	if err != nil {
+		return nil, err
+	}
+	it.cmd = &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       []string{initMarker},
+		Env:        []string{},
+		Stdin:      stdinR,
+		Stdout:     stdoutW,
+		Stderr:     stderrW,
+		ExtraFiles: []*os.File{childCtrl, statusW}, // fdConfig, fdStatus
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS |
+				syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS | syscall.CLONE_NEWCGROUP,
+			UidMappings: []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: s.uid, Size: 1}},
+			GidMappings: []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: s.gid, Size: 1}},
+			// As root we may keep setgroups allowed and so clear the
+			// supplementary groups (root's would otherwise survive).
+			GidMappingsEnableSetgroups: s.root,
+			Credential:                 &syscall.Credential{Uid: sandboxUID, Gid: sandboxUID, Groups: []uint32{}, NoSetGroups: !s.root},
+			// The init needs these, in its own user namespace only (so
+			// over its own tmpfs and nothing of the host), to build the
+			// root and the overlays; it drops every capability before the
+			// exec.
+			AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP,
+				unix.CAP_DAC_OVERRIDE, unix.CAP_DAC_READ_SEARCH, unix.CAP_FOWNER, unix.CAP_CHOWN, unix.CAP_MKNOD},
+			// If the server dies, PID 1 dies and with it the namespace.
+			Pdeathsig: syscall.SIGKILL,
+			// A session (and process group) of its own: kill(0, sig) from
+			// inside reaches the process group, across namespaces, and
+			// every concurrent run has the same uid.
+			Setsid: true,
+		},
+	}
+	if err := it.cmd.Start(); err != nil {
+		it.cmd = nil
+		return nil, fmt.Errorf("start sandbox init: %w", err)
+	}
+	return it, nil
+}
+
+// send hands the init its config and descriptors; the init reads one
+// message and builds the sandbox.
+func (it *idleInit) send(cfgJSON []byte, fds []int) error {
+	if len(fds) > maxConfigFds {
+		return fmt.Errorf("%w: more than %d binds and overlays", errSpec, maxConfigFds)
+	}
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
+	}
+	raw, err := it.ctrl.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	err = raw.Write(func(fd uintptr) bool {
+		serr = unix.Sendmsg(int(fd), cfgJSON, oob, nil, 0)
+		return !errors.Is(serr, unix.EAGAIN)
+	})
+	if err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("send sandbox config: %w", err)
+	}
+	return nil
+}
+
+// close kills an init that will not be used and releases its descriptors.
+func (it *idleInit) close() {
+	if it.cmd != nil && it.cmd.Process != nil {
+		_ = it.cmd.Process.Kill()
+		_ = it.cmd.Wait()
+	}
+	for _, f := range []*os.File{it.ctrl, it.status, it.stdin, it.stdout, it.stderr} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// keepWarm keeps up to cap(s.warm) inits ready until the sandbox closes.
+func (s *Sandbox) keepWarm() {
+	defer close(s.keeperDone)
+	backoff := 100 * time.Millisecond
+	for {
+		it, err := s.spawnInit()
+		if err != nil {
+			s.log.Warn("sandbox: cannot pre-start an init", "err", err)
+			select {
+			case <-s.done:
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		select {
+		case s.warm <- it:
+		case <-s.done:
+			it.close()
+			return
+		}
+	}
+}
+
+// takeInit returns a ready init, or starts one when none is.
+func (s *Sandbox) takeInit() (*idleInit, error) {
+	select {
+	case it := <-s.warm:
+		return it, nil
+	default:
+		return s.spawnInit()
+	}
+}
+
+// stopWarm ends the keeper and kills the inits it kept.
+func (s *Sandbox) stopWarm() {
+	if s.warm == nil {
+		return
+	}
+	s.closeOnce.Do(func() { close(s.done) })
+	<-s.keeperDone
+	for {
+		select {
+		case it := <-s.warm:
+			it.close()
+		default:
+			return
+		}
+	}
+}
