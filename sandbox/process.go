@@ -48,23 +48,24 @@ type Process struct {
 	waitErr  error
 }
 
-// stream notes when its reader has seen the end, so that Wait can close the
-// pipe without cutting off output still being read.
+// stream is one output pipe. It closes itself when its reader reaches the
+// end, so that Wait need not cut off output that is still being read.
 type stream struct {
 	f    *os.File
 	once sync.Once
-	eof  chan struct{}
 }
 
-func newStream(f *os.File) *stream { return &stream{f: f, eof: make(chan struct{})} }
+func newStream(f *os.File) *stream { return &stream{f: f} }
 
 func (s *stream) Read(b []byte) (int, error) {
 	n, err := s.f.Read(b)
 	if err != nil {
-		s.once.Do(func() { close(s.eof) })
+		s.close()
 	}
 	return n, err
 }
+
+func (s *stream) close() { s.once.Do(func() { s.f.Close() }) }
 
 // Start runs spec in a fresh sandbox and returns once the program has been
 // exec'd there (or setup failed). The run ends when the program exits, when
@@ -322,7 +323,8 @@ func (p *Process) kill(byCaller bool) {
 }
 
 // Wait waits until the whole process tree is gone and everything is cleaned
-// up (cgroups removed, pipes closed), and reports how the run ended. The
+// up (cgroups removed; each output pipe is closed once read to its end, at
+// the latest a few seconds later), and reports how the run ended. The
 // error is for failures of the sandbox itself, not of the program.
 func (p *Process) Wait() (Result, error) {
 	p.waitOnce.Do(p.wait)
@@ -404,20 +406,18 @@ func (p *Process) reason(ws syscall.WaitStatus, st cgroupStats, res Result, ownC
 
 // closeStreams closes the output pipes. All writers are dead by now (the
 // kernel empties the pid namespace before PID 1 can be reaped), so a reader
-// still draining gets the rest and EOF; give it a moment unless the caller
-// killed the run and lost interest.
+// still draining gets the rest and EOF, and the stream closes itself then;
+// a stream nobody reads is closed after a grace period, or at once if the
+// caller killed the run and lost interest.
 func (p *Process) closeStreams() {
-	if p.drain && !p.killed.Load() {
-		grace := make(chan struct{})
-		t := time.AfterFunc(2*time.Second, func() { close(grace) })
-		defer t.Stop()
-		for _, s := range []*stream{p.stdout, p.stderr} {
-			select {
-			case <-s.eof:
-			case <-grace:
-			}
+	for _, s := range []*stream{p.stdout, p.stderr} {
+		if p.drain && !p.killed.Load() {
+			time.AfterFunc(streamGrace, s.close)
+		} else {
+			s.close()
 		}
 	}
-	p.stdout.f.Close()
-	p.stderr.f.Close()
 }
+
+// streamGrace is how long a finished run's output stays readable.
+const streamGrace = 5 * time.Second

@@ -35,6 +35,9 @@ func TestIdentityAndCapabilities(t *testing.T) {
 		"NoNewPrivs": "1",
 		"Seccomp":    "2",
 		"interfaces": "lo/up|loopback|running <nil>",
+		// The mount namespace alone would let it list its root; Landlock
+		// grants only the paths it names.
+		"root": "error: open /: permission denied",
 	}
 	// /proc/self/status lines are "Key: value" after our Fields join.
 	for k, v := range want {
@@ -624,4 +627,29 @@ func countMounts(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return strings.Count(string(b), "\n")
+}
+
+func TestOutputReadableAfterWait(t *testing.T) {
+	t.Parallel()
+	sb := newSandbox(t)
+	p, err := sb.Start(context.Background(), Spec{Binary: hostileBinary, Args: []string{"hello"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r, err := p.Wait()
+	if err != nil || r.ExitCode != 0 {
+		t.Fatalf("Wait: %+v %v", r, err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Wait took %v without a reader", d)
+	}
+	out, err := io.ReadAll(p.Stdout)
+	if err != nil || string(out) != "hello from the sandbox\n" {
+		t.Errorf("stdout after Wait: %q %v", out, err)
+	}
+	errOut, err := io.ReadAll(p.Stderr)
+	if err != nil || string(errOut) != "to stderr\n" {
+		t.Errorf("stderr after Wait: %q %v", errOut, err)
+	}
 }

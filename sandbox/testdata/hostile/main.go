@@ -226,13 +226,17 @@ func whoami() {
 	}
 	b, _ := os.ReadFile("/proc/self/cgroup")
 	fmt.Printf("cgroup: %q\n", strings.TrimSpace(string(b)))
-	ents, _ := os.ReadDir("/")
+	ents, err := os.ReadDir("/")
 	var names []string
 	for _, e := range ents {
 		names = append(names, e.Name())
 	}
 	sort.Strings(names)
-	fmt.Println("root:", strings.Join(names, " "))
+	if err != nil {
+		report("root", err)
+	} else {
+		fmt.Println("root:", strings.Join(names, " "))
+	}
 	ifs, err := net.Interfaces()
 	var ifnames []string
 	for _, i := range ifs {
