@@ -1,0 +1,304 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// reloadWait bounds how long an open page may take to follow a change
+// (generous: the machine is shared; the devserver benchmark measures it).
+const reloadWait = 15 * time.Second
+
+// copyTree copies the folder src into dst.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copy %s: %v", src, err)
+	}
+}
+
+// startServeOn runs `playdoc serve` on copies of content/ and
+// templates/static/ in a temporary folder, without the playground, and
+// returns the base URL and the copied content folder.
+func startServeOn(t *testing.T) (base, content string) {
+	t.Helper()
+	dir := t.TempDir()
+	content = filepath.Join(dir, "content")
+	static := filepath.Join(dir, "static")
+	copyTree(t, filepath.Join(repoRoot(), "content"), content)
+	copyTree(t, filepath.Join(repoRoot(), "templates", "static"), static)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	var logs reloadLog
+	cmd := exec.Command(playdocBin(t), "serve", "--addr", addr, "--content", content, "--static", static, "--no-playground")
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start playdoc serve: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("playdoc serve did not exit cleanly on Ctrl-C: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("playdoc serve still running 10 s after Ctrl-C")
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("playdoc serve log:\n%s", logs.String())
+		}
+	})
+	base = "http://" + addr
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			t.Fatalf("playdoc serve exited before serving: %v\n%s", err, logs.String())
+		default:
+		}
+		if err := httpOK(base + "/gather/"); err == nil {
+			return base, content
+		} else if time.Now().After(deadline) {
+			t.Fatalf("playdoc serve: /gather/ did not answer 200 within 60 s (last: %v)\n%s", err, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// reloadLog collects the server's output for a failure message.
+type reloadLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *reloadLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *reloadLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// httpOK fetches url and reports why it did not answer 200.
+func httpOK(url string) error {
+	c := http.Client{Timeout: 2 * time.Second}
+	res, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, res.Status)
+	}
+	return nil
+}
+
+// waitThrough polls a JavaScript predicate in p until it is true, through
+// the page's own reloads (a poll interrupted by a navigation is retried).
+func waitThrough(t *testing.T, p *page, what, predicate string) {
+	t.Helper()
+	deadline := time.Now().Add(reloadWait)
+	var last error
+	for time.Now().Before(deadline) {
+		_, err := chromedp.Run(p.ctx, chromedp.Poll[chromedp.Void](predicate,
+			chromedp.WithPollingTimeout(time.Until(deadline)), chromedp.WithPollingInterval(20*time.Millisecond)))
+		if err == nil {
+			return
+		}
+		last = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("waiting for %s (%s): %v", what, predicate, last)
+}
+
+// editFile replaces old with new in a content file, failing if old is
+// absent (the test would prove nothing).
+func editFile(t *testing.T, file, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("%s does not contain %q", file, old)
+	}
+	if err := os.WriteFile(file, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLiveReload opens two pages of `playdoc serve` and edits the content
+// under them: the edited page reloads itself, keeping its scroll position,
+// while the other does not; a broken build shows an overlay on the open
+// page, and the fix clears it.
+func TestLiveReload(t *testing.T) {
+	base, content := startServeOn(t)
+	browser := newBrowser(t)
+	gather := openPage(t, browser, base+"/gather/")
+	other := openPage(t, browser, base+"/first-program/")
+	for _, p := range []*page{gather, other} {
+		// Connected to the event stream: reload.js got its hello.
+		waitThrough(t, p, "the live-reload stream", `document.documentElement.hasAttribute('data-playdoc-build')`)
+		// A mark that a reload wipes out.
+		p.eval(`window.reloadMark = 1; true`, nil)
+	}
+	gather.eval(`window.scrollTo(0, 700); true`, nil)
+	var y float64
+	gather.eval(`window.scrollY`, &y)
+	if y < 600 {
+		t.Fatalf("could not scroll the page: scrollY %v", y)
+	}
+
+	src := filepath.Join(content, "05-gather.md")
+	const edited = "This paragraph was edited while the page was open."
+	editFile(t, src, "This is the example the whole article builds up to:", edited+" This is the example the whole article builds up to:")
+
+	// The edited page reloads itself.
+	{
+		waitThrough(t, gather, "the edit in the open page", fmt.Sprintf(`document.body.textContent.includes(%q)`, edited))
+		var mark bool
+		gather.eval(`window.reloadMark === undefined`, &mark)
+		if !mark {
+			t.Errorf("the text changed without a reload?")
+		}
+		// The scroll position is restored after the load.
+		waitThrough(t, gather, "the scroll position restored", `Math.abs(window.scrollY - 700) < 50`)
+	}
+	// The other page does not.
+	{
+		var mark bool
+		other.eval(`window.reloadMark === 1`, &mark)
+		if !mark {
+			t.Errorf("/first-program/ reloaded after an edit of the body of /gather/ only")
+		}
+	}
+
+	// A broken build shows an overlay, the fix clears it.
+	{
+		gather.eval(`window.reloadMark = 2; true`, nil)
+		editFile(t, src, "order: 5", "order: [5")
+		waitThrough(t, gather, "the error overlay", `(() => { const o = document.getElementById('playdoc-overlay');
+			return !!o && !o.hidden && o.textContent.includes('content/05-gather.md:'); })()`)
+		var ov struct {
+			Role     string `json:"role"`
+			Position string `json:"position"`
+			Button   string `json:"button"`
+			Fg, Bg   string
+			Mark     bool `json:"mark"`
+		}
+		gather.eval(`(() => { const o = document.getElementById('playdoc-overlay'), s = getComputedStyle(o);
+			return {role: o.getAttribute('role'), position: s.position, button: o.querySelector('button').textContent,
+			        fg: s.color, bg: s.backgroundColor, mark: window.reloadMark === 2}; })()`, &ov)
+		if ov.Role != "alert" && ov.Role != "alertdialog" {
+			t.Errorf("overlay role %q, want alert", ov.Role)
+		}
+		if ov.Position != "fixed" {
+			t.Errorf("overlay position %q: its stylesheet did not apply (CSP?)", ov.Position)
+		}
+		if ov.Button != "Dismiss" {
+			t.Errorf("overlay button %q", ov.Button)
+		}
+		if !ov.Mark {
+			t.Errorf("a failed build reloaded the page")
+		}
+		// The page opened now gets the error at once, over the last
+		// good build.
+		late := openPage(t, browser, base+"/gather/")
+		waitThrough(t, late, "the error overlay on a page opened while broken", `(() => { const o = document.getElementById('playdoc-overlay');
+			return !!o && !o.hidden; })()`)
+		waitThrough(t, late, "the last good build", fmt.Sprintf(`document.body.textContent.includes(%q)`, edited))
+
+		// Dismissed by keyboard.
+		gather.do(chromedp.Focus(chromedp.CSS(`#playdoc-overlay button`)))
+		gather.do(chromedp.KeyEvent(kb.Enter))
+		waitThrough(t, gather, "the overlay dismissed", `document.getElementById('playdoc-overlay').hidden`)
+
+		// The fix clears the overlay everywhere and reloads the page.
+		editFile(t, src, "order: [5", "order: 5")
+		waitThrough(t, late, "the overlay cleared", `(() => { const o = document.getElementById('playdoc-overlay');
+			return !o || o.hidden; })()`)
+		for _, p := range []*page{gather, late, other} {
+			p.noConsoleErrors("404")
+		}
+	}
+}
+
+// TestBuildHasNoReloadMachinery: `playdoc build` output carries nothing of
+// live reload (no script, no /_playdoc/ reference).
+func TestBuildHasNoReloadMachinery(t *testing.T) {
+	out := t.TempDir()
+	cmd := exec.Command(playdocBin(t), "build", "--out", out)
+	cmd.Dir = repoRoot()
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("playdoc build: %v\n%s", err, b)
+	}
+	files := 0
+	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files++
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, bad := range []string{"_playdoc", "reload.js", "data-livereload", "EventSource"} {
+			if strings.Contains(p, bad) || strings.Contains(string(b), bad) {
+				t.Errorf("%s: built output refers to live reload (%q)", p, bad)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 10 {
+		t.Fatalf("only %d files built", files)
+	}
+}
