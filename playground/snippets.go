@@ -1,6 +1,7 @@
 package playground
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 
@@ -18,4 +19,16 @@ func snippetCodes(content fs.FS) ([]string, error) {
 		codes[i] = sn.Code
 	}
 	return codes, nil
+}
+
+// WarmContent pre-builds, in the background, every runnable snippet of
+// the content in fsys (the folder holding the .md files): `serve` calls
+// it after an edit so that the edited snippets' Run skips the compiler.
+func (s *Server) WarmContent(ctx context.Context, fsys fs.FS) error {
+	codes, err := snippetCodes(fsys)
+	if err != nil {
+		return err
+	}
+	s.Warm(ctx, codes)
+	return nil
 }
