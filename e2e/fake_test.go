@@ -30,9 +30,26 @@ func withCSP(h http.Handler) http.Handler {
 // outcome (streaming, compile errors, stop, busy, limits) can be exercised
 // without the sandbox.
 type fakeAPI struct {
-	mu      sync.Mutex
-	nextID  int
-	running map[string]context.CancelFunc
+	mu       sync.Mutex
+	nextID   int
+	running  map[string]context.CancelFunc
+	requests int // every request to the API, to prove none is made on load
+}
+
+// count wraps an API handler to count its requests.
+func (f *fakeAPI) count(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.requests++
+		f.mu.Unlock()
+		h(w, r)
+	}
+}
+
+func (f *fakeAPI) requestCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.requests
 }
 
 // fixtureServer serves the fixture page (testdata/site), the real
@@ -65,10 +82,11 @@ func fixtureServer(api *fakeAPI) (*httptest.Server, error) {
 	mux.HandleFunc("GET /assets/app.css", asset("text/css; charset=utf-8", css))
 	if api != nil {
 		api.running = map[string]context.CancelFunc{}
-		mux.HandleFunc("POST /api/run", api.run)
-		mux.HandleFunc("POST /api/stop", api.stop)
-		mux.HandleFunc("POST /api/fmt", api.fmt)
-		mux.HandleFunc("GET /healthz", api.healthz)
+		mux.HandleFunc("/api/", api.count(http.NotFound))
+		mux.HandleFunc("POST /api/run", api.count(api.run))
+		mux.HandleFunc("POST /api/stop", api.count(api.stop))
+		mux.HandleFunc("POST /api/fmt", api.count(api.fmt))
+		mux.HandleFunc("/healthz", api.count(api.healthz))
 	}
 	return httptest.NewServer(withCSP(mux)), nil
 }

@@ -13,13 +13,25 @@ import (
 // API: the same scenarios as against the real server, plus the outcomes that
 // the real sandbox only produces slowly or rarely.
 func TestFixture(t *testing.T) {
-	srv, err := fixtureServer(&fakeAPI{})
+	api := &fakeAPI{}
+	srv, err := fixtureServer(api)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
 	browser := newBrowser(t)
 	url := srv.URL + "/gather/"
+
+	t.Run("no-request-on-load", func(t *testing.T) {
+		// Pages stay static-friendly: the playground is probed by the first
+		// Run, never on load.
+		p := openPage(t, browser, url)
+		p.wait("a moment", `new Promise((r) => setTimeout(() => r(true), 500))`, 5*time.Second)
+		if n := api.requestCount(); n != 0 {
+			t.Errorf("%d requests to the playground API on page load, want 0", n)
+		}
+		p.noConsoleErrors()
+	})
 
 	t.Run("streams-and-times", func(t *testing.T) {
 		p := openPage(t, browser, url)
@@ -81,6 +93,8 @@ func TestFixture(t *testing.T) {
 		if v != "package main\n\nfunc main() {\n\tprintln(1)\n}\n" {
 			t.Errorf("formatted code %q", v)
 		}
+		p.do(chromedp.Click(chromedp.CSS(fig("concurrent") + ` .pg-copy`)))
+		p.wait("Copied", `pgt.state("concurrent").status === "Copied"`, 5*time.Second)
 		p.setCode("concurrent", "package main\n\nfake:syntax\n")
 		p.do(chromedp.Click(chromedp.CSS(fig("concurrent") + ` .pg-fmt`)))
 		p.wait("Format failed", `pgt.state("concurrent").status === "Format failed"`, 5*time.Second)
