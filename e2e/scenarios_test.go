@@ -73,6 +73,8 @@ func checkGather(t *testing.T, p *page, name string) {
 // right height; clicking the error moves the caret there.
 func checkCompileError(t *testing.T, p *page, name string) {
 	ta := fig(name) + ` textarea`
+	var original string
+	p.eval(fmt.Sprintf(`document.querySelector(%q).value`, ta), &original)
 	// Put the caret at the end of the first line of main's body.
 	var line int
 	p.eval(fmt.Sprintf(`(() => {
@@ -88,6 +90,17 @@ func checkCompileError(t *testing.T, p *page, name string) {
 	p.eval(fmt.Sprintf(`document.querySelector(%q).value.split('\n')[%d]`, ta, line-1), &got)
 	if got != "\tundefinedThing()" {
 		t.Fatalf("line %d after typing is %q, want \"\\tundefinedThing()\" (Enter keeps the indentation)", line, got)
+	}
+	// The highlighted copy under the textarea follows the edit, and the
+	// textarea never scrolls inside itself (which would misalign the two).
+	var aligned struct {
+		Same bool `json:"same"`
+		Fits bool `json:"fits"`
+	}
+	p.eval(fmt.Sprintf(`(() => { const f = document.querySelector(%q), ta = f.querySelector('textarea'), hl = f.querySelector('.pg-hl');
+	  return {same: hl.textContent === ta.value + ' ', fits: ta.scrollHeight <= ta.clientHeight + 1 && ta.scrollWidth <= ta.clientWidth + 1}; })()`, fig(name)), &aligned)
+	if !aligned.Same || !aligned.Fits {
+		t.Errorf("editor layers: highlighted text matches %v, textarea fits without scrolling %v", aligned.Same, aligned.Fits)
 	}
 	st := p.run(name, runTimeout)
 	prefix := fmt.Sprintf("%d:2: ", line)
@@ -126,6 +139,11 @@ func checkCompileError(t *testing.T, p *page, name string) {
 	st = p.state(name)
 	if len(st.Marks) != 0 {
 		t.Errorf("marks %v remain after Reset", st.Marks)
+	}
+	var reset string
+	p.eval(fmt.Sprintf(`document.querySelector(%q).value`, ta), &reset)
+	if reset != original {
+		t.Errorf("Reset did not bring back the original code")
 	}
 }
 
