@@ -15,6 +15,7 @@ import (
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
+	east "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
 	"go.yaml.in/yaml/v3"
@@ -257,6 +258,11 @@ func (p *Page) collect(errs *ErrorList) {
 		case *ast.FencedCodeBlock:
 			fences = append(fences, n)
 			return ast.WalkSkipChildren, nil
+		case *east.TableHeader:
+			// Header cells name their column for screen readers (WCAG H63).
+			for c := n.FirstChild(); c != nil; c = c.NextSibling() {
+				c.SetAttributeString("scope", []byte("col"))
+			}
 		}
 		return ast.WalkContinue, nil
 	})
