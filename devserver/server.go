@@ -396,18 +396,28 @@ func (s *Server) SaveCache() error {
 // NewSnippets returns the code of the runnable snippets of cur that old
 // did not have (new or edited), for the playground to pre-build.
 func NewSnippets(old, cur *site.Site) []string {
+	var codes []string
+	for _, sn := range newSnippets(old, cur) {
+		codes = append(codes, sn.Code)
+	}
+	return codes
+}
+
+// newSnippets returns the snippets of cur whose code old did not have,
+// each code once.
+func newSnippets(old, cur *site.Site) []site.Snippet {
 	seen := map[string]bool{}
 	if old != nil {
 		for _, sn := range old.Snippets {
 			seen[sn.Code] = true
 		}
 	}
-	var codes []string
+	var out []site.Snippet
 	for _, sn := range cur.Snippets {
 		if !seen[sn.Code] {
 			seen[sn.Code] = true
-			codes = append(codes, sn.Code)
+			out = append(out, sn)
 		}
 	}
-	return codes
+	return out
 }

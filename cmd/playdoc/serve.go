@@ -70,13 +70,21 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 
 	contentDir, staticDir := watchDirs(sf)
+	var onBuild func(old, cur *site.Site)
+	if pg != nil {
+		// Snippets edited while serving are pre-built once the edits
+		// settle, so that pressing Run skips the compiler.
+		rw := devserver.NewRewarmer(devserver.DefaultWarmDelay, func(codes []string) { pg.Warm(ctx, codes) })
+		defer rw.Stop()
+		onBuild = rw.OnBuild
+	}
 	dev := devserver.New(devserver.Config{
 		Site:       cfg,
 		ContentDir: contentDir,
 		StaticDir:  staticDir,
 		Logger:     e.log,
 		Errors:     e.stderr,
-		OnBuild:    rewarm(ctx, pg),
+		OnBuild:    onBuild,
 	})
 	var wg sync.WaitGroup
 	runErr := make(chan error, 1)
@@ -140,20 +148,4 @@ func watchDirs(sf siteFlags) (content, static string) {
 		static = filepath.Join("templates", "static")
 	}
 	return content, static
-}
-
-// rewarm returns the build hook that pre-builds, in the background, the
-// runnable snippets whose code is new since the previous good build.
-func rewarm(ctx context.Context, pg *playground.Server) func(old, cur *site.Site) {
-	if pg == nil {
-		return nil
-	}
-	return func(old, cur *site.Site) {
-		if old == nil {
-			return // the playground warms the content's snippets at start
-		}
-		if codes := devserver.NewSnippets(old, cur); len(codes) > 0 {
-			go pg.Warm(ctx, codes)
-		}
-	}
 }
