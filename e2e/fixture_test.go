@@ -142,14 +142,15 @@ func TestFixtureStatic(t *testing.T) {
 	}
 	t.Cleanup(srv.Close)
 	p := openPage(t, newBrowser(t), srv.URL+"/gather/")
-	checkFallback(t, p, "concurrent")
+	checkFallback(t, p, "concurrent", "fixture-static.png")
 	p.noConsoleErrors("404")
 }
 
 // checkFallback presses Run where there is no playground and checks the
 // message on the button and the recorded output in the panel.
-func checkFallback(t *testing.T, p *page, name string) {
+func checkFallback(t *testing.T, p *page, name, shot string) {
 	st := p.run(name, 15*time.Second)
+	p.screenshot(name, shot)
 	if !strings.Contains(st.RunLabel, "unavailable") {
 		t.Errorf("Run button says %q, want it to say the playground is unavailable", st.RunLabel)
 	}
@@ -162,5 +163,10 @@ func checkFallback(t *testing.T, p *page, name string) {
 	}
 	if !strings.HasPrefix(st.Foot, "Recorded output") {
 		t.Errorf("footer %q, want Recorded output", st.Foot)
+	}
+	var formatShown bool
+	p.eval(fmt.Sprintf(`document.querySelector(%q).offsetParent !== null`, fig(name)+` .pg-fmt`), &formatShown)
+	if formatShown {
+		t.Errorf("Format is offered although there is no playground")
 	}
 }

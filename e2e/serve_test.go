@@ -81,7 +81,7 @@ func TestStatic(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 
 	p := openPage(t, newBrowser(t), "http://"+ln.Addr().String()+"/gather/")
-	checkFallback(t, p, "gather")
+	checkFallback(t, p, "gather", "static-fallback.png")
 	p.noConsoleErrors("404")
 }
 

@@ -99,7 +99,8 @@
       const bar = el('div', 'pg-bar');
       bar.setAttribute('role', 'group');
       bar.setAttribute('aria-label', `Playground for ${this.name}`);
-      bar.append(this.runBtn, this.stopBtn, button('Format', 'pg-fmt', () => this.format()),
+      this.fmtBtn = button('Format', 'pg-fmt', () => this.format());
+      bar.append(this.runBtn, this.stopBtn, this.fmtBtn,
         button('Reset', 'pg-reset', () => this.reset()), button('Copy', 'pg-copy', () => this.copy()), this.status);
 
       // Output panel, hidden until something is run.
@@ -483,6 +484,7 @@
     for (const o of snippets) {
       o.runBtn.textContent = 'Playground unavailable — show recorded output';
       o.runBtn.classList.add('pg-off');
+      o.fmtBtn.hidden = true; // formatting needs the playground too
     }
     s.say('');
     s.out.classList.add('pg-recorded');
@@ -499,6 +501,7 @@
       if (!o.runBtn.classList.contains('pg-off')) continue;
       o.runBtn.textContent = 'Run';
       o.runBtn.classList.remove('pg-off');
+      o.fmtBtn.hidden = false;
     }
   }
 
