@@ -5,7 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"os/exec"
+	"slices"
 	"testing"
+	"time"
 )
 
 // BenchmarkStartHello is one complete sandboxed run of a Go hello world:
@@ -63,4 +65,54 @@ func BenchmarkStartHelloParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkOverhead interleaves a sandboxed and a bare run of the same hello
+// world, so both see the same load on a shared machine, and reports their
+// medians and the difference (the sandbox's cost per run), with pre-started
+// inits (warm) and without (cold).
+func BenchmarkOverhead(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		warm int
+	}{{"warm", 0}, {"cold", -1}} {
+		b.Run(c.name, func(b *testing.B) {
+			sb, err := New(Options{Warm: c.warm, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer sb.Close()
+			overhead(b, sb)
+		})
+	}
+}
+
+func overhead(b *testing.B, sb *Sandbox) {
+	var boxed, bare []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		o := hostile(b, sb, Limits{}, "hello")
+		t1 := time.Now()
+		if o.ExitCode != 0 {
+			b.Fatalf("run: %v", o)
+		}
+		var out bytes.Buffer
+		cmd := exec.Command(hostileBinary, "hello")
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		boxed = append(boxed, t1.Sub(t0))
+		bare = append(bare, t2.Sub(t1))
+	}
+	median := func(d []time.Duration) float64 {
+		slices.Sort(d)
+		return float64(d[len(d)/2]) / float64(time.Millisecond)
+	}
+	mb, mr := median(boxed), median(bare)
+	b.ReportMetric(mb, "sandboxed-ms")
+	b.ReportMetric(mr, "bare-ms")
+	b.ReportMetric(mb-mr, "overhead-ms")
+	b.ReportMetric(0, "ns/op")
 }

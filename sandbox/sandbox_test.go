@@ -67,6 +67,33 @@ func TestEnvironmentIsEmpty(t *testing.T) {
 	}
 }
 
+func TestNoHostDescriptorsInherited(t *testing.T) {
+	t.Parallel()
+	sb := newSandbox(t)
+	host := t.TempDir()
+	o := run(t, sb, Spec{Binary: hostileBinary, Args: []string{"fds"},
+		Binds: []Bind{{Host: host, Target: "/data"}}, Overlays: []Overlay{{Lower: host, Target: "/cache"}}})
+	got := lines(o.Stdout)
+	// 0-2 and the directory being listed, nothing else: no control socket,
+	// status pipe or mount descriptor survives the exec.
+	for k, v := range got {
+		switch k {
+		case "fd 0", "fd 1", "fd 2":
+			if !strings.HasPrefix(v, "pipe:") {
+				t.Errorf("%s: %s, want a pipe", k, v)
+			}
+		default:
+			// The listed directory and the Go runtime's own poller.
+			if v != "/proc/1/fd <nil>" && v != "anon_inode:[eventpoll] <nil>" && v != "anon_inode:[eventfd] <nil>" {
+				t.Errorf("%s: %s inherited", k, v)
+			}
+		}
+	}
+	if got["fd 0"] == "" || got["fd 3"] == "" {
+		t.Errorf("descriptors: %v", o)
+	}
+}
+
 func TestHostFilesInvisible(t *testing.T) {
 	t.Parallel()
 	sb := newSandbox(t)
@@ -608,8 +635,16 @@ func TestNothingLeftBehind(t *testing.T) {
 			}
 		}
 	}
+	if kids := sandboxChildren(t); len(kids) == 0 {
+		t.Error("no pre-started init found before Close")
+	}
 	if err := sb.Close(); err != nil {
 		t.Fatal(err)
+	}
+	// The pre-started inits are gone too: no child of ours runs as the
+	// sandbox's uid.
+	if kids := sandboxChildren(t); len(kids) > 0 {
+		t.Errorf("processes left after Close: %v", kids)
 	}
 	for _, dir := range sb.cg.parents {
 		if _, err := os.Stat(dir); err == nil {
@@ -652,4 +687,30 @@ func TestOutputReadableAfterWait(t *testing.T) {
 	if err != nil || string(errOut) != "to stderr\n" {
 		t.Errorf("stderr after Wait: %q %v", errOut, err)
 	}
+}
+
+// sandboxChildren lists our child processes that run as the sandbox's uid.
+func sandboxChildren(t *testing.T) []string {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kids []string
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		if err != nil {
+			continue
+		}
+		st := map[string][]string{}
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok {
+				st[k] = strings.Fields(v)
+			}
+		}
+		if len(st["PPid"]) == 1 && st["PPid"][0] == fmt.Sprint(os.Getpid()) &&
+			len(st["Uid"]) > 0 && st["Uid"][0] == fmt.Sprint(sandboxUID) {
+			kids = append(kids, e.Name())
+		}
+	}
+	return kids
 }

@@ -31,6 +31,23 @@ func main() {
 	case "hello":
 		fmt.Println("hello from the sandbox")
 		fmt.Fprintln(os.Stderr, "to stderr")
+	case "fds":
+		// Every descriptor the program holds, and where it points.
+		d, err := os.Open("/proc/self/fd")
+		if err != nil {
+			report("fds", err)
+			return
+		}
+		names, err := d.Readdirnames(-1)
+		if err != nil {
+			report("fds", err)
+			return
+		}
+		for _, n := range names {
+			target, err := os.Readlink("/proc/self/fd/" + n)
+			fmt.Printf("fd %s: %s %v\n", n, target, err)
+		}
+		d.Close()
 	case "cat":
 		n, err := io.Copy(os.Stdout, os.Stdin)
 		fmt.Fprintf(os.Stderr, "copied %d bytes, err=%v\n", n, err)
