@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	llsyscall "github.com/landlock-lsm/go-landlock/landlock/syscall"
@@ -228,8 +227,10 @@ func buildRoot(cfg *initConfig) error {
 	// The new proc must be mounted while the host's is still visible: the
 	// kernel refuses a proc mount in a user namespace that would reveal more
 	// than the mounter can already see.
-	if err := unix.Mount("proc", filepath.Join(r, "proc"), "proc",
-		unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, ""); err != nil {
+	// subset=pid leaves out the host-wide files (/proc/sys, /proc/kmsg,
+	// /proc/meminfo, ...): a process needs only its own directory.
+	procFlags := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY)
+	if err := unix.Mount("proc", filepath.Join(r, "proc"), "proc", procFlags, "subset=pid"); err != nil {
 		return fmt.Errorf("mount /proc: %w", err)
 	}
 	if err := unix.Chdir(r); err != nil {
@@ -415,11 +416,8 @@ func loopbackUp() error {
 // effective sets and locks the securebits, so no exec can ever regain a
 // capability (not even of the user namespace we own).
 func dropCapabilities() error {
-	last, err := lastCap()
-	if err != nil {
-		return err
-	}
-	for c := 0; c <= last; c++ {
+	// Capabilities the kernel does not know answer EINVAL.
+	for c := 0; c < 64; c++ {
 		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
 			return fmt.Errorf("drop capability %d from the bounding set: %w", c, err)
 		}
@@ -438,18 +436,6 @@ func dropCapabilities() error {
 		return fmt.Errorf("capset: %w", err)
 	}
 	return nil
-}
-
-func lastCap() (int, error) {
-	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
-	if err != nil {
-		return 0, fmt.Errorf("read cap_last_cap: %w", err)
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return 0, fmt.Errorf("parse cap_last_cap: %w", err)
-	}
-	return n, nil
 }
 
 // landlockPaths restricts the file system to the sandbox's own tree. It is

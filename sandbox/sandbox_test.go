@@ -109,6 +109,7 @@ func TestHostFilesInvisible(t *testing.T) {
 		"/etc/passwd", "/etc/hostname", "/etc/shadow", hostileBinary, testBinary,
 		source, filepath.Dir(source), "/root", "/home", "/usr/bin/env", "/sys/kernel",
 		"/proc/1/root/etc/passwd", "/dev/sda", "/dev/vda", "/dev/mem", "/dev/kmsg",
+		"/proc/kmsg", "/proc/sys/kernel/hostname", "/proc/meminfo", "/proc/kallsyms", "/sys/fs/cgroup",
 	}
 	o := hostile(t, sb, Limits{}, "read", secrets...)
 	got := lines(o.Stdout)
