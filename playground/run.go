@@ -197,7 +197,13 @@ func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func
 	// A backstop in case the sandbox's own wall-clock timer fails.
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.RunTimeout+5*time.Second)
 	defer cancel()
+	select {
+	case s.starts <- struct{}{}:
+	case <-rctx.Done():
+		return Event{Kind: KindExit, Code: -1, Reason: ReasonKilled, Message: "the program was killed before it started: " + context.Cause(rctx).Error()}
+	}
 	proc, err := s.exec.Start(rctx, spec)
+	<-s.starts
 	if err != nil {
 		s.m.sandboxFailures.Inc()
 		s.log.Error("playground: sandbox start failed", "err", err)

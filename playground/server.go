@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -121,6 +122,10 @@ type Server struct {
 	bg       sync.WaitGroup
 
 	slots   chan struct{} // one token per runner in use
+	// starts bounds the sandbox starts in progress: starting is CPU-bound,
+	// and under a burst it is better that the first runs start quickly
+	// than that all of them start late together.
+	starts chan struct{}
 	mu      sync.Mutex
 	queued  int
 	running int
@@ -166,6 +171,7 @@ func NewServer(cfg Config) (*Server, error) {
 		limiter: newRateLimiter(cfg.RateLimit, cfg.RateBurst, 10000),
 		m:       newMetrics(),
 		slots:   make(chan struct{}, cfg.Runners),
+		starts:  make(chan struct{}, max(2, runtime.NumCPU())),
 		runs:    map[string]*Run{},
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
