@@ -121,11 +121,11 @@ type Server struct {
 	bgCancel context.CancelFunc
 	bg       sync.WaitGroup
 
-	slots   chan struct{} // one token per runner in use
+	slots chan struct{} // one token per runner in use
 	// starts bounds the sandbox starts in progress: starting is CPU-bound,
 	// and under a burst it is better that the first runs start quickly
 	// than that all of them start late together.
-	starts chan struct{}
+	starts  chan struct{}
 	mu      sync.Mutex
 	queued  int
 	running int
