@@ -43,7 +43,7 @@ type Page struct {
 	Nav       templ.Component // the sidebar's <li> items
 	Heading   string          // the <h1>
 	TOC       []TOCEntry
-	Body      string // rendered Markdown (trusted HTML)
+	Body      templ.Component // rendered Markdown (trusted HTML)
 	Prev      *NavLink
 	Next      *NavLink
 }
