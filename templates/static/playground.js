@@ -291,6 +291,8 @@
           if (line) this.event(JSON.parse(line));
         }
       }
+      buf = (buf + dec.decode()).trim(); // a last event without its newline
+      if (buf) this.event(JSON.parse(buf));
       if (!this.ended) this.end(ctrl.signal.aborted ? 'Stopped' : 'The run ended without an exit status (connection closed)', !ctrl.signal.aborted);
     }
 
