@@ -176,6 +176,10 @@ func (f *fakeAPI) run(w http.ResponseWriter, r *http.Request) {
 	case strings.Contains(code, "fake:output-limit"):
 		out("stdout", "spam")
 		exit(-1, "output-limit")
+	case strings.Contains(code, "fake:long"):
+		out("stdout", strings.Repeat("a long line of output ", 40))
+		out("stderr", strings.Repeat("a long error ", 40))
+		exit(1, "")
 	case strings.Contains(code, "fake:error"):
 		send(map[string]any{"kind": "error", "message": "sandbox setup failed"})
 	case strings.Contains(code, "go func"): // the concurrent version

@@ -56,6 +56,18 @@ func TestFixture(t *testing.T) {
 	t.Run("narrow", func(t *testing.T) {
 		p := openPage(t, browser, url)
 		checkNarrow(t, p, url, "concurrent", "fixture-360px.png")
+		// Long output lines and a long compile error stay inside the panel.
+		p.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulatePortrait))
+		p.setCode("sequential", "package main // fake:long\n")
+		p.run("sequential", 10*time.Second)
+		p.setCode("concurrent", "package main\n\nfunc main() { undefinedThing() } // "+strings.Repeat("long ", 60)+"\n")
+		p.run("concurrent", 10*time.Second)
+		var width float64
+		p.eval(`document.documentElement.scrollWidth`, &width)
+		if width > 360 {
+			t.Errorf("with long output lines the page is %.0f px wide at 360 px", width)
+		}
+		p.screenshot("sequential", "fixture-360px-long.png")
 		p.noConsoleErrors()
 	})
 	t.Run("messages", func(t *testing.T) {
