@@ -403,3 +403,26 @@ func TestBuildHasNoReloadMachinery(t *testing.T) {
 		}
 	}
 }
+
+func TestContinuousWritesDoNotStarve(t *testing.T) {
+	ts := newTestSite(t, nil, func(c *Config) { c.Quiet, c.MaxWait = 50*time.Millisecond, 150*time.Millisecond })
+	s := connect(t, ts.http.URL)
+	s.hello()
+	orig := ts.read("content/01-one.md")
+	// Writes every 10 ms, never quiet for the 50 ms window, for 1 s:
+	// the max wait must still let builds through while they go on.
+	stop := time.Now().Add(time.Second)
+	for i := 0; time.Now().Before(stop); i++ {
+		ts.write("content/01-one.md", strings.Replace(orig, "Original text", fmt.Sprintf("Version %d of the text", i), 1))
+		time.Sleep(10 * time.Millisecond)
+	}
+	during := 0
+	for len(s.events) > 0 {
+		if ev := s.next(); ev.name == "reload" {
+			during++
+		}
+	}
+	if during < 2 {
+		t.Errorf("%d reloads during 1 s of writes every 10 ms, want several (max wait 150 ms)", during)
+	}
+}
