@@ -60,10 +60,12 @@ func BenchmarkBuildCorpus1000Cold(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		saved := make(chan error, 1)
+		go func() { saved <- bl.SaveCache(s) }() // as playdoc build does
 		if err := s.WriteDir(out); err != nil {
 			b.Fatal(err)
 		}
-		if err := bl.SaveCache(s); err != nil {
+		if err := <-saved; err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -39,9 +39,7 @@ func TestGoLexerMatchesChroma(t *testing.T) {
 		if err := f.Format(&want, styles.Fallback, it); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.Format(&got, styles.Fallback, chroma.Literator(tokeniseGo(code)...)); err != nil {
-			t.Fatal(err)
-		}
+		got.WriteString(formatTokens(tokeniseGo(code)))
 		if got.String() != want.String() {
 			g, w := got.String(), want.String()
 			i := 0
@@ -49,6 +47,31 @@ func TestGoLexerMatchesChroma(t *testing.T) {
 				i++
 			}
 			t.Errorf("highlight differs from chroma at byte %d:\n got: %s\nwant: %s", i, g[max(0, i-80):min(len(g), i+80)], w[max(0, i-80):min(len(w), i+80)])
+		}
+	}
+}
+
+// TestFormatTokensMatchesChroma checks the fast formatter against chroma's
+// HTML formatter on chroma's own tokens, for Python and Go.
+func TestFormatTokensMatchesChroma(t *testing.T) {
+	samples := map[string]string{
+		"python": "import asyncio\n\nasync def main() -> None:\n    # a comment <&>\n    await asyncio.sleep(1)\n    print(f\"done {x!r}\", 'q')\n\nasyncio.run(main())\n",
+		"go":     corpus.Program(3, 1),
+		"bash":   "go run ./cmd/playdoc build --out \"public\" && echo ok\n",
+	}
+	f := chtml.New(chtml.WithClasses(true), chtml.WithAllClasses(true), chtml.PreventSurroundingPre(true))
+	for lang, code := range samples {
+		it, err := chroma.Coalesce(lexers.Get(lang)).Tokenise(nil, code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens := it.Tokens()
+		var want strings.Builder
+		if err := f.Format(&want, styles.Fallback, chroma.Literator(tokens...)); err != nil {
+			t.Fatal(err)
+		}
+		if got := formatTokens(tokens); got != want.String() {
+			t.Errorf("%s: formatTokens differs from chroma:\n%s", lang, firstDiff(got, want.String()))
 		}
 	}
 }

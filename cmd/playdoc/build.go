@@ -107,11 +107,16 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return reportContentErrors(e, err)
 	}
-	if err := s.WriteDir(*out); err != nil {
-		return err
-	}
-	if err := b.SaveCache(s); err != nil {
+	// The cache is saved while the output is written: one is CPU, the
+	// other mostly waiting for the disk.
+	saved := make(chan error, 1)
+	go func() { saved <- b.SaveCache(s) }()
+	werr := s.WriteDir(*out)
+	if err := <-saved; err != nil {
 		e.log.Warn("highlight cache not saved", "err", err)
+	}
+	if werr != nil {
+		return werr
 	}
 	fmt.Fprintf(e.stdout, "built %d pages, %d snippets (%d files) into %s in %v\n",
 		len(s.Pages), len(s.Snippets), len(s.Files), *out, time.Since(start).Round(time.Millisecond))
