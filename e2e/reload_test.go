@@ -247,6 +247,20 @@ func TestLiveReload(t *testing.T) {
 		if !ov.Mark {
 			t.Errorf("a failed build reloaded the page")
 		}
+		// Readable in both themes: WCAG AA contrast of every text.
+		for _, scheme := range []string{"light", "dark"} {
+			gather.colorScheme(scheme)
+			var worst struct {
+				Ratio float64 `json:"ratio"`
+				What  string  `json:"what"`
+			}
+			gather.eval(overlayContrastJS, &worst)
+			t.Logf("%s theme: lowest overlay contrast %.2f (%s)", scheme, worst.Ratio, worst.What)
+			saveScreenshot(t, gather, "reload-overlay-"+scheme+".png")
+			if worst.Ratio < 4.5 {
+				t.Errorf("%s theme: overlay text %s has contrast %.2f, want ≥ 4.5", scheme, worst.What, worst.Ratio)
+			}
+		}
 		// The page opened now gets the error at once, over the last
 		// good build.
 		late := openPage(t, browser, base+"/gather/")
@@ -268,6 +282,40 @@ func TestLiveReload(t *testing.T) {
 		}
 	}
 }
+
+// saveScreenshot saves the viewport under testdata/screenshots/ (not
+// committed) for a human to look at.
+func saveScreenshot(t *testing.T, p *page, file string) {
+	t.Helper()
+	png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	dir := filepath.Join("testdata", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, file), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: e2e/testdata/screenshots/%s", file)
+}
+
+// overlayContrastJS returns the lowest WCAG contrast ratio between the text
+// colour of the overlay's parts and the background behind them.
+const overlayContrastJS = `(() => {
+  const rgb = (c) => c.match(/[\d.]+/g).map(Number);
+  const lum = (c) => { const [r, g, b] = rgb(c).slice(0, 3).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const bg = (el) => { for (; el; el = el.parentElement) { const c = getComputedStyle(el).backgroundColor; if (rgb(c)[3] !== 0) return c; } return 'rgb(255,255,255)'; };
+  let worst = {ratio: 99, what: ''};
+  for (const el of document.querySelectorAll('#playdoc-overlay h2, #playdoc-overlay li, #playdoc-overlay p, #playdoc-overlay button')) {
+    const a = lum(getComputedStyle(el).color), b = lum(bg(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < worst.ratio) worst = {ratio, what: el.tagName.toLowerCase()};
+  }
+  return worst;
+})()`
 
 // TestBuildHasNoReloadMachinery: `playdoc build` output carries nothing of
 // live reload (no script, no /_playdoc/ reference).
