@@ -42,7 +42,9 @@ func renderHeading(w util.BufWriter, _ []byte, node ast.Node, entering bool) (as
 		fmt.Fprintf(w, "<h%d id=\"%s\">", n.Level, idStr)
 		return ast.WalkContinue, nil
 	}
-	fmt.Fprintf(w, " <a class=\"anchor\" href=\"#%s\" aria-label=\"Link to this section\">#</a></h%d>\n", idStr, n.Level)
+	// The anchor is for pointing and copying; keyboard and screen reader
+	// users have the table of contents, so it stays out of their way.
+	fmt.Fprintf(w, " <a class=\"anchor\" href=\"#%s\" aria-hidden=\"true\" tabindex=\"-1\">#</a></h%d>\n", idStr, n.Level)
 	return ast.WalkContinue, nil
 }
 
