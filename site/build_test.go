@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,8 +14,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -327,7 +330,7 @@ func TestWriteDirSwapsOnlyOnSuccess(t *testing.T) {
 		t.Error("a file of the previous build survived")
 	}
 	// A write that fails half-way (a file where a folder must go) leaves
-	// the previous site as it was and no temporary folder behind.
+	// the previous site as it was.
 	bad := &Site{Files: map[string]*File{}}
 	bad.add("/index.html", []byte("v3"), "")
 	bad.add("/x", []byte("file"), "")
@@ -335,13 +338,81 @@ func TestWriteDirSwapsOnlyOnSuccess(t *testing.T) {
 	if err := bad.WriteDir(dir); err == nil {
 		t.Fatal("impossible site written")
 	}
-	if got, _ := os.ReadFile(filepath.Join(dir, "index.html")); string(got) != "v2" {
-		t.Errorf("after a failed write index.html = %q, want v2", got)
+	if got := readTree(t, dir); !maps.Equal(got, map[string]string{"index.html": "v2"}) {
+		t.Errorf("after a failed write: %v", got)
 	}
 	entries, _ := os.ReadDir(filepath.Dir(dir))
-	if len(entries) != 1 {
-		t.Errorf("left behind: %v", entries)
+	for _, e := range entries {
+		if e.Name() != "public" && e.Name() != ".public.staging" {
+			t.Errorf("left behind: %s", e.Name())
+		}
 	}
+}
+
+// TestWriteDirReusesStaging writes a sequence of sites, with files turning
+// into folders and back, and checks that the output is always exactly the
+// site, and that unchanged files are not written again.
+func TestWriteDirReusesStaging(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "public")
+	sites := []map[string]string{
+		{"index.html": "1", "a/index.html": "a", "a/b/index.html": "b", "x": "file x"},
+		{"index.html": "2", "a": "a is a file now", "x/index.html": "x is a folder now"},
+		{"index.html": "2", "a/b/c/index.html": "deep", "x/index.html": "x is a folder now"},
+		{"index.html": "2", "a/b/c/index.html": "deep", "x/index.html": "x is a folder now"},
+		{"index.html": "2", "a/b/c/index.html": "deep", "x/index.html": "x is a folder now"},
+	}
+	var inode uint64
+	past := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i, files := range sites {
+		s := &Site{Files: map[string]*File{}}
+		for p, body := range files {
+			s.add("/"+p, []byte(body), "")
+		}
+		if err := s.WriteDir(dir); err != nil {
+			t.Fatalf("site %d: %v", i, err)
+		}
+		if got := readTree(t, dir); !maps.Equal(got, files) {
+			t.Errorf("site %d: wrote %v, want %v", i, got, files)
+		}
+		if i < 2 {
+			continue
+		}
+		st, err := os.Stat(filepath.Join(dir, "a", "b", "c", "index.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The file written for site 2 goes to staging with site 3 and
+		// comes back untouched with site 4.
+		ino := st.Sys().(*syscall.Stat_t).Ino
+		if i == 4 && (ino != inode || !st.ModTime().Equal(past)) {
+			t.Errorf("an unchanged file was written again (inode %d → %d, mtime %v)", inode, ino, st.ModTime())
+		}
+		if i == 2 {
+			inode = ino
+			if err := os.Chtimes(filepath.Join(dir, "a", "b", "c", "index.html"), past, past); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// readTree returns the files under dir: slash path → content.
+func readTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		out[filepath.ToSlash(rel)] = string(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func TestHandler(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"mime"
 	"net/http"
 	"os"
@@ -141,110 +142,168 @@ func (s *Site) Handler() http.Handler {
 	})
 }
 
-// WriteDir writes the site into dir. It writes a temporary folder next to
-// dir and swaps it into place only once every file is written, so a failed
-// write leaves the previous dir untouched.
-func (s *Site) WriteDir(dir string) (err error) {
+// WriteDir writes the site into dir without ever leaving dir half
+// written: it makes a staging folder next to dir (".NAME.staging") hold
+// exactly the site, then swaps the two in one atomic rename. A failed write
+// leaves dir as it was.
+//
+// The staging folder is kept: after the swap it holds the previous output
+// and becomes the next write's starting point, so folders are not made
+// again and files whose bytes did not change are not rewritten (on a busy
+// disk, those system calls are most of a build's time).
+func (s *Site) WriteDir(dir string) error {
 	dir = filepath.Clean(dir)
 	parent, base := filepath.Dir(dir), filepath.Base(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("write site: %w", err)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+base+".new-")
-	if err != nil {
+	staging := filepath.Join(parent, "."+base+".staging")
+	if err := s.syncDir(staging); err != nil {
 		return fmt.Errorf("write site: %w", err)
 	}
-	defer func() {
+	return swapDir(staging, dir)
+}
+
+// syncDir makes dir hold exactly the site's files: it removes what is not
+// part of the site, makes the missing folders, and writes the files whose
+// content differs. Each step runs in parallel.
+func (s *Site) syncDir(dir string) error {
+	existing := map[string]fs.FileMode{} // slash path → type
+	switch st, err := os.Lstat(dir); {
+	case err == nil && st.IsDir():
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if p != dir {
+				rel, _ := filepath.Rel(dir, p)
+				existing["/"+filepath.ToSlash(rel)] = d.Type()
+			}
+			return nil
+		})
 		if err != nil {
-			os.RemoveAll(tmp)
+			return err
 		}
-	}()
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return fmt.Errorf("write site: %w", err)
+	case err == nil:
+		if err := os.Remove(dir); err != nil {
+			return err
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
 	}
-	// Folders first, level by level (parents before children), then the
-	// files; each step in parallel: on a busy disk the system calls, not
-	// the bytes, cost.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	local := func(p string) string { return filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(p, "/"))) }
+
+	// What the site needs: files, and folders by depth.
 	paths := s.Paths()
+	wantDirs := map[string]bool{}
 	byDepth := map[int][]string{}
-	seen := map[string]bool{tmp: true}
 	maxDepth := 0
 	for _, p := range paths {
-		for d := path.Dir(p); d != "/" && !seen[d]; d = path.Dir(d) {
-			seen[d] = true
+		for d := path.Dir(p); d != "/" && !wantDirs[d]; d = path.Dir(d) {
+			wantDirs[d] = true
 			depth := strings.Count(d, "/")
 			byDepth[depth] = append(byDepth[depth], d)
 			maxDepth = max(maxDepth, depth)
 		}
 	}
+
+	// Remove the rest; a removed folder takes its contents with it.
+	var stale []string
+	for p, mode := range existing {
+		_, isFile := s.Files[p]
+		keep := (isFile && mode.IsRegular()) || (wantDirs[p] && mode.IsDir())
+		if !keep {
+			stale = append(stale, p)
+		}
+	}
+	slices.SortFunc(stale, func(a, b string) int { return strings.Count(a, "/") - strings.Count(b, "/") })
+	removed := map[string]bool{}
+	underRemoved := func(p string) bool {
+		for d := path.Dir(p); d != "/"; d = path.Dir(d) {
+			if removed[d] {
+				return true
+			}
+		}
+		return false
+	}
+	var g errgroup.Group
+	g.SetLimit(2 * runtime.GOMAXPROCS(0))
+	for _, p := range stale { // parents before children
+		if underRemoved(p) {
+			continue
+		}
+		removed[p] = true
+		g.Go(func() error { return os.RemoveAll(local(p)) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for p := range existing {
+		if removed[p] || underRemoved(p) {
+			delete(existing, p)
+		}
+	}
+
 	for depth := 1; depth <= maxDepth; depth++ {
 		var g errgroup.Group
 		g.SetLimit(2 * runtime.GOMAXPROCS(0))
 		for _, d := range byDepth[depth] {
-			g.Go(func() error {
-				if err := os.Mkdir(filepath.Join(tmp, filepath.FromSlash(d)), 0o755); err != nil {
-					return fmt.Errorf("write site: %w", err)
-				}
-				return nil
-			})
+			if _, ok := existing[d]; ok {
+				continue
+			}
+			g.Go(func() error { return os.Mkdir(local(d), 0o755) })
 		}
 		if err := g.Wait(); err != nil {
 			return err
 		}
 	}
-	var g errgroup.Group
+
+	g = errgroup.Group{}
 	g.SetLimit(2 * runtime.GOMAXPROCS(0))
 	for _, p := range paths {
+		_, had := existing[p]
 		g.Go(func() error {
-			target := filepath.Join(tmp, filepath.FromSlash(strings.TrimPrefix(p, "/")))
-			if err := os.WriteFile(target, s.Files[p].Body, 0o644); err != nil {
-				return fmt.Errorf("write site: %w", err)
+			target, body := local(p), s.Files[p].Body
+			if had {
+				if old, err := os.ReadFile(target); err == nil && bytes.Equal(old, body) {
+					return nil
+				}
 			}
-			return nil
+			return os.WriteFile(target, body, 0o644)
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	return swapDir(tmp, dir)
+	return g.Wait()
 }
 
-// swapDir puts the folder new in the place of dir, removing the old dir.
-func swapDir(newDir, dir string) error {
+// swapDir puts the folder staged in the place of dir; the previous dir, if
+// any, becomes the staging folder.
+func swapDir(staged, dir string) error {
 	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
-		if err := os.Rename(newDir, dir); err != nil {
+		if err := os.Rename(staged, dir); err != nil {
 			return fmt.Errorf("write site: %w", err)
 		}
 		return nil
 	}
-	if exchange(newDir, dir) == nil {
-		// newDir now holds the old site.
-		return removeAll(newDir)
+	if exchange(staged, dir) == nil {
+		return nil
 	}
-	old := newDir + ".old"
+	// No atomic exchange here: three renames, dir missing for an instant.
+	old := staged + ".old"
+	if err := os.RemoveAll(old); err != nil {
+		return fmt.Errorf("write site: %w", err)
+	}
 	if err := os.Rename(dir, old); err != nil {
 		return fmt.Errorf("write site: %w", err)
 	}
-	if err := os.Rename(newDir, dir); err != nil {
+	if err := os.Rename(staged, dir); err != nil {
 		_ = os.Rename(old, dir) // put the previous site back
 		return fmt.Errorf("write site: %w", err)
 	}
-	return removeAll(old)
-}
-
-// removeAll removes a folder, its top-level entries in parallel.
-func removeAll(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("remove old site: %w", err)
-	}
-	var g errgroup.Group
-	g.SetLimit(2 * runtime.GOMAXPROCS(0))
-	for _, e := range entries {
-		g.Go(func() error { return os.RemoveAll(filepath.Join(dir, e.Name())) })
-	}
-	if err := errors.Join(g.Wait(), os.RemoveAll(dir)); err != nil {
-		return fmt.Errorf("remove old site: %w", err)
+	if err := os.Rename(old, staged); err != nil {
+		return fmt.Errorf("write site: %w", err)
 	}
 	return nil
 }
