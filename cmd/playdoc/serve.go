@@ -114,15 +114,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	cancel()
 	dev.Close() // ends the event streams, which never end by themselves
+	if pg != nil {
+		// First the programs, so that their output streams end and
+		// the HTTP server has no request left to wait for.
+		pgCtx, stop := context.WithTimeout(context.Background(), 3*time.Second)
+		if err := pg.Shutdown(pgCtx); err != nil && result == nil {
+			result = fmt.Errorf("playground shutdown: %w", err)
+		}
+		stop()
+	}
 	shutCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
 	defer stop()
 	if err := srv.Shutdown(shutCtx); err != nil && result == nil {
 		result = fmt.Errorf("shutdown: %w", err)
-	}
-	if pg != nil {
-		if err := pg.Shutdown(shutCtx); err != nil && result == nil {
-			result = fmt.Errorf("playground shutdown: %w", err)
-		}
 	}
 	wg.Wait()
 	if err := dev.SaveCache(); err != nil {
