@@ -310,16 +310,48 @@ func TestHighlightCachePersists(t *testing.T) {
 	}
 }
 
+func TestWriteDirRefusesOtherFolders(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := &Site{Files: map[string]*File{}}
+	s.add("/index.html", []byte("v1"), "")
+	s.add("/sitemap.xml", []byte("<urlset/>"), "")
+	err := s.WriteDir(dir)
+	if err == nil || !strings.Contains(err.Error(), "does not look like a built site") {
+		t.Fatalf("err = %v", err)
+	}
+	if got := readTree(t, dir); !maps.Equal(got, map[string]string{"go.mod": "module x\n"}) {
+		t.Errorf("folder changed: %v", got)
+	}
+	if err := s.WriteDir("/"); err == nil {
+		t.Error("WriteDir(/) did not fail")
+	}
+	// A built site may be replaced, an empty folder filled.
+	out := filepath.Join(dir, "public")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := s.WriteDir(out); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestWriteDirSwapsOnlyOnSuccess(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "public")
 	good := &Site{Files: map[string]*File{}}
 	good.add("/index.html", []byte("v1"), "")
+	good.add("/sitemap.xml", []byte("<urlset/>"), "")
 	good.add("/a/index.html", []byte("a1"), "")
 	if err := good.WriteDir(dir); err != nil {
 		t.Fatal(err)
 	}
 	v2 := &Site{Files: map[string]*File{}}
 	v2.add("/index.html", []byte("v2"), "")
+	v2.add("/sitemap.xml", []byte("<urlset/>"), "")
 	if err := v2.WriteDir(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +370,7 @@ func TestWriteDirSwapsOnlyOnSuccess(t *testing.T) {
 	if err := bad.WriteDir(dir); err == nil {
 		t.Fatal("impossible site written")
 	}
-	if got := readTree(t, dir); !maps.Equal(got, map[string]string{"index.html": "v2"}) {
+	if got := readTree(t, dir); !maps.Equal(got, map[string]string{"index.html": "v2", "sitemap.xml": "<urlset/>"}) {
 		t.Errorf("after a failed write: %v", got)
 	}
 	entries, _ := os.ReadDir(filepath.Dir(dir))
@@ -355,11 +387,11 @@ func TestWriteDirSwapsOnlyOnSuccess(t *testing.T) {
 func TestWriteDirReusesStaging(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "public")
 	sites := []map[string]string{
-		{"index.html": "1", "a/index.html": "a", "a/b/index.html": "b", "x": "file x"},
-		{"index.html": "2", "a": "a is a file now", "x/index.html": "x is a folder now"},
-		{"index.html": "2", "a/b/c/index.html": "deep", "x/index.html": "x is a folder now"},
-		{"index.html": "2", "a/b/c/index.html": "deep", "x/index.html": "x is a folder now"},
-		{"index.html": "2", "a/b/c/index.html": "deep", "x/index.html": "x is a folder now"},
+		{"index.html": "1", "sitemap.xml": "s", "a/index.html": "a", "a/b/index.html": "b", "x": "file x"},
+		{"index.html": "2", "sitemap.xml": "s", "a": "a is a file now", "x/index.html": "x is a folder now"},
+		{"index.html": "2", "sitemap.xml": "s", "a/b/c/index.html": "deep", "x/index.html": "x is a folder now"},
+		{"index.html": "2", "sitemap.xml": "s", "a/b/c/index.html": "deep", "x/index.html": "x is a folder now"},
+		{"index.html": "2", "sitemap.xml": "s", "a/b/c/index.html": "deep", "x/index.html": "x is a folder now"},
 	}
 	var inode uint64
 	past := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)

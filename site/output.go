@@ -152,7 +152,13 @@ func (s *Site) Handler() http.Handler {
 // again and files whose bytes did not change are not rewritten (on a busy
 // disk, those system calls are most of a build's time).
 func (s *Site) WriteDir(dir string) error {
-	dir = filepath.Clean(dir)
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("write site: %w", err)
+	}
+	if err := checkReplaceable(dir); err != nil {
+		return err
+	}
 	parent, base := filepath.Dir(dir), filepath.Base(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("write site: %w", err)
@@ -162,6 +168,28 @@ func (s *Site) WriteDir(dir string) error {
 		return fmt.Errorf("write site: %w", err)
 	}
 	return swapDir(staging, dir)
+}
+
+// checkReplaceable refuses to replace a folder that is not a site's output
+// (say, the project itself after a mistyped --out): whatever it holds would
+// be swapped out and later pruned.
+func checkReplaceable(dir string) error {
+	if dir == filepath.Dir(dir) {
+		return fmt.Errorf("write site: refusing to replace %s", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(entries) == 0) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("write site: %w", err)
+	}
+	for _, marker := range []string{"index.html", "sitemap.xml"} {
+		if _, err := os.Stat(filepath.Join(dir, marker)); err != nil {
+			return fmt.Errorf("write site: refusing to replace %s: it is not empty and does not look like a built site (no %s); remove it or choose another output folder", dir, marker)
+		}
+	}
+	return nil
 }
 
 // syncDir makes dir hold exactly the site's files: it removes what is not
