@@ -30,10 +30,14 @@ type ErrorData struct {
 
 // HelloData greets a newly connected page: the server instance and its
 // current good build, so that a page reconnecting after a restart or a
-// missed event knows to reload.
+// missed event knows to reload; and when that build was made and what it
+// changed, so that a page loaded just before it (whose stream connected
+// just after) knows it is stale.
 type HelloData struct {
-	Server string `json:"server"`
-	Build  int    `json:"build"`
+	Server string   `json:"server"`
+	Build  int      `json:"build"`
+	Time   int64    `json:"time"`  // Unix milliseconds of the build; 0: none
+	Paths  []string `json:"paths"` // what the build changed
 }
 
 // encode writes the event in the text/event-stream format.

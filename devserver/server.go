@@ -85,6 +85,8 @@ type built struct {
 	site    *site.Site
 	handler http.Handler
 	n       int // build number, counting good builds from 1
+	at      time.Time
+	changed []string
 }
 
 // Server rebuilds the site on changes and serves it with live reload.
@@ -182,11 +184,12 @@ func (s *Server) Close() {
 // state is what a newly connected page gets: hello, and the errors when
 // the current build is broken. Called under hub.mu.
 func (s *Server) state() []Event {
-	n := 0
+	hello := HelloData{Server: s.id, Paths: []string{}}
 	if b := s.current.Load(); b != nil {
-		n = b.n
+		hello.Build, hello.Time, hello.Paths = b.n, b.at.UnixMilli(), b.changed
 	}
-	ev := []Event{{Name: "hello", Data: HelloData{Server: s.id, Build: n}}}
+	n := hello.Build
+	ev := []Event{{Name: "hello", Data: hello}}
 	if s.errs != nil {
 		ev = append(ev, Event{Name: "error", Data: ErrorData{Errors: s.errs, Build: n}})
 	}
@@ -225,7 +228,7 @@ func (s *Server) Rebuild(ctx context.Context) error {
 	if changed == nil {
 		changed = []string{}
 	}
-	b := &built{site: next, handler: next.Handler(), n: n}
+	b := &built{site: next, handler: next.Handler(), n: n, at: time.Now(), changed: changed}
 	if s.lastErrs != nil {
 		fmt.Fprintln(s.cfg.Errors, "build fixed")
 	}

@@ -89,6 +89,12 @@ func TestEdit(t *testing.T) {
 	if _, body := ts.get("/one/"); !strings.Contains(body, "Edited text of page one.") {
 		t.Errorf("served page one is not the edited one:\n%s", body)
 	}
+	// A page connecting now learns what the last build changed and
+	// when, to tell whether it loaded before it.
+	h := connect(t, ts.http.URL).hello()
+	if h.Build != 2 || !slices.Equal(h.Paths, d.Paths) || time.Since(time.UnixMilli(h.Time)) > time.Minute {
+		t.Errorf("hello %+v, want build 2 with the paths %v and its time", h, d.Paths)
+	}
 }
 
 func TestTitleChangeReloadsEveryPage(t *testing.T) {

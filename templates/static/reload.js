@@ -54,6 +54,15 @@
     return paths;
   }
 
+  // touches reports whether a build that changed paths changed this page.
+  function touches(paths) {
+    var mine = ownPaths();
+    for (var i = 0; i < paths.length; i++) {
+      if (mine[paths[i]]) return true;
+    }
+    return false;
+  }
+
   function hideOverlay() {
     if (overlay) overlay.hidden = true;
     root.removeAttribute("data-playdoc-error");
@@ -140,7 +149,20 @@
     }
     known = d;
     root.setAttribute("data-playdoc-build", String(d.build));
-    if (root.hasAttribute("data-playdoc-broken") && d.build > 0) reload();
+    if (root.hasAttribute("data-playdoc-broken") && d.build > 0) return reload();
+    // A build that changed this page after it began to load, but before
+    // this stream connected, was announced to nobody here. Once per
+    // build, so that a client clock ahead of the server's cannot loop.
+    var once = "playdoc:stale:" + d.server + ":" + d.build + ":" + location.pathname;
+    if (d.build > 1 && d.time > performance.timeOrigin && touches(d.paths)) {
+      try {
+        if (sessionStorage.getItem(once)) return;
+        sessionStorage.setItem(once, "1");
+      } catch (err) {
+        return; // without storage, a reload could loop
+      }
+      reload();
+    }
   });
   source.addEventListener("reload", function (e) {
     var d = data(e);
@@ -149,11 +171,7 @@
     hideOverlay();
     dismissed = null;
     root.setAttribute("data-playdoc-build", String(d.build));
-    if (root.hasAttribute("data-playdoc-broken")) return reload();
-    var mine = ownPaths();
-    for (var i = 0; i < d.paths.length; i++) {
-      if (mine[d.paths[i]]) return reload();
-    }
+    if (root.hasAttribute("data-playdoc-broken") || touches(d.paths)) reload();
   });
   source.addEventListener("error", function (e) {
     // EventSource fires a plain "error" event on a lost connection;
