@@ -187,12 +187,33 @@ func (s *Sandbox) keepWarm() {
 
 // takeInit returns a ready init, or starts one when none is.
 func (s *Sandbox) takeInit() (*idleInit, error) {
-	select {
-	case it := <-s.warm:
-		return it, nil
-	default:
-		return s.spawnInit()
+	for {
+		select {
+		case it := <-s.warm:
+			if it.alive() {
+				return it, nil
+			}
+			s.log.Warn("sandbox: a pre-started init died while waiting", "pid", it.cmd.Process.Pid)
+			it.close()
+		default:
+			return s.spawnInit()
+		}
 	}
+}
+
+// alive reports whether the init still holds its end of the control socket.
+func (it *idleInit) alive() bool {
+	raw, err := it.ctrl.SyscallConn()
+	if err != nil {
+		return false
+	}
+	ok := false
+	_ = raw.Control(func(fd uintptr) {
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(pfd, 0)
+		ok = err == nil && (n == 0 || pfd[0].Revents&(unix.POLLHUP|unix.POLLERR) == 0)
+	})
+	return ok
 }
 
 // stopWarm ends the keeper and kills the inits it kept.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -212,6 +213,15 @@ func TestSocketFamiliesRefused(t *testing.T) {
 	}
 	if len(lines(o.Stdout)) != 4 {
 		t.Errorf("unexpected output: %v", o)
+	}
+	// The build profile needs no IP at all; a program may use its loopback.
+	o = run(t, sb, Spec{Binary: hostileBinary, Args: []string{"dial", "127.0.0.1:1"}, SeccompProfile: ProfileBuild})
+	if got := lines(o.Stdout)["dial 127.0.0.1:1"]; !strings.HasSuffix(got, "socket: operation not permitted") {
+		t.Errorf("inet socket in a build: %q", got)
+	}
+	o = hostile(t, sb, Limits{}, "dial", "127.0.0.1:1")
+	if got := lines(o.Stdout)["dial 127.0.0.1:1"]; !strings.HasSuffix(got, "connection refused") {
+		t.Errorf("inet socket in a program: %q", got)
 	}
 }
 
@@ -714,4 +724,30 @@ func sandboxChildren(t *testing.T) []string {
 		}
 	}
 	return kids
+}
+
+func TestDeadPrestartedInitIsReplaced(t *testing.T) {
+	t.Parallel()
+	sb, err := New(Options{Warm: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	// One init kept ready, killed while it waits (as an OOM killer might).
+	it, err := sb.spawnInit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = it.cmd.Process.Kill()
+	_, _ = it.cmd.Process.Wait()
+	if it.alive() {
+		t.Fatal("a dead init looks alive")
+	}
+	sb.warm = make(chan *idleInit, 1)
+	sb.warm <- it
+	expectHello(t, sb)
+	if len(sb.warm) != 0 {
+		t.Error("the dead init was not taken out")
+	}
+	sb.warm = nil
 }
