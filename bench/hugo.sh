@@ -6,8 +6,9 @@
 # It installs Debian's hugo if missing, writes the corpus in both forms
 # (go run ./bench/corpus), then times, alternating the two tools so that
 # both see the same machine load:
-#   cold: playdoc with an empty highlight cache, Hugo with no resources cache;
-#   warm: playdoc with its highlight cache filled by the previous run.
+#   cold: no output folder, no caches (playdoc's highlight cache and staging
+#         folder removed, Hugo's resources and public removed);
+#   warm: playdoc again, its highlight cache and last output kept.
 # Both write their output to disk. Prints ms/page and the ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +31,7 @@ go build -o "$out/playdoc-bin" ./cmd/playdoc
 echo "hugo: $(hugo version | cut -d' ' -f1-2)"
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-playdoc_cold() { rm -rf "$out/cache"; "$out/playdoc-bin" build --content "$out/playdoc" --out "$out/playdoc-public" --cache "$out/cache" >/dev/null; }
+playdoc_cold() { rm -rf "$out/cache" "$out/playdoc-public" "$out/.playdoc-public.staging"; "$out/playdoc-bin" build --content "$out/playdoc" --out "$out/playdoc-public" --cache "$out/cache" >/dev/null; }
 playdoc_warm() { "$out/playdoc-bin" build --content "$out/playdoc" --out "$out/playdoc-public" --cache "$out/cache" >/dev/null; }
 hugo_build() { rm -rf "$out/hugo/resources" "$out/hugo-public"; hugo --quiet --source "$out/hugo" --destination "$PWD/$out/hugo-public" >/dev/null; }
 
