@@ -186,8 +186,11 @@ func (c *cgroups) newRun(name string, l Limits, cpus float64) (*runCgroup, error
 		d := rc.dirs["unified"]
 		writes = [][2]string{
 			{filepath.Join(d, "memory.max"), strconv.FormatInt(l.Memory, 10)},
-			{filepath.Join(d, "memory.swap.max"), "0"},
 			{filepath.Join(d, "pids.max"), strconv.Itoa(l.Pids)},
+		}
+		// Present only with swap accounting.
+		if _, err := os.Stat(filepath.Join(d, "memory.swap.max")); err == nil {
+			writes = append(writes, [2]string{filepath.Join(d, "memory.swap.max"), "0"})
 		}
 		if _, err := os.Stat(filepath.Join(d, "cpu.max")); err == nil {
 			writes = append(writes, [2]string{filepath.Join(d, "cpu.max"), fmt.Sprintf("%d %d", quota, period)})
