@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -15,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -281,6 +285,65 @@ func TestLiveReload(t *testing.T) {
 			p.noConsoleErrors("404")
 		}
 	}
+}
+
+// TestLiveReloadMissedEvent: a page whose event stream connects only after
+// a build that changed it (here: the stream is blocked until then) learns
+// it from the greeting and reloads.
+func TestLiveReloadMissedEvent(t *testing.T) {
+	base, content := startServeOn(t)
+	ctx, cancel := chromedp.NewContext(newBrowser(t))
+	t.Cleanup(cancel)
+	p := &page{t: t, ctx: ctx}
+	block := func(on bool) {
+		p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+				return err
+			}
+			var patterns []*network.BlockPattern
+			if on {
+				patterns = []*network.BlockPattern{{URLPattern: base + "/_playdoc/events", Block: true}}
+			}
+			_, err := cdp.Call(ctx, tg, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: patterns})
+			return err
+		}))
+	}
+	block(true)
+	p.navigate(base + "/gather/")
+	p.eval(`window.reloadMark = 1; true`, nil)
+
+	const edited = "Edited while the page could not hear."
+	editFile(t, filepath.Join(content, "05-gather.md"), "This is the example the whole article builds up to:", edited+" This is the example the whole article builds up to:")
+	deadline := time.Now().Add(reloadWait)
+	for {
+		body, err := httpBody(base + "/gather/")
+		if err == nil && strings.Contains(body, edited) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not rebuild the edited page: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var stale bool
+	p.eval(fmt.Sprintf(`window.reloadMark === 1 && !document.body.textContent.includes(%q)`, edited), &stale)
+	if !stale {
+		t.Fatal("the page changed while its event stream was blocked")
+	}
+	block(false) // reload.js reconnects
+	waitThrough(t, p, "the stale page to reload", fmt.Sprintf(`document.body.textContent.includes(%q)`, edited))
+}
+
+// httpBody fetches url's body.
+func httpBody(url string) (string, error) {
+	c := http.Client{Timeout: 2 * time.Second}
+	res, err := c.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return string(b), err
 }
 
 // saveScreenshot saves the viewport under testdata/screenshots/ (not

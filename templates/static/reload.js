@@ -137,8 +137,29 @@
     }
   }
 
-  var source = new EventSource(EVENTS);
-  source.addEventListener("hello", function (e) {
+  // connect opens the event stream. EventSource reconnects by itself
+  // after a dropped connection, but gives up for good when a connection
+  // attempt fails outright (server down at that moment, proxy error):
+  // then reconnect here, backing off up to 5 s.
+  var retry = 500;
+  function connect() {
+    var source = new EventSource(EVENTS);
+    source.addEventListener("open", function () {
+      retry = 500;
+    });
+    source.addEventListener("hello", onHello);
+    source.addEventListener("reload", onReload);
+    source.addEventListener("error", function (e) {
+      if (e.data) return onBuildError(e);
+      // A plain "error" event is the connection's.
+      if (source.readyState === EventSource.CLOSED) {
+        setTimeout(connect, retry);
+        retry = Math.min(retry * 2, 5000);
+      }
+    });
+  }
+
+  function onHello(e) {
     var d = data(e);
     if (!d) return;
     if (known && (known.server !== d.server || known.build !== d.build)) {
@@ -163,8 +184,9 @@
       }
       reload();
     }
-  });
-  source.addEventListener("reload", function (e) {
+  }
+
+  function onReload(e) {
     var d = data(e);
     if (!d) return;
     if (known) known.build = d.build;
@@ -172,12 +194,14 @@
     dismissed = null;
     root.setAttribute("data-playdoc-build", String(d.build));
     if (root.hasAttribute("data-playdoc-broken") || touches(d.paths)) reload();
-  });
-  source.addEventListener("error", function (e) {
-    // EventSource fires a plain "error" event on a lost connection;
-    // only the server's have data.
-    if (!e.data) return;
+  }
+
+  // onBuildError shows a failed build's errors (the server's "error"
+  // events carry data; the connection's do not).
+  function onBuildError(e) {
     var d = data(e);
     if (d && d.errors) showErrors(d.errors);
-  });
+  }
+
+  connect();
 })();
