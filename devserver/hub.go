@@ -66,8 +66,9 @@ func newHub(state func() []Event) *hub {
 	return &hub{clients: map[chan []byte]struct{}{}, state: state}
 }
 
-// broadcast sends an event to every client. The caller must not hold
-// h.mu; publish runs update under the lock so that state and stream agree.
+// publish sends the event that update returns to every client. update
+// runs under h.mu, so that a client subscribing meanwhile gets either the
+// state before it and the event, or the state after it: never neither.
 func (h *hub) publish(update func() Event) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
