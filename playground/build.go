@@ -187,6 +187,59 @@ func (b *Builder) prepare(ctx context.Context) {
 	b.log.Info("playground: toolchain ready", "go", b.version, "ms", time.Since(start).Milliseconds())
 }
 
+// cacheRefresh is how often the warm cache's times are renewed: under
+// the go command's one-hour "mark used" interval and its daily trim.
+const cacheRefresh = 20 * time.Minute
+
+// keepCacheFresh renews, until ctx ends, the modification times of the
+// warm build cache and its trim.txt. Otherwise, an hour after warming,
+// every build would touch the entries it uses (a copy-up of each into
+// its overlay) and, a day after, trim the whole cache.
+func (b *Builder) keepCacheFresh(ctx context.Context) {
+	tick := time.NewTicker(cacheRefresh)
+	defer tick.Stop()
+	for {
+		if err := b.refreshCache(ctx); err != nil && ctx.Err() == nil {
+			b.log.Warn("playground: refresh the warm build cache", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// refreshCache renews the warm cache's times while no build runs (the
+// cache is an overlay's lower layer, which must not change under it).
+func (b *Builder) refreshCache(ctx context.Context) error {
+	for i := range cap(b.sem) {
+		select {
+		case b.sem <- struct{}{}:
+		case <-ctx.Done():
+			for range i {
+				<-b.sem
+			}
+			return ctx.Err()
+		}
+	}
+	defer func() {
+		for range cap(b.sem) {
+			<-b.sem
+		}
+	}()
+	now := time.Now()
+	if err := os.WriteFile(filepath.Join(b.goCache, "trim.txt"), []byte(strconv.FormatInt(now.Unix(), 10)+"\n"), 0o666); err != nil {
+		return err
+	}
+	return filepath.WalkDir(b.goCache, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		return os.Chtimes(p, now, now)
+	})
+}
+
 // waitReady blocks until prepare has finished.
 func (b *Builder) waitReady(ctx context.Context) error {
 	select {

@@ -132,6 +132,7 @@ type Server struct {
 	closing bool
 	runs    map[string]*Run // admitted runs, by id
 	active  sync.WaitGroup  // admitted runs not yet finished
+	closers []func() error  // the sandboxes NewServer made
 }
 
 // NewServer prepares a playground: it returns at once, while the module
@@ -144,23 +145,38 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	ex := cfg.Executor
+	ex, buildEx := cfg.Executor, cfg.Executor
+	var closers []func() error
 	if ex == nil {
-		sb, err := sandbox.New(sandbox.Options{Logger: cfg.Logger})
+		// Programs get one CPU each; builds get all (the compiler and
+		// linker use them, and at most MaxBuilds run at once).
+		runSB, err := sandbox.New(sandbox.Options{Logger: cfg.Logger, CPUs: 1})
 		if err != nil {
 			return nil, fmt.Errorf("sandbox: %w", err)
 		}
-		ex = SandboxExecutor{Sandbox: sb}
+		buildSB, err := sandbox.New(sandbox.Options{Logger: cfg.Logger, CPUs: float64(runtime.NumCPU())})
+		if err != nil {
+			_ = runSB.Close()
+			return nil, fmt.Errorf("build sandbox: %w", err)
+		}
+		ex, buildEx = SandboxExecutor{Sandbox: runSB}, SandboxExecutor{Sandbox: buildSB}
+		closers = append(closers, runSB.Close, buildSB.Close)
 	}
-	b, err := newBuilder(ex, cfg.Logger, cfg.DataDir, cfg.ModCache, cfg.MaxBuilds, BuildLimits{
+	fail := func(err error) (*Server, error) {
+		for _, c := range closers {
+			_ = c()
+		}
+		return nil, err
+	}
+	b, err := newBuilder(buildEx, cfg.Logger, cfg.DataDir, cfg.ModCache, cfg.MaxBuilds, BuildLimits{
 		Timeout: cfg.CompileTimeout, WarmTimeout: cfg.WarmTimeout, Memory: cfg.CompileMemory,
 	})
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	cache, err := NewCache(filepath.Join(cfg.DataDir, "bin"), cfg.CacheSize)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	s := &Server{
 		cfg:     cfg,
@@ -173,6 +189,7 @@ func NewServer(cfg Config) (*Server, error) {
 		slots:   make(chan struct{}, cfg.Runners),
 		starts:  make(chan struct{}, max(2, runtime.NumCPU())),
 		runs:    map[string]*Run{},
+		closers: closers,
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.routes()
@@ -180,6 +197,9 @@ func NewServer(cfg Config) (*Server, error) {
 	go func() {
 		defer s.bg.Done()
 		b.prepare(s.bgCtx)
+		if b.prepErr == nil {
+			b.keepCacheFresh(s.bgCtx)
+		}
 	}()
 	if cfg.Content != nil {
 		codes, err := snippetCodes(cfg.Content)
@@ -361,6 +381,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.active.Wait()
 		s.bg.Wait()
 		close(done)
+	}()
+	defer func() {
+		for _, c := range s.closers {
+			if err := c(); err != nil {
+				s.log.Warn("playground: close sandbox", "err", err)
+			}
+		}
 	}()
 	select {
 	case <-done:

@@ -1,0 +1,54 @@
+package playground
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRefreshCacheRenewsTimes(t *testing.T) {
+	s, _, _ := newFakeServer(t, nil)
+	b := s.builder
+	old := time.Now().Add(-48 * time.Hour)
+	entry := filepath.Join(b.goCache, "ab", "ab12-d")
+	if err := os.MkdirAll(filepath.Dir(entry), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	trim := filepath.Join(b.goCache, "trim.txt")
+	for _, f := range []string{entry, trim} {
+		if err := os.WriteFile(f, []byte(strconv.FormatInt(old.Unix(), 10)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(f, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.refreshCache(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(entry)
+	if err != nil || time.Since(fi.ModTime()) > time.Minute {
+		t.Errorf("entry mtime not renewed: %v %v", fi.ModTime(), err)
+	}
+	data, _ := os.ReadFile(trim)
+	sec, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+	if err != nil || time.Since(time.Unix(sec, 0)) > time.Minute {
+		t.Errorf("trim.txt = %q", data)
+	}
+	// It waits for running builds: with every slot taken it blocks.
+	for range cap(b.sem) {
+		b.sem <- struct{}{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := b.refreshCache(ctx); err == nil {
+		t.Error("refresh ran while builds held every slot")
+	}
+	for range cap(b.sem) {
+		<-b.sem
+	}
+}
