@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"io"
 	"log/slog"
 	"os"
@@ -95,6 +97,7 @@ type Builder struct {
 	log      *slog.Logger
 	limits   BuildLimits
 	goBin    string // host path of the go command
+	toolRel  string // GOTOOLDIR relative to GOROOT (pkg/tool/linux_amd64)
 	goroot   string // host GOROOT
 	version  string // e.g. go1.26.8
 	modCache string // server-owned GOMODCACHE (read-only to builds)
@@ -106,6 +109,11 @@ type Builder struct {
 	prepErr error
 	goMod   []byte // written into every workspace
 	goSum   []byte
+	// exports maps each package of the warm cache to its archive there
+	// (a path inside the sandbox): programs that import only these are
+	// compiled and linked directly, without the go command (fastBuild).
+	exports map[string]string
+	fastCfg []byte // importcfg listing every archive of exports
 
 	mu     sync.Mutex
 	active map[string]struct{} // live workspaces, for tests and cleanup
@@ -116,13 +124,17 @@ func newBuilder(ex Executor, log *slog.Logger, dataDir, modCache string, maxBuil
 	if err != nil {
 		return nil, fmt.Errorf("find the go command: %w", err)
 	}
-	out, err := exec.Command(goBin, "env", "GOROOT", "GOVERSION").Output()
+	out, err := exec.Command(goBin, "env", "GOROOT", "GOVERSION", "GOTOOLDIR").Output()
 	if err != nil {
 		return nil, fmt.Errorf("go env: %w", err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) != 2 {
+	if len(lines) != 3 {
 		return nil, fmt.Errorf("go env: unexpected output %q", out)
+	}
+	toolRel, err := filepath.Rel(lines[0], lines[2])
+	if err != nil || strings.HasPrefix(toolRel, "..") {
+		return nil, fmt.Errorf("go env: GOTOOLDIR %s is outside GOROOT %s", lines[2], lines[0])
 	}
 	b := &Builder{
 		exec:     ex,
@@ -130,6 +142,7 @@ func newBuilder(ex Executor, log *slog.Logger, dataDir, modCache string, maxBuil
 		limits:   limits,
 		goroot:   lines[0],
 		version:  lines[1],
+		toolRel:  filepath.ToSlash(toolRel),
 		modCache: modCache,
 		goCache:  filepath.Join(dataDir, "gocache"),
 		workRoot: filepath.Join(dataDir, "work"),
@@ -183,6 +196,10 @@ func (b *Builder) prepare(ctx context.Context) {
 		b.prepErr = fmt.Errorf("warm the build cache: %w", err)
 		b.log.Error("playground: toolchain setup failed", "err", b.prepErr)
 		return
+	}
+	if err := b.loadExports(ctx); err != nil {
+		// Not fatal: every build then takes the go command's way.
+		b.log.Warn("playground: no direct compile path", "err", err)
 	}
 	b.log.Info("playground: toolchain ready", "go", b.version, "ms", time.Since(start).Milliseconds())
 }
@@ -369,6 +386,95 @@ func (b *Builder) warmCache(ctx context.Context) error {
 	return os.WriteFile(marker, []byte(b.toolchainID()+"\n"), 0o644)
 }
 
+// loadExports asks the go command (in the sandbox, with the cache
+// writable, on the trusted warm-up program) where the warm packages'
+// archives are.
+func (b *Builder) loadExports(ctx context.Context) error {
+	prog := &Program{Files: map[string][]byte{"prog.go": warmSource(false)}}
+	ws, err := b.runGo(ctx, prog, []string{"list", "-export", "-deps", "-f", "{{if .Export}}{{.ImportPath}}={{.Export}}{{end}}", "."}, true, b.limits.WarmTimeout)
+	if err != nil {
+		return err
+	}
+	defer b.release(ws)
+	exports := map[string]string{}
+	var cfg strings.Builder
+	for _, l := range strings.Split(string(ws.output), "\n") {
+		pkg, file, ok := strings.Cut(strings.TrimSpace(l), "=")
+		if !ok || pkg == "play" || !strings.HasPrefix(file, sandboxGoCache+"/") {
+			continue
+		}
+		exports[pkg] = file
+		fmt.Fprintf(&cfg, "packagefile %s=%s\n", pkg, file)
+	}
+	if exports["fmt"] == "" || exports["runtime"] == "" {
+		return fmt.Errorf("go list -export: unexpected output %q", ws.output)
+	}
+	b.exports, b.fastCfg = exports, []byte(cfg.String())
+	return nil
+}
+
+// fastBuildable reports whether p can be compiled and linked directly:
+// one plain main file, importing only warm packages (the go command would
+// do nothing more than run compile and link with these archives).
+func (b *Builder) fastBuildable(p *Program) bool {
+	src, ok := p.Files["prog.go"]
+	if b.exports == nil || p.Test || len(p.Files) != 1 || !ok {
+		return false
+	}
+	f, err := parser.ParseFile(token.NewFileSet(), "prog.go", src, parser.ImportsOnly|parser.ParseComments)
+	if err != nil || f.Name.Name != "main" {
+		return false // the go command's own messages
+	}
+	for _, cg := range f.Comments {
+		if cg.Pos() > f.Package {
+			break
+		}
+		for _, c := range cg.List {
+			if strings.HasPrefix(c.Text, "//go:build") || strings.HasPrefix(c.Text, "// +build") {
+				return false
+			}
+		}
+	}
+	for _, imp := range f.Imports {
+		path, err := strconv.Unquote(imp.Path.Value)
+		if err != nil || path == "embed" || (path != "unsafe" && b.exports[path] == "") {
+			return false
+		}
+	}
+	return true
+}
+
+// fastBuild compiles and links p with the toolchain's compile and link,
+// the flags the go command would use (see go build -x).
+func (b *Builder) fastBuild(ctx context.Context, p *Program) (*built, error) {
+	deadline := time.Now().Add(b.limits.Timeout)
+	tool := func(name string) (string, string) {
+		return filepath.Join(b.goroot, filepath.FromSlash(b.toolRel), name), sandboxGoroot + "/" + b.toolRel + "/" + name
+	}
+	return b.inWorkspace(ctx, p, false, func(ws *built) error {
+		if err := os.WriteFile(filepath.Join(ws.workspace, "importcfg"), b.fastCfg, 0o644); err != nil {
+			return err
+		}
+		host, path := tool("compile")
+		out, err := b.runTool(ctx, ws, host, path, []string{
+			"-o", sandboxWork + "/prog.a", "-trimpath", sandboxWork + "=>play", "-p", "main",
+			"-lang=go1.26", "-complete", "-goversion", b.version, "-c=2", "-nolocalimports",
+			"-importcfg", sandboxWork + "/importcfg", "-pack", "./prog.go",
+		}, false, b.limits.Timeout)
+		ws.output = out
+		if err != nil {
+			return err
+		}
+		host, path = tool("link")
+		out, err = b.runTool(ctx, ws, host, path, []string{
+			"-o", sandboxWork + "/prog", "-importcfg", sandboxWork + "/importcfg",
+			"-buildmode=exe", "-s", "-w", sandboxWork + "/prog.a",
+		}, false, max(time.Until(deadline), time.Second))
+		ws.output = append(ws.output, out...)
+		return err
+	})
+}
+
 // goArgs is the go command line that builds p into the workspace.
 func (b *Builder) goArgs(p *Program) []string {
 	if p.Test {
@@ -386,7 +492,14 @@ type built struct {
 // compile builds p. On success it returns the host path of the binary,
 // which lives in a workspace the caller must remove with release.
 func (b *Builder) compile(ctx context.Context, p *Program) (binary string, ws *built, err error) {
-	ws, err = b.runGo(ctx, p, b.goArgs(p), false, b.limits.Timeout)
+	if err := b.waitReady(ctx); err != nil {
+		return "", nil, err
+	}
+	if b.fastBuildable(p) {
+		ws, err = b.fastBuild(ctx, p)
+	} else {
+		ws, err = b.runGo(ctx, p, b.goArgs(p), false, b.limits.Timeout)
+	}
 	if err != nil {
 		return "", nil, err
 	}
@@ -437,12 +550,22 @@ func (b *Builder) Workspaces() int {
 }
 
 // maxBuildOutput caps what is kept of the go command's output.
-const maxBuildOutput = 64 << 10
+const maxBuildOutput = 256 << 10
 
 // runGo runs the go command on p in a fresh workspace inside the sandbox,
 // holding one of the build slots. warm builds write the build cache;
 // user builds see it copy-on-write. A failed build is a *CompileError.
 func (b *Builder) runGo(ctx context.Context, p *Program, args []string, warm bool, timeout time.Duration) (*built, error) {
+	return b.inWorkspace(ctx, p, warm, func(ws *built) error {
+		out, err := b.runTool(ctx, ws, b.goBin, sandboxGoroot+"/bin/go", args, warm, timeout)
+		ws.output = out
+		return err
+	})
+}
+
+// inWorkspace holds a build slot, writes p into a fresh workspace and
+// calls build on it; the workspace is removed unless build succeeds.
+func (b *Builder) inWorkspace(ctx context.Context, p *Program, warm bool, build func(*built) error) (*built, error) {
 	if !warm {
 		if err := b.waitReady(ctx); err != nil {
 			return nil, err
@@ -482,10 +605,19 @@ func (b *Builder) runGo(ctx context.Context, p *Program, args []string, warm boo
 			return nil, fmt.Errorf("write %s: %w", n, err)
 		}
 	}
+	if err := build(ws); err != nil {
+		return nil, err
+	}
+	ok = true
+	return ws, nil
+}
 
+// runTool runs one toolchain program (hostPath, seen as path) in the
+// build sandbox on workspace ws and returns its output.
+func (b *Builder) runTool(ctx context.Context, ws *built, hostPath, path string, args []string, warm bool, timeout time.Duration) ([]byte, error) {
 	spec := sandbox.Spec{
-		Binary: b.goBin,
-		Path:   sandboxGoroot + "/bin/go",
+		Binary: hostPath,
+		Path:   path,
 		Args:   args,
 		Env: []string{
 			"CGO_ENABLED=0", "GOPROXY=off", "GOTOOLCHAIN=local", "GOENV=off", "GOWORK=off",
@@ -497,7 +629,7 @@ func (b *Builder) runGo(ctx context.Context, p *Program, args []string, warm boo
 		Binds: []sandbox.Bind{
 			{Host: b.goroot, Target: sandboxGoroot},
 			{Host: b.modCache, Target: sandboxModCache},
-			{Host: dir, Target: sandboxWork, Writable: true},
+			{Host: ws.workspace, Target: sandboxWork, Writable: true},
 		},
 		Limits: sandbox.Limits{
 			WallTime:  timeout,
@@ -530,27 +662,26 @@ func (b *Builder) runGo(ctx context.Context, p *Program, args []string, warm boo
 	if err != nil {
 		return nil, fmt.Errorf("build sandbox: %w", err)
 	}
-	ws.output = out.Bytes()
+	output := out.Bytes()
 	switch res.Reason {
 	case sandbox.ReasonTimeout, sandbox.ReasonCPU:
-		return nil, &CompileError{Message: fmt.Sprintf("compilation timed out (limit %s)", timeout)}
+		return output, &CompileError{Message: fmt.Sprintf("compilation timed out (limit %s)", timeout)}
 	case sandbox.ReasonOOM:
-		return nil, &CompileError{Message: fmt.Sprintf("compilation ran out of memory (limit %d MiB)", b.limits.Memory>>20)}
+		return output, &CompileError{Message: fmt.Sprintf("compilation ran out of memory (limit %d MiB)", b.limits.Memory>>20)}
 	case sandbox.ReasonKilled:
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return output, ctx.Err()
 		}
-		return nil, &CompileError{Message: "compilation was killed"}
+		return output, &CompileError{Message: "compilation was killed"}
 	}
 	if res.ExitCode != 0 || res.Signal != "" {
-		msg := cleanOutput(ws.output)
+		msg := cleanOutput(output)
 		if msg == "" {
-			msg = fmt.Sprintf("go %s failed (exit status %d %s)", args[0], res.ExitCode, res.Signal)
+			msg = fmt.Sprintf("%s failed (exit status %d %s)", filepath.Base(path), res.ExitCode, res.Signal)
 		}
-		return nil, &CompileError{Message: msg, Errors: parseDiags(msg), Cacheable: res.Signal == ""}
+		return output, &CompileError{Message: msg, Errors: parseDiags(msg), Cacheable: res.Signal == ""}
 	}
-	ok = true
-	return ws, nil
+	return output, nil
 }
 
 // cappedBuffer keeps the first max bytes written to it and drops the rest.

@@ -52,3 +52,31 @@ func TestRefreshCacheRenewsTimes(t *testing.T) {
 		<-b.sem
 	}
 }
+
+func TestFastBuildable(t *testing.T) {
+	b := &Builder{exports: map[string]string{"fmt": "/gocache/a", "modernc.org/sqlite": "/gocache/b"}}
+	cases := map[string]bool{
+		"package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println() }\n":               true,
+		"package main\n\nimport (\n\t\"fmt\"\n\t\"unsafe\"\n)\n":                          true,
+		"package main\n\nimport _ \"modernc.org/sqlite\"\n":                               true,
+		"package main\n\nimport \"net/http\"\n":                                           false, // not warm
+		"package main\n\nimport _ \"embed\"\n":                                            false,
+		"//go:build ignore\n\npackage main\n\nimport \"fmt\"\n":                           false,
+		"package lib\n\nimport \"fmt\"\n":                                                 false,
+		"package main\n\nimport \"fmt\n":                                                  false, // the go command's message
+		"package main\n\nimport \"fmt\"\n\nfunc main() {}\n-- util.go --\npackage main\n": false, // two files
+		"package main\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {}\n":             false, // a test
+	}
+	for src, want := range cases {
+		p, err := ParseProgram([]byte(src))
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		if got := b.fastBuildable(p); got != want {
+			t.Errorf("fastBuildable(%q) = %v, want %v", src, got, want)
+		}
+	}
+	if (&Builder{}).fastBuildable(&Program{Files: map[string][]byte{"prog.go": []byte("package main\n")}}) {
+		t.Error("fast path without the warm exports")
+	}
+}

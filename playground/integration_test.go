@@ -271,3 +271,55 @@ func TestRealConcurrentRunsShareOneBuild(t *testing.T) {
 		t.Errorf("%d workspaces left", n)
 	}
 }
+
+// The direct compile+link path and the go command's path build the same
+// program alike (file names in panics, version, exit status).
+func TestRealFastAndGoBuildAgree(t *testing.T) {
+	s, ts := newRealServer(t, nil)
+	src := uniq("package main\n\nimport (\n\t\"fmt\"\n\t\"runtime\"\n)\n\nfunc main() {\n\tfmt.Println(runtime.Version())\n\tvar m map[string]int\n\tm[\"x\"] = 1\n}\n")
+	p, err := ParseProgram([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.builder.fastBuildable(p) {
+		t.Fatal("a fmt+runtime program does not take the direct path")
+	}
+	for _, code := range []string{src, src + "-- util.go --\npackage main\n"} {
+		evs := runCode(t, ts.URL, code)
+		exit, _ := find(evs, KindExit)
+		out, errOut := output(evs, KindStdout), output(evs, KindStderr)
+		if exit.Code != 2 || out != s.builder.version+"\n" ||
+			!strings.Contains(errOut, "panic: assignment to entry in nil map") || !strings.Contains(errOut, "play/prog.go:11") {
+			t.Errorf("exit %+v\nstdout %q\nstderr %q", exit.Event, out, errOut)
+		}
+	}
+}
+
+func TestRealSqliteProgram(t *testing.T) {
+	_, ts := newRealServer(t, nil)
+	src := `package main
+
+import (
+	"database/sql"
+	"fmt"
+
+	_ "modernc.org/sqlite"
+)
+
+func main() {
+	db, err := sql.Open("sqlite", ":memory:")
+	if err != nil {
+		panic(err)
+	}
+	var n int
+	if err := db.QueryRow("select 6*7").Scan(&n); err != nil {
+		panic(err)
+	}
+	fmt.Println(n)
+}
+`
+	evs := runCode(t, ts.URL, uniq(src))
+	if exit, _ := find(evs, KindExit); exit.Code != 0 || output(evs, KindStdout) != "42\n" {
+		t.Fatalf("%s exit %+v stderr %q", kinds(evs), exit.Event, output(evs, KindStderr))
+	}
+}
