@@ -323,3 +323,43 @@ func main() {
 		t.Fatalf("%s exit %+v stderr %q", kinds(evs), exit.Event, output(evs, KindStderr))
 	}
 }
+
+// Hostile programs end with a clear reason, and the next run is served.
+func TestRealHostileProgramsAreContained(t *testing.T) {
+	_, ts := newRealServer(t, func(c *Config) { c.RunTimeout = 2 * time.Second })
+	cases := []struct {
+		name, body, imports, reason string
+	}{
+		{"output flood", `for { fmt.Println(strings.Repeat("x", 1000)) }`, `"fmt"; "strings"`, ReasonOutputLimit},
+		{"sleep forever", `time.Sleep(time.Hour)`, `"time"`, ReasonTimeout},
+		{"busy loop", `for i := 0; ; i++ { _ = i }`, ``, ReasonTimeout},
+		{"memory bomb", `var keep [][]byte; for { b := make([]byte, 64<<20); for i := range b { b[i] = 1 }; keep = append(keep, b); fmt.Println(len(keep)) }`, `"fmt"`, ReasonOOM},
+		{"many goroutines", `for { go time.Sleep(time.Hour) }`, `"time"`, ""}, // timeout or oom: both contained
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := uniq("package main\n\nimport (" + c.imports + ")\n\nfunc main() {\n\t" + c.body + "\n}\n")
+			start := time.Now()
+			evs := runCode(t, ts.URL, src)
+			exit, ok := find(evs, KindExit)
+			if !ok {
+				t.Fatalf("no exit: %s %+v", kinds(evs), evs[len(evs)-1].Event)
+			}
+			if c.reason != "" && exit.Reason != c.reason || c.reason == "" && exit.Reason != ReasonTimeout && exit.Reason != ReasonOOM {
+				t.Errorf("exit = %+v, want reason %q", exit.Event, c.reason)
+			}
+			if exit.Message == "" {
+				t.Error("no message for the user")
+			}
+			if d := time.Since(start); d > 15*time.Second {
+				t.Errorf("took %v with a 2s limit", d)
+			}
+			if n := len(output(evs, KindStdout)); n > 1<<20 {
+				t.Errorf("%d bytes of output passed the 1 MiB cap", n)
+			}
+			if evs := runCode(t, ts.URL, "package main\n\nfunc main() { println(\"next\") }\n"); output(evs, KindStderr) != "next\n" {
+				t.Errorf("the next run: %s", kinds(evs))
+			}
+		})
+	}
+}
