@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"playdoc/sandbox"
+)
+
+// TestMain lets the sandbox re-execute the test binary as its init (the
+// check test runs snippets in the real sandbox).
+func TestMain(m *testing.M) {
+	sandbox.Main()
+	os.Exit(m.Run())
+}
+
+const checkPage = "---\ntitle: Check\norder: 1\nsummary: A page for the check test.\n---\n\n# Check\n\n" +
+	"```go run name=good\npackage main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"a\")\n\tfmt.Println(\"b\")\n}\n```\n\n" +
+	"```output\n~ b\n~ a\n```\n\n" +
+	"```go run name=stale\npackage main\n\nimport (\n\t\"fmt\"\n\t\"time\"\n)\n\nfunc main() {\n\ttime.Sleep(300 * time.Millisecond)\n\tfmt.Println(\"new\")\n}\n```\n\n" +
+	"```output duration=2s\nold\n```\n"
+
+// TestCheckReportsAndUpdates runs `playdoc check` on a page with one
+// matching and one stale snippet in the real sandbox: it reports the stale
+// one as file:line and fails; -update rewrites its output block; then the
+// check passes.
+func TestCheckReportsAndUpdates(t *testing.T) {
+	dir := t.TempDir()
+	page := filepath.Join(dir, "01-check.md")
+	if err := os.WriteFile(page, []byte(checkPage), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(os.TempDir(), "playdoc-test-data") // shared with the playground tests
+	check := func(args ...string) (string, int) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		var out, errs bytes.Buffer
+		code := run(ctx, append([]string{"check", "-content", dir, "-data", data}, args...), &out, &errs)
+		if code != 0 {
+			t.Logf("check %v stderr:\n%s", args, errs.String())
+		}
+		return out.String(), code
+	}
+	out, code := check()
+	if code == 0 {
+		t.Fatalf("check passed on a stale snippet:\n%s", out)
+	}
+	for _, want := range []string{
+		page + ":40: snippet stale: stdout: want \"old\", got \"new\"",
+		page + ":39: snippet stale: run took 3",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "snippet good") {
+		t.Errorf("the matching snippet (order-free group) was reported:\n%s", out)
+	}
+
+	if out, code := check("-update", "-run", "stale"); code != 0 || !strings.Contains(out, "updated the output of 1 snippet") {
+		t.Fatalf("check -update: %d\n%s", code, out)
+	}
+	src, _ := os.ReadFile(page)
+	if !strings.Contains(string(src), "```output duration=300ms\nnew\n```") || !strings.Contains(string(src), "~ b\n~ a\n") {
+		t.Errorf("page after -update:\n%s", src)
+	}
+	if out, code := check(); code != 0 || !strings.Contains(out, "ok: 2 snippets") {
+		t.Errorf("check after -update: %d\n%s", code, out)
+	}
+}
