@@ -4,6 +4,9 @@
 //
 // The sandbox's init is this very binary, re-executed: every program that
 // uses the package must call Main first thing in main (and in TestMain).
+// The init receives its config over a socket, builds the sandbox (mounts,
+// loopback, rlimits, capabilities, Landlock, seccomp) and execs the program,
+// which so becomes PID 1. See the README's "Sandbox" section for the layers.
 package sandbox
 
 import (
@@ -39,17 +42,18 @@ type Overlay struct {
 
 // Spec describes one sandboxed process.
 type Spec struct {
-	Binary   string    // host path of the executable; appears read-only as /prog unless it lies in a Bind
+	Binary   string    // host path of the executable; appears read-only as /prog
 	Path     string    // path to exec inside the sandbox (default "/prog")
 	Args     []string  // argv[1:]
 	Env      []string  // the complete environment (empty by default)
 	Dir      string    // working directory inside (default "/tmp")
 	Binds    []Bind    // extra host directories (the builder's GOROOT, workspace)
 	Overlays []Overlay // copy-on-write directories (the builder's warm GOCACHE)
-	Stdin    io.Reader // nil: /dev/null
+	Stdin    io.Reader // copied to the program's stdin; nil: EOF at once
 	Limits   Limits
 	// SeccompProfile selects the filter: ProfileProgram for user programs,
-	// ProfileBuild for the Go toolchain (which needs a few more calls).
+	// ProfileBuild for the Go toolchain (the same, and no IP sockets: a
+	// build needs no network).
 	SeccompProfile Profile
 }
 
