@@ -363,3 +363,46 @@ func TestRealHostileProgramsAreContained(t *testing.T) {
 		})
 	}
 }
+
+func TestRealDisconnectAndStopKill(t *testing.T) {
+	s, ts := newRealServer(t, nil)
+	src := uniq("package main\n\nimport (\n\t\"fmt\"\n\t\"time\"\n)\n\nfunc main() {\n\tfmt.Println(\"up\")\n\ttime.Sleep(time.Hour)\n}\n")
+	// Disconnect.
+	ctx, cancel := context.WithCancel(context.Background())
+	start := time.Now()
+	readEvents(t, startRun(t, ctx, ts.URL, src).Body, func(e timedEvent) {
+		if e.Kind == KindStdout {
+			cancel()
+		}
+	})
+	eventually(t, 5*time.Second, "the run to end after the disconnect", func() bool {
+		var h healthResponse
+		getJSON(t, ts.URL+"/healthz", &h)
+		return h.Running == 0 && h.Queued == 0
+	})
+	if d := time.Since(start); d > 8*time.Second {
+		t.Errorf("disconnect took %v to end the run", d)
+	}
+	// Stop.
+	var id string
+	evs := readEvents(t, startRun(t, context.Background(), ts.URL, src).Body, func(e timedEvent) {
+		switch e.Kind {
+		case KindAccepted:
+			id = e.ID
+		case KindStdout:
+			r := postJSON(t, context.Background(), ts.URL+"/api/stop", map[string]string{"id": id})
+			r.Body.Close()
+		}
+	})
+	exit, ok := find(evs, KindExit)
+	if !ok || exit.Reason != ReasonKilled || exit.WallMs > 5000 {
+		t.Errorf("stop: %s %+v", kinds(evs), exit.Event)
+	}
+	if n := s.builder.Workspaces(); n != 0 {
+		t.Errorf("%d workspaces left", n)
+	}
+	ents, _ := os.ReadDir(s.builder.workRoot)
+	if len(ents) != 0 {
+		t.Errorf("%d entries left in the work dir", len(ents))
+	}
+}

@@ -142,8 +142,13 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+	// Private: the warm build cache and the workspaces below it must be
+	// writable by the sandbox's user, so nobody else may reach them.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	ex, buildEx := cfg.Executor, cfg.Executor
 	var closers []func() error
