@@ -193,9 +193,8 @@ func (b *Builder) prepare(ctx context.Context) {
 		return
 	}
 	if err := b.warmCache(ctx); err != nil {
-		b.prepErr = fmt.Errorf("warm the build cache: %w", err)
-		b.log.Error("playground: toolchain setup failed", "err", b.prepErr)
-		return
+		// Builds still work, compiling what the cache lacks (slowly).
+		b.log.Error("playground: could not warm the build cache; builds will be slow", "err", err)
 	}
 	if err := b.loadExports(ctx); err != nil {
 		// Not fatal: every build then takes the go command's way.
@@ -380,7 +379,7 @@ func (b *Builder) warmCache(ctx context.Context) error {
 	vetProg := &Program{Files: map[string][]byte{"prog.go": warmProgram(false, false)}}
 	ws, err := b.runGo(ctx, vetProg, []string{"vet", "."}, true, b.limits.WarmTimeout)
 	if err != nil {
-		return fmt.Errorf("vet: %w", err)
+		return fmt.Errorf("vet: %w", err) // the marker stays unwritten: retried at the next start
 	}
 	b.release(ws)
 	return os.WriteFile(marker, []byte(b.toolchainID()+"\n"), 0o644)
@@ -391,7 +390,9 @@ func (b *Builder) warmCache(ctx context.Context) error {
 // archives are.
 func (b *Builder) loadExports(ctx context.Context) error {
 	prog := &Program{Files: map[string][]byte{"prog.go": warmSource(false)}}
-	ws, err := b.runGo(ctx, prog, []string{"list", "-export", "-deps", "-f", "{{if .Export}}{{.ImportPath}}={{.Export}}{{end}}", "."}, true, b.limits.WarmTimeout)
+	// The build flags matter: -trimpath changes the archives.
+	args := append(append([]string{"list", "-export", "-deps"}, buildFlags...), "-f", "{{if .Export}}{{.ImportPath}}={{.Export}}{{end}}", ".")
+	ws, err := b.runGo(ctx, prog, args, true, b.limits.WarmTimeout)
 	if err != nil {
 		return err
 	}

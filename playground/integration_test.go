@@ -286,6 +286,22 @@ func TestRealFastAndGoBuildAgree(t *testing.T) {
 	}
 	for _, code := range []string{src, src + "-- util.go --\npackage main\n"} {
 		evs := runCode(t, ts.URL, code)
+		// Built with -trimpath: no host or sandbox path in the binary.
+		cp, _ := ParseProgram([]byte(code))
+		art, _, ok := s.cache.Get(cp.Key(s.builder.toolchainID()))
+		if !ok {
+			t.Fatal("binary not cached")
+		}
+		bin, err := os.ReadFile(art.Path)
+		art.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range []string{sandboxGoroot + "/src", sandboxWork + "/", s.builder.goroot + "/src"} {
+			if strings.Contains(string(bin), bad) {
+				t.Errorf("binary contains %q: not built with -trimpath", bad)
+			}
+		}
 		exit, _ := find(evs, KindExit)
 		out, errOut := output(evs, KindStdout), output(evs, KindStderr)
 		if exit.Code != 2 || out != s.builder.version+"\n" ||

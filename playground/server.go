@@ -47,7 +47,7 @@ type Config struct {
 	CacheSize int64 // bytes of cached binaries (default 1 GiB)
 
 	CompileTimeout time.Duration // one user build (default 30s)
-	WarmTimeout    time.Duration // the cold warm-up build (default 120s)
+	WarmTimeout    time.Duration // each step of the cold warm-up (default 5m)
 	CompileMemory  int64         // bytes (default 1 GiB)
 
 	RunTimeout  time.Duration // wall time of a program (default 10s)
@@ -87,7 +87,7 @@ func (c *Config) setDefaults() error {
 		}
 	}
 	defDur(&c.CompileTimeout, 30*time.Second)
-	defDur(&c.WarmTimeout, 120*time.Second)
+	defDur(&c.WarmTimeout, 5*time.Minute)
 	defDur(&c.RunTimeout, 10*time.Second)
 	def64 := func(v *int64, d int64) {
 		if *v <= 0 {
