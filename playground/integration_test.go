@@ -336,7 +336,7 @@ func main() {
 `
 	evs := runCode(t, ts.URL, uniq(src))
 	if exit, _ := find(evs, KindExit); exit.Code != 0 || output(evs, KindStdout) != "42\n" {
-		t.Fatalf("%s exit %+v stderr %q", kinds(evs), exit.Event, output(evs, KindStderr))
+		t.Fatalf("%s exit %+v stderr %q last %+v", kinds(evs), exit.Event, output(evs, KindStderr), evs[len(evs)-1].Event)
 	}
 }
 
