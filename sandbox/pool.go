@@ -104,6 +104,9 @@ func (s *Sandbox) spawnInit() (_ *idleInit, err error) {
 			AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP,
 				unix.CAP_DAC_OVERRIDE, unix.CAP_DAC_READ_SEARCH, unix.CAP_FOWNER, unix.CAP_CHOWN, unix.CAP_MKNOD},
 			// If the server dies, PID 1 dies and with it the namespace.
+			// (Linux ties this to the spawning thread, which Go keeps
+			// unless a goroutine exits while locked to it; takeInit
+			// skips an init that died that way.)
 			Pdeathsig: syscall.SIGKILL,
 			// A session (and process group) of its own: kill(0, sig) from
 			// inside reaches the process group, across namespaces, and

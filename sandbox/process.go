@@ -70,7 +70,8 @@ func (s *stream) close() { s.once.Do(func() { s.f.Close() }) }
 // Start runs spec in a fresh sandbox and returns once the program has been
 // exec'd there (or setup failed). The run ends when the program exits, when
 // Limits.WallTime passes, when Kill is called or when ctx is done; Wait then
-// reports how it ended.
+// reports how it ended. Wait must always be called: it reaps PID 1 and
+// removes the run's cgroups.
 func (s *Sandbox) Start(ctx context.Context, spec Spec) (*Process, error) {
 	return s.start(ctx, spec, false)
 }
