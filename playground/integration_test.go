@@ -1,8 +1,8 @@
 package playground
 
 import (
+	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -22,15 +22,19 @@ func realDataDir() string { return filepath.Join(os.TempDir(), "playdoc-test-dat
 // newRealServer starts a Server over the real sandbox.
 func newRealServer(t testing.TB, mod func(*Config)) (*Server, *httptest.Server) {
 	t.Helper()
+	// The server's log is shown when the test fails.
+	logs := &lockedBuffer{}
 	cfg := Config{
 		DataDir:   realDataDir(),
 		ModCache:  testModCache(),
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		RateLimit: -1,
 	}
-	if testing.Verbose() {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -53,6 +57,24 @@ func newRealServer(t testing.TB, mod func(*Config)) (*Server, *httptest.Server) 
 		}
 	})
 	return s, ts
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // uniq makes a source unique so that it is not in the binary cache.
