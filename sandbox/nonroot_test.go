@@ -27,10 +27,21 @@ type nonRootReport struct {
 	Err     string
 }
 
+// noUserNamespacesEnv makes the helper forbid new user namespaces (in the
+// user namespace it was started in) before it tries New.
+const noUserNamespacesEnv = "PLAYDOC_SANDBOX_NO_USERNS"
+
 // nonRootHelper runs as uid 65534: it builds a sandbox without any
 // privilege and runs hostile programs in it.
 func nonRootHelper(hostile string) int {
 	var rep nonRootReport
+	if os.Getenv(noUserNamespacesEnv) != "" {
+		if err := os.WriteFile("/proc/sys/user/max_user_namespaces", []byte("0"), 0); err != nil {
+			rep.Err = err.Error()
+			_ = json.NewEncoder(os.Stdout).Encode(rep)
+			return 1
+		}
+	}
 	sb, err := New(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		rep.Refused = err.Error()
@@ -55,37 +66,76 @@ func nonRootHelper(hostile string) int {
 	return 0
 }
 
-func TestWithoutRoot(t *testing.T) {
-	t.Parallel()
-	// The test binary, where uid 65534 may execute it.
+// helperBinary copies the test binary where uid 65534 may execute it.
+func helperBinary(t *testing.T) string {
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Dir(hostileBinary)
-	bin := filepath.Join(dir, "sandbox.test")
+	bin := filepath.Join(filepath.Dir(hostileBinary), "sandbox.test")
 	data, err := os.ReadFile(self)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
+	// Both tests may copy it; write a private copy and rename it in place.
+	tmp, err := os.CreateTemp(filepath.Dir(bin), "helper-")
+	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-test.run=^$")
-	cmd.Env = []string{nonRootHelperEnv + "=" + hostileBinary}
+	if _, err := tmp.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := tmp.Chmod(0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := tmp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return tmp.Name()
+}
+
+func runHelper(t *testing.T, attr *syscall.SysProcAttr, env ...string) nonRootReport {
+	cmd := exec.Command(helperBinary(t), "-test.run=^$")
+	cmd.Env = append([]string{nonRootHelperEnv + "=" + hostileBinary}, env...)
 	cmd.Dir = "/"
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: sandboxUID, Gid: sandboxUID, Groups: []uint32{}}}
+	cmd.SysProcAttr = attr
 	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("helper: %v\n%s", err, out)
-	}
 	var rep nonRootReport
-	if err := json.Unmarshal(out, &rep); err != nil {
-		t.Fatalf("helper output %q: %v", out, err)
+	if jerr := json.Unmarshal(out, &rep); jerr != nil {
+		t.Fatalf("helper: %v, output %q: %v", err, out, jerr)
 	}
-	if rep.Err != "" {
-		t.Fatalf("helper: %s", rep.Err)
+	if err != nil || rep.Err != "" {
+		t.Fatalf("helper: %v %s", err, rep.Err)
 	}
+	return rep
+}
+
+// TestRefusesWithoutNamespaces: where no user namespace can be created, New
+// fails rather than run anything unsandboxed.
+func TestRefusesWithoutNamespaces(t *testing.T) {
+	t.Parallel()
+	// Root of a user namespace of its own (uid 65534 on the host), which
+	// sets its max_user_namespaces to 0.
+	rep := runHelper(t, &syscall.SysProcAttr{
+		Cloneflags:  syscall.CLONE_NEWUSER,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: sandboxUID, Size: 1}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: sandboxUID, Size: 1}},
+		// Become that namespace's root, so its sysctls are ours to set.
+		GidMappingsEnableSetgroups: true,
+		Credential:                 &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{}},
+	}, noUserNamespacesEnv+"=1")
+	if rep.Refused == "" || !strings.Contains(rep.Refused, "refusing to run programs unsandboxed") {
+		t.Fatalf("New without user namespaces: %+v", rep)
+	}
+	if rep.Whoami != "" || rep.Read != "" {
+		t.Fatalf("something ran: %+v", rep)
+	}
+	t.Logf("refused: %s", rep.Refused)
+}
+
+func TestWithoutRoot(t *testing.T) {
+	t.Parallel()
+	rep := runHelper(t, &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: sandboxUID, Gid: sandboxUID, Groups: []uint32{}}})
 	if rep.Refused != "" {
 		// Allowed: refusing is safe. But this kernel allows user
 		// namespaces, so here we expect the reduced sandbox.
