@@ -17,7 +17,8 @@ import (
 // newRootMount is where the init builds the new root before pivot_root. It
 // lives in the init's private mount namespace, so covering the host's /tmp
 // there hides nothing from anyone else; every host source is reached through
-// an inherited descriptor, opened by the parent beforehand.
+// a descriptor: a detached mount sent by the parent, or one the init opened
+// before covering /tmp.
 const newRootMount = "/tmp"
 
 // runInit is the init's whole job: read the config, build the root, lock the
@@ -56,9 +57,9 @@ func runInit() error {
 			return fmt.Errorf("setrlimit %d: %w", r.Resource, err)
 		}
 	}
-	// Everything inherited beyond stdio and the status pipe goes: the bind
-	// sources are O_PATH descriptors of host directories, an escape hatch.
-	// Go's own descriptors (epoll, ...) are close-on-exec already.
+	// Nothing but stdio (and the close-on-exec status pipe) may reach the
+	// program: the mount and O_PATH descriptors of host directories would be
+	// an escape hatch. Go's own descriptors are close-on-exec already.
 	if err := unix.CloseRange(fdStatus+1, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close_range: %w", err)
 	}
