@@ -159,12 +159,22 @@ func newBuilder(ex Executor, log *slog.Logger, dataDir, modCache string, maxBuil
 			return nil, fmt.Errorf("create %s: %w", d, err)
 		}
 	}
-	// Leftovers of a crashed server: workspaces are never reused.
+	// Several servers may share a data dir (serve and check, tests): each
+	// has a workspace folder of its own, named after its pid, and removes
+	// those of dead servers (workspaces are never reused).
 	if ents, err := os.ReadDir(b.workRoot); err == nil {
 		for _, e := range ents {
-			_ = os.RemoveAll(filepath.Join(b.workRoot, e.Name()))
+			pid, _, _ := strings.Cut(e.Name(), "-")
+			if _, err := os.Stat("/proc/" + pid); err != nil {
+				_ = os.RemoveAll(filepath.Join(b.workRoot, e.Name()))
+			}
 		}
 	}
+	own, err := os.MkdirTemp(b.workRoot, strconv.Itoa(os.Getpid())+"-")
+	if err != nil {
+		return nil, fmt.Errorf("create workspace folder: %w", err)
+	}
+	b.workRoot = own
 	return b, nil
 }
 

@@ -388,6 +388,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		close(done)
 	}()
 	defer func() {
+		if s.builder.Workspaces() == 0 {
+			_ = os.RemoveAll(s.builder.workRoot)
+		}
 		for _, c := range s.closers {
 			if err := c(); err != nil {
 				s.log.Warn("playground: close sandbox", "err", err)
