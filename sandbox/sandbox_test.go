@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -237,6 +238,16 @@ func TestDangerousSyscallsRefused(t *testing.T) {
 	} {
 		if got[name] != "error: operation not permitted" {
 			t.Errorf("%s: %q, want EPERM", name, got[name])
+		}
+	}
+	if runtime.GOARCH == "amd64" {
+		// The 32-bit entry point has other numbers and another seccomp
+		// architecture: nothing may pass there.
+		o = hostile(t, sb, Limits{}, "compat32")
+		for _, name := range []string{"i386 personality", "i386 getpid"} {
+			if got := lines(o.Stdout)[name]; got != "error: function not implemented" {
+				t.Errorf("%s: %q, want ENOSYS", name, got)
+			}
 		}
 	}
 	o = hostile(t, sb, Limits{}, "ptrace")

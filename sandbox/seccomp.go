@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	seccomp "github.com/elastic/go-seccomp-bpf"
+	"github.com/elastic/go-seccomp-bpf/arch"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
@@ -86,6 +87,18 @@ func seccompProgram(p Profile) ([]unix.SockFilter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("assemble seccomp policy: %w", err)
 	}
+	native, err := arch.GetInfo("")
+	if err != nil {
+		return nil, fmt.Errorf("seccomp architecture: %w", err)
+	}
+	// The library's program allows every call of a foreign architecture:
+	// on amd64 that is the whole i386 ABI (int $0x80), where unshare,
+	// ptrace, mount, ... have other numbers. No Go program uses it.
+	insns = append([]bpf.Instruction{
+		bpf.LoadAbsolute{Off: 4, Size: 4}, // seccomp_data.arch
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(native.ID), SkipTrue: 1},
+		bpf.RetConstant{Val: unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)},
+	}, insns...)
 	raw, err := bpf.Assemble(insns)
 	if err != nil {
 		return nil, fmt.Errorf("assemble seccomp policy: %w", err)

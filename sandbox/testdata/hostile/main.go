@@ -108,6 +108,10 @@ func main() {
 		report("alg", err)
 	case "syscalls":
 		syscalls()
+	case "compat32":
+		for k, err := range compat32() {
+			report(k, err)
+		}
 	case "ptrace":
 		cmd := exec.Command("/prog", "sleep")
 		report("start child", cmd.Start())

@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package main
+
+func compat32() map[string]error { return nil }
