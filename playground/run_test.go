@@ -404,3 +404,36 @@ func TestShutdownLetsRunsFinish(t *testing.T) {
 		t.Errorf("run cut by a graceful shutdown: %s", kinds(evs))
 	}
 }
+
+func TestStopWhileQueued(t *testing.T) {
+	s, fx, ts := newFakeServer(t, func(c *Config) { c.Runners, c.Queue = 1, 4 })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first := startRun(t, ctx, ts.URL, prog("sleep 10s"))
+	defer first.Body.Close()
+	eventually(t, 3*time.Second, "the first run to hold the runner", func() bool { r, _ := s.counts(); return r == 1 })
+	var id string
+	start := time.Now()
+	evs := readEvents(t, startRun(t, ctx, ts.URL, prog("out stdout 0s never")).Body, func(e timedEvent) {
+		if e.Kind == KindAccepted {
+			id = e.ID
+			r := postJSON(t, ctx, ts.URL+"/api/stop", map[string]string{"id": id})
+			r.Body.Close()
+			if r.StatusCode != 204 {
+				t.Errorf("stop of a queued run: %s", r.Status)
+			}
+		}
+	})
+	if got := kinds(evs); got != "accepted,error" || !strings.Contains(evs[1].Message, "stopped by the client") {
+		t.Errorf("queued run stopped: %s %q", got, evs[len(evs)-1].Message)
+	}
+	if time.Since(start) > 3*time.Second {
+		t.Errorf("stop of a queued run took %v", time.Since(start))
+	}
+	if fx.runs.Load() != 1 {
+		t.Errorf("%d programs ran, want only the first", fx.runs.Load())
+	}
+	if _, q := s.counts(); q != 0 {
+		t.Errorf("queued = %d after the stop", q)
+	}
+}
