@@ -58,7 +58,7 @@ func seccompPolicy(p Profile) seccomp.Policy {
 			}},
 		}},
 	}
-	// Sockets: local (unix), IP and netlink (route queries in the private
+	// Sockets: local (unix), IP and netlink route (queries in the private
 	// network namespace) only; no packet, vsock, alg, key, bluetooth, ...
 	// The build profile needs no IP at all (GOPROXY=off).
 	socketOK := []uint64{unix.AF_UNIX, unix.AF_INET, unix.AF_INET6, unix.AF_NETLINK}
@@ -74,6 +74,11 @@ func seccompPolicy(p Profile) seccomp.Policy {
 		NamesWithCondtions: []seccomp.NameWithConditions{
 			{Name: "socket", Conditions: notAllowed},
 			{Name: "socketpair", Conditions: notAllowed},
+			// Of netlink, only the routing family (net.Interfaces).
+			{Name: "socket", Conditions: seccomp.ArgumentConditions{
+				{Argument: 0, Operation: seccomp.Equal, Value: unix.AF_NETLINK},
+				{Argument: 2, Operation: seccomp.NotEqual, Value: unix.NETLINK_ROUTE},
+			}},
 		},
 	})
 	return seccomp.Policy{DefaultAction: seccomp.ActionAllow, Syscalls: groups}

@@ -106,6 +106,10 @@ func main() {
 		report("vsock", err)
 		_, err = syscall.Socket(38 /* AF_ALG */, syscall.SOCK_SEQPACKET, 0)
 		report("alg", err)
+		_, err = syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_RAW, 21 /* NETLINK_CRYPTO */)
+		report("netlink crypto", err)
+		_, err = syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_RAW, syscall.NETLINK_AUDIT)
+		report("netlink audit", err)
 	case "syscalls":
 		syscalls()
 	case "compat32":
