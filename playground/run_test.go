@@ -411,7 +411,7 @@ func TestStopWhileQueued(t *testing.T) {
 	defer cancel()
 	first := startRun(t, ctx, ts.URL, prog("sleep 10s"))
 	defer first.Body.Close()
-	eventually(t, 3*time.Second, "the first run to hold the runner", func() bool { r, _ := s.counts(); return r == 1 })
+	eventually(t, 3*time.Second, "the first program to run", func() bool { return fx.runs.Load() == 1 })
 	var id string
 	start := time.Now()
 	evs := readEvents(t, startRun(t, ctx, ts.URL, prog("out stdout 0s never")).Body, func(e timedEvent) {
