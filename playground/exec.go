@@ -33,6 +33,9 @@ type SandboxExecutor struct {
 	Sandbox *sandbox.Sandbox
 }
 
+// Layers reports which isolation mechanisms are in force.
+func (e SandboxExecutor) Layers() []sandbox.Layer { return e.Sandbox.Layers() }
+
 // Start implements Executor.
 func (e SandboxExecutor) Start(ctx context.Context, spec sandbox.Spec) (Proc, error) {
 	p, err := e.Sandbox.Start(ctx, spec)

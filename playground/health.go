@@ -3,6 +3,8 @@ package playground
 import (
 	"encoding/json"
 	"net/http"
+
+	"playdoc/sandbox"
 )
 
 // healthResponse is the /healthz answer.
@@ -14,12 +16,17 @@ type healthResponse struct {
 	Error        string `json:"error,omitempty"`
 	CacheEntries int    `json:"cacheEntries"`
 	CacheBytes   int64  `json:"cacheBytes"`
+	// Sandbox lists the isolation layers and whether each is active.
+	Sandbox []sandbox.Layer `json:"sandbox,omitempty"`
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	h := healthResponse{OK: true}
 	h.Running, h.Queued = s.counts()
 	h.CacheEntries, h.CacheBytes = s.cache.Stats()
+	if l, ok := s.exec.(interface{ Layers() []sandbox.Layer }); ok {
+		h.Sandbox = l.Layers()
+	}
 	select {
 	case <-s.builder.ready:
 		h.Ready = true

@@ -143,6 +143,20 @@ func TestRealThreeTasksStreamFirstLineEarly(t *testing.T) {
 	}
 }
 
+func TestRealHealthShowsSandboxLayers(t *testing.T) {
+	_, ts := newRealServer(t, nil)
+	var h healthResponse
+	getJSON(t, ts.URL+"/healthz", &h)
+	if !h.OK || !h.Ready || len(h.Sandbox) == 0 {
+		t.Fatalf("healthz = %+v", h)
+	}
+	for _, l := range h.Sandbox {
+		if l.Name == "" {
+			t.Errorf("unnamed layer %+v", l)
+		}
+	}
+}
+
 func TestRealCompileFailuresAreClean(t *testing.T) {
 	_, ts := newRealServer(t, nil)
 	cases := []struct {
