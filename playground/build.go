@@ -441,7 +441,9 @@ func (b *Builder) fastBuildable(p *Program) bool {
 			break
 		}
 		for _, c := range cg.List {
-			if strings.HasPrefix(c.Text, "//go:build") || strings.HasPrefix(c.Text, "// +build") {
+			// Build tags, and //go:debug (the go command turns it into
+			// the binary's default GODEBUG), need the go command.
+			if strings.HasPrefix(c.Text, "//go:build") || strings.HasPrefix(c.Text, "// +build") || strings.HasPrefix(c.Text, "//go:debug") {
 				return false
 			}
 		}

@@ -62,6 +62,7 @@ func TestFastBuildable(t *testing.T) {
 		"package main\n\nimport \"net/http\"\n":                                           false, // not warm
 		"package main\n\nimport _ \"embed\"\n":                                            false,
 		"//go:build ignore\n\npackage main\n\nimport \"fmt\"\n":                           false,
+		"//go:debug panicnil=1\n\npackage main\n\nimport \"fmt\"\n":                       false,
 		"package lib\n\nimport \"fmt\"\n":                                                 false,
 		"package main\n\nimport \"fmt\n":                                                  false, // the go command's message
 		"package main\n\nimport \"fmt\"\n\nfunc main() {}\n-- util.go --\npackage main\n": false, // two files
