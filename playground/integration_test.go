@@ -458,3 +458,11 @@ func TestRealDisconnectAndStopKill(t *testing.T) {
 		t.Errorf("%d entries left in the work dir", len(ents))
 	}
 }
+
+func TestRealGoDebugDirectiveIsHonored(t *testing.T) {
+	_, ts := newRealServer(t, nil)
+	src := uniq("//go:debug panicnil=1\n\npackage main\n\nimport \"fmt\"\n\nfunc main() {\n\tdefer func() { fmt.Println(recover()) }()\n\tpanic(nil)\n}\n")
+	if evs := runCode(t, ts.URL, src); output(evs, KindStdout) != "<nil>\n" {
+		t.Errorf("stdout %q (%s): //go:debug ignored", output(evs, KindStdout), kinds(evs))
+	}
+}
