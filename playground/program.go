@@ -28,7 +28,7 @@ type Program struct {
 	Test  bool
 }
 
-// ErrBadProgram wraps every reason ParseProgram refuses a submission.
+// errBadProgram wraps every reason ParseProgram refuses a submission.
 var errBadProgram = errors.New("bad program")
 
 // ParseProgram turns a submitted source into a Program. The source is a

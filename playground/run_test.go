@@ -437,3 +437,27 @@ func TestStopWhileQueued(t *testing.T) {
 		t.Errorf("queued = %d after the stop", q)
 	}
 }
+
+func TestWarmPrebuildsAndStopsAtShutdown(t *testing.T) {
+	s, fx, ts := newFakeServer(t, nil)
+	code := prog("out stdout 0s warm")
+	builds := fx.builds.Load()
+	s.Warm(context.Background(), []string{code, "not go at all {", code})
+	eventually(t, 5*time.Second, "the warm build", func() bool { return fx.builds.Load()-builds >= 2 })
+	evs := runCode(t, ts.URL, code)
+	if ce, _ := find(evs, KindCompileEnd); !ce.Cached {
+		t.Errorf("warmed program not cached: %s", kinds(evs))
+	}
+
+	// A warm-up stuck in a build ends with Shutdown.
+	s2, _, _ := newFakeServer(t, nil)
+	s2.Warm(context.Background(), []string{prog("compile-hang")})
+	time.Sleep(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := s2.Shutdown(ctx); err != nil || time.Since(start) > time.Second {
+		t.Errorf("Shutdown = %v after %v with a warm-up in a build", err, time.Since(start))
+	}
+	s2.Warm(context.Background(), []string{code}) // after Shutdown: a no-op, no panic
+}

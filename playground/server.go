@@ -225,12 +225,23 @@ func (s *Server) Ready(ctx context.Context) error { return s.builder.waitReady(c
 // at a time, so that a later Run of the same source skips the compiler.
 // Programs that do not compile are cached as such; nothing is run.
 func (s *Server) Warm(ctx context.Context, codes []string) {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return
+	}
 	s.bg.Add(1)
+	s.mu.Unlock()
+	// Ends with the caller's context or at Shutdown, whichever is first.
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(s.bgCtx, cancel)
 	go func() {
 		defer s.bg.Done()
+		defer cancel()
+		defer stop()
 		start, built := time.Now(), 0
 		for _, code := range codes {
-			if ctx.Err() != nil || s.bgCtx.Err() != nil {
+			if ctx.Err() != nil {
 				return
 			}
 			p, err := ParseProgram([]byte(code))
