@@ -181,10 +181,14 @@ func newBuilder(ex Executor, log *slog.Logger, dataDir, modCache string, maxBuil
 // Version is the Go version of the toolchain, e.g. "go1.26.8".
 func (b *Builder) Version() string { return b.version }
 
+// buildRecipe changes whenever the way binaries are built changes, so
+// that binaries cached by an older server are not reused.
+const buildRecipe = "2"
+
 // toolchainID is everything besides the source that changes a binary.
 func (b *Builder) toolchainID() string {
 	var sb strings.Builder
-	sb.WriteString(b.version)
+	sb.WriteString("recipe " + buildRecipe + " " + b.version)
 	sb.WriteString(" " + strings.Join(buildFlags, " "))
 	for _, m := range AllowedModules {
 		sb.WriteString(" " + m.Path + "@" + m.Version)
