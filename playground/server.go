@@ -51,6 +51,7 @@ type Config struct {
 	CompileMemory  int64         // bytes (default 1 GiB)
 
 	RunTimeout  time.Duration // wall time of a program (default 10s)
+	RunCPUs     float64       // CPU quota of a program, in CPUs (default 1)
 	RunMemory   int64         // bytes (default 256 MiB)
 	OutputLimit int64         // stdout+stderr bytes (default 1 MiB)
 
@@ -93,6 +94,9 @@ func (c *Config) setDefaults() error {
 		if *v <= 0 {
 			*v = d
 		}
+	}
+	if c.RunCPUs <= 0 {
+		c.RunCPUs = 1
 	}
 	def64(&c.CacheSize, 1<<30)
 	def64(&c.CompileMemory, 1<<30)
@@ -153,9 +157,9 @@ func NewServer(cfg Config) (*Server, error) {
 	ex, buildEx := cfg.Executor, cfg.Executor
 	var closers []func() error
 	if ex == nil {
-		// Programs get one CPU each; builds get all (the compiler and
-		// linker use them, and at most MaxBuilds run at once).
-		runSB, err := sandbox.New(sandbox.Options{Logger: cfg.Logger, CPUs: 1})
+		// Programs get RunCPUs each (fair under a burst); builds get all
+		// (the compiler and linker use them, and few run at once).
+		runSB, err := sandbox.New(sandbox.Options{Logger: cfg.Logger, CPUs: cfg.RunCPUs})
 		if err != nil {
 			return nil, fmt.Errorf("sandbox: %w", err)
 		}
