@@ -42,7 +42,7 @@ func newRealServer(t testing.TB, mod func(*Config)) (*Server, *httptest.Server) 
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	if err := s.Ready(ctx); err != nil {
 		t.Fatalf("toolchain setup: %v", err)

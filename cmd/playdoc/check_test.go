@@ -38,7 +38,7 @@ func TestCheckReportsAndUpdates(t *testing.T) {
 	}
 	data := filepath.Join(os.TempDir(), "playdoc-test-data") // shared with the playground tests
 	check := func(args ...string) (string, int) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 		defer cancel()
 		var out, errs bytes.Buffer
 		code := run(ctx, append([]string{"check", "-content", dir, "-data", data}, args...), &out, &errs)
