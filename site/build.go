@@ -86,6 +86,9 @@ type File struct {
 
 	hashOnce sync.Once
 	hash     string
+
+	gzOnce sync.Once
+	gz     []byte // see Gzip
 }
 
 // Hash is the hex sha256 of the body, computed on first use (a build that

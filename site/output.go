@@ -123,21 +123,30 @@ func (s *Site) Handler() http.Handler {
 		h := w.Header()
 		h.Set("Content-Type", ContentType(f.Path))
 		h.Set("X-Content-Type-Options", "nosniff")
+		body, etagSuffix := f.Body, ""
+		if gz := f.Gzip(); gz != nil {
+			// The precompressed copy, when the client takes it.
+			h.Set("Vary", "Accept-Encoding")
+			if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+				h.Set("Content-Encoding", "gzip")
+				body, etagSuffix = gz, "-gz"
+			}
+		}
 		if strings.HasPrefix(f.Path, "/assets/") {
 			h.Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
 			h.Set("Cache-Control", "no-cache")
-			etag := `"` + f.Hash()[:16] + `"`
+			etag := `"` + f.Hash()[:16] + etagSuffix + `"`
 			h.Set("ETag", etag)
 			if status == http.StatusOK && r.Header.Get("If-None-Match") == etag {
 				w.WriteHeader(http.StatusNotModified)
 				return
 			}
 		}
-		h.Set("Content-Length", fmt.Sprint(len(f.Body)))
+		h.Set("Content-Length", fmt.Sprint(len(body)))
 		w.WriteHeader(status)
 		if r.Method != http.MethodHead {
-			_, _ = w.Write(f.Body)
+			_, _ = w.Write(body)
 		}
 	})
 }
