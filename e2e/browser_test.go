@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -275,17 +273,5 @@ func (p *page) screenshot(name, file string) {
 		defer p.do(chromedp.EmulateViewport(int64(width), 900))
 	}
 	p.eval(fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'start'}); true`, fig(name)), nil)
-	png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		p.t.Fatalf("screenshot: %v", err)
-	}
-	dir := filepath.Join("testdata", "screenshots")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		p.t.Fatal(err)
-	}
-	path := filepath.Join(dir, file)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		p.t.Fatal(err)
-	}
-	p.t.Logf("screenshot: e2e/%s", path)
+	saveScreenshot(p.t, p, file)
 }

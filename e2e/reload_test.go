@@ -1,19 +1,14 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -63,84 +58,15 @@ func startServeOn(t *testing.T) (base, content string) {
 	static := filepath.Join(dir, "static")
 	copyTree(t, filepath.Join(repoRoot(), "content"), content)
 	copyTree(t, filepath.Join(repoRoot(), "templates", "static"), static)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	var logs reloadLog
-	cmd := exec.Command(playdocBin(t), "serve", "--addr", addr, "--content", content, "--static", static, "--no-playground")
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start playdoc serve: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("playdoc serve did not exit cleanly on Ctrl-C: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("playdoc serve still running 10 s after Ctrl-C")
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("playdoc serve log:\n%s", logs.String())
-		}
-	})
-	base = "http://" + addr
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("playdoc serve exited before serving: %v\n%s", err, logs.String())
-		default:
-		}
-		if err := httpOK(base + "/gather/"); err == nil {
-			return base, content
-		} else if time.Now().After(deadline) {
-			t.Fatalf("playdoc serve: /gather/ did not answer 200 within 60 s (last: %v)\n%s", err, logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// reloadLog collects the server's output for a failure message.
-type reloadLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *reloadLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *reloadLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
+	s := runServe(t, dir, true, "--content", content, "--static", static, "--no-playground")
+	s.waitReady(t, "/gather/ answering 200", 60*time.Second, func() error { return httpOK(s.base + "/gather/") })
+	return s.base, content
 }
 
 // httpOK fetches url and reports why it did not answer 200.
 func httpOK(url string) error {
-	c := http.Client{Timeout: 2 * time.Second}
-	res, err := c.Get(url)
-	if err != nil {
-		return err
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, res.Status)
-	}
-	return nil
+	_, err := httpBody(url)
+	return err
 }
 
 // waitThrough polls a JavaScript predicate in p until it is true, through
@@ -334,7 +260,7 @@ func TestLiveReloadMissedEvent(t *testing.T) {
 	waitThrough(t, p, "the stale page to reload", fmt.Sprintf(`document.body.textContent.includes(%q)`, edited))
 }
 
-// httpBody fetches url's body.
+// httpBody fetches url's body; an answer other than 200 is an error.
 func httpBody(url string) (string, error) {
 	c := http.Client{Timeout: 2 * time.Second}
 	res, err := c.Get(url)
@@ -342,6 +268,9 @@ func httpBody(url string) (string, error) {
 		return "", err
 	}
 	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %s", url, res.Status)
+	}
 	b, err := io.ReadAll(res.Body)
 	return string(b), err
 }
@@ -383,12 +312,7 @@ const overlayContrastJS = `(() => {
 // TestBuildHasNoReloadMachinery: `playdoc build` output carries nothing of
 // live reload (no script, no /_playdoc/ reference).
 func TestBuildHasNoReloadMachinery(t *testing.T) {
-	out := t.TempDir()
-	cmd := exec.Command(playdocBin(t), "build", "--out", out)
-	cmd.Dir = repoRoot()
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("playdoc build: %v\n%s", err, b)
-	}
+	out := buildSite(t)
 	files := 0
 	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

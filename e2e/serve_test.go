@@ -66,12 +66,7 @@ func TestServe(t *testing.T) {
 // plain file server, as a static host would: /api/ is 404, so Run must fall
 // back to the recorded output.
 func TestStatic(t *testing.T) {
-	out := t.TempDir()
-	cmd := exec.Command(playdocBin(t), "build", "--out", out)
-	cmd.Dir = repoRoot()
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("playdoc build --out %s: %v\n%s", out, err, b)
-	}
+	out := buildSite(t)
 	srv := &http.Server{Handler: withCSP(http.FileServer(http.Dir(out))), ReadHeaderTimeout: 5 * time.Second}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -83,6 +78,19 @@ func TestStatic(t *testing.T) {
 	p := openPage(t, newBrowser(t), "http://"+ln.Addr().String()+"/gather/")
 	checkFallback(t, p, "gather", "static-fallback.png")
 	p.noConsoleErrors("404")
+}
+
+// buildSite runs `playdoc build` from the repository root into a temporary
+// folder and returns it.
+func buildSite(t *testing.T) string {
+	t.Helper()
+	out := t.TempDir()
+	cmd := exec.Command(playdocBin(t), "build", "--out", out)
+	cmd.Dir = repoRoot()
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("playdoc build --out %s: %v\n%s", out, err, b)
+	}
+	return out
 }
 
 // syncBuffer collects the server's log for the failure message.
@@ -103,10 +111,19 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// startServe runs `playdoc serve` from the repository root on a free port,
-// waits until /healthz answers, and stops it (SIGINT, then SIGKILL) at the
-// end of the test. It returns the base URL.
-func startServe(t *testing.T) string {
+// serveProc is a `playdoc serve` started by a test.
+type serveProc struct {
+	base    string
+	logs    *syncBuffer
+	done    chan struct{} // closed when the process has exited
+	waitErr error         // its exit status, once done is closed
+}
+
+// runServe starts `playdoc serve --addr <a free port> args...` in dir and
+// stops it at the end of the test (SIGINT, then SIGKILL after 10 s), showing
+// its log if the test failed. With cleanExit, a serve that does not exit
+// cleanly and promptly on SIGINT fails the test.
+func runServe(t *testing.T, dir string, cleanExit bool, args ...string) *serveProc {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -114,50 +131,83 @@ func startServe(t *testing.T) string {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	var logs syncBuffer
-	cmd := exec.Command(playdocBin(t), "serve", "--addr", addr)
-	cmd.Dir = repoRoot()
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	s := &serveProc{base: "http://" + addr, logs: &syncBuffer{}, done: make(chan struct{})}
+	cmd := exec.Command(playdocBin(t), append([]string{"serve", "--addr", addr}, args...)...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start playdoc serve: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() {
+		s.waitErr = cmd.Wait()
+		close(s.done)
+	}()
 	t.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
 		select {
-		case <-exited:
+		case <-s.done:
+			if cleanExit && s.waitErr != nil {
+				t.Errorf("playdoc serve did not exit cleanly on Ctrl-C: %v", s.waitErr)
+			}
 		case <-time.After(10 * time.Second):
+			if cleanExit {
+				t.Errorf("playdoc serve still running 10 s after Ctrl-C")
+			}
 			cmd.Process.Signal(syscall.SIGKILL)
-			<-exited
+			<-s.done
 		}
 		if t.Failed() {
-			t.Logf("playdoc serve log:\n%s", logs.String())
+			t.Logf("playdoc serve log:\n%s", s.logs.String())
 		}
 	})
-	base := "http://" + addr
+	return s
+}
+
+// waitReady polls check until it returns nil, failing the test if serve
+// exits first or check still fails after timeout (reporting its last error
+// as the reason).
+func (s *serveProc) waitReady(t *testing.T, what string, timeout time.Duration, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		select {
+		case <-s.done:
+			t.Fatalf("playdoc serve exited before serving: %v\n%s", s.waitErr, s.logs.String())
+		default:
+		}
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("playdoc serve: %s not within %v (last: %v)\n%s", what, timeout, err, s.logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// startServe runs `playdoc serve` from the repository root on a free port,
+// waits until /healthz answers, and stops it (SIGINT, then SIGKILL) at the
+// end of the test. It returns the base URL.
+func startServe(t *testing.T) string {
+	t.Helper()
+	s := runServe(t, repoRoot(), false)
 	// Wait for the playground's toolchain to be ready: the first start
 	// prepares the sandbox's Go build cache, which takes a while on a busy
 	// machine.
-	deadline := time.Now().Add(serveReadyTimeout)
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("playdoc serve exited before serving: %v\n%s", err, logs.String())
-		default:
-		}
-		h, err := health(base)
+	s.waitReady(t, "the playground ready", serveReadyTimeout, func() error {
+		h, err := health(s.base)
 		switch {
-		case err == nil && h.Ready && h.OK:
-			return base
-		case err == nil && !h.OK:
-			t.Fatalf("playdoc serve: /healthz reports the playground broken: %s\n%s", h.Error, logs.String())
-		case time.Now().After(deadline):
-			t.Fatalf("playdoc serve: the playground was not ready within %v (last /healthz: %+v, %v); is the API mounted?\n%s",
-				serveReadyTimeout, h, err, logs.String())
+		case err != nil:
+			return fmt.Errorf("/healthz: %w; is the API mounted?", err)
+		case !h.OK:
+			t.Fatalf("playdoc serve: /healthz reports the playground broken: %s\n%s", h.Error, s.logs.String())
+		case !h.Ready:
+			return fmt.Errorf("/healthz: %+v", h)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
+	return s.base
 }
 
 // serveReadyTimeout bounds the toolchain preparation of a first start.
