@@ -26,9 +26,15 @@ type dirFS struct {
 }
 
 func newDirFS(root string) *dirFS {
-	d := &dirFS{root: filepath.Clean(root), disk: os.DirFS(root)}
-	d.flush()
-	return d
+	// The maps are made once and only cleared, so they can be read
+	// without the lock that guards their contents.
+	return &dirFS{
+		root:  filepath.Clean(root),
+		disk:  os.DirFS(root),
+		files: map[string][]byte{},
+		dirs:  map[string][]fs.DirEntry{},
+		stats: map[string]fs.FileInfo{},
+	}
 }
 
 // Open reads from the disk; the builder reads through the faster
@@ -37,17 +43,9 @@ func (d *dirFS) Open(name string) (fs.File, error) { return d.disk.Open(name) }
 
 // ReadFile implements fs.ReadFileFS.
 func (d *dirFS) ReadFile(name string) ([]byte, error) {
-	d.mu.Lock()
-	b, ok := d.files[name]
-	d.mu.Unlock()
-	if !ok {
-		var err error
-		if b, err = fs.ReadFile(d.disk, name); err != nil {
-			return nil, err
-		}
-		d.mu.Lock()
-		d.files[name] = b
-		d.mu.Unlock()
+	b, err := cached(d, d.files, name, fs.ReadFile)
+	if err != nil {
+		return nil, err
 	}
 	// The caller may modify what it gets.
 	return bytes.Clone(b), nil
@@ -55,37 +53,35 @@ func (d *dirFS) ReadFile(name string) ([]byte, error) {
 
 // ReadDir implements fs.ReadDirFS.
 func (d *dirFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	d.mu.Lock()
-	ents, ok := d.dirs[name]
-	d.mu.Unlock()
-	if !ok {
-		var err error
-		if ents, err = fs.ReadDir(d.disk, name); err != nil {
-			return nil, err
-		}
-		d.mu.Lock()
-		d.dirs[name] = ents
-		d.mu.Unlock()
+	ents, err := cached(d, d.dirs, name, fs.ReadDir)
+	if err != nil {
+		return nil, err
 	}
 	return slices.Clone(ents), nil
 }
 
 // Stat implements fs.StatFS.
 func (d *dirFS) Stat(name string) (fs.FileInfo, error) {
+	return cached(d, d.stats, name, fs.Stat)
+}
+
+// cached returns m[name], reading it from the disk on a miss and keeping
+// it (errors are not kept).
+func cached[V any](d *dirFS, m map[string]V, name string, read func(fs.FS, string) (V, error)) (V, error) {
 	d.mu.Lock()
-	st, ok := d.stats[name]
+	v, ok := m[name]
 	d.mu.Unlock()
 	if ok {
-		return st, nil
+		return v, nil
 	}
-	st, err := fs.Stat(d.disk, name)
+	v, err := read(d.disk, name)
 	if err != nil {
-		return nil, err
+		return v, err
 	}
 	d.mu.Lock()
-	d.stats[name] = st
+	m[name] = v
 	d.mu.Unlock()
-	return st, nil
+	return v, nil
 }
 
 // rel maps a path reported by the watcher to a name in d; ok is false
@@ -114,20 +110,17 @@ func (d *dirFS) invalidate(p string) {
 		clear(d.stats)
 		return
 	}
+	forgetUnder(d.files, name)
+	forgetUnder(d.dirs, name)
+	forgetUnder(d.stats, name)
+}
+
+// forgetUnder deletes the entries of m for name and everything below it.
+func forgetUnder[V any](m map[string]V, name string) {
 	prefix := name + "/"
-	for k := range d.files {
+	for k := range m {
 		if k == name || strings.HasPrefix(k, prefix) {
-			delete(d.files, k)
-		}
-	}
-	for k := range d.dirs {
-		if k == name || strings.HasPrefix(k, prefix) {
-			delete(d.dirs, k)
-		}
-	}
-	for k := range d.stats {
-		if k == name || strings.HasPrefix(k, prefix) {
-			delete(d.stats, k)
+			delete(m, k)
 		}
 	}
 }
@@ -136,7 +129,7 @@ func (d *dirFS) invalidate(p string) {
 func (d *dirFS) flush() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.files = map[string][]byte{}
-	d.dirs = map[string][]fs.DirEntry{}
-	d.stats = map[string]fs.FileInfo{}
+	clear(d.files)
+	clear(d.dirs)
+	clear(d.stats)
 }
