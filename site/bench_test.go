@@ -74,13 +74,12 @@ func BenchmarkBuildCorpus1000Cold(b *testing.B) {
 	reportPerPage(b, corpusSize)
 }
 
-// BenchmarkBuildCorpus1000Warm rebuilds the corpus after its prose changed
-// but not its code, as a new `playdoc build` run would: new Builder, the
-// highlight cache loaded from disk, every page parsed and rendered again,
-// output written to disk.
-func BenchmarkBuildCorpus1000Warm(b *testing.B) {
-	cacheDir := b.TempDir()
-	out := filepath.Join(b.TempDir(), "public")
+// warmCorpus builds the corpus once to fill a highlight cache on disk, and
+// returns the cache folder and four editions of the corpus whose prose
+// differs from it but not the code.
+func warmCorpus(b *testing.B) (cacheDir string, edits []fstest.MapFS) {
+	b.Helper()
+	cacheDir = b.TempDir()
 	prime := New(Config{Content: corpusFS(0), Static: os.DirFS(staticDir), CacheDir: cacheDir})
 	s, err := prime.Build(context.Background())
 	if err != nil {
@@ -89,10 +88,20 @@ func BenchmarkBuildCorpus1000Warm(b *testing.B) {
 	if err := prime.SaveCache(s); err != nil {
 		b.Fatal(err)
 	}
-	edits := make([]fstest.MapFS, 4)
+	edits = make([]fstest.MapFS, 4)
 	for i := range edits {
 		edits[i] = corpusFS(i + 1)
 	}
+	return cacheDir, edits
+}
+
+// BenchmarkBuildCorpus1000Warm rebuilds the corpus after its prose changed
+// but not its code, as a new `playdoc build` run would: new Builder, the
+// highlight cache loaded from disk, every page parsed and rendered again,
+// output written to disk.
+func BenchmarkBuildCorpus1000Warm(b *testing.B) {
+	cacheDir, edits := warmCorpus(b)
+	out := filepath.Join(b.TempDir(), "public")
 	n := 0
 	syscall.Sync() // do not pay for the disk writes of an earlier benchmark
 	for b.Loop() {
@@ -143,19 +152,7 @@ func BenchmarkHighlightGo(b *testing.B) {
 // the output: what the generator itself costs (and what `playdoc serve`
 // pays, since it serves from memory).
 func BenchmarkBuildCorpus1000WarmInMemory(b *testing.B) {
-	cacheDir := b.TempDir()
-	prime := New(Config{Content: corpusFS(0), Static: os.DirFS(staticDir), CacheDir: cacheDir})
-	s, err := prime.Build(context.Background())
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := prime.SaveCache(s); err != nil {
-		b.Fatal(err)
-	}
-	edits := make([]fstest.MapFS, 4)
-	for i := range edits {
-		edits[i] = corpusFS(i + 1)
-	}
+	cacheDir, edits := warmCorpus(b)
 	n := 0
 	for b.Loop() {
 		bl := New(Config{Content: edits[n%len(edits)], Static: os.DirFS(staticDir), CacheDir: cacheDir})
