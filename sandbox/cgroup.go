@@ -57,14 +57,9 @@ func setupCgroups(name string) (*cgroups, error) {
 			}
 			continue
 		}
-		base := filepath.Join(m, cgroupBase)
-		if err := os.MkdirAll(base, 0o755); err != nil {
-			return nil, fmt.Errorf("create cgroup %s: %w", base, err)
-		}
-		removeStale(base, false)
-		dir := filepath.Join(base, name)
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("create cgroup %s: %w", dir, err)
+		_, dir, err := makeParent(m, name, false)
+		if err != nil {
+			return nil, err
 		}
 		cg.parents[c] = dir
 	}
@@ -76,14 +71,9 @@ func setupV2(mount, name string, cpu bool) (*cgroups, error) {
 	if cpu {
 		ctrl += " +cpu"
 	}
-	base := filepath.Join(mount, cgroupBase)
-	if err := os.MkdirAll(base, 0o755); err != nil {
-		return nil, fmt.Errorf("create cgroup %s: %w", base, err)
-	}
-	removeStale(base, true)
-	dir := filepath.Join(base, name)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create cgroup %s: %w", dir, err)
+	base, dir, err := makeParent(mount, name, true)
+	if err != nil {
+		return nil, err
 	}
 	for _, d := range []string{mount, base, dir} {
 		if err := os.WriteFile(filepath.Join(d, "cgroup.subtree_control"), []byte(ctrl), 0); err != nil {
@@ -91,6 +81,21 @@ func setupV2(mount, name string, cpu bool) (*cgroups, error) {
 		}
 	}
 	return &cgroups{v2: true, parents: map[string]string{"unified": dir}}, nil
+}
+
+// makeParent creates <mount>/playdoc, removes the leftovers of dead servers
+// in it, and creates our parent <mount>/playdoc/<name>.
+func makeParent(mount, name string, v2 bool) (base, dir string, err error) {
+	base = filepath.Join(mount, cgroupBase)
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return "", "", fmt.Errorf("create cgroup %s: %w", base, err)
+	}
+	removeStale(base, v2)
+	dir = filepath.Join(base, name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return "", "", fmt.Errorf("create cgroup %s: %w", dir, err)
+	}
+	return base, dir, nil
 }
 
 // cgroupMounts maps controller names (and "unified" for v2) to mount points.

@@ -278,15 +278,8 @@ func mountSource(src *initSource, target string, writable bool) error {
 		if err := os.MkdirAll(target, 0o755); err != nil {
 			return err
 		}
-	} else {
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY, 0o644)
-		if err != nil {
-			return err
-		}
-		f.Close()
+	} else if err := createFile(target); err != nil {
+		return err
 	}
 	if src.MountFd >= 0 {
 		if err := unix.MoveMount(src.MountFd, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
@@ -304,6 +297,15 @@ func mountTmpfs(target string, size int64, mode string) error {
 
 // bindFile bind-mounts the file source onto target (created empty).
 func bindFile(source, target string, writable bool) error {
+	if err := createFile(target); err != nil {
+		return err
+	}
+	return bind(source, target, writable)
+}
+
+// createFile creates target, and its folder, as a mount point for a file
+// (an existing file is left as it is).
+func createFile(target string) error {
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return err
 	}
@@ -311,8 +313,7 @@ func bindFile(source, target string, writable bool) error {
 	if err != nil {
 		return err
 	}
-	f.Close()
-	return bind(source, target, writable)
+	return f.Close()
 }
 
 // bind makes source visible at target, read-only unless writable, and never
