@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"os/exec"
 	"slices"
 	"testing"
@@ -28,11 +27,7 @@ func BenchmarkStartHello(b *testing.B) {
 // BenchmarkStartHelloCold is the same without pre-started inits: every run
 // pays for the init's namespaces and Go runtime start-up.
 func BenchmarkStartHelloCold(b *testing.B) {
-	sb, err := New(Options{Warm: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sb.Close()
+	sb := newSandboxWarm(b, -1)
 	b.ReportAllocs()
 	for b.Loop() {
 		o := hostile(b, sb, Limits{}, "hello")
@@ -78,12 +73,7 @@ func BenchmarkOverhead(b *testing.B) {
 		warm int
 	}{{"warm", 0}, {"cold", -1}} {
 		b.Run(c.name, func(b *testing.B) {
-			sb, err := New(Options{Warm: c.warm, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer sb.Close()
-			overhead(b, sb)
+			overhead(b, newSandboxWarm(b, c.warm))
 		})
 	}
 }

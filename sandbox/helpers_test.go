@@ -52,7 +52,14 @@ func TestMain(m *testing.M) {
 // newSandbox returns a sandbox that is closed when the test ends.
 func newSandbox(t testing.TB) *Sandbox {
 	t.Helper()
-	sb, err := New(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return newSandboxWarm(t, 0)
+}
+
+// newSandboxWarm is newSandbox with Options.Warm set (-1: no pre-started
+// inits).
+func newSandboxWarm(t testing.TB, warm int) *Sandbox {
+	t.Helper()
+	sb, err := New(Options{Warm: warm, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

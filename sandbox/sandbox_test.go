@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -740,11 +739,7 @@ func sandboxChildren(t *testing.T) []string {
 
 func TestDeadPrestartedInitIsReplaced(t *testing.T) {
 	t.Parallel()
-	sb, err := New(Options{Warm: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb := newSandboxWarm(t, -1)
 	// One init kept ready, killed while it waits (as an OOM killer might).
 	it, err := sb.spawnInit()
 	if err != nil {
