@@ -396,16 +396,6 @@ func (s *Server) SaveCache() error {
 	return s.builder.SaveCache(cur)
 }
 
-// NewSnippets returns the code of the runnable snippets of cur that old
-// did not have (new or edited), for the playground to pre-build.
-func NewSnippets(old, cur *site.Site) []string {
-	var codes []string
-	for _, sn := range newSnippets(old, cur) {
-		codes = append(codes, sn.Code)
-	}
-	return codes
-}
-
 // newSnippets returns the snippets of cur whose code old did not have,
 // each code once.
 func newSnippets(old, cur *site.Site) []site.Snippet {

@@ -364,12 +364,21 @@ func TestNewSubfolderIsWatched(t *testing.T) {
 func TestNewSnippets(t *testing.T) {
 	old := &site.Site{Snippets: []site.Snippet{{Code: "a"}, {Code: "b"}}}
 	cur := &site.Site{Snippets: []site.Snippet{{Code: "a"}, {Code: "c"}, {Code: "c"}}}
-	if got := NewSnippets(old, cur); !slices.Equal(got, []string{"c"}) {
-		t.Errorf("NewSnippets = %q, want [c]", got)
+	if got := snippetCodes(newSnippets(old, cur)); !slices.Equal(got, []string{"c"}) {
+		t.Errorf("newSnippets = %q, want [c]", got)
 	}
-	if got := NewSnippets(nil, cur); !slices.Equal(got, []string{"a", "c"}) {
-		t.Errorf("NewSnippets(nil) = %q, want [a c]", got)
+	if got := snippetCodes(newSnippets(nil, cur)); !slices.Equal(got, []string{"a", "c"}) {
+		t.Errorf("newSnippets(nil) = %q, want [a c]", got)
 	}
+}
+
+// snippetCodes is the code of each snippet.
+func snippetCodes(sns []site.Snippet) []string {
+	var codes []string
+	for _, sn := range sns {
+		codes = append(codes, sn.Code)
+	}
+	return codes
 }
 
 func TestOnBuildGetsEditedSnippet(t *testing.T) {
@@ -377,7 +386,7 @@ func TestOnBuildGetsEditedSnippet(t *testing.T) {
 	ts := newTestSite(t, nil, func(c *Config) {
 		c.OnBuild = func(old, cur *site.Site) {
 			if old != nil {
-				warmed <- NewSnippets(old, cur)
+				warmed <- snippetCodes(newSnippets(old, cur))
 			}
 		}
 	})
