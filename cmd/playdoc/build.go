@@ -26,29 +26,41 @@ func (f *siteFlags) register(fs *flag.FlagSet, defaultBaseURL string) {
 	fs.StringVar(&f.cache, "cache", "", "highlight cache folder (default: .cache/playdoc in a project, else the user cache folder)")
 }
 
+// dirs are the content and static folders on disk: the ones given by flag
+// or found in the working directory ("" for the embedded copy).
+func (f *siteFlags) dirs() (content, static string) {
+	switch {
+	case f.content != "":
+		content = f.content
+	case isDir("content"):
+		content = "content"
+	}
+	switch {
+	case f.static != "":
+		static = f.static
+	case isDir(filepath.Join("templates", "static")):
+		static = filepath.Join("templates", "static")
+	}
+	return content, static
+}
+
 // config resolves the flags into a site configuration.
 func (f *siteFlags) config(e *env) (site.Config, error) {
 	cfg := site.Config{BaseURL: f.baseURL, Logger: e.log, SiteTitle: site.DefaultSiteTitle,
 		Intro: "A tutorial on Python's asyncio that shows, for every idea and every snippet, the idiomatic Go equivalent: edit the Go code and run it in your browser."}
-	project := false
-	switch {
-	case f.content != "":
-		cfg.Content, cfg.ContentName = os.DirFS(f.content), filepath.ToSlash(filepath.Clean(f.content))
-	case isDir("content"):
-		cfg.Content, cfg.ContentName, project = os.DirFS("content"), "content", true
-	default:
+	contentDir, staticDir := f.dirs()
+	if contentDir != "" {
+		cfg.Content, cfg.ContentName = os.DirFS(contentDir), filepath.ToSlash(filepath.Clean(contentDir))
+	} else {
 		sub, err := fs.Sub(playdoc.Content, "content")
 		if err != nil {
 			return cfg, fmt.Errorf("embedded content: %w", err)
 		}
 		cfg.Content, cfg.ContentName = sub, "content"
 	}
-	switch {
-	case f.static != "":
-		cfg.Static = os.DirFS(f.static)
-	case isDir(filepath.Join("templates", "static")):
-		cfg.Static = os.DirFS(filepath.Join("templates", "static"))
-	default:
+	if staticDir != "" {
+		cfg.Static = os.DirFS(staticDir)
+	} else {
 		sub, err := fs.Sub(playdoc.Static, "templates/static")
 		if err != nil {
 			return cfg, fmt.Errorf("embedded static assets: %w", err)
@@ -58,7 +70,7 @@ func (f *siteFlags) config(e *env) (site.Config, error) {
 	switch {
 	case f.cache != "":
 		cfg.CacheDir = f.cache
-	case project || f.content != "":
+	case contentDir != "": // a project: its cache beside it
 		cfg.CacheDir = filepath.Join(".cache", "playdoc")
 	default:
 		if dir, err := os.UserCacheDir(); err == nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -69,7 +68,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		pgHandler = pg.Handler()
 	}
 
-	contentDir, staticDir := watchDirs(sf)
+	contentDir, staticDir := sf.dirs()
 	var onBuild func(old, cur *site.Site)
 	if pg != nil {
 		// Snippets edited while serving are pre-built once the edits
@@ -133,23 +132,4 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		e.log.Warn("highlight cache not saved", "err", err)
 	}
 	return result
-}
-
-// watchDirs are the folders on disk that serve watches: the ones given by
-// flag or found in the working directory ("" for an embedded copy, which
-// never changes).
-func watchDirs(sf siteFlags) (content, static string) {
-	switch {
-	case sf.content != "":
-		content = sf.content
-	case isDir("content"):
-		content = "content"
-	}
-	switch {
-	case sf.static != "":
-		static = sf.static
-	case isDir(filepath.Join("templates", "static")):
-		static = filepath.Join("templates", "static")
-	}
-	return content, static
 }
