@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -101,7 +102,7 @@ func getOK(t *testing.T, url string, wait time.Duration) string {
 			}
 			err = rerr
 			if err == nil {
-				err = &statusError{res.Status}
+				err = errors.New(res.Status)
 			}
 		}
 		if time.Now().After(deadline) {
@@ -110,7 +111,3 @@ func getOK(t *testing.T, url string, wait time.Duration) string {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
-type statusError struct{ status string }
-
-func (e *statusError) Error() string { return e.status }
