@@ -158,10 +158,14 @@ func (b *Builder) Build(ctx context.Context) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := b.renderPages(ctx, site, assets); err != nil {
+	nav, err := renderNav(ctx, pages)
+	if err != nil {
 		return nil, err
 	}
-	if err := b.renderSiteFiles(ctx, site, assets); err != nil {
+	if err := b.renderPages(ctx, site, nav, assets); err != nil {
+		return nil, err
+	}
+	if err := b.renderSiteFiles(ctx, site, nav, assets); err != nil {
 		return nil, err
 	}
 	b.cfg.Logger.Debug("site built", "pages", len(pages), "files", len(site.Files), "took", time.Since(start))
@@ -432,12 +436,8 @@ func (b *Builder) navKey(pages []*Page, a assetSet) [sha256.Size]byte {
 
 // renderPages renders every page, in parallel; a page whose source and
 // surroundings did not change since the last build is reused as is.
-func (b *Builder) renderPages(ctx context.Context, site *Site, a assetSet) error {
+func (b *Builder) renderPages(ctx context.Context, site *Site, nav navItems, a assetSet) error {
 	pages := site.Pages
-	nav, err := renderNav(ctx, pages)
-	if err != nil {
-		return err
-	}
 	navKey := b.navKey(pages, a)
 	bodies := make([][]byte, len(pages))
 	keys := make([][sha256.Size]byte, len(pages))
@@ -529,11 +529,7 @@ const favicon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><re
 
 // renderSiteFiles renders what depends on the whole site: the index page,
 // the 404 page, sitemap.xml, robots.txt and the icon.
-func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, a assetSet) error {
-	nav, err := renderNav(ctx, site.Pages)
-	if err != nil {
-		return err
-	}
+func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, nav navItems, a assetSet) error {
 	ix := templates.Index{
 		Head:      b.head(a, b.cfg.SiteTitle, b.cfg.Intro, "/", "website"),
 		SiteTitle: b.cfg.SiteTitle,
