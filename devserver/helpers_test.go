@@ -55,21 +55,7 @@ func (b *syncBuffer) String() string {
 // copyDir copies the files of the folder src (an fs.FS) into dst.
 func copyDir(t testing.TB, src fs.FS, dst string) {
 	t.Helper()
-	err := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, filepath.FromSlash(p))
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := fs.ReadFile(src, p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
+	if err := os.CopyFS(dst, src); err != nil {
 		t.Fatalf("copy site: %v", err)
 	}
 }
