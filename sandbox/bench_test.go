@@ -14,20 +14,17 @@ import (
 // namespaces, root, cgroups, seccomp, Landlock, exec, output, Wait and
 // cleanup. Compare with BenchmarkBareExec for the sandbox's overhead.
 func BenchmarkStartHello(b *testing.B) {
-	sb := newSandbox(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		o := hostile(b, sb, Limits{}, "hello")
-		if o.ExitCode != 0 || o.Stdout != "hello from the sandbox\n" {
-			b.Fatalf("run: %v", o)
-		}
-	}
+	benchHello(b, newSandbox(b))
 }
 
 // BenchmarkStartHelloCold is the same without pre-started inits: every run
 // pays for the init's namespaces and Go runtime start-up.
 func BenchmarkStartHelloCold(b *testing.B) {
-	sb := newSandboxWarm(b, -1)
+	benchHello(b, newSandboxWarm(b, -1))
+}
+
+// benchHello runs hello in sb b.N times.
+func benchHello(b *testing.B, sb *Sandbox) {
 	b.ReportAllocs()
 	for b.Loop() {
 		o := hostile(b, sb, Limits{}, "hello")
