@@ -19,6 +19,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/mod/modfile"
+
 	"playdoc/sandbox"
 )
 
@@ -86,6 +88,7 @@ type CompileError struct {
 	// Cacheable is false for failures that a retry may not repeat
 	// (timeout, out of memory): those are never cached.
 	Cacheable bool
+	Timeout   bool // the compile time limit was reached
 }
 
 func (e *CompileError) Error() string { return e.Message }
@@ -335,12 +338,9 @@ func (b *Builder) prepareModules(ctx context.Context) error {
 	return nil
 }
 
-// warmSource is a program that imports every allowed package.
-func warmSource(test bool) []byte { return warmProgram(test, true) }
-
-// warmProgram imports the common standard packages, and the allowed
-// modules' packages with all.
-func warmProgram(test, all bool) []byte {
+// warmSource is a program (a test with test) that imports the common
+// standard packages and every allowed package.
+func warmSource(test bool) []byte {
 	var src strings.Builder
 	if test {
 		src.WriteString("package main\n\nimport (\n\t\"testing\"\n")
@@ -352,9 +352,7 @@ func warmProgram(test, all bool) []byte {
 	}
 	for _, m := range AllowedModules {
 		for _, p := range m.Packages {
-			if all || m.Path == "golang.org/x/sync" {
-				fmt.Fprintf(&src, "\t_ %q\n", p)
-			}
+			fmt.Fprintf(&src, "\t_ %q\n", p)
 		}
 	}
 	if test {
@@ -369,7 +367,7 @@ func warmProgram(test, all bool) []byte {
 // the sandbox with the cache writable, with the flags and environment of
 // user builds. User builds only ever see the cache copy-on-write.
 func (b *Builder) warmCache(ctx context.Context) error {
-	marker := filepath.Join(b.goCache, ".playdoc-warm-"+shortHash(b.toolchainID()+string(warmSource(false))))
+	marker := filepath.Join(b.goCache, ".playdoc-warm-"+shortHash(b.toolchainID()+string(warmSource(false))+strings.Join(vetArgs, " ")))
 	if _, err := os.Stat(marker); err == nil {
 		return nil
 	}
@@ -387,11 +385,12 @@ func (b *Builder) warmCache(ctx context.Context) error {
 		}
 		b.release(ws)
 	}
-	// Vet facts of the standard library and x/sync only: vetting sqlite's
-	// generated C translation takes minutes (so /compile?withVet on a
-	// program that imports it hits the compile time limit).
-	vetProg := &Program{Files: map[string][]byte{"prog.go": warmProgram(false, false)}}
-	ws, err := b.runGo(ctx, vetProg, []string{"vet", "."}, true, b.limits.WarmTimeout)
+	// Vet facts of every warm package, sqlite included: go vet analyses
+	// each dependency of the vetted package for facts, and for sqlite's
+	// generated C translation that takes minutes cold (a /compile with
+	// withVet would hit the compile time limit). With the build flags of
+	// the build above, vet reuses its archives instead of recompiling.
+	ws, err := b.runGo(ctx, &Program{Files: map[string][]byte{"prog.go": warmSource(false)}}, vetArgs, true, b.limits.WarmTimeout)
 	if err != nil {
 		return fmt.Errorf("vet: %w", err) // the marker stays unwritten: retried at the next start
 	}
@@ -433,7 +432,7 @@ func (b *Builder) loadExports(ctx context.Context) error {
 // do nothing more than run compile and link with these archives).
 func (b *Builder) fastBuildable(p *Program) bool {
 	src, ok := p.Files["prog.go"]
-	if b.exports == nil || p.Test || len(p.Files) != 1 || !ok {
+	if b.exports == nil || p.Test || len(p.Files) != 1 || !ok || p.ModPath != "" || p.GoVersion != "" {
 		return false
 	}
 	f, err := parser.ParseFile(token.NewFileSet(), "prog.go", src, parser.ImportsOnly|parser.ParseComments)
@@ -532,9 +531,13 @@ func (b *Builder) compile(ctx context.Context, p *Program) (binary string, ws *b
 	return binary, ws, nil
 }
 
+// vetArgs is the go vet command line, with the build flags of builds so
+// that vet finds the dependencies' archives (and facts) in the warm cache.
+var vetArgs = append(append([]string{"vet"}, buildFlags...), ".")
+
 // vet runs go vet on p; the returned string is empty when vet is happy.
 func (b *Builder) vet(ctx context.Context, p *Program) (string, error) {
-	ws, err := b.runGo(ctx, p, []string{"vet", "."}, false, b.limits.Timeout)
+	ws, err := b.runGo(ctx, p, vetArgs, false, b.limits.Timeout)
 	if err != nil {
 		var ce *CompileError
 		if errors.As(err, &ce) {
@@ -613,12 +616,21 @@ func (b *Builder) inWorkspace(ctx context.Context, p *Program, warm bool, build 
 	if err := os.Chmod(dir, 0o777); err != nil {
 		return nil, err
 	}
-	files := map[string][]byte{"go.mod": b.goMod, "go.sum": b.goSum}
+	goMod, err := b.goModFor(p)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{"go.mod": goMod, "go.sum": b.goSum}
 	for n, d := range p.Files {
 		files[n] = d
 	}
 	for n, d := range files {
-		if err := os.WriteFile(filepath.Join(dir, n), d, 0o644); err != nil {
+		// ParseProgram allows only clean relative paths; the directories
+		// are the sandbox user's, like the workspace.
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, filepath.FromSlash(n))), 0o777); err != nil {
+			return nil, fmt.Errorf("write %s: %w", n, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(n)), d, 0o644); err != nil {
 			return nil, fmt.Errorf("write %s: %w", n, err)
 		}
 	}
@@ -627,6 +639,29 @@ func (b *Builder) inWorkspace(ctx context.Context, p *Program, warm bool, build 
 	}
 	ok = true
 	return ws, nil
+}
+
+// goModFor is the go.mod of p's workspace: the server's, with the module
+// path and go version p asks for.
+func (b *Builder) goModFor(p *Program) ([]byte, error) {
+	if p.ModPath == "" && p.GoVersion == "" {
+		return b.goMod, nil
+	}
+	f, err := modfile.Parse("go.mod", b.goMod, nil)
+	if err != nil {
+		return nil, fmt.Errorf("the server's go.mod: %w", err)
+	}
+	if p.ModPath != "" {
+		if err := f.AddModuleStmt(p.ModPath); err != nil {
+			return nil, &CompileError{Message: "go.mod: " + err.Error(), Cacheable: true}
+		}
+	}
+	if p.GoVersion != "" {
+		if err := f.AddGoStmt(p.GoVersion); err != nil {
+			return nil, &CompileError{Message: "go.mod: " + err.Error(), Cacheable: true}
+		}
+	}
+	return modfile.Format(f.Syntax), nil
 }
 
 // runTool runs one toolchain program (hostPath, seen as path) in the
@@ -682,7 +717,7 @@ func (b *Builder) runTool(ctx context.Context, ws *built, hostPath, path string,
 	output := out.Bytes()
 	switch res.Reason {
 	case sandbox.ReasonTimeout, sandbox.ReasonCPU:
-		return output, &CompileError{Message: fmt.Sprintf("compilation timed out (limit %s)", timeout)}
+		return output, &CompileError{Message: fmt.Sprintf("compilation timed out (limit %s)", timeout), Timeout: true}
 	case sandbox.ReasonOOM:
 		return output, &CompileError{Message: fmt.Sprintf("compilation ran out of memory (limit %d MiB)", b.limits.Memory>>20)}
 	case sandbox.ReasonKilled:

@@ -466,3 +466,17 @@ func TestRealGoDebugDirectiveIsHonored(t *testing.T) {
 		t.Errorf("stdout %q (%s): //go:debug ignored", output(evs, KindStdout), kinds(evs))
 	}
 }
+
+// go vet analyses every dependency for facts; for sqlite that took
+// minutes cold. The warm-up vets the allowed packages, so a /compile
+// with withVet of a sqlite program stays well inside the compile limit.
+func TestRealVetOfSqliteProgram(t *testing.T) {
+	_, ts := newRealServer(t, nil)
+	src := uniq("package main\n\nimport (\n\t\"database/sql\"\n\t\"fmt\"\n\n\t_ \"modernc.org/sqlite\"\n)\n\nfunc main() {\n\tdb, err := sql.Open(\"sqlite\", \":memory:\")\n\tfmt.Printf(\"%d\\n\", db == nil, err)\n}\n")
+	start := time.Now()
+	resp := postCompile(t, ts.URL, map[string]string{"body": src, "withVet": "true", "version": "2"})
+	t.Logf("compile+vet+run of a sqlite program: %v", time.Since(start))
+	if resp.Errors != "" || resp.VetOK || !strings.Contains(resp.VetErrors, "prog.go:12:") {
+		t.Errorf("response = %+v", resp)
+	}
+}
