@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -35,25 +38,39 @@ type compileResponse struct {
 	VetOK       bool   `json:",omitempty"`
 }
 
-// readCompileRequest accepts the form (body, withVet, version=2) and the
-// JSON ({"Body", "WithVet"}) variants.
+// readCompileRequest reads a /compile request the ways Go playground
+// clients send it: form fields body, withVet and version=2 (urlencoded,
+// multipart or in the query), else a JSON {"Body", "WithVet"} body,
+// whatever its Content-Type (some clients send JSON as text/plain to
+// avoid a CORS preflight).
 func readCompileRequest(w http.ResponseWriter, r *http.Request) (compileRequest, error) {
 	var req compileRequest
 	r.Body = http.MaxBytesReader(w, r.Body, 8*MaxSourceSize)
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt == "application/json" {
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			return req, errors.New("bad request JSON: " + err.Error())
-		}
-	} else {
+	switch mt {
+	case "application/x-www-form-urlencoded":
 		if err := r.ParseForm(); err != nil {
 			return req, errors.New("bad form: " + err.Error())
 		}
-		req.Body = r.PostForm.Get("body")
-		req.WithVet = r.PostForm.Get("withVet") == "true"
+	case "multipart/form-data":
+		if err := r.ParseMultipartForm(8 * MaxSourceSize); err != nil {
+			return req, errors.New("bad form: " + err.Error())
+		}
+	}
+	if body := r.FormValue("body"); body != "" || mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data" {
+		req.Body = body
+		req.WithVet, _ = strconv.ParseBool(r.FormValue("withVet"))
+	} else {
+		raw, err := io.ReadAll(r.Body)
+		if err != nil {
+			return req, fmt.Errorf("source too large: the limit is %d KiB", MaxSourceSize>>10)
+		}
+		if err := json.Unmarshal(raw, &req); err != nil {
+			return req, errors.New(`bad request: want the form field body, or JSON {"Body": "...", "WithVet": bool}: ` + err.Error())
+		}
 	}
 	if len(req.Body) > MaxSourceSize {
-		return req, errors.New("source too large: the limit is 64 KiB")
+		return req, fmt.Errorf("source too large: the limit is %d KiB", MaxSourceSize>>10)
 	}
 	return req, nil
 }
@@ -84,6 +101,25 @@ func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(resp)
 }
 
+// compileErrorText is a build failure as the Go playground reports it:
+// the go command's output, files of the program's directory as
+// "./prog.go:4:2: ...", newline-terminated; a build over its time limit
+// is "timeout running go build".
+func compileErrorText(ce *CompileError) string {
+	if ce.Timeout {
+		return "timeout running go build\n"
+	}
+	var sb strings.Builder
+	for _, l := range strings.Split(ce.Message, "\n") {
+		if m := diagRE.FindStringSubmatch(l); m != nil && !strings.Contains(m[1], "/") {
+			sb.WriteString("./")
+		}
+		sb.WriteString(l)
+		sb.WriteByte('\n')
+	}
+	return sb.String()
+}
+
 func (s *Server) compileAndRun(ctx context.Context, t *ticket, req compileRequest) (compileResponse, runReport) {
 	resp := compileResponse{Events: []compileEvent{}}
 	if err := t.wait(ctx); err != nil {
@@ -92,7 +128,7 @@ func (s *Server) compileAndRun(ctx context.Context, t *ticket, req compileReques
 	}
 	p, err := ParseProgram([]byte(req.Body))
 	if err != nil {
-		resp.Errors = programError(err).Message
+		resp.Errors, resp.Events = compileErrorText(programError(err)), nil
 		return resp, runReport{outcome: outcomeCompileError}
 	}
 	resp.IsTest = p.Test
@@ -101,7 +137,7 @@ func (s *Server) compileAndRun(ctx context.Context, t *ticket, req compileReques
 	var ce *CompileError
 	switch {
 	case errors.As(err, &ce):
-		resp.Errors = ce.Message
+		resp.Errors, resp.Events = compileErrorText(ce), nil
 		rep.outcome = outcomeCompileError
 		return resp, rep
 	case err != nil:
@@ -120,7 +156,7 @@ func (s *Server) compileAndRun(ctx context.Context, t *ticket, req compileReques
 		resp.VetErrors, resp.VetOK = out, out == ""
 	}
 	var last time.Duration
-	var stdout strings.Builder
+	var stdout, msg strings.Builder // msg: the last event's message, growing
 	last0 := s.runBinary(ctx, art.Path, p.Test, func(e Event) {
 		if e.Kind != KindStdout && e.Kind != KindStderr {
 			return
@@ -131,14 +167,22 @@ func (s *Server) compileAndRun(ctx context.Context, t *ticket, req compileReques
 		// Consecutive writes to one stream with no gap are one event, as
 		// the Go playground sends them.
 		if n := len(resp.Events); n > 0 && delay == 0 && resp.Events[n-1].Kind == e.Kind {
-			resp.Events[n-1].Message += e.Data
+			msg.WriteString(e.Data)
 		} else {
-			resp.Events = append(resp.Events, compileEvent{Message: e.Data, Kind: e.Kind, Delay: delay})
+			if n > 0 {
+				resp.Events[n-1].Message = msg.String()
+			}
+			msg.Reset()
+			msg.WriteString(e.Data)
+			resp.Events = append(resp.Events, compileEvent{Kind: e.Kind, Delay: delay})
 		}
 		if e.Kind == KindStdout {
 			stdout.WriteString(e.Data)
 		}
 	})
+	if n := len(resp.Events); n > 0 {
+		resp.Events[n-1].Message = msg.String()
+	}
 	if last0.Kind == KindError {
 		resp.Errors = last0.Message
 		rep.outcome = outcomeError

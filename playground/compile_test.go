@@ -68,7 +68,9 @@ func TestCompileJSONAndErrors(t *testing.T) {
 	var cr compileResponse
 	_ = json.NewDecoder(resp.Body).Decode(&cr)
 	resp.Body.Close()
-	if cr.Errors != "prog.go:3:5: undefined: x" || len(cr.Events) != 0 {
+	// As the Go playground: the go command's "./prog.go:line:col" and a
+	// final newline.
+	if cr.Errors != "./prog.go:3:5: undefined: x\n" || len(cr.Events) != 0 {
 		t.Errorf("compile error response = %+v", cr)
 	}
 	// Raw JSON keys are those of the Go playground.

@@ -10,9 +10,12 @@ import (
 	"go/parser"
 	"go/token"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
 	"golang.org/x/tools/txtar"
 )
 
@@ -24,16 +27,28 @@ const MaxSourceSize = 64 << 10
 // the workspace (never go.mod: the server writes that) and whether it is
 // a test (no func main, but TestXxx functions) to build with `go test -c`.
 type Program struct {
-	Files map[string][]byte // relative file name → content
+	Files map[string][]byte // relative slash-separated path → content
 	Test  bool
+	// ModPath and GoVersion come from a go.mod in the submission (only
+	// its module and go lines are honored); empty: "play" and the
+	// server's go version.
+	ModPath, GoVersion string
 }
+
+// maxProgramFiles bounds the files of one txtar submission.
+const maxProgramFiles = 64
+
+// fileNameRE is what each element of a file path may be made of.
+var fileNameRE = regexp.MustCompile(`^[A-Za-z0-9_+-][A-Za-z0-9_.+-]*$`)
 
 // errBadProgram wraps every reason ParseProgram refuses a submission.
 var errBadProgram = errors.New("bad program")
 
 // ParseProgram turns a submitted source into a Program. The source is a
 // single Go file, or a txtar archive in the Go playground's multi-file
-// format (the text before the first "-- name --" line is prog.go).
+// format (the text before the first "-- name --" line is prog.go; files
+// may sit in subdirectories, packages of the module; a go.mod may name
+// the module and its go version, nothing else).
 func ParseProgram(src []byte) (*Program, error) {
 	if len(src) > MaxSourceSize {
 		return nil, fmt.Errorf("%w: source is %d bytes, the limit is %d", errBadProgram, len(src), MaxSourceSize)
@@ -46,15 +61,21 @@ func ParseProgram(src []byte) (*Program, error) {
 		if len(bytes.TrimSpace(a.Comment)) > 0 {
 			p.Files["prog.go"] = a.Comment
 		}
+		if len(a.Files) > maxProgramFiles {
+			return nil, fmt.Errorf("%w: %d files, the limit is %d", errBadProgram, len(a.Files), maxProgramFiles)
+		}
+		seenMod := false
 		for _, f := range a.Files {
 			name := f.Name
-			switch {
-			case name == "go.mod" || name == "go.sum" || name == "go.work":
-				return nil, fmt.Errorf("%w: %s is written by the server (the allowed modules are fixed)", errBadProgram, name)
-			case name == "" || strings.ContainsAny(name, `/\`) || name != path.Clean(name) || strings.HasPrefix(name, "."):
-				return nil, fmt.Errorf("%w: file name %q: only plain file names in one directory are allowed", errBadProgram, name)
-			case name == "prog" || name == "prog.test":
-				return nil, fmt.Errorf("%w: file name %q is reserved", errBadProgram, name)
+			if name == "go.mod" && !seenMod {
+				seenMod = true
+				if err := p.readGoMod(f.Data); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if err := checkFileName(name); err != nil {
+				return nil, err
 			}
 			if _, dup := p.Files[name]; dup {
 				return nil, fmt.Errorf("%w: duplicate file %q", errBadProgram, name)
@@ -66,6 +87,97 @@ func ParseProgram(src []byte) (*Program, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// checkFileName refuses paths that could leave the workspace, hide, or
+// stand for files the server writes (go.mod, go.sum, go.work anywhere:
+// the module set is fixed).
+func checkFileName(name string) error {
+	if name == "" || strings.Contains(name, `\`) || name != path.Clean(name) || path.IsAbs(name) {
+		return fmt.Errorf("%w: file name %q: want a clean relative path", errBadProgram, name)
+	}
+	elems := strings.Split(name, "/")
+	if len(elems) > 8 {
+		return fmt.Errorf("%w: file name %q: too deep", errBadProgram, name)
+	}
+	for _, e := range elems {
+		if !fileNameRE.MatchString(e) {
+			return fmt.Errorf("%w: file name %q: only letters, digits and _.+- are allowed, not starting with a dot", errBadProgram, name)
+		}
+	}
+	switch base := elems[len(elems)-1]; {
+	case base == "go.mod" || base == "go.sum" || base == "go.work" || base == "go.work.sum":
+		return fmt.Errorf("%w: %s is written by the server (the allowed modules are fixed)", errBadProgram, name)
+	case elems[0] == "prog" || elems[0] == "prog.test" || elems[0] == "prog.a" || elems[0] == "importcfg":
+		return fmt.Errorf("%w: file name %q is reserved", errBadProgram, name)
+	case elems[0] == "vendor":
+		return fmt.Errorf("%w: %s: vendored packages are not supported", errBadProgram, name)
+	}
+	return nil
+}
+
+// readGoMod takes the module path and go version of a submitted go.mod.
+// Requirements of the allowed modules are ignored (the server's versions
+// are used); anything else that would change the build list or where a
+// module comes from (other requirements, replace, exclude, toolchain,
+// tool, godebug...) is refused.
+func (p *Program) readGoMod(data []byte) error {
+	f, err := modfile.Parse("go.mod", data, nil)
+	if err != nil {
+		return fmt.Errorf("%w: %s", errBadProgram, strings.TrimSpace(err.Error()))
+	}
+	allowed := map[string]bool{}
+	for _, m := range AllowedModules {
+		allowed[m.Path] = true
+	}
+	for _, st := range f.Syntax.Stmt {
+		var line *modfile.Line
+		switch x := st.(type) {
+		case *modfile.Line:
+			line = x
+		case *modfile.LineBlock:
+			if x.Token[0] == "require" {
+				continue // checked below, line by line
+			}
+			line = &modfile.Line{Start: x.Start, Token: x.Token}
+		default:
+			continue
+		}
+		if len(line.Token) == 0 {
+			continue
+		}
+		switch line.Token[0] {
+		case "module", "go", "require":
+		default:
+			return fmt.Errorf("%w: go.mod:%d: %q is not allowed in the playground: only module and go lines are honored (the modules are fixed)", errBadProgram, line.Start.Line, line.Token[0])
+		}
+	}
+	for _, r := range f.Require {
+		if !allowed[r.Mod.Path] {
+			return fmt.Errorf("%w: go.mod:%d: module %s is not available in the playground (allowed: %s)", errBadProgram, r.Syntax.Start.Line, r.Mod.Path, allowedList())
+		}
+	}
+	if f.Module == nil {
+		return fmt.Errorf("%w: go.mod: no module line", errBadProgram)
+	}
+	mp := f.Module.Mod.Path
+	if err := module.CheckImportPath(mp); err != nil || allowed[mp] || strings.HasPrefix(mp, "golang.org/x/") {
+		return fmt.Errorf("%w: go.mod:%d: module path %q cannot be used", errBadProgram, f.Module.Syntax.Start.Line, mp)
+	}
+	p.ModPath = mp
+	if f.Go != nil {
+		p.GoVersion = f.Go.Version
+	}
+	return nil
+}
+
+// allowedList names the allowed modules, for messages.
+func allowedList() string {
+	var names []string
+	for _, m := range AllowedModules {
+		names = append(names, m.Path)
+	}
+	return strings.Join(names, ", ")
 }
 
 // classify rejects cgo early with a clear message (with CGO_ENABLED=0 the
@@ -88,6 +200,9 @@ func (p *Program) classify() error {
 				pos := fset.Position(imp.Pos())
 				return fmt.Errorf("%w: %s:%d:%d: cgo (import \"C\") is not supported in the playground", errBadProgram, name, pos.Line, pos.Column)
 			}
+		}
+		if strings.Contains(name, "/") {
+			continue // another package of the module
 		}
 		for _, d := range f.Decls {
 			fn, ok := d.(*ast.FuncDecl)
@@ -130,7 +245,7 @@ func isTestFunc(fn *ast.FuncDecl) bool {
 // of the files, the mode, and everything else that changes the binary.
 func (p *Program) Key(toolchain string) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "toolchain %q\ntest %v\n", toolchain, p.Test)
+	fmt.Fprintf(h, "toolchain %q\ntest %v\nmodule %q\ngo %q\n", toolchain, p.Test, p.ModPath, p.GoVersion)
 	names := make([]string, 0, len(p.Files))
 	for n := range p.Files {
 		names = append(names, n)

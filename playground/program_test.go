@@ -25,10 +25,20 @@ func TestParseProgram(t *testing.T) {
 	if err != nil || len(p.Files) != 3 || string(p.Files["data.txt"]) != "hello\n" {
 		t.Fatalf("txtar: %+v %v", p, err)
 	}
+	p, err = ParseProgram([]byte("package main\n\nimport \"play.ground/foo\"\n\nfunc main() { foo.Bar() }\n-- go.mod --\nmodule play.ground\n\ngo 1.22\n\nrequire golang.org/x/sync v0.1.0\n-- foo/foo.go --\npackage foo\n\nfunc Bar() {}\n"))
+	if err != nil || p.ModPath != "play.ground" || p.GoVersion != "1.22" || len(p.Files) != 2 || p.Files["foo/foo.go"] == nil || p.Files["go.mod"] != nil {
+		t.Fatalf("txtar with go.mod and a package: %+v %v", p, err)
+	}
 	bad := map[string]string{
 		"go.mod":     "package main\n-- go.mod --\nmodule x\nreplace a => /etc\n",
 		"go.work":    "package main\n-- go.work --\ngo 1.26\n",
-		"subdir":     "package main\n-- a/b.go --\npackage b\n",
+		"require":    "package main\n-- go.mod --\nmodule x\nrequire example.com/evil v1.0.0\n",
+		"toolchain":  "package main\n-- go.mod --\nmodule x\ntoolchain go1.99\n",
+		"no module":  "package main\n-- go.mod --\ngo 1.22\n",
+		"nested mod": "package main\n-- a/go.mod --\nmodule a\n",
+		"vendor":     "package main\n-- vendor/x/x.go --\npackage x\n",
+		"prog dir":   "package main\n-- prog/x.go --\npackage x\n",
+		"abs":        "package main\n-- /etc/x.go --\npackage x\n",
 		"dotdot":     "package main\n-- ../x.go --\npackage main\n",
 		"hidden":     "package main\n-- .x --\n",
 		"reserved":   "package main\n-- prog --\n",
