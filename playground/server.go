@@ -45,6 +45,7 @@ type Config struct {
 	Runners   int   // runs holding a runner at once, compile included (default 16)
 	Queue     int   // runs waiting for a runner before 503 (default 64)
 	CacheSize int64 // bytes of cached binaries (default 1 GiB)
+	ShareSize int64 // bytes of shared snippets kept, oldest evicted (default 64 MiB)
 
 	CompileTimeout time.Duration // one user build (default 30s)
 	WarmTimeout    time.Duration // each step of the cold warm-up (default 5m)
@@ -99,6 +100,7 @@ func (c *Config) setDefaults() error {
 		c.RunCPUs = 1
 	}
 	def64(&c.CacheSize, 1<<30)
+	def64(&c.ShareSize, 64<<20)
 	def64(&c.CompileMemory, 1<<30)
 	def64(&c.RunMemory, 256<<20)
 	def64(&c.OutputLimit, 1<<20)
@@ -116,6 +118,7 @@ type Server struct {
 	exec    Executor
 	builder *Builder
 	cache   *Cache
+	shares  *shareStore
 	flights singleflight.Group
 	limiter *rateLimiter
 	m       *metrics
@@ -187,7 +190,12 @@ func NewServer(cfg Config) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
+	shares, err := newShareStore(filepath.Join(cfg.DataDir, "share"), cfg.ShareSize)
+	if err != nil {
+		return fail(err)
+	}
 	s := &Server{
+		shares:  shares,
 		cfg:     cfg,
 		log:     cfg.Logger,
 		exec:    ex,
@@ -276,6 +284,10 @@ func (s *Server) routes() {
 	mux.HandleFunc("OPTIONS /compile", cors(nil))
 	mux.HandleFunc("GET /version", cors(s.handleVersion))
 	mux.HandleFunc("OPTIONS /version", cors(nil))
+	mux.HandleFunc("POST /share", cors(s.handleShare))
+	mux.HandleFunc("OPTIONS /share", cors(nil))
+	mux.HandleFunc("GET /p/{id}", cors(s.handleSnippet))
+	mux.HandleFunc("OPTIONS /p/{id}", cors(nil))
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", s.m.handler())
 	s.mux = mux
