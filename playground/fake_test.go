@@ -24,6 +24,7 @@ import (
 //	//fake:out stdout 100ms text   write "text\n" after 100ms
 //	//fake:raw stdout 0s "text"     write the quoted bytes as they are
 //	//fake:flood stdout N           write N bytes of 'x' lines at once
+//	//fake:long stdout N            write one line of N bytes of "é"
 //	//fake:sleep 1s
 //	//fake:exit 3
 //	//fake:oom                      end as the sandbox reports an OOM kill
@@ -139,6 +140,11 @@ func (f *fakeExec) Start(ctx context.Context, spec sandbox.Spec) (Proc, error) {
 					text, _ = strconv.Unquote(args[2])
 				}
 				if _, err := io.WriteString(w, text); err != nil {
+					return
+				}
+			case "long":
+				n, _ := strconv.Atoi(args[1])
+				if _, err := io.WriteString(w, strings.Repeat("é", n/2)+"\n"); err != nil {
 					return
 				}
 			case "flood":

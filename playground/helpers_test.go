@@ -113,6 +113,9 @@ func readEvents(t testing.TB, r io.ReadCloser, each func(timedEvent)) []timedEve
 			each(te)
 		}
 	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("reading the event stream: %v (after %d events)", err, len(evs))
+	}
 	return evs
 }
 

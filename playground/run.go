@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"playdoc/sandbox"
 )
@@ -36,6 +37,25 @@ var (
 	errStopped    = errors.New("stopped by the client")
 	errClientGone = errors.New("the client went away")
 )
+
+// maxEventData bounds the data of one output event: a longer line is
+// sent in pieces, so that no client has to take a megabyte JSON line.
+const maxEventData = 64 << 10
+
+// pieceEnd is where the first piece of a too long line ends: at
+// maxEventData, moved back to the start of a UTF-8 sequence.
+func pieceEnd(b []byte) int {
+	n := maxEventData
+	if len(b) <= n {
+		return len(b)
+	}
+	for i := n; i > n-utf8.UTFMax && i > 0; i-- {
+		if utf8.RuneStart(b[i]) {
+			return i
+		}
+	}
+	return n
+}
 
 // partialFlush is how long a line without its newline waits for more
 // output before it is sent as it is.
@@ -266,12 +286,15 @@ func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func
 			ls.pending = append(ls.pending, c.data...)
 			ls.at = c.at
 			for {
-				i := bytes.IndexByte(ls.pending, '\n')
-				if i < 0 {
-					break
+				n := bytes.IndexByte(ls.pending, '\n') + 1
+				if n == 0 || n > maxEventData {
+					if len(ls.pending) < maxEventData {
+						break
+					}
+					n = pieceEnd(ls.pending)
 				}
-				emit(Event{Kind: ls.kind, T: ms(c.at), Data: string(ls.pending[:i+1])})
-				ls.pending = ls.pending[i+1:]
+				emit(Event{Kind: ls.kind, T: ms(c.at), Data: string(ls.pending[:n])})
+				ls.pending = ls.pending[n:]
 			}
 			if len(ls.pending) == 0 {
 				ls.pending = nil

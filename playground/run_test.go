@@ -6,9 +6,11 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestRunStreamsEventsAsTheyHappen(t *testing.T) {
@@ -276,6 +278,25 @@ func TestOutputLimitKills(t *testing.T) {
 	}
 	if n := len(output(evs, KindStdout)); n != 10<<10 {
 		t.Errorf("%d bytes of output, want exactly the 10 KiB limit", n)
+	}
+}
+
+func TestLongLineIsSentInPieces(t *testing.T) {
+	_, _, ts := newFakeServer(t, nil)
+	const n = 300 << 10
+	evs := runCode(t, ts.URL, prog("long stdout "+strconv.Itoa(n)))
+	pieces := 0
+	for _, e := range evs {
+		if e.Kind != KindStdout {
+			continue
+		}
+		pieces++
+		if len(e.Data) > maxEventData || !utf8.ValidString(e.Data) {
+			t.Errorf("event of %d bytes (valid UTF-8: %v)", len(e.Data), utf8.ValidString(e.Data))
+		}
+	}
+	if out := output(evs, KindStdout); out != strings.Repeat("é", n/2)+"\n" || pieces < n/maxEventData {
+		t.Errorf("%d bytes in %d events", len(out), pieces)
 	}
 }
 
