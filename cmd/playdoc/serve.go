@@ -61,7 +61,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	var pg *playground.Server
 	var pgHandler http.Handler
 	if !*noPlayground {
-		pg, err = playground.NewServer(playground.Config{Content: cfg.Content, Logger: e.log})
+		pg, err = playground.NewServer(playground.Config{
+			Content: cfg.Content, Logger: e.log,
+			// One local reader: the production limit (2 runs/s per IP,
+			// burst 20) would refuse a "Run all" of a compare bar clicked
+			// twice. Still bounded in case --addr exposes it; the runners
+			// and the queue bound the load anyway.
+			RateLimit: 50, RateBurst: 200,
+		})
 		if err != nil {
 			return fmt.Errorf("playground: %w", err)
 		}
