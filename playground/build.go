@@ -432,7 +432,7 @@ func (b *Builder) loadExports(ctx context.Context) error {
 // do nothing more than run compile and link with these archives).
 func (b *Builder) fastBuildable(p *Program) bool {
 	src, ok := p.Files["prog.go"]
-	if b.exports == nil || p.Test || len(p.Files) != 1 || !ok || p.ModPath != "" || p.GoVersion != "" {
+	if b.exports == nil || p.Test || len(p.Files) != 1 || !ok || p.ModPath != "" {
 		return false
 	}
 	f, err := parser.ParseFile(token.NewFileSet(), "prog.go", src, parser.ImportsOnly|parser.ParseComments)
@@ -642,24 +642,17 @@ func (b *Builder) inWorkspace(ctx context.Context, p *Program, warm bool, build 
 }
 
 // goModFor is the go.mod of p's workspace: the server's, with the module
-// path and go version p asks for.
+// path p asks for.
 func (b *Builder) goModFor(p *Program) ([]byte, error) {
-	if p.ModPath == "" && p.GoVersion == "" {
+	if p.ModPath == "" {
 		return b.goMod, nil
 	}
 	f, err := modfile.Parse("go.mod", b.goMod, nil)
 	if err != nil {
 		return nil, fmt.Errorf("the server's go.mod: %w", err)
 	}
-	if p.ModPath != "" {
-		if err := f.AddModuleStmt(p.ModPath); err != nil {
-			return nil, &CompileError{Message: "go.mod: " + err.Error(), Cacheable: true}
-		}
-	}
-	if p.GoVersion != "" {
-		if err := f.AddGoStmt(p.GoVersion); err != nil {
-			return nil, &CompileError{Message: "go.mod: " + err.Error(), Cacheable: true}
-		}
+	if err := f.AddModuleStmt(p.ModPath); err != nil {
+		return nil, &CompileError{Message: "go.mod: " + err.Error(), Cacheable: true}
 	}
 	return modfile.Format(f.Syntax), nil
 }

@@ -223,6 +223,15 @@ func TestCompatCompileErrorsAndVet(t *testing.T) {
 		if raw["Errors"] != "" || eventsText(raw, "stdout") != "This function lives in an another file!\n" {
 			t.Errorf("answer %v", raw)
 		}
+		// Its go line (any) and requirements of the allowed modules (any
+		// version) are taken as the server's.
+		for _, mod := range []string{"module m\ngo 1.16\n", "module m\ngo 1.21\n", "module m\ngo 1.99\n", "module m\n\nrequire modernc.org/sqlite v1.0.0\n"} {
+			body := "package main\n\nimport _ \"modernc.org/sqlite\"\n\nfunc main() { println(\"ok\") }\n-- go.mod --\n" + mod
+			raw := post(t, url.Values{"version": {"2"}, "body": {uniq(body)}}, false)
+			if raw["Errors"] != "" || eventsText(raw, "stderr") != "ok\n" {
+				t.Errorf("go.mod %q: answer %v", mod, raw)
+			}
+		}
 	})
 	t.Run("go.mod cannot add modules", func(t *testing.T) {
 		for _, mod := range []string{

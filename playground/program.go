@@ -29,10 +29,11 @@ const MaxSourceSize = 64 << 10
 type Program struct {
 	Files map[string][]byte // relative slash-separated path → content
 	Test  bool
-	// ModPath and GoVersion come from a go.mod in the submission (only
-	// its module and go lines are honored); empty: "play" and the
-	// server's go version.
-	ModPath, GoVersion string
+	// ModPath is the module path of a go.mod in the submission (empty:
+	// "play"). Nothing else of it is used: its go line would change the
+	// build list's rules (graph pruning before 1.17, toolchain lines),
+	// so programs always build at the server's go version.
+	ModPath string
 }
 
 // maxProgramFiles bounds the files of one txtar submission.
@@ -48,7 +49,7 @@ var errBadProgram = errors.New("bad program")
 // single Go file, or a txtar archive in the Go playground's multi-file
 // format (the text before the first "-- name --" line is prog.go; files
 // may sit in subdirectories, packages of the module; a go.mod may name
-// the module and its go version, nothing else).
+// the module, nothing else).
 func ParseProgram(src []byte) (*Program, error) {
 	if len(src) > MaxSourceSize {
 		return nil, fmt.Errorf("%w: source is %d bytes, the limit is %d", errBadProgram, len(src), MaxSourceSize)
@@ -116,7 +117,8 @@ func checkFileName(name string) error {
 	return nil
 }
 
-// readGoMod takes the module path and go version of a submitted go.mod.
+// readGoMod takes the module path of a submitted go.mod (its go line is
+// ignored).
 // Requirements of the allowed modules are ignored (the server's versions
 // are used); anything else that would change the build list or where a
 // module comes from (other requirements, replace, exclude, toolchain,
@@ -149,7 +151,7 @@ func (p *Program) readGoMod(data []byte) error {
 		switch line.Token[0] {
 		case "module", "go", "require":
 		default:
-			return fmt.Errorf("%w: go.mod:%d: %q is not allowed in the playground: only module and go lines are honored (the modules are fixed)", errBadProgram, line.Start.Line, line.Token[0])
+			return fmt.Errorf("%w: go.mod:%d: %q is not allowed in the playground: only the module line is used, and a go line ignored (the modules and the Go version are fixed)", errBadProgram, line.Start.Line, line.Token[0])
 		}
 	}
 	for _, r := range f.Require {
@@ -165,9 +167,6 @@ func (p *Program) readGoMod(data []byte) error {
 		return fmt.Errorf("%w: go.mod:%d: module path %q cannot be used", errBadProgram, f.Module.Syntax.Start.Line, mp)
 	}
 	p.ModPath = mp
-	if f.Go != nil {
-		p.GoVersion = f.Go.Version
-	}
 	return nil
 }
 
@@ -245,7 +244,7 @@ func isTestFunc(fn *ast.FuncDecl) bool {
 // of the files, the mode, and everything else that changes the binary.
 func (p *Program) Key(toolchain string) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "toolchain %q\ntest %v\nmodule %q\ngo %q\n", toolchain, p.Test, p.ModPath, p.GoVersion)
+	fmt.Fprintf(h, "toolchain %q\ntest %v\nmodule %q\n", toolchain, p.Test, p.ModPath)
 	names := make([]string, 0, len(p.Files))
 	for n := range p.Files {
 		names = append(names, n)
