@@ -166,7 +166,7 @@ func TestRealCompileFailuresAreClean(t *testing.T) {
 		{"embed host file", "package main\n\nimport _ \"embed\"\n\n//go:embed /etc/passwd\nvar s string\n\nfunc main() { print(s) }\n", "prog.go:5:"},
 		{"embed parent", "package main\n\nimport _ \"embed\"\n\n//go:embed ../../etc/passwd\nvar s string\n\nfunc main() { print(s) }\n", "prog.go:5:"},
 		{"cgo", "package main\n\n// #include <stdio.h>\nimport \"C\"\n\nfunc main() {}\n", "cgo"},
-		{"replace", "-- prog.go --\npackage main\n\nfunc main() {}\n-- go.mod --\nmodule play\n\nreplace golang.org/x/sync => /etc\n", "go.mod is written by the server"},
+		{"replace", "-- prog.go --\npackage main\n\nfunc main() {}\n-- go.mod --\nmodule play\n\nreplace golang.org/x/sync => /etc\n", `go.mod:3: "replace" is not allowed`},
 		{"module not allowed", "package main\n\nimport _ \"github.com/evil/pkg\"\n\nfunc main() {}\n", "github.com/evil/pkg"},
 		{"huge array literal", "package main\n\nvar x [1 << 28]int = [1 << 28]int{1}\n\nfunc main() { println(len(x)) }\n", "too large"},
 	}
