@@ -12,6 +12,20 @@ if ! command -v chromium >/dev/null 2>&1; then
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
+# axe-core and html-validate for the audit tests (e2e/audit_test.go), into a
+# gitignored cache folder; pinned versions (html-validate 10 is the last line
+# that runs on Debian's Node 20).
+audit=.cache/audit
+if [ ! -f "$audit/node_modules/axe-core/axe.min.js" ] || [ ! -f "$audit/node_modules/html-validate/package.json" ]; then
+	echo "== installing axe-core and html-validate (audit tests)"
+	if ! command -v npm >/dev/null 2>&1; then
+		as_root apt-get update -qq
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+	fi
+	mkdir -p "$audit"
+	npm install --prefix "$audit" --no-audit --no-fund --loglevel=error axe-core@4.14.1 html-validate@10.9.0
+fi
+
 echo "== go mod download"
 go mod download
 
