@@ -309,7 +309,8 @@ func (v axeViolation) String() string {
 }
 
 // axeRun injects axe-core (once per document) and runs every rule of its
-// default set on the whole page. The DevTools protocol evaluates outside the
+// default set on the whole page, plus WCAG 2.2's target size (off by
+// default in axe). The DevTools protocol evaluates outside the
 // page's Content-Security-Policy, so the site's strict CSP stays as it is.
 func axeRun(t *testing.T, p *page, axeJS []byte) []axeViolation {
 	t.Helper()
@@ -318,7 +319,7 @@ func axeRun(t *testing.T, p *page, axeJS []byte) []axeViolation {
 	if !loaded {
 		p.eval(string(axeJS)+"\n;true", nil)
 	}
-	raw, err := chromedp.Run(p.ctx, chromedp.Evaluate[json.RawMessage](`axe.run(document, {resultTypes: ['violations']}).then((r) =>
+	raw, err := chromedp.Run(p.ctx, chromedp.Evaluate[json.RawMessage](`axe.run(document, {resultTypes: ['violations'], rules: {'target-size': {enabled: true}}}).then((r) =>
 	  r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
 	    nodes: v.nodes.map((n) => ({target: n.target.map(String), summary: n.failureSummary}))})))`, chromedp.EvalAwaitPromise))
 	if err != nil {
