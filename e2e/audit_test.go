@@ -116,6 +116,24 @@ func TestAudit(t *testing.T) {
 		}
 	})
 
+	t.Run("links-static", func(t *testing.T) {
+		// The build as a static host serves it (public/ on Netlify): the
+		// sitemap and canonical links name the public origin, mapped here
+		// to the local file server.
+		srv := httptest.NewServer(http.FileServer(http.Dir(out)))
+		defer srv.Close()
+		problems, visited := crawl(t, srv.URL, "/", "/sitemap.xml", "/robots.txt", "/404.html")
+		for _, p := range problems {
+			t.Error(p)
+		}
+		for _, p := range pages[:len(pages)-1] {
+			if !visited[p] {
+				t.Errorf("page %s is not reached by any link from / nor the sitemap", p)
+			}
+		}
+		t.Logf("crawled %d URLs", len(visited))
+	})
+
 	base := startServe(t)
 
 	t.Run("links", func(t *testing.T) {
