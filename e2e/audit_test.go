@@ -105,7 +105,7 @@ func TestAudit(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(bad, "index.html"), []byte(page), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		msg, err := runHTMLValidate(modules, bad)
+		msg, err := runHTMLValidate(modules, "htmlvalidate.cjs", bad)
 		if err == nil {
 			t.Fatalf("html-validate accepted a broken page:\n%s", msg)
 		}
@@ -193,6 +193,39 @@ func TestAudit(t *testing.T) {
 		}
 		axeAllModes(t, p, axeJS, "/gather/ with a compile error")
 		p.noConsoleErrors()
+
+		// The markup the playground built (editors, buttons, output, error
+		// list, timeline) is valid HTML too.
+		var dom string
+		p.eval(`'<!doctype html>' + document.documentElement.outerHTML`, &dom)
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "gather-live-dom.html"), []byte(dom), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if msg, err := runHTMLValidate(modules, "htmlvalidate-dom.cjs", dir); err != nil {
+			t.Errorf("html-validate of the live DOM: %v\n%s", err, msg)
+		}
+	})
+
+	t.Run("html-validate-served", func(t *testing.T) {
+		// The pages as playdoc serve sends them (with its live-reload tags).
+		dir := t.TempDir()
+		for i, path := range pages {
+			resp, err := http.Get(base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := fmt.Sprintf("%02d-%s.html", i, strings.Trim(strings.ReplaceAll(path, "/", "-"), "-"))
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		htmlValidate(t, modules, dir)
 	})
 
 	t.Run("axe-catches-violations", func(t *testing.T) {
@@ -222,16 +255,16 @@ func TestAudit(t *testing.T) {
 // htmlValidate validates every HTML file of the built site.
 func htmlValidate(t *testing.T, modules, out string) {
 	t.Helper()
-	msg, err := runHTMLValidate(modules, out)
+	msg, err := runHTMLValidate(modules, "htmlvalidate.cjs", out)
 	if err != nil {
 		t.Errorf("html-validate: %v\n%s", err, msg)
 	}
 }
 
-// runHTMLValidate runs html-validate with the repository's configuration
-// (testdata/htmlvalidate.cjs) over the .html files under dir.
-func runHTMLValidate(modules, dir string) (string, error) {
-	cfg, err := filepath.Abs(filepath.Join("testdata", "htmlvalidate.cjs"))
+// runHTMLValidate runs html-validate with a configuration of testdata/
+// over the .html files under dir.
+func runHTMLValidate(modules, config, dir string) (string, error) {
+	cfg, err := filepath.Abs(filepath.Join("testdata", config))
 	if err != nil {
 		return "", err
 	}
