@@ -78,7 +78,7 @@
       this.ta = el('textarea', 'pg-ta');
       this.ta.value = this.orig;
       this.ta.spellcheck = false;
-      this.ta.wrap = 'off';
+      // No wrap="off" (not valid HTML): the CSS keeps lines unwrapped.
       for (const [k, v] of [['autocapitalize', 'off'], ['autocomplete', 'off'], ['autocorrect', 'off'],
         ['aria-label', `Go code of ${this.name} (editable)`], ['aria-describedby', id + '-hint']]) {
         this.ta.setAttribute(k, v);
@@ -108,7 +108,6 @@
       this.out.hidden = true;
       this.msg = el('p', 'pg-msg');
       this.errs = el('ul', 'pg-errs');
-      this.errs.setAttribute('aria-label', 'Compile errors');
       this.log = el('div', 'pg-log');
       this.log.tabIndex = 0; // scrollable by keyboard
       this.log.setAttribute('role', 'log');
