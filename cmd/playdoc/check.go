@@ -23,6 +23,9 @@ type checkResult struct {
 	wall     time.Duration
 	problems []string // file:line-located messages
 	update   bool     // the output block should be rewritten
+	// retryable marks a failure that timing noise can cause (a mismatch,
+	// a timeout), as opposed to one that repeats (a compile error).
+	retryable bool
 }
 
 // runCheck runs every runnable snippet through the sandbox (the
@@ -35,6 +38,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	runPat := fset.String("run", "", "check only the snippets whose name matches this regular expression")
 	data := fset.String("data", "", "playground data folder (default the user cache dir's playdoc/)")
 	parallel := fset.Int("parallel", 4, "snippets run at once")
+	retries := fset.Int("retries", 1, "run a mismatching snippet again up to this many times before reporting it (timing is noisy on a busy machine); not with -update")
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
@@ -91,7 +95,12 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	var wg sync.WaitGroup
 	for i, sn := range todo {
 		wg.Go(func() {
-			results[i] = checkSnippet(ctx, srv, sn, display(sn.File))
+			r := checkSnippet(ctx, srv, sn, display(sn.File))
+			for try := 1; !*update && try <= *retries && r.retryable && ctx.Err() == nil; try++ {
+				e.log.Warn("snippet did not match, running it again", "snippet", sn.Name, "try", try, "problem", r.problems[0])
+				r = checkSnippet(ctx, srv, sn, display(sn.File))
+			}
+			results[i] = r
 		})
 	}
 	wg.Wait()
@@ -178,11 +187,13 @@ func checkSnippet(ctx context.Context, srv *playground.Server, sn site.Snippet, 
 	r.wall = time.Duration(exit.WallMs * float64(time.Millisecond))
 	if exit.Reason != "" {
 		r.problems = append(r.problems, where(sn.Line)+exit.Message)
+		r.retryable = true
 		return r
 	}
 	for _, m := range sn.Expected.Match(r.lines, r.wall) {
 		r.problems = append(r.problems, where(m.Line)+m.Message)
 		r.update = true
+		r.retryable = true
 	}
 	return r
 }

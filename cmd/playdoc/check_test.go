@@ -37,6 +37,7 @@ func TestCheckReportsAndUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := filepath.Join(os.TempDir(), "playdoc-test-data") // shared with the playground tests
+	var lastStderr string
 	check := func(args ...string) (string, int) {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 		defer cancel()
@@ -45,11 +46,16 @@ func TestCheckReportsAndUpdates(t *testing.T) {
 		if code != 0 {
 			t.Logf("check %v stderr:\n%s", args, errs.String())
 		}
+		lastStderr = errs.String()
 		return out.String(), code
 	}
-	out, code := check()
+	out, code := check("-retries", "2")
 	if code == 0 {
 		t.Fatalf("check passed on a stale snippet:\n%s", out)
+	}
+	// A mismatch is run again (timing noise), a stale snippet every time.
+	if n := strings.Count(lastStderr, "running it again"); n != 2 {
+		t.Errorf("stale snippet run again %d times, want 2 (-retries 2):\n%s", n, lastStderr)
 	}
 	for _, want := range []string{
 		page + ":40: snippet stale: stdout: want \"old\", got \"new\"",

@@ -16,7 +16,7 @@ import (
 // playgroundPaths are the playground API's routes (docs/contracts.md §3),
 // mounted on the site's own origin.
 func playgroundPaths() []string {
-	return []string{"/api/", "/compile", "/fmt", "/version", "/healthz", "/metrics"}
+	return []string{"/api/", "/compile", "/fmt", "/share", "/p/", "/version", "/healthz", "/metrics"}
 }
 
 // newServeMux mounts the parts of `playdoc serve` on one port: the site and
