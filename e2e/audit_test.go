@@ -438,7 +438,7 @@ const perfJS = `new Promise((resolve) => {
       images: [...document.images].filter((i) => !i.getAttribute('width') || !i.getAttribute('height')).map((i) => i.src),
       fcp: fcp ? fcp.startTime : -1, lcp, cls,
     });
-  }, 800);
+  }, 500);
 })`
 
 type perfResult struct {
