@@ -243,10 +243,27 @@ func TestAudit(t *testing.T) {
 		}
 	})
 
+	t.Run("performance-catches-problems", func(t *testing.T) {
+		// The checks must be able to fail: a block pushed in above the
+		// content after the load shifts the page, and an image comes
+		// without its size.
+		shift := `const d = document.createElement('div'); d.style.height = '600px';
+		  document.querySelector('main').prepend(d);
+		  const i = document.createElement('img'); i.src = '/favicon.svg'; i.alt = 'icon'; document.querySelector('main').append(i); true`
+		problems := strings.Join(perfCheck(t, browser, base, "/gather/", desktop, shift), "\n")
+		for _, want := range []string{"cumulative layout shift", "image without width and height"} {
+			if !strings.Contains(problems, want) {
+				t.Errorf("no %q among the problems:\n%s", want, problems)
+			}
+		}
+	})
+
 	t.Run("performance", func(t *testing.T) {
 		for _, path := range pages {
 			for _, vp := range []viewport{desktop, phone} {
-				perfCheck(t, browser, base, path, vp)
+				for _, problem := range perfCheck(t, browser, base, path, vp, "") {
+					t.Error(problem)
+				}
 			}
 		}
 	})
@@ -463,10 +480,11 @@ type perfResult struct {
 	} `json:"cls"`
 }
 
-// perfCheck loads one page with the cache disabled and checks the budgets:
-// JS + CSS under 30 KB on the wire and compressed, no request to another
-// origin, no layout shift (CLS < 0.1), images sized. It logs the figures.
-func perfCheck(t *testing.T, browser context.Context, base, path string, vp viewport) {
+// perfCheck loads one page with the cache disabled, evaluates before (if
+// any), and checks the budgets: JS + CSS under 30 KB on the wire and
+// compressed, no request to another origin, no layout shift (CLS < 0.1),
+// images sized. It logs the figures and returns the problems.
+func perfCheck(t *testing.T, browser context.Context, base, path string, vp viewport, before string) (problems []string) {
 	t.Helper()
 	tab, cancelTab := chromedp.NewContext(browser)
 	defer cancelTab()
@@ -487,6 +505,9 @@ func perfCheck(t *testing.T, browser context.Context, base, path string, vp view
 	}
 	p.do(chromedp.Navigate(base+path), chromedp.WaitReady(chromedp.CSS(`body`)))
 	p.wait("the load", `document.readyState === 'complete'`, 10*time.Second)
+	if before != "" {
+		p.eval(before, nil)
+	}
 	raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](perfJS, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("%s: performance entries: %v", path, err)
@@ -500,7 +521,7 @@ func perfCheck(t *testing.T, browser context.Context, base, path string, vp view
 	for _, res := range r.Resources {
 		u, err := url.Parse(res.Name)
 		if err != nil || u.Scheme+"://"+u.Host != r.Origin {
-			t.Errorf("%s: request to another origin: %s (%s)", where, res.Name, res.Type)
+			problems = append(problems, fmt.Sprintf("%s: request to another origin: %s (%s)", where, res.Name, res.Type))
 			continue
 		}
 		if !strings.HasSuffix(u.Path, ".js") && !strings.HasSuffix(u.Path, ".css") {
@@ -513,25 +534,26 @@ func perfCheck(t *testing.T, browser context.Context, base, path string, vp view
 			continue
 		}
 		if res.Encoded == 0 {
-			t.Errorf("%s: %s: no size in the resource timing (served from cache?)", where, res.Name)
+			problems = append(problems, fmt.Sprintf("%s: %s: no size in the resource timing (served from cache?)", where, res.Name))
 		}
 		if res.Encoded >= res.Decoded && res.Decoded > 1024 {
-			t.Errorf("%s: %s is sent uncompressed (%.0f bytes)", where, u.Path, res.Encoded)
+			problems = append(problems, fmt.Sprintf("%s: %s is sent uncompressed (%.0f bytes)", where, u.Path, res.Encoded))
 		}
 		wire += res.Encoded
 		decoded += res.Decoded
 	}
 	if wire > jsCSSBudget {
-		t.Errorf("%s: %.0f bytes of JS + CSS on the wire, budget %d", where, wire, jsCSSBudget)
+		problems = append(problems, fmt.Sprintf("%s: %.0f bytes of JS + CSS on the wire, budget %d", where, wire, jsCSSBudget))
 	}
 	if r.CLS.Value >= 0.1 {
-		t.Errorf("%s: cumulative layout shift %.3f (from %v), want < 0.1", where, r.CLS.Value, r.CLS.Sources)
+		problems = append(problems, fmt.Sprintf("%s: cumulative layout shift %.3f (from %v), want < 0.1", where, r.CLS.Value, r.CLS.Sources))
 	}
 	for _, img := range r.Images {
-		t.Errorf("%s: image without width and height: %s", where, img)
+		problems = append(problems, fmt.Sprintf("%s: image without width and height: %s", where, img))
 	}
 	t.Logf("%-34s JS+CSS %5.0f B gzipped (%5.0f B raw; serve's reload script %4.0f B more), HTML %5.0f B gzipped (%5.0f raw), FCP %4.0f ms, LCP %4.0f ms, CLS %.3f",
 		where, wire, decoded, dev, r.Doc.Encoded, r.Doc.Decoded, r.FCP, r.LCP, r.CLS.Value)
+	return problems
 }
 
 // crawl fetches the start paths from base and every internal URL that the
