@@ -273,6 +273,16 @@ func (b *Builder) refreshCache(ctx context.Context) error {
 	})
 }
 
+// isReady reports, without waiting, whether prepare has finished.
+func (b *Builder) isReady() bool {
+	select {
+	case <-b.ready:
+		return true
+	default:
+		return false
+	}
+}
+
 // waitReady blocks until prepare has finished.
 func (b *Builder) waitReady(ctx context.Context) error {
 	select {

@@ -37,7 +37,7 @@ type Event struct {
 	Ms     float64 // compile-end: compile (or cache lookup) time
 	Cached bool    // compile-end
 
-	Message string // compile-error, exit, error
+	Message string // compile-error, exit, error; compile-start while the toolchain is still being prepared
 	Errors  []Diag // compile-error
 
 	T    float64 // stdout, stderr: ms since the program started
@@ -60,6 +60,10 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	switch e.Kind {
 	case KindAccepted:
 		m["id"] = e.ID
+	case KindCompileStart:
+		if e.Message != "" {
+			m["message"] = e.Message
+		}
 	case KindCompileEnd:
 		m["ms"] = round2(e.Ms)
 		m["cached"] = e.Cached

@@ -86,11 +86,27 @@ type runReport struct {
 	outcome   string
 }
 
+// toolchainWaitMessage is compile-start's message while a new server is
+// still preparing its module and build caches.
+const toolchainWaitMessage = "preparing the Go toolchain (once per server start, about a minute)"
+
 // execute compiles (or takes from the cache) and runs p, calling emit for
 // each event from compile-start on, the final one included.
 func (s *Server) execute(ctx context.Context, p *Program, emit func(Event)) runReport {
 	var rep runReport
-	emit(Event{Kind: KindCompileStart})
+	if s.builder.isReady() {
+		emit(Event{Kind: KindCompileStart})
+	} else {
+		// Only in the first minute or two of a new server: say why the
+		// compile is slow, and keep the wait out of the compile time.
+		emit(Event{Kind: KindCompileStart, Message: toolchainWaitMessage})
+		if err := s.builder.waitReady(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("playground: toolchain not ready", "err", err)
+			emit(Event{Kind: KindError, Message: "the playground's toolchain could not be prepared: " + err.Error()})
+			rep.outcome = outcomeError
+			return rep
+		}
+	}
 	art, cached, dur, err := s.build(ctx, p)
 	rep.cached, rep.compileMs = cached, float64(dur.Microseconds())/1000
 	var ce *CompileError

@@ -482,3 +482,30 @@ func TestWarmPrebuildsAndStopsAtShutdown(t *testing.T) {
 	}
 	s2.Warm(context.Background(), []string{code}) // after Shutdown: a no-op, no panic
 }
+
+// TestRunSaysWhenTheToolchainIsBeingPrepared: a run sent while a new
+// server still prepares its caches is told why it waits, and the wait is
+// not counted as compile time.
+func TestRunSaysWhenTheToolchainIsBeingPrepared(t *testing.T) {
+	s, _, ts := newFakeServer(t, nil)
+	// As if the server had just started (no other goroutine reads the
+	// channel in this test).
+	ready := make(chan struct{})
+	s.builder.ready = ready
+	const wait = 400 * time.Millisecond
+	time.AfterFunc(wait, func() { close(ready) })
+	evs := runCode(t, ts.URL, prog("out stdout 0s hi"))
+	if got, want := kinds(evs), "accepted,compile-start,compile-end,start,stdout,exit"; got != want {
+		t.Fatalf("kinds = %s, want %s", got, want)
+	}
+	if evs[1].Message != toolchainWaitMessage {
+		t.Errorf("compile-start message = %q, want %q", evs[1].Message, toolchainWaitMessage)
+	}
+	if ms := evs[2].Ms; ms >= float64(wait/time.Millisecond) {
+		t.Errorf("compile-end ms = %v: the toolchain wait was counted as compile time", ms)
+	}
+	// Once ready, compile-start carries no message.
+	if evs := runCode(t, ts.URL, prog("out stdout 0s again")); evs[1].Kind != KindCompileStart || evs[1].Message != "" {
+		t.Errorf("compile-start after ready = %+v", evs[1].Event)
+	}
+}

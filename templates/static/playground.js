@@ -298,7 +298,7 @@
     event(ev) {
       switch (ev.kind) {
         case 'accepted': this.runId = ev.id; this.say('Queued…'); break;
-        case 'compile-start': this.say('Compiling…'); break;
+        case 'compile-start': this.say(ev.message ? `Compiling: ${ev.message}…` : 'Compiling…'); break;
         case 'compile-end': this.say(ev.cached ? 'Cached build' : `Compiled in ${Math.round(ev.ms)} ms`); break;
         case 'start': this.status.textContent += ' · running…'; break;
         case 'stdout':
