@@ -78,27 +78,12 @@ func readCompileRequest(w http.ResponseWriter, r *http.Request) (compileRequest,
 // handleCompile is POST /compile, for existing Go playground clients: it
 // compiles and runs like /api/run but answers once, with all events.
 func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
-	client := clientIP(r)
-	if !s.allow(w, client) {
-		return
-	}
-	req, err := readCompileRequest(w, r)
-	if err != nil {
-		s.m.rejected.WithLabelValues("bad-request").Inc()
-		httpError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	t, ok := s.admitOrReject(w)
-	if !ok {
-		return
-	}
-	defer t.done()
-	run, ctx := s.newRun(r.Context(), client)
-	defer s.endRun(run)
-	resp, rep := s.compileAndRun(ctx, t, req)
-	s.logRun(run, rep)
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(resp)
+	admitRun(s, w, r, readCompileRequest, func(ctx context.Context, t *ticket, run *Run, req compileRequest) {
+		resp, rep := s.compileAndRun(ctx, t, req)
+		s.logRun(run, rep)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(resp)
+	})
 }
 
 // compileErrorText is a build failure as the Go playground reports it:

@@ -422,11 +422,23 @@ func readCode(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 
 // handleRun is POST /api/run: compile and run, streaming NDJSON events.
 func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
+	admitRun(s, w, r, readCode, func(ctx context.Context, t *ticket, run *Run, src []byte) {
+		s.streamRun(ctx, w, t, run, src)
+	})
+}
+
+// admitRun is the admission that /api/run and /compile share: the
+// per-client rate limit (429), reading the request (400), a runner or a
+// queue place (503), and registering the run; serve then answers, and the
+// run's slot and registration are released when it returns.
+func admitRun[T any](s *Server, w http.ResponseWriter, r *http.Request,
+	read func(http.ResponseWriter, *http.Request) (T, error),
+	serve func(ctx context.Context, t *ticket, run *Run, req T)) {
 	client := clientIP(r)
 	if !s.allow(w, client) {
 		return
 	}
-	src, err := readCode(w, r)
+	req, err := read(w, r)
 	if err != nil {
 		s.m.rejected.WithLabelValues("bad-request").Inc()
 		httpError(w, http.StatusBadRequest, err.Error())
@@ -439,7 +451,11 @@ func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
 	defer t.done()
 	run, ctx := s.newRun(r.Context(), client)
 	defer s.endRun(run)
+	serve(ctx, t, run, req)
+}
 
+// streamRun answers an admitted /api/run with its NDJSON event stream.
+func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, t *ticket, run *Run, src []byte) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no") // no proxy buffering
