@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -35,11 +34,12 @@ type Config struct {
 	ModCache string
 	// Executor runs sandboxed processes; nil means the real sandbox.
 	Executor Executor
-	// Content, if set, is scanned for runnable snippets, which are built
-	// in the background at start so that their first Run skips the
-	// compiler.
-	Content fs.FS
-	Logger  *slog.Logger
+	// Prebuild holds program sources (whole files, as sent to /api/run)
+	// that are built in the background at start, so that their first
+	// Run skips the compiler. The caller extracts them (cmd/playdoc takes
+	// the content's runnable snippets): the backend knows no Markdown.
+	Prebuild []string
+	Logger   *slog.Logger
 
 	MaxBuilds int   // concurrent compilations (default 2)
 	Runners   int   // runs holding a runner at once, compile included (default 16)
@@ -218,13 +218,8 @@ func NewServer(cfg Config) (*Server, error) {
 			b.keepCacheFresh(s.bgCtx)
 		}
 	}()
-	if cfg.Content != nil {
-		codes, err := snippetCodes(cfg.Content)
-		if err != nil {
-			s.log.Warn("playground: cannot pre-build the content's snippets", "err", err)
-		} else {
-			s.Warm(s.bgCtx, codes)
-		}
+	if len(cfg.Prebuild) > 0 {
+		s.Warm(s.bgCtx, cfg.Prebuild)
 	}
 	return s, nil
 }

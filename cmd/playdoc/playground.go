@@ -13,6 +13,7 @@ import (
 
 	"playdoc"
 	"playdoc/playground"
+	"playdoc/site"
 )
 
 // runPlayground serves the playground API alone (production).
@@ -33,7 +34,7 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	srv, err := playground.NewServer(playground.Config{
-		DataDir: *data, Content: contentFS, Logger: e.log,
+		DataDir: *data, Prebuild: prebuildSources(e, contentFS), Logger: e.log,
 		MaxBuilds: *maxBuilds, Runners: *runners, Queue: *queue, RateLimit: *rate,
 	})
 	if err != nil {
@@ -67,6 +68,22 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("shutdown: %w", perr)
 	}
 	return nil
+}
+
+// prebuildSources returns the source of every runnable snippet of the
+// content, for the playground to pre-build at start. A content error only
+// costs the pre-build (the site reports it), so it is logged, not returned.
+func prebuildSources(e *env, content fs.FS) []string {
+	snips, err := site.LoadSnippets(content)
+	if err != nil {
+		e.log.Warn("playground: cannot pre-build the content's snippets", "err", err)
+		return nil
+	}
+	codes := make([]string, len(snips))
+	for i, sn := range snips {
+		codes[i] = sn.Code
+	}
+	return codes
 }
 
 // playgroundContent opens the content: dir if given, else ./content if it

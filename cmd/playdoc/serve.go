@@ -62,7 +62,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	var pgHandler http.Handler
 	if !*noPlayground {
 		pg, err = playground.NewServer(playground.Config{
-			Content: cfg.Content, Logger: e.log,
+			Prebuild: prebuildSources(e, cfg.Content), Logger: e.log,
 			// One local reader: the production limit (2 runs/s per IP,
 			// burst 20) would refuse a "Run all" of a compare bar clicked
 			// twice. Still bounded in case --addr exposes it; the runners
