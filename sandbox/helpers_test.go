@@ -15,10 +15,14 @@ import (
 	"time"
 )
 
-// hostileBinary is the path of testdata/hostile, built once by TestMain. It
-// is the only package-level variable of the tests and never changes after
-// TestMain set it.
-var hostileBinary string
+// hostileBinary is the path of testdata/hostile, built once by TestMain, and
+// host what the kernel offers, probed once by TestMain. They are the only
+// package-level variables of the tests and never change after TestMain set
+// them.
+var (
+	hostileBinary string
+	host          hostFeatures
+)
 
 func TestMain(m *testing.M) {
 	Main()
@@ -44,6 +48,8 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "build hostile: %v\n%s", err, out)
 			return 1
 		}
+		host = probeHost(hostileBinary)
+		fmt.Fprintf(os.Stderr, "sandbox tests: host features: %v\n", host)
 		return m.Run()
 	}()
 	os.Exit(code)
