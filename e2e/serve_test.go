@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -191,7 +192,7 @@ func (s *serveProc) waitReady(t *testing.T, what string, timeout time.Duration, 
 // end of the test. It returns the base URL.
 func startServe(t *testing.T) string {
 	t.Helper()
-	s := runServe(t, repoRoot(), false)
+	s := runServe(t, repoRoot(), false, "--data", testDataDir())
 	// Wait for the playground's toolchain to be ready: the first start
 	// prepares the sandbox's Go build cache, which takes a while on a busy
 	// machine.
@@ -209,6 +210,11 @@ func startServe(t *testing.T) string {
 	})
 	return s.base
 }
+
+// testDataDir is the playground data folder that every test package and
+// scripts/test.sh's `playdoc check` share, so that a new machine warms the
+// sandbox's build cache once, not once per package.
+func testDataDir() string { return filepath.Join(os.TempDir(), "playdoc-test-data") }
 
 // serveReadyTimeout bounds the toolchain preparation of a first start.
 const serveReadyTimeout = 5 * time.Minute

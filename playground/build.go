@@ -381,6 +381,18 @@ func (b *Builder) warmCache(ctx context.Context) error {
 	if _, err := os.Stat(marker); err == nil {
 		return nil
 	}
+	// Servers sharing a data folder (serve, check, the test packages run in
+	// parallel) warm it once: the others wait here for the marker instead
+	// of compiling the same packages at the same time.
+	unlock, err := lockFile(ctx, filepath.Join(b.goCache, ".playdoc-warm.lock"))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := os.Stat(marker); err == nil {
+		b.log.Info("playground: the build cache was warmed by another server sharing the data folder")
+		return nil
+	}
 	// The sandbox runs builds as an unprivileged user.
 	if err := os.Chmod(b.goCache, 0o777); err != nil {
 		return err

@@ -45,4 +45,6 @@ echo "== go test"
 go test -count=1 -timeout 40m ./...
 
 echo "== playdoc check (every snippet of content/ in the sandbox)"
-go run ./cmd/playdoc check
+# The data folder the test packages warmed (e2e/serve_test.go testDataDir):
+# the sandbox's build cache is warmed once per machine, not once per command.
+go run ./cmd/playdoc check -data "${TMPDIR:-/tmp}/playdoc-test-data"

@@ -36,6 +36,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fset := newFlagSet(e, "serve")
 	addr := fset.String("addr", "127.0.0.1:8080", "address to listen on (host:port)")
 	noPlayground := fset.Bool("no-playground", false, "serve the site without the playground API")
+	data := fset.String("data", "", "playground data folder: module cache, build cache, binaries (default the user cache dir's playdoc/)")
 	var sf siteFlags
 	sf.register(fset, "")
 	if err := parseFlags(fset, args); err != nil {
@@ -62,7 +63,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	var pgHandler http.Handler
 	if !*noPlayground {
 		pg, err = playground.NewServer(playground.Config{
-			Prebuild: prebuildSources(e, cfg.Content), Logger: e.log,
+			Prebuild: prebuildSources(e, cfg.Content), Logger: e.log, DataDir: *data,
 			// One local reader: the production limit (2 runs/s per IP,
 			// burst 20) would refuse a "Run all" of a compare bar clicked
 			// twice. Still bounded in case --addr exposes it; the runners
