@@ -9,11 +9,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"playdoc/internal/testenv"
 )
 
 // TestServe drives the playground on the real tutorial, served with its
@@ -214,7 +215,7 @@ func startServe(t *testing.T) string {
 // testDataDir is the playground data folder that every test package and
 // scripts/test.sh's `playdoc check` share, so that a new machine warms the
 // sandbox's build cache once, not once per package.
-func testDataDir() string { return filepath.Join(os.TempDir(), "playdoc-test-data") }
+func testDataDir() string { return testenv.PlaygroundDataDir() }
 
 // serveReadyTimeout bounds the toolchain preparation of a first start.
 const serveReadyTimeout = 5 * time.Minute

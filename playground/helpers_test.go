@@ -10,16 +10,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"playdoc/internal/testenv"
 )
 
 // testModCache is a module cache shared by the tests' servers (filling
 // one takes seconds; the go command makes sharing safe).
-func testModCache() string { return filepath.Join(os.TempDir(), "playdoc-test-gomod") }
+func testModCache() string { return testenv.ModCache() }
 
 // newFakeServer starts a Server over the scripted fake executor.
 func newFakeServer(t *testing.T, mod func(*Config)) (*Server, *fakeExec, *httptest.Server) {

@@ -26,6 +26,10 @@ if [ ! -f "$audit/node_modules/axe-core/axe.min.js" ] || [ ! -f "$audit/node_mod
 	npm install --prefix "$audit" --no-audit --no-fund --loglevel=error axe-core@4.14.1 html-validate@10.9.0
 fi
 
+# One playground data folder for every test package and the check below
+# (internal/testenv): the sandbox's build cache is warmed once.
+export PLAYDOC_TEST_DATA="${PLAYDOC_TEST_DATA:-${XDG_CACHE_HOME:-$HOME/.cache}/playdoc-test}"
+
 echo "== go mod download"
 go mod download
 
@@ -47,4 +51,4 @@ go test -count=1 -timeout 40m ./...
 echo "== playdoc check (every snippet of content/ in the sandbox)"
 # The data folder the test packages warmed (e2e/serve_test.go testDataDir):
 # the sandbox's build cache is warmed once per machine, not once per command.
-go run ./cmd/playdoc check -data "${TMPDIR:-/tmp}/playdoc-test-data"
+go run ./cmd/playdoc check -data "$PLAYDOC_TEST_DATA"

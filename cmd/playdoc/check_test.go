@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"playdoc/sandbox"
+
+	"playdoc/internal/testenv"
 )
 
 // TestMain lets the sandbox re-execute the test binary as its init (the
@@ -36,7 +38,7 @@ func TestCheckReportsAndUpdates(t *testing.T) {
 	if err := os.WriteFile(page, []byte(checkPage), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	data := filepath.Join(os.TempDir(), "playdoc-test-data") // shared with the playground tests
+	data := testenv.PlaygroundDataDir() // shared with the other test packages
 	var lastStderr string
 	check := func(args ...string) (string, int) {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
