@@ -12,7 +12,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -136,14 +138,26 @@ func (s *Site) Handler() http.Handler {
 			h.Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
 			h.Set("Cache-Control", "no-cache")
-			etag := `"` + f.Hash()[:16] + etagSuffix + `"`
-			h.Set("ETag", etag)
-			if status == http.StatusOK && r.Header.Get("If-None-Match") == etag {
-				w.WriteHeader(http.StatusNotModified)
-				return
-			}
 		}
-		h.Set("Content-Length", fmt.Sprint(len(body)))
+		h.Set("ETag", `"`+f.Hash()[:16]+etagSuffix+`"`)
+		if status == http.StatusOK {
+			// ServeContent answers If-None-Match (lists, weak forms), Range
+			// and HEAD from the ETag set above. It leaves the length of an
+			// encoded body unset, so it is set here, and ranges of the
+			// compressed copy are not offered.
+			if h.Get("Content-Encoding") != "" {
+				h.Set("Content-Length", strconv.Itoa(len(body)))
+				if r.Header.Get("Range") != "" {
+					r2 := *r
+					r2.Header = r.Header.Clone()
+					r2.Header.Del("Range")
+					r = &r2
+				}
+			}
+			http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+			return
+		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(status)
 		if r.Method != http.MethodHead {
 			_, _ = w.Write(body)

@@ -1,24 +1,17 @@
 package site
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"fmt"
-	"io/fs"
 	"path"
-	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	east "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
-	"go.yaml.in/yaml/v3"
 )
 
 // Page is one content file, parsed.
@@ -52,150 +45,9 @@ type Heading struct {
 	Text  string
 }
 
-// linkRef is a link in the Markdown whose destination the build resolves.
-type linkRef struct {
-	node *ast.Link
-	dest string // as written
-	line int
-}
-
 // line returns the file line of a byte offset in the body.
 func (p *Page) line(off int) int {
 	return p.bodyLine + sort.SearchInts(p.newlines, off)
-}
-
-// frontMatter holds the YAML keys a page may set.
-type frontMatter struct {
-	Title   string
-	Order   int
-	Summary string
-	Slug    string
-}
-
-// yamlLineRE finds the line number in go-yaml's error messages.
-var yamlLineRE = regexp.MustCompile(`line (\d+)`)
-
-// parseFrontMatter splits off and decodes the front matter. It returns the
-// body and the file line where the body starts.
-func parseFrontMatter(p *Page, src []byte, errs *ErrorList) (body []byte, bodyLine int) {
-	first, rest, ok := bytes.Cut(src, []byte("\n"))
-	if !ok || string(bytes.TrimRight(first, " \r")) != "---" {
-		errs.errorf(p.Path, 1, "missing front matter: the file must start with a '---' line, then title, order and summary")
-		return src, 1
-	}
-	// Find the closing '---' line.
-	off, line := len(first)+1, 2
-	fmStart := off
-	for {
-		l, r, found := bytes.Cut(rest, []byte("\n"))
-		if string(bytes.TrimRight(l, " \r")) == "---" {
-			body, bodyLine = r, line+1
-			break
-		}
-		if !found {
-			errs.errorf(p.Path, 1, "front matter is not closed by a '---' line")
-			return nil, line + 1
-		}
-		off += len(l) + 1
-		line++
-		rest = r
-	}
-	yamlSrc := src[fmStart:off]
-
-	var root yaml.Node
-	if err := yaml.Unmarshal(yamlSrc, &root); err != nil {
-		msg := cleanYAMLErr(err)
-		if strings.Contains(msg, "mapping values are not allowed") {
-			msg += ` (a value containing ": " must be quoted)`
-		}
-		errs.errorf(p.Path, yamlErrLine(err, 2), "malformed front matter: %s", msg)
-		return body, bodyLine
-	}
-	var fm frontMatter
-	seen := map[string]bool{}
-	if len(root.Content) == 1 {
-		m := root.Content[0]
-		if m.Kind != yaml.MappingNode {
-			errs.errorf(p.Path, m.Line+1, "malformed front matter: want key: value lines")
-			return body, bodyLine
-		}
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			k, v := m.Content[i], m.Content[i+1]
-			fileLine := v.Line + 1 // the YAML starts on file line 2
-			var target any
-			switch k.Value {
-			case "title":
-				target = &fm.Title
-			case "order":
-				target = &fm.Order
-				p.orderLine = fileLine
-			case "summary":
-				target = &fm.Summary
-			case "slug":
-				target = &fm.Slug
-				p.slugLine = fileLine
-			default:
-				errs.errorf(p.Path, k.Line+1, "unknown front matter key %q (allowed: title, order, summary, slug)", k.Value)
-				continue
-			}
-			if seen[k.Value] {
-				errs.errorf(p.Path, k.Line+1, "front matter key %q given twice", k.Value)
-			}
-			seen[k.Value] = true
-			if v.Kind != yaml.ScalarNode {
-				errs.errorf(p.Path, fileLine, "front matter %q: want a single value", k.Value)
-				continue
-			}
-			if err := v.Decode(target); err != nil {
-				errs.errorf(p.Path, fileLine, "front matter %q: %s", k.Value, cleanYAMLErr(err))
-			}
-		}
-	}
-	for _, key := range []string{"title", "order", "summary"} {
-		if !seen[key] {
-			errs.errorf(p.Path, 1, "missing %s in front matter", key)
-		}
-	}
-	if seen["title"] && strings.TrimSpace(fm.Title) == "" {
-		errs.errorf(p.Path, 1, "missing title in front matter (it is empty)")
-	}
-	p.Title = strings.TrimSpace(fm.Title)
-	p.Summary = strings.TrimSpace(fm.Summary)
-	p.Order = fm.Order
-	if fm.Slug != "" {
-		if !validName(fm.Slug) {
-			errs.errorf(p.Path, p.slugLine, "invalid slug %q (use letters, digits, '-' and '_')", fm.Slug)
-		}
-		p.Slug = fm.Slug
-	}
-	return body, bodyLine
-}
-
-// yamlErrLine extracts the YAML line of a go-yaml error and maps it to a
-// file line; the YAML text starts at file line fmLine.
-func yamlErrLine(err error, fmLine int) int {
-	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-		if n, convErr := strconv.Atoi(m[1]); convErr == nil {
-			// go-yaml reports parser errors ("did not find expected ...")
-			// at the 0-based line where the construct began.
-			if strings.Contains(err.Error(), "did not find expected") {
-				n++
-			}
-			return n + fmLine - 1
-		}
-	}
-	return 1
-}
-
-// cleanYAMLErr drops go-yaml's prefixes and its own line numbers, which
-// refer to the YAML text rather than to the file.
-func cleanYAMLErr(err error) string {
-	s := err.Error()
-	s = strings.TrimPrefix(s, "yaml: unmarshal errors:\n  ")
-	s = strings.TrimPrefix(s, "yaml: ")
-	s = yamlLineRE.ReplaceAllString(s, "")
-	s = strings.TrimPrefix(strings.TrimSpace(s), ": ")
-	return strings.Join(strings.Fields(s), " ")
 }
 
 // slugFromFile turns "05-gather.md" into "gather".
@@ -379,81 +231,6 @@ func plainText(n ast.Node, src []byte) string {
 	return strings.TrimSpace(b.String())
 }
 
-// ids generates heading ids: lower-case words joined by '-', unique per page
-// and never equal to an id the layout uses.
-type ids struct{ used map[string]bool }
-
-// layoutIDs are ids the page layout uses; headings get other ones.
-var layoutIDs = []string{"main", "sidebar", "nav-title", "toc", "toc-title", "menu", "top"}
-
-func newIDs() *ids {
-	s := &ids{used: map[string]bool{}}
-	for _, id := range layoutIDs {
-		s.used[id] = true
-	}
-	return s
-}
-
-func (s *ids) Generate(value []byte, _ ast.NodeKind) []byte {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(string(value)) {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			dash = false
-			b.WriteRune(r)
-		case r == '_' || r == '-' || unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r):
-			dash = true
-		}
-	}
-	base := b.String()
-	if base == "" || strings.HasPrefix(base, "snippet-") {
-		base = "section-" + base
-		base = strings.TrimSuffix(base, "-")
-	}
-	id := base
-	for i := 1; s.used[id]; i++ {
-		id = base + "-" + strconv.Itoa(i)
-	}
-	s.used[id] = true
-	return []byte(id)
-}
-
-func (s *ids) Put(value []byte) { s.used[string(value)] = true }
-
-// loadPages reads and parses every *.md file at the root of fsys and checks
-// what spans pages: unique order and slug, internal links. display is
-// prefixed to file names in errors.
-func loadPages(fsys fs.FS, display string, md goldmark.Markdown) ([]*Page, error) {
-	files, err := fs.Glob(fsys, "*.md")
-	if err != nil {
-		return nil, fmt.Errorf("list content: %w", err)
-	}
-	if len(files) == 0 {
-		return nil, errNoContent
-	}
-	var errs ErrorList
-	pages := make([]*Page, 0, len(files))
-	for _, f := range files {
-		src, err := fs.ReadFile(fsys, f)
-		if err != nil {
-			return nil, fmt.Errorf("read content: %w", err)
-		}
-		p, perrs := parsePage(f, path.Join(display, f), src, md)
-		errs = append(errs, perrs...)
-		pages = append(pages, p)
-	}
-	sortPages(pages)
-	errs = append(errs, checkPages(pages)...)
-	if err := errs.err(); err != nil {
-		return nil, err
-	}
-	return pages, nil
-}
-
 // sortPages orders pages by their order, then file name.
 func sortPages(pages []*Page) {
 	slices.SortStableFunc(pages, func(a, b *Page) int {
@@ -462,74 +239,4 @@ func sortPages(pages []*Page) {
 		}
 		return strings.Compare(a.File, b.File)
 	})
-}
-
-// checkPages checks what spans pages (order and slug unique, links resolve)
-// and points internal links at the pages' URLs.
-func checkPages(pages []*Page) ErrorList {
-	var errs ErrorList
-	byOrder := map[int]*Page{}
-	bySlug := map[string]*Page{}
-	byFile := map[string]*Page{}
-	for _, p := range pages {
-		byFile[p.File] = p
-		if p.orderLine > 0 {
-			if q, dup := byOrder[p.Order]; dup {
-				errs.errorf(p.Path, p.orderLine, "duplicate order %d (also used by %s)", p.Order, q.Path)
-			} else {
-				byOrder[p.Order] = p
-			}
-		}
-		if q, dup := bySlug[p.Slug]; dup {
-			line := p.slugLine
-			if line == 0 {
-				line = 1
-			}
-			errs.errorf(p.Path, line, "duplicate slug %q (also used by %s)", p.Slug, q.Path)
-		} else {
-			bySlug[p.Slug] = p
-		}
-	}
-	for _, p := range pages {
-		for _, l := range p.links {
-			url, msg := resolveLink(p, l.dest, byFile)
-			if msg != "" {
-				errs.errorf(p.Path, l.line, "%s", msg)
-				continue
-			}
-			l.node.Destination = []byte(url)
-		}
-	}
-	return errs
-}
-
-// resolveLink maps a link as written to its URL, or explains why it is
-// broken. External and absolute links are left alone.
-func resolveLink(p *Page, dest string, byFile map[string]*Page) (url, problem string) {
-	if dest == "" || strings.Contains(dest, ":") || strings.HasPrefix(dest, "/") {
-		return dest, ""
-	}
-	file, frag, _ := strings.Cut(dest, "#")
-	target := p
-	if file != "" {
-		if !strings.HasSuffix(file, ".md") {
-			return dest, "" // a relative link to something other than a page
-		}
-		t, ok := byFile[path.Clean(path.Join(path.Dir(p.File), file))]
-		if !ok {
-			return "", fmt.Sprintf("broken link %q: no page %s", dest, file)
-		}
-		target = t
-	}
-	if frag != "" && !target.ids[frag] {
-		return "", fmt.Sprintf("broken link %q: %s has no heading or snippet with id %q", dest, target.File, frag)
-	}
-	switch {
-	case file == "":
-		return "#" + frag, ""
-	case frag == "":
-		return target.URL, ""
-	default:
-		return target.URL + "#" + frag, ""
-	}
 }

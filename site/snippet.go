@@ -2,6 +2,7 @@ package site
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -336,7 +337,7 @@ func RewriteExpected(src []byte, fenceLine int, e Expected) ([]byte, error) {
 // page order then document order. Content errors are returned as an
 // ErrorList (all of them), with file names relative to fsys.
 func LoadSnippets(fsys fs.FS) ([]Snippet, error) {
-	pages, err := loadPages(fsys, "", newMarkdown())
+	pages, err := New(Config{Content: fsys}).load(context.Background())
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,83 @@
+package site
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"playdoc/templates"
+)
+
+// assetSet is the fingerprinted CSS and JS of a build.
+type assetSet struct {
+	CSS, JS string // URL paths
+	key     [sha256.Size]byte
+}
+
+// assets builds the fingerprinted stylesheet (site.css, both highlight
+// themes, playground.css) and script (playground.js).
+func (b *Builder) assets(site *Site) (assetSet, error) {
+	read := func(name string, required bool) ([]byte, error) {
+		if b.cfg.Static == nil {
+			return nil, fmt.Errorf("no static assets configured")
+		}
+		data, err := fs.ReadFile(b.cfg.Static, name)
+		if errors.Is(err, fs.ErrNotExist) && !required {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read static asset: %w", err)
+		}
+		return data, nil
+	}
+	siteCSS, err := read("site.css", true)
+	if err != nil {
+		return assetSet{}, err
+	}
+	pgCSS, err := read("playground.css", false)
+	if err != nil {
+		return assetSet{}, err
+	}
+	js, err := read("playground.js", false)
+	if err != nil {
+		return assetSet{}, err
+	}
+	theme, err := themeCSS()
+	if err != nil {
+		return assetSet{}, err
+	}
+	var css bytes.Buffer
+	css.WriteString(theme)
+	css.WriteString("\n/* site.css */\n")
+	css.Write(siteCSS)
+	css.WriteString("\n/* playground.css */\n")
+	css.Write(pgCSS)
+	var a assetSet
+	a.CSS = "/assets/app." + fingerprint(css.Bytes()) + ".css"
+	a.JS = "/assets/app." + fingerprint(js) + ".js"
+	a.key = sha256.Sum256([]byte(a.CSS + a.JS))
+	site.add(a.CSS, css.Bytes(), "")
+	site.add(a.JS, js, "")
+	if b.cfg.LiveReload {
+		reload, err := read("reload.js", false)
+		if err != nil {
+			return assetSet{}, err
+		}
+		site.add(templates.ReloadScript, reload, "")
+	}
+	return a, nil
+}
+
+// fingerprint is the short content hash in asset names.
+func fingerprint(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:5])
+}
+
+// add stores an output file.
+func (s *Site) add(urlPath string, body []byte, source string) {
+	s.Files[urlPath] = &File{Path: urlPath, Body: body, Source: source}
+}

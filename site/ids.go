@@ -1,0 +1,61 @@
+package site
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/parser"
+)
+
+// ids generates heading ids: lower-case words joined by '-', unique per page
+// and never equal to an id the layout uses.
+type ids struct{ used map[string]bool }
+
+// ids is what goldmark's parser asks for heading ids.
+var _ parser.IDs = (*ids)(nil)
+
+// layoutIDs are ids the page layout uses; headings get other ones.
+var layoutIDs = []string{"main", "sidebar", "nav-title", "toc", "toc-title", "menu", "top"}
+
+// newIDs returns a generator with the layout's ids already taken.
+func newIDs() *ids {
+	s := &ids{used: map[string]bool{}}
+	for _, id := range layoutIDs {
+		s.used[id] = true
+	}
+	return s
+}
+
+// Generate returns a new unique id for a heading whose text is value.
+func (s *ids) Generate(value []byte, _ ast.NodeKind) []byte {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(string(value)) {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+		case r == '_' || r == '-' || unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r):
+			dash = true
+		}
+	}
+	base := b.String()
+	if base == "" || strings.HasPrefix(base, "snippet-") {
+		base = "section-" + base
+		base = strings.TrimSuffix(base, "-")
+	}
+	id := base
+	for i := 1; s.used[id]; i++ {
+		id = base + "-" + strconv.Itoa(i)
+	}
+	s.used[id] = true
+	return []byte(id)
+}
+
+// Put marks an id given explicitly as taken.
+func (s *ids) Put(value []byte) { s.used[string(value)] = true }

@@ -1,0 +1,177 @@
+package site
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+
+	"github.com/a-h/templ"
+	"golang.org/x/sync/errgroup"
+
+	"playdoc/templates"
+)
+
+// head is the <head> data shared by all pages.
+func (b *Builder) head(a assetSet, title, desc, urlPath, ogType string) templates.Head {
+	h := templates.Head{
+		Title:       title,
+		Description: desc,
+		OGType:      ogType,
+		SiteName:    b.cfg.SiteTitle,
+		CSS:         a.CSS,
+		JS:          a.JS,
+		LiveReload:  b.cfg.LiveReload,
+	}
+	if urlPath != "" {
+		h.Canonical = b.cfg.BaseURL + urlPath
+	}
+	return h
+}
+
+// navItems renders every sidebar entry once, in both states (current or
+// not); each page then only concatenates strings.
+type navItems struct {
+	plain, current []string
+	size           int // bytes of the whole list
+}
+
+func renderNav(ctx context.Context, pages []*Page) (navItems, error) {
+	var n navItems
+	var buf bytes.Buffer
+	for _, p := range pages {
+		for _, cur := range []bool{false, true} {
+			buf.Reset()
+			l := templates.NavLink{URL: p.URL, Title: p.Title, Current: cur}
+			if err := templates.NavItem(l).Render(ctx, &buf); err != nil {
+				return n, fmt.Errorf("render nav: %w", err)
+			}
+			if cur {
+				n.current = append(n.current, buf.String())
+			} else {
+				n.plain = append(n.plain, buf.String())
+				n.size += buf.Len()
+			}
+		}
+	}
+	return n, nil
+}
+
+// component returns the sidebar items with page cur (-1: none) marked.
+func (n navItems) component(cur int) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		for i := range n.plain {
+			s := n.plain[i]
+			if i == cur {
+				s = n.current[i]
+			}
+			if _, err := io.WriteString(w, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// navKey identifies what every page shows of the other pages: when it is
+// unchanged, a page whose source is unchanged renders the same.
+func (b *Builder) navKey(pages []*Page, a assetSet) [sha256.Size]byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%v\x00%x\x00", b.cfg.BaseURL, b.cfg.SiteTitle, b.cfg.LiveReload, a.key)
+	for _, p := range pages {
+		fmt.Fprintf(h, "%s\x00%s\x00", p.URL, p.Title)
+	}
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// renderPages renders every page, in parallel; a page whose source and
+// surroundings did not change since the last build is reused as is.
+func (b *Builder) renderPages(ctx context.Context, site *Site, nav navItems, a assetSet) error {
+	pages := site.Pages
+	navKey := b.navKey(pages, a)
+	bodies := make([][]byte, len(pages))
+	keys := make([][sha256.Size]byte, len(pages))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.cfg.Workers)
+	for i, p := range pages {
+		h := sha256.New()
+		h.Write(navKey[:])
+		h.Write(p.hash[:])
+		fmt.Fprintf(h, "%d", i)
+		h.Sum(keys[i][:0])
+		if old, ok := b.rendered[p.URL]; ok && old.key == keys[i] {
+			bodies[i] = old.body
+			continue
+		}
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			body, err := b.renderPage(gctx, pages, i, nav, a)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p.Path, err)
+			}
+			bodies[i] = body
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	rendered := make(map[string]renderedEntry, len(pages))
+	for i, p := range pages {
+		rendered[p.URL] = renderedEntry{key: keys[i], body: bodies[i]}
+		site.add(p.URL+"index.html", bodies[i], p.File)
+	}
+	b.rendered = rendered
+	return nil
+}
+
+// renderPage renders page i: Markdown, then the layout around it.
+func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, nav navItems, a assetSet) ([]byte, error) {
+	p := pages[i]
+	var body bytes.Buffer
+	size := 2*len(p.body) + 2048
+	for _, c := range p.codes {
+		size += len(c.html)
+	}
+	body.Grow(size)
+	if err := b.md.Renderer().Render(&body, p.body, p.doc); err != nil {
+		return nil, fmt.Errorf("render markdown: %w", err)
+	}
+	view := templates.Page{
+		Head:      b.head(a, p.Title+" · "+b.cfg.SiteTitle, p.Summary, p.URL, "article"),
+		SiteTitle: b.cfg.SiteTitle,
+		Nav:       nav.component(i),
+		Heading:   p.Heading,
+		Body:      rawHTML(body.Bytes()),
+	}
+	for _, h := range p.Headings {
+		if h.Level == 2 || h.Level == 3 {
+			view.TOC = append(view.TOC, templates.TOCEntry{ID: h.ID, Text: h.Text, Level: h.Level})
+		}
+	}
+	if i > 0 {
+		view.Prev = &templates.NavLink{URL: pages[i-1].URL, Title: pages[i-1].Title}
+	}
+	if i+1 < len(pages) {
+		view.Next = &templates.NavLink{URL: pages[i+1].URL, Title: pages[i+1].Title}
+	}
+	var out bytes.Buffer
+	out.Grow(body.Len() + nav.size + 8<<10)
+	if err := templates.PageView(view).Render(ctx, &out); err != nil {
+		return nil, fmt.Errorf("render page: %w", err)
+	}
+	return out.Bytes(), nil
+}
+
+// rawHTML writes trusted HTML as is.
+func rawHTML(b []byte) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}

@@ -1,0 +1,73 @@
+package site
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+
+	"playdoc/templates"
+)
+
+// favicon is the site's icon: a small play button.
+const favicon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#00758d"/><path d="M12 9l12 7-12 7z" fill="#fff"/></svg>
+`
+
+// renderSiteFiles renders what depends on the whole site: the index page,
+// the 404 page, sitemap.xml, robots.txt and the icon.
+func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, nav navItems, a assetSet) error {
+	ix := templates.Index{
+		Head:      b.head(a, b.cfg.SiteTitle, b.cfg.Intro, "/", "website"),
+		SiteTitle: b.cfg.SiteTitle,
+		Intro:     b.cfg.Intro,
+		Sidebar:   nav.component(-1),
+	}
+	for _, p := range site.Pages {
+		ix.Pages = append(ix.Pages, templates.NavLink{URL: p.URL, Title: p.Title, Summary: p.Summary})
+	}
+	var buf bytes.Buffer
+	if err := templates.IndexView(ix).Render(ctx, &buf); err != nil {
+		return fmt.Errorf("render index: %w", err)
+	}
+	site.add("/index.html", bytes.Clone(buf.Bytes()), "")
+
+	buf.Reset()
+	nf := templates.NotFound{
+		Head:      b.head(a, "Page not found · "+b.cfg.SiteTitle, "", "", "website"),
+		SiteTitle: b.cfg.SiteTitle,
+		Nav:       nav.component(-1),
+	}
+	if err := templates.NotFoundView(nf).Render(ctx, &buf); err != nil {
+		return fmt.Errorf("render 404: %w", err)
+	}
+	site.add("/404.html", bytes.Clone(buf.Bytes()), "")
+
+	buf.Reset()
+	if err := writeSitemap(&buf, b.cfg.BaseURL, site.Pages); err != nil {
+		return fmt.Errorf("render sitemap: %w", err)
+	}
+	site.add("/sitemap.xml", bytes.Clone(buf.Bytes()), "")
+	site.add("/robots.txt", []byte("User-agent: *\nAllow: /\nSitemap: "+b.cfg.BaseURL+"/sitemap.xml\n"), "")
+	site.add("/favicon.svg", []byte(favicon), "")
+	return nil
+}
+
+// writeSitemap writes sitemap.xml: the index and every page, one <url> a
+// line, their absolute URLs escaped by encoding/xml.
+func writeSitemap(w *bytes.Buffer, baseURL string, pages []*Page) error {
+	w.WriteString(xml.Header)
+	w.WriteString("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n")
+	locs := []string{baseURL + "/"}
+	for _, p := range pages {
+		locs = append(locs, baseURL+p.URL)
+	}
+	for _, loc := range locs {
+		w.WriteString("<url><loc>")
+		if err := xml.EscapeText(w, []byte(loc)); err != nil {
+			return err
+		}
+		w.WriteString("</loc></url>\n")
+	}
+	w.WriteString("</urlset>\n")
+	return nil
+}
