@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"fmt"
+	"slices"
 	"unsafe"
 
 	seccomp "github.com/elastic/go-seccomp-bpf"
@@ -34,12 +35,73 @@ var deniedSyscalls = []string{
 	"sethostname", "setdomainname",
 }
 
+// allowedSyscalls is the allow-list (the approach of Docker's default
+// profile and gVisor's filters): every system call that Go programs and
+// their runtime, the Go toolchain (go, compile, link, asm, vet) and
+// Debian's python3 make, grouped by what they are for. Anything else,
+// including every call added to the kernel after this list was written,
+// fails with ENOSYS, which programs and libcs read as "not supported here"
+// and fall back from (statx → fstatat, clone3 → clone, rseq → none).
+// Calls in deniedSyscalls are refused with EPERM before this list is read.
+var allowedSyscalls = []string{
+	// memory
+	"brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "mincore", "msync",
+	"mlock", "munlock", "mlock2", "membarrier", "get_mempolicy",
+	// threads, signals, time
+	"clone", "fork", "vfork", "execve", "execveat", "exit", "exit_group", "wait4", "waitid",
+	"futex", "set_robust_list", "get_robust_list", "set_tid_address", "rseq", "arch_prctl",
+	"gettid", "getpid", "getppid", "tgkill", "tkill", "kill", "pidfd_open", "pidfd_send_signal",
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending", "rt_sigtimedwait",
+	"rt_sigqueueinfo", "rt_tgsigqueueinfo", "rt_sigsuspend", "sigaltstack", "restart_syscall",
+	"pause", "alarm", "nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres",
+	"gettimeofday", "time", "getitimer", "setitimer",
+	"timer_create", "timer_settime", "timer_gettime", "timer_getoverrun", "timer_delete",
+	"timerfd_create", "timerfd_settime", "timerfd_gettime", "signalfd", "signalfd4",
+	"sched_yield", "sched_getaffinity", "sched_setaffinity", "sched_getparam",
+	"sched_getscheduler", "sched_setscheduler", "sched_get_priority_max",
+	"sched_get_priority_min", "sched_rr_get_interval", "getcpu",
+	"getpriority", "setpriority", "prctl", "capget", "capset",
+	// identity and limits (changing them fails without capabilities)
+	"getuid", "geteuid", "getgid", "getegid", "getgroups", "getresuid", "getresgid",
+	"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
+	"setfsuid", "setfsgid", "getpgid", "setpgid", "getpgrp", "getsid", "setsid",
+	"getrlimit", "setrlimit", "prlimit64", "getrusage", "times", "sysinfo", "uname", "umask",
+	"getrandom",
+	// files and descriptors
+	"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev",
+	"preadv2", "pwritev2", "open", "openat", "openat2", "creat", "close", "close_range",
+	"lseek", "dup", "dup2", "dup3", "fcntl", "flock", "ioctl", "pipe", "pipe2",
+	"stat", "fstat", "lstat", "newfstatat", "statx", "statfs", "fstatfs",
+	"access", "faccessat", "faccessat2", "readlink", "readlinkat",
+	"getdents", "getdents64", "getcwd", "chdir", "fchdir",
+	"mkdir", "mkdirat", "rmdir", "unlink", "unlinkat", "rename", "renameat", "renameat2",
+	"link", "linkat", "symlink", "symlinkat", "mknod", "mknodat",
+	"chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat",
+	"truncate", "ftruncate", "fallocate", "fadvise64", "readahead",
+	"fsync", "fdatasync", "sync", "syncfs", "sync_file_range",
+	"utime", "utimes", "futimesat", "utimensat",
+	"getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr",
+	"copy_file_range", "sendfile", "splice", "tee", "vmsplice", "memfd_create",
+	"inotify_init", "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
+	"eventfd", "eventfd2",
+	"select", "pselect6", "poll", "ppoll",
+	"epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2",
+	// System V IPC: the ipc namespace is the run's own.
+	"shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semtimedop", "semctl",
+	"msgget", "msgsnd", "msgrcv", "msgctl",
+	// sockets (families are checked before this list)
+	"socket", "socketpair", "bind", "listen", "accept", "accept4", "connect",
+	"getsockname", "getpeername", "setsockopt", "getsockopt", "shutdown",
+	"sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg",
+}
+
 // namespaceCloneFlags are the clone(2) flags that would create namespaces.
 const namespaceCloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWUTS |
 	unix.CLONE_NEWIPC | unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET
 
-// seccompPolicy builds the filter for a profile: allow by default, refuse
-// the list above with EPERM so programs get a clear error.
+// seccompPolicy builds the filter for a profile: the deny-list and the
+// conditional refusals first (EPERM, so programs get a clear error), then
+// the allow-list; every other call fails with ENOSYS.
 func seccompPolicy(p Profile) seccomp.Policy {
 	enosys := seccomp.ActionErrno | seccomp.Action(unix.ENOSYS)
 	groups := []seccomp.SyscallGroup{
@@ -81,6 +143,10 @@ func seccompPolicy(p Profile) seccomp.Policy {
 			}},
 		},
 	})
+	// Allow what passed: seccompProgram puts the allow-list in front, so
+	// only listed (or denied) calls get here. The library cannot put it
+	// after the argument checks: a failed argument check leaves the
+	// argument, not the call's number, for the groups that follow.
 	return seccomp.Policy{DefaultAction: seccomp.ActionAllow, Syscalls: groups}
 }
 
@@ -96,14 +162,19 @@ func seccompProgram(p Profile) ([]unix.SockFilter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seccomp architecture: %w", err)
 	}
+	allow, err := allowListStage(native)
+	if err != nil {
+		return nil, err
+	}
 	// The library's program allows every call of a foreign architecture:
 	// on amd64 that is the whole i386 ABI (int $0x80), where unshare,
 	// ptrace, mount, ... have other numbers. No Go program uses it.
-	insns = append([]bpf.Instruction{
+	head := []bpf.Instruction{
 		bpf.LoadAbsolute{Off: 4, Size: 4}, // seccomp_data.arch
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(native.ID), SkipTrue: 1},
 		bpf.RetConstant{Val: unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)},
-	}, insns...)
+	}
+	insns = append(append(head, allow...), insns...)
 	raw, err := bpf.Assemble(insns)
 	if err != nil {
 		return nil, fmt.Errorf("assemble seccomp policy: %w", err)
@@ -113,6 +184,73 @@ func seccompProgram(p Profile) ([]unix.SockFilter, error) {
 		prog[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
 	}
 	return prog, nil
+}
+
+// allowListStage is the filter's first stage: a call whose number is on
+// neither list (allowedSyscalls, deniedSyscalls, or a call checked by its
+// arguments) fails with ENOSYS; the others go on to the library's program,
+// which refuses the denied ones and checks arguments.
+func allowListStage(a *arch.Info) ([]bpf.Instruction, error) {
+	known := map[uint32]bool{}
+	add := func(names []string) error {
+		for _, n := range names {
+			nr, ok := a.SyscallNames[n]
+			if !ok {
+				return fmt.Errorf("seccomp: no system call %q on %s", n, a.Name)
+			}
+			known[uint32(nr)] = true
+		}
+		return nil
+	}
+	if err := add(allowedSyscalls); err != nil {
+		return nil, err
+	}
+	if err := add(deniedSyscalls); err != nil {
+		return nil, err
+	}
+	nrs := make([]uint32, 0, len(known))
+	for nr := range known {
+		nrs = append(nrs, nr)
+	}
+	slices.Sort(nrs)
+	// Runs of consecutive numbers, each one or two tests that jump to the
+	// end (past the ENOSYS return) on a match: classic BPF jumps reach 255
+	// instructions, far more than the runs take.
+	type run struct{ lo, hi uint32 }
+	var runs []run
+	for _, nr := range nrs {
+		if n := len(runs); n > 0 && runs[n-1].hi+1 == nr {
+			runs[n-1].hi = nr
+			continue
+		}
+		runs = append(runs, run{nr, nr})
+	}
+	var tests []bpf.JumpIf
+	var match []bool // whether the test's true branch is the match
+	for _, r := range runs {
+		if r.lo == r.hi {
+			tests, match = append(tests, bpf.JumpIf{Cond: bpf.JumpEqual, Val: r.lo}), append(match, true)
+			continue
+		}
+		// nr < lo: skip the upper test; nr <= hi: a match.
+		tests, match = append(tests, bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: r.lo, SkipFalse: 1}), append(match, false)
+		tests, match = append(tests, bpf.JumpIf{Cond: bpf.JumpGreaterThan, Val: r.hi}), append(match, false)
+	}
+	if len(tests) > 255 {
+		return nil, fmt.Errorf("seccomp: %d tests for the allow-list, more than a jump reaches", len(tests))
+	}
+	out := []bpf.Instruction{bpf.LoadAbsolute{Off: 0, Size: 4}} // seccomp_data.nr
+	for i, t := range tests {
+		toEnd := uint8(len(tests) - i) // over the remaining tests and the return
+		switch {
+		case match[i]:
+			t.SkipTrue = toEnd
+		case t.Cond == bpf.JumpGreaterThan:
+			t.SkipFalse = toEnd
+		}
+		out = append(out, t)
+	}
+	return append(out, bpf.RetConstant{Val: unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)}), nil
 }
 
 // loadSeccomp installs the filter on the calling thread, the one that execs:

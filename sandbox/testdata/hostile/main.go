@@ -112,6 +112,14 @@ func main() {
 		report("netlink audit", err)
 	case "syscalls":
 		syscalls()
+	case "rawsyscall":
+		// NAME=NUMBER...: each call made with all arguments zero.
+		for _, a := range args {
+			name, nr, _ := strings.Cut(a, "=")
+			n, _ := strconv.Atoi(nr)
+			_, _, e := syscall.RawSyscall6(uintptr(n), 0, 0, 0, 0, 0, 0)
+			report(name, errnoErr(e))
+		}
 	case "compat32":
 		for k, err := range compat32() {
 			report(k, err)
