@@ -167,7 +167,7 @@ func (s *Sandbox) describe(cgErr error) []Layer {
 		{Name: "network namespace", Active: true, Note: "loopback only"},
 		{Name: "ipc, uts, cgroup namespaces", Active: true},
 		{Name: "capabilities", Active: true, Note: "all dropped, bounding set empty, securebits locked, no_new_privs"},
-		{Name: "seccomp", Active: s.seccomp, Note: "mount, ptrace, bpf, keyctl, io_uring, namespaces, ... refused with EPERM"},
+		{Name: "seccomp", Active: s.seccomp, Note: "allow-list: unlisted calls fail with ENOSYS; mount, ptrace, bpf, keyctl, io_uring, namespaces, ... with EPERM"},
 		{Name: "landlock", Active: s.landlockABI > 0, Note: fmt.Sprintf("file system rules, ABI %d", s.landlockABI)},
 		{Name: "rlimits", Active: true, Note: "cpu, nofile, fsize, nproc, core"},
 	}
