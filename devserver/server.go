@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"playdoc/site"
+	"playdoc/snippet"
 	"playdoc/templates"
 )
 
@@ -398,14 +399,14 @@ func (s *Server) SaveCache() error {
 
 // newSnippets returns the snippets of cur whose code old did not have,
 // each code once.
-func newSnippets(old, cur *site.Site) []site.Snippet {
+func newSnippets(old, cur *site.Site) []snippet.Snippet {
 	seen := map[string]bool{}
 	if old != nil {
 		for _, sn := range old.Snippets {
 			seen[sn.Code] = true
 		}
 	}
-	var out []site.Snippet
+	var out []snippet.Snippet
 	for _, sn := range cur.Snippets {
 		if !seen[sn.Code] {
 			seen[sn.Code] = true

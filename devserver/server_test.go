@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"playdoc/site"
+	"playdoc/snippet"
 )
 
 func TestServesSiteWithReloadScript(t *testing.T) {
@@ -362,8 +363,8 @@ func TestNewSubfolderIsWatched(t *testing.T) {
 }
 
 func TestNewSnippets(t *testing.T) {
-	old := &site.Site{Snippets: []site.Snippet{{Code: "a"}, {Code: "b"}}}
-	cur := &site.Site{Snippets: []site.Snippet{{Code: "a"}, {Code: "c"}, {Code: "c"}}}
+	old := &site.Site{Snippets: []snippet.Snippet{{Code: "a"}, {Code: "b"}}}
+	cur := &site.Site{Snippets: []snippet.Snippet{{Code: "a"}, {Code: "c"}, {Code: "c"}}}
 	if got := snippetCodes(newSnippets(old, cur)); !slices.Equal(got, []string{"c"}) {
 		t.Errorf("newSnippets = %q, want [c]", got)
 	}
@@ -373,7 +374,7 @@ func TestNewSnippets(t *testing.T) {
 }
 
 // snippetCodes is the code of each snippet.
-func snippetCodes(sns []site.Snippet) []string {
+func snippetCodes(sns []snippet.Snippet) []string {
 	var codes []string
 	for _, sn := range sns {
 		codes = append(codes, sn.Code)

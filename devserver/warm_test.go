@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"playdoc/site"
+	"playdoc/snippet"
 )
 
 func snippetSite(codes ...string) *site.Site {
 	s := &site.Site{}
 	for i, c := range codes {
-		s.Snippets = append(s.Snippets, site.Snippet{File: "01-one.md", Name: string(rune('a' + i)), Code: c})
+		s.Snippets = append(s.Snippets, snippet.Snippet{File: "01-one.md", Name: string(rune('a' + i)), Code: c})
 	}
 	return s
 }

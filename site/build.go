@@ -16,6 +16,8 @@ import (
 
 	"github.com/yuin/goldmark"
 	"golang.org/x/sync/errgroup"
+
+	"playdoc/snippet"
 )
 
 // Config says what to build and how.
@@ -64,9 +66,9 @@ type renderedEntry struct {
 
 // Site is a built site, in memory.
 type Site struct {
-	Pages    []*Page          // in order
-	Files    map[string]*File // by URL path ("/gather/index.html")
-	Snippets []Snippet        // every runnable snippet, in page order
+	Pages    []*Page           // in order
+	Files    map[string]*File  // by URL path ("/gather/index.html")
+	Snippets []snippet.Snippet // every runnable snippet, in page order
 	Built    time.Time
 }
 

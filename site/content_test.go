@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"golang.org/x/mod/modfile"
+
+	"playdoc/snippet"
 )
 
 // contentDir and staticDir are the repository's tutorial and assets.
@@ -41,14 +43,14 @@ func TestContentBuilds(t *testing.T) {
 
 // contentSnippets parses every content page on its own, so that the Go
 // checks below run even while a cross-page problem (a link) remains.
-func contentSnippets(t *testing.T) []Snippet {
+func contentSnippets(t *testing.T) []snippet.Snippet {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(contentDir, "*.md"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no content in %s (%v)", contentDir, err)
 	}
 	md := newMarkdown()
-	var out []Snippet
+	var out []snippet.Snippet
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {

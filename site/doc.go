@@ -9,7 +9,7 @@
 // build's output: files by URL path, written to a folder atomically
 // (WriteDir) or served from memory (Handler).
 //
-// The snippet API (Snippet, Expected, LoadSnippets, Match, FormatExpected,
-// RewriteExpected) is what `playdoc check` and the playground use to run
-// the content's programs and compare their output.
+// LoadSnippets extracts the content's runnable snippets (package snippet:
+// the model, the output matcher and the rewriter) for `playdoc check` and
+// the playground's pre-build.
 package site

@@ -16,10 +16,6 @@ type fenceInfo struct {
 	Tolerance time.Duration // 0 when not given
 }
 
-// defaultTolerance is how far a run may deviate from its expected duration
-// when the output block does not say.
-const defaultTolerance = 500 * time.Millisecond
-
 // parseFenceInfo parses a fence's info string. Each problem is returned as
 // a message; the caller adds the file and line.
 func parseFenceInfo(info string) (fenceInfo, []string) {

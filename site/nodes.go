@@ -1,6 +1,10 @@
 package site
 
-import "github.com/yuin/goldmark/ast"
+import (
+	"github.com/yuin/goldmark/ast"
+
+	"playdoc/snippet"
+)
 
 // kindCode and kindPair are the goldmark node kinds of code blocks and
 // python/go pairs after the fences have been parsed.
@@ -16,9 +20,9 @@ type codeNode struct {
 	Lang    string
 	Code    string
 	Line    int
-	Snippet *Snippet // nil unless ```go run
-	key     string   // highlight cache key, set by the build
-	html    string   // highlighted code, set by the build before rendering
+	Snippet *snippet.Snippet // nil unless ```go run
+	key     string           // highlight cache key, set by the build
+	html    string           // highlighted code, set by the build before rendering
 }
 
 func (n *codeNode) Kind() ast.NodeKind { return kindCode }

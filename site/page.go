@@ -12,6 +12,8 @@ import (
 	east "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
+
+	"playdoc/snippet"
 )
 
 // Page is one content file, parsed.
@@ -25,7 +27,7 @@ type Page struct {
 	Order    int
 	Heading  string // the page's <h1>: its leading "# ..." line, or Title
 	Headings []Heading
-	Snippets []*Snippet
+	Snippets []*snippet.Snippet
 
 	orderLine, slugLine int
 	hash                [sha256.Size]byte // of the source
@@ -143,9 +145,9 @@ func (p *Page) collect(errs *ErrorList) {
 				parent.RemoveChild(parent, fb)
 				continue
 			}
-			exp := Expected{Duration: fi.Duration, Tolerance: fi.Tolerance, Line: line}
+			exp := snippet.Expected{Duration: fi.Duration, Tolerance: fi.Tolerance, Line: line}
 			if exp.Duration > 0 && exp.Tolerance == 0 {
-				exp.Tolerance = defaultTolerance
+				exp.Tolerance = snippet.DefaultTolerance
 			}
 			if fi.Tolerance > 0 && fi.Duration == 0 {
 				errs.errorf(p.Path, line, "tolerance= without duration=")
@@ -155,7 +157,7 @@ func (p *Page) collect(errs *ErrorList) {
 					continue // after the final newline
 				}
 				l = strings.TrimSuffix(strings.TrimSuffix(l, "\n"), "\r")
-				exp.Lines = append(exp.Lines, parseExpectedLine(l, line+1+i))
+				exp.Lines = append(exp.Lines, snippet.ParseExpectedLine(l, line+1+i))
 			}
 			prev.Snippet.Expected = exp
 			parent.RemoveChild(parent, fb)
@@ -167,7 +169,7 @@ func (p *Page) collect(errs *ErrorList) {
 				errs.errorf(p.Path, line, "duplicate snippet name %q (first used on line %d)", fi.Name, first)
 			}
 			names[fi.Name] = line
-			cn.Snippet = &Snippet{File: p.File, Line: line, Page: p.URL, Name: fi.Name, Compare: fi.Compare, Code: cn.Code}
+			cn.Snippet = &snippet.Snippet{File: p.File, Line: line, Page: p.URL, Name: fi.Name, Compare: fi.Compare, Code: cn.Code}
 			p.Snippets = append(p.Snippets, cn.Snippet)
 			p.ids[cn.Snippet.ID()] = true
 		}

@@ -14,12 +14,13 @@ import (
 
 	"playdoc/playground"
 	"playdoc/site"
+	"playdoc/snippet"
 )
 
 // checkResult is what one snippet did in the sandbox.
 type checkResult struct {
-	snippet  site.Snippet
-	lines    []site.OutputLine
+	snippet  snippet.Snippet
+	lines    []snippet.OutputLine
 	wall     time.Duration
 	problems []string // file:line-located messages
 	update   bool     // the output block should be rewritten
@@ -61,7 +62,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var todo []site.Snippet
+	var todo []snippet.Snippet
 	for _, sn := range snips {
 		if filter == nil || filter.MatchString(sn.Name) {
 			todo = append(todo, sn)
@@ -133,7 +134,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 }
 
 // checkSnippet runs one snippet and compares its output.
-func checkSnippet(ctx context.Context, srv *playground.Server, sn site.Snippet, file string) checkResult {
+func checkSnippet(ctx context.Context, srv *playground.Server, sn snippet.Snippet, file string) checkResult {
 	r := checkResult{snippet: sn}
 	where := func(line int) string { return fmt.Sprintf("%s:%d: snippet %s: ", file, line, sn.Name) }
 	var exit playground.Event
@@ -156,7 +157,7 @@ func checkSnippet(ctx context.Context, srv *playground.Server, sn site.Snippet, 
 					}
 				}
 			} else {
-				r.lines = append(r.lines, site.OutputLine{Text: text, Stderr: i == 1})
+				r.lines = append(r.lines, snippet.OutputLine{Text: text, Stderr: i == 1})
 			}
 			partial[i] = !strings.HasSuffix(ev.Data, "\n")
 		case playground.KindExit:
@@ -217,7 +218,7 @@ func rewriteOutputs(dir string, results []checkResult) (int, error) {
 		sort.Slice(rs, func(i, j int) bool { return rs[i].snippet.Expected.Line > rs[j].snippet.Expected.Line })
 		for _, r := range rs {
 			exp := r.snippet.Expected.Updated(r.lines, r.wall)
-			src, err = site.RewriteExpected(src, r.snippet.Expected.Line, exp)
+			src, err = snippet.RewriteExpected(src, r.snippet.Expected.Line, exp)
 			if err != nil {
 				return n, fmt.Errorf("%s:%w", path, err)
 			}
