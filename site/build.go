@@ -137,10 +137,11 @@ func (b *Builder) Build(ctx context.Context) (*Site, error) {
 		}
 		b.hlLoaded = true
 	}
-	pages, err := b.load(ctx)
+	ld, err := b.load(ctx)
 	if err != nil {
 		return nil, err
 	}
+	pages := ld.pages
 	if err := b.highlight(ctx, pages); err != nil {
 		return nil, err
 	}
@@ -158,7 +159,10 @@ func (b *Builder) Build(ctx context.Context) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := b.renderPages(ctx, site, nav, assets); err != nil {
+	for _, f := range ld.files {
+		site.add(f.url, f.body, f.file)
+	}
+	if err := b.renderPages(ctx, site, ld.links, nav, assets); err != nil {
 		return nil, err
 	}
 	if err := b.renderSiteFiles(ctx, site, nav, assets); err != nil {
@@ -182,9 +186,18 @@ func (b *Builder) SaveCache(s *Site) error {
 	return b.hl.save(used)
 }
 
+// loaded is the content of a build, checked: the pages in order, where
+// each of their references leads, and the files beside the pages that
+// they refer to.
+type loaded struct {
+	pages []*Page
+	links [][]resolved   // by page, then by reference (Page.refs)
+	files []*contentFile // to publish, sorted by URL
+}
+
 // load reads every page, parses the ones that changed (in parallel) and
-// checks the whole.
-func (b *Builder) load(ctx context.Context) ([]*Page, error) {
+// checks the whole: what spans pages, and every reference.
+func (b *Builder) load(ctx context.Context) (*loaded, error) {
 	files, err := fs.Glob(b.cfg.Content, "*.md")
 	if err != nil {
 		return nil, fmt.Errorf("list content: %w", err)
@@ -232,10 +245,15 @@ func (b *Builder) load(ctx context.Context) ([]*Page, error) {
 	}
 	sortPages(pages)
 	errs = append(errs, checkPages(pages)...)
+	links, published, lerrs, err := newLinker(b.cfg.Content, b.cfg.ContentName, pages).resolveAll(pages)
+	if err != nil {
+		return nil, err
+	}
+	errs = append(errs, lerrs...)
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
-	return pages, nil
+	return &loaded{pages: pages, links: links, files: published}, nil
 }
 
 // highlight fills in the highlighted HTML of every code block: from the

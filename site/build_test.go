@@ -119,7 +119,7 @@ func TestFixtureStructure(t *testing.T) {
 		`<a href="/pairs/">link to the pairs</a>`,
 		`<a href="/pairs/#side-by-side">`,
 		`<a href="#a-list">`,
-		"Raw <!-- raw HTML omitted -->HTML",
+		"Raw <b>HTML</b> is rendered.",
 		`<del>struck</del>`,
 		`<table>`,
 		`<a href="https://example.org/docs">`,

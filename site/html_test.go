@@ -3,6 +3,7 @@ package site
 import (
 	"bytes"
 	"context"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -96,20 +97,30 @@ func checkSiteHTML(t *testing.T, s *Site) {
 			}
 			for _, a := range []string{"href", "src"} {
 				ref, ok := attrOK(n, a)
-				if !ok || strings.Contains(ref, "://") {
+				if !ok {
 					continue
 				}
-				target, frag, _ := strings.Cut(ref, "#")
+				// Followed as a browser does: resolved from the page's
+				// URL, percent-decoded.
+				u, err := url.Parse(ref)
+				if err != nil {
+					t.Errorf("%s: <%s %s=%q>: %v", p, n.Data, a, ref, err)
+					continue
+				}
+				if u.Scheme != "" || u.Host != "" {
+					continue
+				}
+				target := (&url.URL{Path: p}).ResolveReference(u)
 				targetPage := p
-				if target != "" {
-					f, found := s.Lookup(target)
+				if u.Path != "" {
+					f, found := s.Lookup(target.Path)
 					if !found {
 						t.Errorf("%s: <%s %s=%q>: no such file in the site", p, n.Data, a, ref)
 						continue
 					}
 					targetPage = f.Path
 				}
-				if frag != "" && !ids[targetPage][frag] {
+				if frag := u.Fragment; frag != "" && frag != "top" && strings.HasSuffix(targetPage, ".html") && !ids[targetPage][frag] {
 					t.Errorf("%s: <%s %s=%q>: no id %q in %s", p, n.Data, a, ref, frag, targetPage)
 				}
 			}

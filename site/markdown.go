@@ -10,28 +10,114 @@ import (
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/renderer"
+	gmhtml "github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/util"
 )
 
-// newMarkdown returns the goldmark converter of the content: GFM, heading
-// ids and anchor links, and playdoc's code blocks. Raw HTML in Markdown
-// stays escaped (the pages allow no inline script or style).
+// newMarkdown returns the goldmark converter that parses the content: GFM
+// and heading ids. Pages are rendered by pageRenderer.
 func newMarkdown() goldmark.Markdown {
 	return goldmark.New(
 		goldmark.WithExtensions(extension.GFM),
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
-		goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(nodeRenderer{}, 100))),
 	)
 }
 
-// nodeRenderer renders headings (with an anchor link) and playdoc's code
-// nodes; goldmark's HTML renderer does the rest.
-type nodeRenderer struct{}
+// pageRenderer returns the renderer of page p, whose references lead where
+// links says (by index in p.refs): goldmark's HTML and GFM renderers, with
+// playdoc's own for headings, code, links, images and raw HTML. Resolving
+// at render time leaves the parsed page untouched, so a Builder can keep
+// it for the next build.
+func pageRenderer(p *Page, links []resolved) renderer.Renderer {
+	return goldmark.New(
+		goldmark.WithExtensions(extension.GFM),
+		goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(nodeRenderer{p: p, links: links}, 100))),
+	).Renderer()
+}
 
-func (nodeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
+// nodeRenderer renders headings (with an anchor link), playdoc's code
+// nodes, and the references and raw HTML of page p; goldmark's HTML
+// renderer does the rest.
+type nodeRenderer struct {
+	p     *Page
+	links []resolved
+}
+
+func (r nodeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(ast.KindHeading, renderHeading)
 	reg.Register(kindCode, renderCode)
 	reg.Register(kindPair, renderPair)
+	reg.Register(ast.KindLink, r.renderLink)
+	reg.Register(ast.KindImage, r.renderImage)
+	reg.Register(ast.KindRawHTML, r.renderRaw)
+	reg.Register(ast.KindHTMLBlock, r.renderRaw)
+}
+
+// dest is where reference node leads.
+func (r nodeRenderer) dest(n ast.Node, asWritten []byte) (ref, resolved) {
+	if i, ok := r.p.refOf[n]; ok && i < len(r.links) {
+		return r.p.refs[i], r.links[i]
+	}
+	return ref{}, resolved{url: string(asWritten)}
+}
+
+// renderLink writes a link as goldmark does, to its resolved URL.
+func (r nodeRenderer) renderLink(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	n := node.(*ast.Link)
+	if !entering {
+		w.WriteString("</a>")
+		return ast.WalkContinue, nil
+	}
+	_, res := r.dest(n, n.Destination)
+	w.WriteString(`<a href="`)
+	w.Write(util.EscapeHTML(util.URLEscape([]byte(res.url), true)))
+	w.WriteByte('"')
+	if n.Title != nil {
+		w.WriteString(` title="`)
+		gmhtml.DefaultWriter.Write(w, n.Title)
+		w.WriteByte('"')
+	}
+	w.WriteByte('>')
+	return ast.WalkContinue, nil
+}
+
+// renderImage writes an image with its published URL, its size (so that
+// the page does not shift as it loads) and, below the fold, lazy loading.
+func (r nodeRenderer) renderImage(w util.BufWriter, src []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		return ast.WalkContinue, nil
+	}
+	n := node.(*ast.Image)
+	rf, res := r.dest(n, n.Destination)
+	w.WriteString(`<img src="`)
+	w.Write(util.EscapeHTML(util.URLEscape([]byte(res.url), true)))
+	w.WriteString(`" alt="`)
+	w.WriteString(html.EscapeString(plainText(n, src)))
+	w.WriteByte('"')
+	if f := res.file; f != nil && f.width > 0 {
+		fmt.Fprintf(w, ` width="%d" height="%d"`, f.width, f.height)
+	}
+	if rf.lazy {
+		w.WriteString(` loading="lazy"`)
+	}
+	if n.Title != nil {
+		w.WriteString(` title="`)
+		gmhtml.DefaultWriter.Write(w, n.Title)
+		w.WriteByte('"')
+	}
+	w.WriteByte('>')
+	return ast.WalkSkipChildren, nil
+}
+
+// renderRaw writes the authors' raw HTML, checked when the page was
+// parsed, with its references resolved.
+func (r nodeRenderer) renderRaw(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if entering {
+		if f := r.p.raw[node]; f != nil {
+			f.write(w, r.p, r.links)
+		}
+	}
+	return ast.WalkSkipChildren, nil
 }
 
 func renderHeading(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {

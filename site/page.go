@@ -1,6 +1,7 @@
 package site
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"path"
 	"slices"
@@ -35,7 +36,9 @@ type Page struct {
 	bodyLine            int   // file line of body[0]
 	newlines            []int // offsets of '\n' in body
 	doc                 ast.Node
-	links               []*linkRef
+	refs                []ref                 // links, images and raw HTML URLs, in document order
+	refOf               map[ast.Node]int      // Markdown link and image nodes → index in refs
+	raw                 map[ast.Node]*rawFrag // raw HTML nodes, checked
 	codes               []*codeNode
 	ids                 map[string]bool // heading and snippet ids, for #anchor checks
 }
@@ -54,7 +57,8 @@ func (p *Page) line(off int) int {
 
 // slugFromFile turns "05-gather.md" into "gather".
 func slugFromFile(file string) string {
-	name := strings.TrimSuffix(path.Base(file), ".md")
+	// Spaces in a file name ("01-getting started.md") become dashes.
+	name := strings.Join(strings.Fields(strings.TrimSuffix(path.Base(file), ".md")), "-")
 	i := 0
 	for i < len(name) && '0' <= name[i] && name[i] <= '9' {
 		i++
@@ -69,6 +73,8 @@ func slugFromFile(file string) string {
 func parsePage(file, display string, src []byte, md goldmark.Markdown) (*Page, ErrorList) {
 	var errs ErrorList
 	p := &Page{File: file, Path: display, hash: sha256.Sum256(src)}
+	// Editors may save "UTF-8 with BOM"; the mark is not part of the text.
+	src = bytes.TrimPrefix(src, utf8BOM)
 	p.Slug = slugFromFile(file)
 	p.body, p.bodyLine = parseFrontMatter(p, src, &errs)
 	if !validName(p.Slug) {
@@ -87,7 +93,16 @@ func parsePage(file, display string, src []byte, md goldmark.Markdown) (*Page, E
 	return p, errs
 }
 
-// collect walks the parsed document: headings, links and code fences.
+// utf8BOM is the byte order mark some editors write at the start of a
+// UTF-8 file.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// eagerBlocks is how many top-level blocks at the start of a page are
+// taken to be above the fold: images further down load lazily.
+const eagerBlocks = 3
+
+// collect walks the parsed document: headings, links, images, raw HTML
+// and code fences.
 func (p *Page) collect(errs *ErrorList) {
 	// A leading "# Heading" becomes the page's <h1>, written by the layout
 	// above the table of contents.
@@ -97,8 +112,26 @@ func (p *Page) collect(errs *ErrorList) {
 		p.doc.RemoveChild(p.doc, h)
 	}
 	var fences []*ast.FencedCodeBlock
+	top := map[ast.Node]int{}
+	i := 0
+	for c := p.doc.FirstChild(); c != nil; c = c.NextSibling() {
+		top[c] = i
+		i++
+	}
+	below := func(n ast.Node) bool {
+		for n.Parent() != nil && n.Parent() != p.doc {
+			n = n.Parent()
+		}
+		return top[n] >= eagerBlocks
+	}
+	p.refOf = map[ast.Node]int{}
+	p.raw = map[ast.Node]*rawFrag{}
+	hc := &htmlChecker{p: p, errs: errs}
 	_ = ast.Walk(p.doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
+			if n.Type() == ast.TypeBlock {
+				hc.leave(n)
+			}
 			return ast.WalkContinue, nil
 		}
 		switch n := n.(type) {
@@ -108,7 +141,23 @@ func (p *Page) collect(errs *ErrorList) {
 			p.Headings = append(p.Headings, Heading{Level: n.Level, ID: idStr, Text: plainText(n, p.body)})
 			p.ids[idStr] = true
 		case *ast.Link:
-			p.links = append(p.links, &linkRef{node: n, dest: string(n.Destination), line: p.line(n.Pos())})
+			p.refOf[n] = len(p.refs)
+			p.refs = append(p.refs, ref{kind: refLink, dest: string(n.Destination), line: p.line(n.Pos())})
+		case *ast.Image:
+			p.refOf[n] = len(p.refs)
+			p.refs = append(p.refs, ref{kind: refImage, dest: string(n.Destination), line: p.line(n.Pos()),
+				noAlt: plainText(n, p.body) == "", lazy: below(n)})
+		case *ast.RawHTML, *ast.HTMLBlock:
+			var block ast.Node
+			if n.Type() == ast.TypeInline {
+				block = n.Parent()
+				for block != nil && block.Type() != ast.TypeBlock {
+					block = block.Parent()
+				}
+			}
+			text, start := fragText(n, p.body)
+			p.raw[n] = hc.fragment(text, p.line(start), block, below(n))
+			return ast.WalkSkipChildren, nil
 		case *ast.FencedCodeBlock:
 			fences = append(fences, n)
 			return ast.WalkSkipChildren, nil
@@ -120,6 +169,7 @@ func (p *Page) collect(errs *ErrorList) {
 		}
 		return ast.WalkContinue, nil
 	})
+	hc.finish()
 	names := map[string]int{}
 	for _, fb := range fences {
 		line := p.line(fb.Pos())

@@ -89,7 +89,7 @@ func (b *Builder) navKey(pages []*Page, a assetSet) [sha256.Size]byte {
 
 // renderPages renders every page, in parallel; a page whose source and
 // surroundings did not change since the last build is reused as is.
-func (b *Builder) renderPages(ctx context.Context, site *Site, nav navItems, a assetSet) error {
+func (b *Builder) renderPages(ctx context.Context, site *Site, links [][]resolved, nav navItems, a assetSet) error {
 	pages := site.Pages
 	navKey := b.navKey(pages, a)
 	bodies := make([][]byte, len(pages))
@@ -100,6 +100,13 @@ func (b *Builder) renderPages(ctx context.Context, site *Site, nav navItems, a a
 		h := sha256.New()
 		h.Write(navKey[:])
 		h.Write(p.hash[:])
+		for _, res := range links[i] {
+			// Where links lead and the files' names and sizes.
+			fmt.Fprintf(h, "%s\x00", res.url)
+			if f := res.file; f != nil {
+				fmt.Fprintf(h, "%dx%d\x00", f.width, f.height)
+			}
+		}
 		fmt.Fprintf(h, "%d", i)
 		h.Sum(keys[i][:0])
 		if old, ok := b.rendered[p.URL]; ok && old.key == keys[i] {
@@ -110,7 +117,7 @@ func (b *Builder) renderPages(ctx context.Context, site *Site, nav navItems, a a
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			body, err := b.renderPage(gctx, pages, i, nav, a)
+			body, err := b.renderPage(gctx, pages, i, links[i], nav, a)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.Path, err)
 			}
@@ -131,7 +138,7 @@ func (b *Builder) renderPages(ctx context.Context, site *Site, nav navItems, a a
 }
 
 // renderPage renders page i: Markdown, then the layout around it.
-func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, nav navItems, a assetSet) ([]byte, error) {
+func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, links []resolved, nav navItems, a assetSet) ([]byte, error) {
 	p := pages[i]
 	var body bytes.Buffer
 	size := 2*len(p.body) + 2048
@@ -139,7 +146,7 @@ func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, nav navI
 		size += len(c.html)
 	}
 	body.Grow(size)
-	if err := b.md.Renderer().Render(&body, p.body, p.doc); err != nil {
+	if err := pageRenderer(p, links).Render(&body, p.body, p.doc); err != nil {
 		return nil, fmt.Errorf("render markdown: %w", err)
 	}
 	view := templates.Page{

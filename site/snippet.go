@@ -12,12 +12,12 @@ import (
 // page order then document order. Content errors are returned as an
 // ErrorList (all of them), with file names relative to fsys.
 func LoadSnippets(fsys fs.FS) ([]snippet.Snippet, error) {
-	pages, err := New(Config{Content: fsys}).load(context.Background())
+	ld, err := New(Config{Content: fsys}).load(context.Background())
 	if err != nil {
 		return nil, err
 	}
 	var out []snippet.Snippet
-	for _, p := range pages {
+	for _, p := range ld.pages {
 		for _, s := range p.Snippets {
 			out = append(out, *s)
 		}
