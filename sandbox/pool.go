@@ -80,14 +80,18 @@ func (s *Sandbox) spawnInit() (_ *idleInit, err error) {
 	if err != nil {
 		return nil, err
 	}
+	path, extra := "/proc/self/exe", []*os.File{childCtrl, statusW} // fdConfig, fdStatus
+	if f := s.initBinary.Load(); f != nil {
+		path, extra = fmt.Sprintf("/proc/self/fd/%d", fdInitBinary), append(extra, f)
+	}
 	it.cmd = &exec.Cmd{
-		Path:       "/proc/self/exe",
+		Path:       path,
 		Args:       []string{initMarker},
 		Env:        []string{},
 		Stdin:      stdinR,
 		Stdout:     stdoutW,
 		Stderr:     stderrW,
-		ExtraFiles: []*os.File{childCtrl, statusW}, // fdConfig, fdStatus
+		ExtraFiles: extra,
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS |
 				syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS | syscall.CLONE_NEWCGROUP,

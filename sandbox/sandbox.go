@@ -28,6 +28,10 @@ type Options struct {
 	// Warm is how many sandbox inits are kept started ahead of need, which
 	// takes their start-up off a run's latency (default 2; negative: none).
 	Warm int
+	// InitBinary is the init program, built by BuildInit. Empty: this
+	// process's own executable, which must call Main first thing (every
+	// run then pays its whole package initialisation).
+	InitBinary string
 }
 
 // Layer is one isolation mechanism and whether it is in force.
@@ -50,6 +54,9 @@ type Sandbox struct {
 	layers      []Layer
 	runs        atomic.Uint64
 
+	initBinary atomic.Pointer[os.File] // sealed copy of the init program; nil: /proc/self/exe
+	initMu     sync.Mutex
+	oldInits   []*os.File // replaced by UseInitBinary; closed by Close
 	warm       chan *idleInit // pre-started inits; nil when none are kept
 	done       chan struct{}  // closed by Close
 	keeperDone chan struct{}
@@ -91,6 +98,11 @@ func New(opts Options) (*Sandbox, error) {
 	if v, err := llsyscall.LandlockGetABIVersion(); err == nil {
 		s.landlockABI = v
 	}
+	if opts.InitBinary != "" {
+		if err := s.UseInitBinary(opts.InitBinary); err != nil {
+			return nil, err
+		}
+	}
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
 	name := fmt.Sprintf("%d-%s", os.Getpid(), hex.EncodeToString(suffix))
@@ -105,6 +117,7 @@ func New(opts Options) (*Sandbox, error) {
 		if s.cg != nil {
 			_ = s.cg.destroy()
 		}
+		s.closeInits()
 		return nil, fmt.Errorf("sandbox unavailable, refusing to run programs unsandboxed: %w", err)
 	}
 	s.layers = s.describe(cgErr)
@@ -192,6 +205,36 @@ func (s *Sandbox) describe(cgErr error) []Layer {
 	return layers
 }
 
+// UseInitBinary makes inits started from now on run path, an init program
+// built by BuildInit, instead of this process's executable. Inits started
+// earlier keep their program. Errors: path unreadable, memfd unavailable.
+func (s *Sandbox) UseInitBinary(path string) error {
+	f, err := openInitBinary(path)
+	if err != nil {
+		return err
+	}
+	s.initMu.Lock()
+	defer s.initMu.Unlock()
+	// An init being spawned may still hold the old one: it is closed only
+	// with the sandbox.
+	if old := s.initBinary.Swap(f); old != nil {
+		s.oldInits = append(s.oldInits, old)
+	}
+	s.log.Info("sandbox: inits run the init program", "path", path)
+	return nil
+}
+
+func (s *Sandbox) closeInits() {
+	s.initMu.Lock()
+	defer s.initMu.Unlock()
+	for _, f := range append(s.oldInits, s.initBinary.Swap(nil)) {
+		if f != nil {
+			_ = f.Close()
+		}
+	}
+	s.oldInits = nil
+}
+
 // Layers reports the isolation layers and whether each is active.
 func (s *Sandbox) Layers() []Layer {
 	return append([]Layer(nil), s.layers...)
@@ -201,6 +244,7 @@ func (s *Sandbox) Layers() []Layer {
 // cgroups. Runs must have ended.
 func (s *Sandbox) Close() error {
 	s.stopWarm()
+	s.closeInits() // the inits already started hold their own copy
 	if s.cg == nil {
 		return nil
 	}
