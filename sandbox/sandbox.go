@@ -56,7 +56,7 @@ type Sandbox struct {
 
 	initBinary atomic.Pointer[os.File] // sealed copy of the init program; nil: /proc/self/exe
 	initMu     sync.Mutex
-	oldInits   []*os.File // replaced by UseInitBinary; closed by Close
+	oldInits   []*os.File     // replaced by UseInitBinary; closed by Close
 	warm       chan *idleInit // pre-started inits; nil when none are kept
 	done       chan struct{}  // closed by Close
 	keeperDone chan struct{}
