@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"playdoc/sandbox"
 )
@@ -37,29 +36,6 @@ var (
 	errStopped    = errors.New("stopped by the client")
 	errClientGone = errors.New("the client went away")
 )
-
-// maxEventData bounds the data of one output event: a longer line is
-// sent in pieces, so that no client has to take a megabyte JSON line.
-const maxEventData = 64 << 10
-
-// pieceEnd is where the first piece of a too long line ends: at
-// maxEventData, moved back to the start of a UTF-8 sequence.
-func pieceEnd(b []byte) int {
-	n := maxEventData
-	if len(b) <= n {
-		return len(b)
-	}
-	for i := n; i > n-utf8.UTFMax && i > 0; i-- {
-		if utf8.RuneStart(b[i]) {
-			return i
-		}
-	}
-	return n
-}
-
-// partialFlush is how long a line without its newline waits for more
-// output before it is sent as it is.
-const partialFlush = 50 * time.Millisecond
 
 // newRun registers a run so that /api/stop and Shutdown can end it.
 func (s *Server) newRun(ctx context.Context, client string) (*Run, context.Context) {
@@ -204,13 +180,6 @@ type chunk struct {
 	eof    bool
 }
 
-// lineStream turns the chunks of one stream into line events.
-type lineStream struct {
-	kind    string
-	pending []byte
-	at      time.Time // when the pending bytes last grew
-}
-
 // runBinary runs a built program in the sandbox, emitting start and the
 // output lines, and returns the final event (exit, or error).
 func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func(Event)) Event {
@@ -265,12 +234,10 @@ func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func
 	go read(proc.Stdout(), false)
 	go read(proc.Stderr(), true)
 
-	streams := [2]*lineStream{{kind: KindStdout}, {kind: KindStderr}}
-	ms := func(t time.Time) float64 { return float64(t.Sub(started).Microseconds()) / 1000 }
-	flushPartial := func(ls *lineStream) {
-		if len(ls.pending) > 0 {
-			emit(Event{Kind: ls.kind, T: ms(ls.at), Data: string(ls.pending)})
-			ls.pending = nil
+	streams := [2]*lineStream{newLineStream(KindStdout, started), newLineStream(KindStderr, started)}
+	emitAll := func(evs []Event) {
+		for _, e := range evs {
+			emit(e)
 		}
 	}
 	timer := time.NewTimer(time.Hour)
@@ -299,35 +266,21 @@ func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func
 			if c.stderr {
 				ls = streams[1]
 			}
-			ls.pending = append(ls.pending, c.data...)
-			ls.at = c.at
-			for {
-				n := bytes.IndexByte(ls.pending, '\n') + 1
-				if n == 0 || n > maxEventData {
-					if len(ls.pending) < maxEventData {
-						break
-					}
-					n = pieceEnd(ls.pending)
-				}
-				emit(Event{Kind: ls.kind, T: ms(c.at), Data: string(ls.pending[:n])})
-				ls.pending = ls.pending[n:]
-			}
-			if len(ls.pending) == 0 {
-				ls.pending = nil
-			} else {
+			emitAll(ls.push(c.data, c.at))
+			if ls.hasPending() {
 				timer.Reset(partialFlush)
 			}
 			if over {
-				flushPartial(streams[0])
-				flushPartial(streams[1])
+				emitAll(streams[0].flush())
+				emitAll(streams[1].flush())
 				reason = ReasonOutputLimit
 				proc.Kill()
 			}
 		case <-timer.C:
+			now := time.Now()
 			for _, ls := range streams {
-				if len(ls.pending) > 0 && time.Since(ls.at) >= partialFlush-time.Millisecond {
-					flushPartial(ls)
-				} else if len(ls.pending) > 0 {
+				emitAll(ls.flushDue(now))
+				if ls.hasPending() {
 					timer.Reset(partialFlush)
 				}
 			}
@@ -342,8 +295,8 @@ func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func
 			proc.Kill()
 		}
 	}
-	flushPartial(streams[0])
-	flushPartial(streams[1])
+	emitAll(streams[0].flush())
+	emitAll(streams[1].flush())
 	res, err := proc.Wait()
 	if err != nil {
 		s.m.sandboxFailures.Inc()

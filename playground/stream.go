@@ -1,0 +1,102 @@
+package playground
+
+import (
+	"bytes"
+	"time"
+	"unicode/utf8"
+)
+
+// maxEventData bounds the data of one output event: a longer line is
+// sent in pieces, so that no client has to take a megabyte JSON line.
+const maxEventData = 64 << 10
+
+// partialFlush is how long a line without its newline waits for more
+// output before it is sent as it is.
+const partialFlush = 50 * time.Millisecond
+
+// pieceEnd is where the first piece of a too long line ends: at
+// maxEventData, moved back to the start of a UTF-8 sequence.
+func pieceEnd(b []byte) int {
+	n := maxEventData
+	if len(b) <= n {
+		return len(b)
+	}
+	for i := n; i > n-utf8.UTFMax && i > 0; i-- {
+		if utf8.RuneStart(b[i]) {
+			return i
+		}
+	}
+	return n
+}
+
+// lineStream splits one output stream of a program (stdout or stderr)
+// into output events: one per line, newline included; a line longer than
+// maxEventData in pieces cut at rune starts; and a partial line (no
+// newline yet) once it has waited partialFlush without growing. It does
+// no I/O and reads no clock: the caller passes the times, so that the
+// splitting is testable without a program or a timer.
+type lineStream struct {
+	kind    string    // KindStdout or KindStderr
+	started time.Time // the program's start: event times are relative to it
+	pending []byte    // the incomplete last line
+	at      time.Time // when pending last grew
+}
+
+// newLineStream returns a splitter for the stream of the given kind of a
+// program started at started.
+func newLineStream(kind string, started time.Time) *lineStream {
+	return &lineStream{kind: kind, started: started}
+}
+
+// event is an output event for data read at t.
+func (ls *lineStream) event(data []byte, t time.Time) Event {
+	return Event{Kind: ls.kind, T: float64(t.Sub(ls.started).Microseconds()) / 1000, Data: string(data)}
+}
+
+// push adds data read at t and returns the events it completes: every
+// complete line, and the full-size pieces of an over-long one. What is
+// left waits for more data, flushDue or flush.
+func (ls *lineStream) push(data []byte, t time.Time) []Event {
+	ls.pending = append(ls.pending, data...)
+	ls.at = t
+	var evs []Event
+	for {
+		n := bytes.IndexByte(ls.pending, '\n') + 1
+		if n == 0 || n > maxEventData {
+			if len(ls.pending) < maxEventData {
+				break
+			}
+			n = pieceEnd(ls.pending)
+		}
+		evs = append(evs, ls.event(ls.pending[:n], t))
+		ls.pending = ls.pending[n:]
+	}
+	if len(ls.pending) == 0 {
+		ls.pending = nil // let the big buffer go
+	}
+	return evs
+}
+
+// hasPending reports whether a partial line waits.
+func (ls *lineStream) hasPending() bool { return len(ls.pending) > 0 }
+
+// flushDue returns the partial line as an event if, at now, it has waited
+// partialFlush since it last grew (a millisecond early counts: timers
+// fire late, never much early), else nil.
+func (ls *lineStream) flushDue(now time.Time) []Event {
+	if !ls.hasPending() || now.Sub(ls.at) < partialFlush-time.Millisecond {
+		return nil
+	}
+	return ls.flush()
+}
+
+// flush returns the partial line, if any, as an event stamped with the
+// time it last grew; at the end of the stream, or before a kill.
+func (ls *lineStream) flush() []Event {
+	if !ls.hasPending() {
+		return nil
+	}
+	ev := ls.event(ls.pending, ls.at)
+	ls.pending = nil
+	return []Event{ev}
+}
