@@ -31,7 +31,9 @@ func (b *Builder) assets(site *Site) (assetSet, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read static asset: %w", err)
 		}
-		return data, nil
+		// A byte order mark inside the concatenated stylesheet would
+		// spoil the rule after it.
+		return bytes.TrimPrefix(data, utf8BOM), nil
 	}
 	siteCSS, err := read("site.css", true)
 	if err != nil {

@@ -329,7 +329,7 @@ func RewriteExpected(src []byte, fenceLine int, e Expected) ([]byte, error) {
 	if i < 0 || i >= len(lines) {
 		return nil, fmt.Errorf("line %d: out of range (file has %d lines)", fenceLine, len(lines))
 	}
-	open := strings.TrimSpace(string(lines[i]))
+	open := strings.TrimSpace(strings.TrimPrefix(string(lines[i]), utf8BOM))
 	ticks := len(open) - len(strings.TrimLeft(open, "`"))
 	if ticks < 3 || !strings.HasPrefix(strings.TrimSpace(open[ticks:]), "output") {
 		return nil, fmt.Errorf("line %d: not an ```output fence: %q", fenceLine, open)
@@ -345,13 +345,30 @@ func RewriteExpected(src []byte, fenceLine int, e Expected) ([]byte, error) {
 	if end < 0 {
 		return nil, fmt.Errorf("line %d: output fence is not closed", fenceLine)
 	}
+	// The author's file keeps its conventions: the block is written with
+	// the line endings of its opening fence, a byte order mark before it
+	// stays, and a file that ended without a newline still does.
+	block := FormatExpected(e)
+	if bytes.HasSuffix(lines[i], []byte("\r\n")) {
+		block = strings.ReplaceAll(block, "\n", "\r\n")
+	}
+	if !bytes.HasSuffix(lines[end], []byte("\n")) {
+		block = strings.TrimSuffix(strings.TrimSuffix(block, "\n"), "\r")
+	}
 	var out bytes.Buffer
 	for _, l := range lines[:i] {
 		out.Write(l)
 	}
-	out.WriteString(FormatExpected(e))
+	if i == 0 && strings.HasPrefix(string(lines[0]), utf8BOM) {
+		out.WriteString(utf8BOM)
+	}
+	out.WriteString(block)
 	for _, l := range lines[end+1:] {
 		out.Write(l)
 	}
 	return out.Bytes(), nil
 }
+
+// utf8BOM is the byte order mark some editors write at the start of a
+// UTF-8 file.
+const utf8BOM = "\ufeff"

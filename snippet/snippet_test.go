@@ -156,3 +156,36 @@ func TestRewriteExpected(t *testing.T) {
 		t.Errorf("unclosed fence: err = %v", err)
 	}
 }
+
+// TestRewriteExpectedKeepsFileConventions checks that rewriting an output
+// block keeps what the author's editor wrote: CRLF line endings (all of
+// them, not only around the block), a byte order mark, a missing final
+// newline, and LF in an LF file.
+func TestRewriteExpectedKeepsFileConventions(t *testing.T) {
+	exp := Expected{Lines: []ExpectedLine{{Text: "one"}, {Text: "two"}}}
+	for _, tt := range []struct {
+		name string
+		src  string
+		line int
+		want string
+	}{
+		{"LF", "a\n```output\nold\n```\nb\n", 2, "a\n```output\none\ntwo\n```\nb\n"},
+		{"CRLF", "\ufeff---\r\nt: x\r\n---\r\n```output\r\nold\r\n```\r\nb\r\n", 4,
+			"\ufeff---\r\nt: x\r\n---\r\n```output\r\none\r\ntwo\r\n```\r\nb\r\n"},
+		{"CRLF, last line without newline", "a\r\n```output\r\nold\r\n```", 2, "a\r\n```output\r\none\r\ntwo\r\n```"},
+		{"LF, last line without newline", "a\n```output\n```", 2, "a\n```output\none\ntwo\n```"},
+		{"BOM right before the fence", "\ufeff```output\nold\n```\n", 1, "\ufeff```output\none\ntwo\n```\n"},
+	} {
+		got, err := RewriteExpected([]byte(tt.src), tt.line, exp)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if string(got) != tt.want {
+			t.Errorf("%s: rewritten = %q, want %q", tt.name, got, tt.want)
+		}
+		if strings.Contains(tt.src, "\r\n") && strings.Count(string(got), "\n") != strings.Count(string(got), "\r\n") {
+			t.Errorf("%s: mixed line endings in %q", tt.name, got)
+		}
+	}
+}
