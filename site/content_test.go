@@ -119,12 +119,21 @@ func TestContentSnippetsVetAndBuild(t *testing.T) {
 		if err := os.MkdirAll(pkg, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(pkg, "main.go"), []byte(s.Code), 0o644); err != nil {
+		// A snippet with Test functions and no main is a test file, as the
+		// playground runs it; it gets an empty main so go build has a program.
+		name := "main.go"
+		if isTestSnippet(s.Code) {
+			name = "main_test.go"
+			if err := os.WriteFile(filepath.Join(pkg, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(pkg, name), []byte(s.Code), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// s12/main.go:7:2: msg → content/05-gather.md:LINE: snippet "x": msg
-	locRE := regexp.MustCompile(`(?m)(?:\./)?s(\d+)/main\.go:(\d+)(?::\d+)?: (.*)$`)
+	locRE := regexp.MustCompile(`(?m)(?:\./)?s(\d+)/main(?:_test)?\.go:(\d+)(?::\d+)?: (.*)$`)
 	explain := func(out []byte) string {
 		var lines []string
 		for _, m := range locRE.FindAllStringSubmatch(string(out), -1) {
@@ -148,4 +157,11 @@ func TestContentSnippetsVetAndBuild(t *testing.T) {
 	}
 	run("vet", "./...")
 	run("build", "-o", os.DevNull, "./...")
+}
+
+// isTestSnippet reports whether code is a test program: Test functions and
+// no func main, which the playground runs with go test.
+func isTestSnippet(code string) bool {
+	return !regexp.MustCompile(`(?m)^func main\(\)`).MatchString(code) &&
+		regexp.MustCompile(`(?m)^func Test\w*\(t \*testing\.T\)`).MatchString(code)
 }
