@@ -162,6 +162,11 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 			return fmt.Errorf("%w: bad target %q", errSpec, t)
 		}
 		for _, reserved := range []string{"/proc", "/dev", "/etc", "/.overlay"} {
+			// /dev/shm, where POSIX shared memory and semaphores live, may
+			// hold a writable layer of the run's own.
+			if t == "/dev/shm" {
+				break
+			}
 			if t == reserved || strings.HasPrefix(t, reserved+"/") {
 				return fmt.Errorf("%w: target %q is reserved", errSpec, t)
 			}

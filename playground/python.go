@@ -1,0 +1,103 @@
+package playground
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"playdoc/sandbox"
+)
+
+// Python is a CPython interpreter that sandboxed Python programs run on:
+// the host's own (Debian's python3 by default), visible read-only inside
+// the sandbox with its standard library and the shared libraries it
+// loads, nothing else of the host.
+type Python struct {
+	// Exe is the interpreter's host path, symlinks resolved
+	// (/usr/bin/python3.11).
+	Exe string
+	// Version is "3.11" for /usr/bin/python3.11.
+	Version string
+	binds   []sandbox.Bind
+	// empty is an empty folder, the lower layer of the writable /dev/shm
+	// that multiprocessing's semaphores need.
+	empty string
+}
+
+// FindPython locates the interpreter: path if given, else /usr/bin/python3
+// (Debian's; a python3 earlier on PATH, such as a pyenv shim, is not
+// what the tutorial documents). Errors say what is missing.
+func FindPython(path string) (*Python, error) {
+	if path == "" {
+		path = "/usr/bin/python3"
+	}
+	exe, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil, fmt.Errorf("python: %w (install Debian's python3)", err)
+	}
+	base := filepath.Base(exe)
+	version, ok := strings.CutPrefix(base, "python")
+	if !ok || !strings.Contains(version, ".") {
+		return nil, fmt.Errorf("python: %s is not named pythonX.Y", exe)
+	}
+	prefix := filepath.Dir(filepath.Dir(exe)) // /usr/bin/python3.11 → /usr
+	p := &Python{Exe: exe, Version: version}
+	stdlib := filepath.Join(prefix, "lib", "python"+version)
+	if _, err := os.Stat(filepath.Join(stdlib, "os.py")); err != nil {
+		return nil, fmt.Errorf("python: no standard library at %s: %w", stdlib, err)
+	}
+	p.binds = append(p.binds, sandbox.Bind{Host: stdlib, Target: stdlib})
+	// The dynamic loader and the libraries of the interpreter and of its
+	// extension modules (lib-dynload: _ssl, _sqlite3, _ctypes, …), where
+	// the loader looks for them: the multiarch folders of a merged-/usr
+	// Debian, and /lib64 for the loader's own path.
+	for _, d := range []string{"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu"} {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			p.binds = append(p.binds,
+				sandbox.Bind{Host: d, Target: d},
+				sandbox.Bind{Host: d, Target: strings.TrimPrefix(d, "/usr")})
+		}
+	}
+	if st, err := os.Stat("/lib64"); err == nil && st.IsDir() {
+		p.binds = append(p.binds, sandbox.Bind{Host: "/lib64", Target: "/lib64"})
+	}
+	if len(p.binds) < 2 {
+		return nil, errors.New("python: no multiarch library folder (/usr/lib/<arch>-linux-gnu) found")
+	}
+	empty, err := os.MkdirTemp("", "playdoc-python-shm-")
+	if err != nil {
+		return nil, fmt.Errorf("python: %w", err)
+	}
+	if err := os.Chmod(empty, 0o755); err != nil {
+		return nil, fmt.Errorf("python: %w", err)
+	}
+	p.empty = empty
+	return p, nil
+}
+
+// Close removes the empty folder FindPython made.
+func (p *Python) Close() error { return os.Remove(p.empty) }
+
+// pythonScriptDir is where a program's source is visible inside.
+const pythonScriptDir = "/src"
+
+// Spec is the sandbox spec that runs the program in scriptDir/main.py (a
+// host folder, bound read-only at /src): the interpreter is /prog,
+// unbuffered (-u: each print reaches the output when it happens, as on a
+// terminal), isolated from the environment and user site-packages (-I),
+// in UTF-8 mode.
+func (p *Python) Spec(scriptDir string, limits sandbox.Limits) sandbox.Spec {
+	binds := append([]sandbox.Bind{{Host: scriptDir, Target: pythonScriptDir}}, p.binds...)
+	return sandbox.Spec{
+		Binary: p.Exe,
+		Args:   []string{"-u", "-I", "-X", "utf8", pythonScriptDir + "/main.py"},
+		Binds:  binds,
+		// POSIX semaphores (multiprocessing's locks and queues) live in
+		// /dev/shm: a small throwaway tmpfs of the run's own.
+		Overlays:       []sandbox.Overlay{{Lower: p.empty, Target: "/dev/shm", Size: 16 << 20}},
+		Limits:         limits,
+		SeccompProfile: sandbox.ProfileProgram,
+	}
+}

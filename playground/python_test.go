@@ -1,0 +1,111 @@
+package playground
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"playdoc/sandbox"
+)
+
+// runPython runs src with Debian's python3 in a real sandbox and returns
+// its stdout, stderr and result.
+func runPython(t *testing.T, sb *sandbox.Sandbox, py *Python, src string) (string, string, sandbox.Result) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.py"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := sb.Start(context.Background(), py.Spec(dir, sandbox.Limits{WallTime: 20 * time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	var wg sync.WaitGroup
+	wg.Go(func() { io.Copy(&out, p.Stdout) })
+	wg.Go(func() { io.Copy(&errb, p.Stderr) })
+	wg.Wait()
+	res, err := p.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), res
+}
+
+// TestPythonInTheSandbox runs the tutorial's kinds of Python program
+// (asyncio, threads, processes, the standard library's C modules) with
+// Debian's python3 in the real sandbox: they work, and the host stays
+// out of reach.
+func TestPythonInTheSandbox(t *testing.T) {
+	py, err := FindPython("")
+	if err != nil {
+		t.Fatalf("%v (scripts/test.sh installs python3)", err)
+	}
+	defer py.Close()
+	sb, err := sandbox.New(sandbox.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	cases := []struct{ name, src, want string }{
+		{"asyncio gather", `import asyncio, time
+async def task(n):
+    await asyncio.sleep(0.5)
+    return n
+async def main():
+    t = time.perf_counter()
+    print(await asyncio.gather(task(1), task(2), task(3)))
+    print("concurrent:", time.perf_counter() - t < 1.2)
+asyncio.run(main())
+`, "[1, 2, 3]\nconcurrent: True\n"},
+		{"threads", `import threading
+out = []
+ts = [threading.Thread(target=out.append, args=(i,)) for i in range(4)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(sorted(out))
+`, "[0, 1, 2, 3]\n"},
+		{"C modules", `import json, sqlite3, hashlib, zlib, ssl, decimal, ctypes
+db = sqlite3.connect(":memory:")
+print(db.execute("select 1 + 1").fetchone()[0], hashlib.sha256(b"x").hexdigest()[:8], json.dumps({"a": 1}))
+`, "2 2d711642 {\"a\": 1}\n"},
+		{"unbuffered output", `import time, sys
+print("first")
+time.sleep(0.3)
+print("second", file=sys.stderr)
+`, "first\n"},
+		{"processes", `from concurrent.futures import ProcessPoolExecutor
+import multiprocessing as mp
+if __name__ == "__main__":
+    with ProcessPoolExecutor(max_workers=2) as ex:
+        print(list(ex.map(abs, [-1, -2, -3])))
+    with mp.Pool(2) as pool:
+        print(pool.map(abs, [-4, -5]))
+`, "[1, 2, 3]\n[4, 5]\n"},
+		{"host invisible", `import os
+for p in ["/etc/passwd", "/root", "/usr/bin/python3", "/home"]:
+    print(p, os.path.exists(p))
+`, "/etc/passwd False\n/root False\n/usr/bin/python3 False\n/home False\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, errOut, res := runPython(t, sb, py, c.src)
+			if out != c.want || res.ExitCode != 0 {
+				t.Errorf("stdout %q (exit %d %s), want %q\nstderr:\n%s", out, res.ExitCode, res.Reason, c.want, errOut)
+			}
+			if c.name == "unbuffered output" && !strings.Contains(errOut, "second") {
+				t.Errorf("stderr %q", errOut)
+			}
+		})
+	}
+}
