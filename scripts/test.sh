@@ -12,6 +12,12 @@ if ! command -v chromium >/dev/null 2>&1; then
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
+if [ ! -x /usr/bin/python3 ]; then
+	echo "== installing python3 (Python snippets run in the sandbox on Debian's python3)"
+	as_root apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 >/dev/null
+fi
+
 # axe-core and html-validate for the audit tests (e2e/audit_test.go), into a
 # gitignored cache folder; pinned versions (html-validate 10 is the last line
 # that runs on Debian's Node 20).
