@@ -125,6 +125,8 @@ type Server struct {
 	mux     *http.ServeMux
 
 	bgCtx    context.Context // background work (prepare, warm); ended by Shutdown
+	initDone chan struct{}   // closed when the init program is in use, or failed
+	initErr  error           // why it failed; read after initDone
 	bgCancel context.CancelFunc
 	bg       sync.WaitGroup
 
@@ -220,12 +222,16 @@ func NewServer(cfg Config) (*Server, error) {
 			b.keepCacheFresh(s.bgCtx)
 		}
 	}()
+	s.initDone = make(chan struct{})
 	if len(sandboxes) > 0 {
 		s.bg.Add(1)
 		go func() {
 			defer s.bg.Done()
-			s.useSmallInit(s.bgCtx, sandboxes)
+			defer close(s.initDone)
+			s.initErr = s.useSmallInit(s.bgCtx, sandboxes)
 		}()
+	} else {
+		close(s.initDone)
 	}
 	if len(cfg.Prebuild) > 0 {
 		s.Warm(s.bgCtx, cfg.Prebuild)
@@ -237,23 +243,39 @@ func NewServer(cfg Config) (*Server, error) {
 // the sandboxes start their inits from it: a re-executed playdoc pays the
 // generator's package initialisation (~70 ms of CPU) at every run. Until it
 // is built, and if building fails, the inits are playdoc itself.
-func (s *Server) useSmallInit(ctx context.Context, sbs []*sandbox.Sandbox) {
+func (s *Server) useSmallInit(ctx context.Context, sbs []*sandbox.Sandbox) error {
 	start := time.Now()
 	path, err := sandbox.BuildInit(ctx, sandbox.InitBuild{Go: s.builder.goBin, Dir: filepath.Join(s.cfg.DataDir, "init")})
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Warn("playground: sandbox inits stay playdoc re-executed", "err", err)
 		}
-		return
+		return err
 	}
 	for _, sb := range sbs {
 		if err := sb.UseInitBinary(path); err != nil {
 			s.log.Warn("playground: sandbox inits stay playdoc re-executed", "err", err)
-			return
+			return err
 		}
 	}
 	s.log.Info("playground: sandbox init program ready", "ms", time.Since(start).Milliseconds())
+	return nil
 }
+
+// InitReady waits until the sandbox's init program is built and in use
+// (or ctx ends), and reports whether building it failed (the server then
+// keeps re-executing itself as the init, which works but costs more).
+func (s *Server) InitReady(ctx context.Context) error {
+	select {
+	case <-s.initDone:
+		return s.initErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// DataDir is the server's data folder.
+func (s *Server) DataDir() string { return s.cfg.DataDir }
 
 // Ready waits until the toolchain is prepared (or ctx ends) and reports
 // whether preparing it failed.

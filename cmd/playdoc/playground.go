@@ -26,6 +26,7 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 	runners := fset.Int("runners", 16, "programs compiling or running at once")
 	queue := fset.Int("queue", 64, "programs waiting for a runner before answering 503")
 	rate := fset.Float64("rate", 2, "run requests per second per client IP (negative: unlimited)")
+	prepareOnly := fset.Bool("prepare-only", false, "fill the data folder (modules, warm build cache, sandbox init program) and exit, e.g. while building a container image")
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
@@ -39,6 +40,17 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 	})
 	if err != nil {
 		return err
+	}
+	if *prepareOnly {
+		defer srv.Shutdown(context.Background())
+		if err := srv.Ready(ctx); err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		if err := srv.InitReady(ctx); err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		e.log.Info("playground: data folder prepared", "data", srv.DataDir())
+		return nil
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
