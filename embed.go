@@ -7,7 +7,7 @@ import "embed"
 
 // Content is the tutorial shipped with playdoc (the content/ folder).
 //
-//go:embed content
+//go:embed all:content
 var Content embed.FS
 
 // Static holds the site's CSS and JavaScript (templates/static/).

@@ -66,10 +66,12 @@ type renderedEntry struct {
 
 // Site is a built site, in memory.
 type Site struct {
-	Pages    []*Page           // in order
+	Pages    []*Page           // in reading order (a section's index, then its pages)
 	Files    map[string]*File  // by URL path ("/gather/index.html")
 	Snippets []snippet.Snippet // every runnable snippet, in page order
 	Built    time.Time
+
+	top []navEntry // the navigation's top level: root pages and sections
 }
 
 // File is one output file.
@@ -145,7 +147,7 @@ func (b *Builder) Build(ctx context.Context) (*Site, error) {
 	if err := b.highlight(ctx, pages); err != nil {
 		return nil, err
 	}
-	site := &Site{Pages: pages, Files: map[string]*File{}, Built: time.Now()}
+	site := &Site{Pages: pages, Files: map[string]*File{}, Built: time.Now(), top: ld.top}
 	for _, p := range pages {
 		for _, s := range p.Snippets {
 			site.Snippets = append(site.Snippets, *s)
@@ -155,7 +157,7 @@ func (b *Builder) Build(ctx context.Context) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	nav, err := renderNav(ctx, pages)
+	nav, err := renderNav(ctx, ld.top)
 	if err != nil {
 		return nil, err
 	}
@@ -190,15 +192,32 @@ func (b *Builder) SaveCache(s *Site) error {
 // each of their references leads, and the files beside the pages that
 // they refer to.
 type loaded struct {
-	pages []*Page
+	top   []navEntry     // the navigation's top level: root pages and sections
+	pages []*Page        // in reading order
 	links [][]resolved   // by page, then by reference (Page.refs)
 	files []*contentFile // to publish, sorted by URL
 }
 
-// load reads every page, parses the ones that changed (in parallel) and
+// load reads every page (in content/ and its section folders), parses the ones that changed (in parallel) and
 // checks the whole: what spans pages, and every reference.
 func (b *Builder) load(ctx context.Context) (*loaded, error) {
-	files, err := fs.Glob(b.cfg.Content, "*.md")
+	var files []string
+	err := fs.WalkDir(b.cfg.Content, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if p != "." && (strings.HasPrefix(name, ".") || (strings.HasPrefix(name, "_") && name != indexFile)) {
+			if d.IsDir() {
+				return fs.SkipDir // hidden and private folders
+			}
+			return nil
+		}
+		if !d.IsDir() && strings.HasSuffix(name, ".md") {
+			files = append(files, p)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list content: %w", err)
 	}
@@ -243,8 +262,8 @@ func (b *Builder) load(ctx context.Context) (*loaded, error) {
 			delete(b.parsed, f) // deleted since the last build
 		}
 	}
-	sortPages(pages)
-	errs = append(errs, checkPages(pages)...)
+	top, pages, arrErrs := arrange(pages, b.cfg.ContentName)
+	errs = append(errs, arrErrs...)
 	links, published, lerrs, err := newLinker(b.cfg.Content, b.cfg.ContentName, pages).resolveAll(pages)
 	if err != nil {
 		return nil, err
@@ -253,7 +272,7 @@ func (b *Builder) load(ctx context.Context) (*loaded, error) {
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
-	return &loaded{pages: pages, links: links, files: published}, nil
+	return &loaded{top: top, pages: pages, links: links, files: published}, nil
 }
 
 // highlight fills in the highlighted HTML of every code block: from the

@@ -56,32 +56,6 @@ var siteRoutes = map[string]string{
 // layoutAnchors are the ids every page's layout has, as link targets.
 var layoutAnchors = []string{"main", "sidebar", "menu", "top"}
 
-// checkPages checks what spans pages: order and slug are unique.
-func checkPages(pages []*Page) ErrorList {
-	var errs ErrorList
-	byOrder := map[int]*Page{}
-	bySlug := map[string]*Page{}
-	for _, p := range pages {
-		if p.orderLine > 0 {
-			if q, dup := byOrder[p.Order]; dup {
-				errs.errorf(p.Path, p.orderLine, "duplicate order %d (also used by %s)", p.Order, q.Path)
-			} else {
-				byOrder[p.Order] = p
-			}
-		}
-		if q, dup := bySlug[p.Slug]; dup {
-			line := p.slugLine
-			if line == 0 {
-				line = 1
-			}
-			errs.errorf(p.Path, line, "duplicate slug %q (also used by %s)", p.Slug, q.Path)
-		} else {
-			bySlug[p.Slug] = p
-		}
-	}
-	return errs
-}
-
 // linker resolves the references of every page of a build, the way a
 // browser would follow them from the page's URL, after percent-decoding.
 type linker struct {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"path"
-	"slices"
 	"sort"
 	"strings"
 
@@ -19,10 +18,15 @@ import (
 
 // Page is one content file, parsed.
 type Page struct {
-	File     string // path relative to the content root ("05-gather.md")
-	Path     string // path as shown in errors ("content/05-gather.md")
-	Slug     string
-	URL      string // "/gather/"
+	File string // path relative to the content root ("asyncio/05-gather.md")
+	Path string // path as shown in errors ("content/asyncio/05-gather.md")
+	Slug string // unique within its section
+	URL  string // "/asyncio/gather/"; a section's _index.md: "/asyncio/"
+	// Section is the folder the page is in; nil for a page at the root.
+	// For a section's _index.md, it is that section.
+	Section *Section
+	// IsIndex marks a section's _index.md (its title, order and intro).
+	IsIndex  bool
 	Title    string
 	Summary  string
 	Order    int
@@ -55,7 +59,11 @@ func (p *Page) line(off int) int {
 	return p.bodyLine + sort.SearchInts(p.newlines, off)
 }
 
-// slugFromFile turns "05-gather.md" into "gather".
+// indexFile is the file that gives a section its title, order and intro.
+const indexFile = "_index.md"
+
+// slugFromFile turns "05-gather.md" into "gather" (and a folder "01-asyncio"
+// into "asyncio").
 func slugFromFile(file string) string {
 	// Spaces in a file name ("01-getting started.md") become dashes.
 	name := strings.Join(strings.Fields(strings.TrimSuffix(path.Base(file), ".md")), "-")
@@ -75,12 +83,22 @@ func parsePage(file, display string, src []byte, md goldmark.Markdown) (*Page, E
 	p := &Page{File: file, Path: display, hash: sha256.Sum256(src)}
 	// Editors may save "UTF-8 with BOM"; the mark is not part of the text.
 	src = bytes.TrimPrefix(src, utf8BOM)
+	dir := path.Dir(file)
+	p.IsIndex = path.Base(file) == indexFile
 	p.Slug = slugFromFile(file)
 	p.body, p.bodyLine = parseFrontMatter(p, src, &errs)
-	if !validName(p.Slug) {
-		errs.errorf(p.Path, 0, "file name gives an invalid slug %q: name files NN-slug.md with letters, digits, '-' and '_'", p.Slug)
+	switch {
+	case p.IsIndex:
+		p.Slug = slugFromFile(dir) // a section's slug is its folder's
+		p.URL = "/" + p.Slug + "/"
+	case dir == ".":
+		p.URL = "/" + p.Slug + "/"
+	default:
+		p.URL = "/" + slugFromFile(dir) + "/" + p.Slug + "/"
 	}
-	p.URL = "/" + p.Slug + "/"
+	if !validName(p.Slug) {
+		errs.errorf(p.Path, 0, "file name gives an invalid slug %q: name files NN-slug.md and folders NN-slug with letters, digits, '-' and '_'", p.Slug)
+	}
 	for i, c := range p.body {
 		if c == '\n' {
 			p.newlines = append(p.newlines, i)
@@ -281,14 +299,4 @@ func plainText(n ast.Node, src []byte) string {
 		return ast.WalkContinue, nil
 	})
 	return strings.TrimSpace(b.String())
-}
-
-// sortPages orders pages by their order, then file name.
-func sortPages(pages []*Page) {
-	slices.SortStableFunc(pages, func(a, b *Page) int {
-		if a.Order != b.Order {
-			return a.Order - b.Order
-		}
-		return strings.Compare(a.File, b.File)
-	})
 }

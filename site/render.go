@@ -30,57 +30,13 @@ func (b *Builder) head(a assetSet, title, desc, urlPath, ogType string) template
 	return h
 }
 
-// navItems renders every sidebar entry once, in both states (current or
-// not); each page then only concatenates strings.
-type navItems struct {
-	plain, current []string
-	size           int // bytes of the whole list
-}
-
-func renderNav(ctx context.Context, pages []*Page) (navItems, error) {
-	var n navItems
-	var buf bytes.Buffer
-	for _, p := range pages {
-		for _, cur := range []bool{false, true} {
-			buf.Reset()
-			l := templates.NavLink{URL: p.URL, Title: p.Title, Current: cur}
-			if err := templates.NavItem(l).Render(ctx, &buf); err != nil {
-				return n, fmt.Errorf("render nav: %w", err)
-			}
-			if cur {
-				n.current = append(n.current, buf.String())
-			} else {
-				n.plain = append(n.plain, buf.String())
-				n.size += buf.Len()
-			}
-		}
-	}
-	return n, nil
-}
-
-// component returns the sidebar items with page cur (-1: none) marked.
-func (n navItems) component(cur int) templ.Component {
-	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
-		for i := range n.plain {
-			s := n.plain[i]
-			if i == cur {
-				s = n.current[i]
-			}
-			if _, err := io.WriteString(w, s); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 // navKey identifies what every page shows of the other pages: when it is
 // unchanged, a page whose source is unchanged renders the same.
 func (b *Builder) navKey(pages []*Page, a assetSet) [sha256.Size]byte {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%v\x00%x\x00", b.cfg.BaseURL, b.cfg.SiteTitle, b.cfg.LiveReload, a.key)
 	for _, p := range pages {
-		fmt.Fprintf(h, "%s\x00%s\x00", p.URL, p.Title)
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00", p.URL, p.Title, p.Summary)
 	}
 	var k [sha256.Size]byte
 	h.Sum(k[:0])
@@ -89,7 +45,7 @@ func (b *Builder) navKey(pages []*Page, a assetSet) [sha256.Size]byte {
 
 // renderPages renders every page, in parallel; a page whose source and
 // surroundings did not change since the last build is reused as is.
-func (b *Builder) renderPages(ctx context.Context, site *Site, links [][]resolved, nav navItems, a assetSet) error {
+func (b *Builder) renderPages(ctx context.Context, site *Site, links [][]resolved, nav *navigation, a assetSet) error {
 	pages := site.Pages
 	navKey := b.navKey(pages, a)
 	bodies := make([][]byte, len(pages))
@@ -138,7 +94,7 @@ func (b *Builder) renderPages(ctx context.Context, site *Site, links [][]resolve
 }
 
 // renderPage renders page i: Markdown, then the layout around it.
-func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, links []resolved, nav navItems, a assetSet) ([]byte, error) {
+func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, links []resolved, nav *navigation, a assetSet) ([]byte, error) {
 	p := pages[i]
 	var body bytes.Buffer
 	size := 2*len(p.body) + 2048
@@ -146,19 +102,32 @@ func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, links []
 		size += len(c.html)
 	}
 	body.Grow(size)
-	if err := pageRenderer(p, links).Render(&body, p.body, p.doc); err != nil {
-		return nil, fmt.Errorf("render markdown: %w", err)
+	if p.doc != nil { // nil: the generated page of a section without _index.md
+		if err := pageRenderer(p, links).Render(&body, p.body, p.doc); err != nil {
+			return nil, fmt.Errorf("render markdown: %w", err)
+		}
 	}
 	view := templates.Page{
 		Head:      b.head(a, p.Title+" · "+b.cfg.SiteTitle, p.Summary, p.URL, "article"),
 		SiteTitle: b.cfg.SiteTitle,
-		Nav:       nav.component(i),
+		Nav:       nav.component(p),
 		Heading:   p.Heading,
 		Body:      rawHTML(body.Bytes()),
 	}
 	for _, h := range p.Headings {
 		if h.Level == 2 || h.Level == 3 {
 			view.TOC = append(view.TOC, templates.TOCEntry{ID: h.ID, Text: h.Text, Level: h.Level})
+		}
+	}
+	if p.Section != nil {
+		view.Crumbs = []templates.NavLink{{URL: "/", Title: "Home"}}
+		if !p.IsIndex {
+			view.Crumbs = append(view.Crumbs, templates.NavLink{URL: p.Section.URL, Title: p.Section.Title})
+		}
+		if p.IsIndex {
+			for _, c := range p.Section.Pages {
+				view.Children = append(view.Children, templates.NavLink{URL: c.URL, Title: c.Title, Summary: c.Summary})
+			}
 		}
 	}
 	if i > 0 {

@@ -15,15 +15,23 @@ const favicon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><re
 
 // renderSiteFiles renders what depends on the whole site: the index page,
 // the 404 page, sitemap.xml, robots.txt and the icon.
-func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, nav navItems, a assetSet) error {
+func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, nav *navigation, a assetSet) error {
 	ix := templates.Index{
 		Head:      b.head(a, b.cfg.SiteTitle, b.cfg.Intro, "/", "website"),
 		SiteTitle: b.cfg.SiteTitle,
 		Intro:     b.cfg.Intro,
-		Sidebar:   nav.component(-1),
+		Sidebar:   nav.component(nil),
 	}
-	for _, p := range site.Pages {
-		ix.Pages = append(ix.Pages, templates.NavLink{URL: p.URL, Title: p.Title, Summary: p.Summary})
+	for _, e := range site.top {
+		if e.sec == nil {
+			ix.Entries = append(ix.Entries, templates.IndexEntry{Link: templates.NavLink{URL: e.page.URL, Title: e.page.Title, Summary: e.page.Summary}})
+			continue
+		}
+		ie := templates.IndexEntry{Link: templates.NavLink{URL: e.sec.URL, Title: e.sec.Title, Summary: e.sec.Index.Summary}}
+		for _, p := range e.sec.Pages {
+			ie.Pages = append(ie.Pages, templates.NavLink{URL: p.URL, Title: p.Title, Summary: p.Summary})
+		}
+		ix.Entries = append(ix.Entries, ie)
 	}
 	var buf bytes.Buffer
 	if err := templates.IndexView(ix).Render(ctx, &buf); err != nil {
@@ -35,7 +43,7 @@ func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, nav navItems,
 	nf := templates.NotFound{
 		Head:      b.head(a, "Page not found · "+b.cfg.SiteTitle, "", "", "website"),
 		SiteTitle: b.cfg.SiteTitle,
-		Nav:       nav.component(-1),
+		Nav:       nav.component(nil),
 	}
 	if err := templates.NotFoundView(nf).Render(ctx, &buf); err != nil {
 		return fmt.Errorf("render 404: %w", err)
@@ -49,6 +57,9 @@ func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, nav navItems,
 	site.add("/sitemap.xml", bytes.Clone(buf.Bytes()), "")
 	site.add("/robots.txt", []byte("User-agent: *\nAllow: /\nSitemap: "+b.cfg.BaseURL+"/sitemap.xml\n"), "")
 	site.add("/favicon.svg", []byte(favicon), "")
+	if nav.fullPath != "" {
+		site.add(nav.fullPath, nav.full, "")
+	}
 	return nil
 }
 

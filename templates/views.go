@@ -29,6 +29,16 @@ type NavLink struct {
 	Current bool
 }
 
+// NavGroup is a section in the sidebar.
+type NavGroup struct {
+	Title string
+	URL   string // the section's own page
+	Open  bool   // the current page is in it
+	// Full is the URL of the fragment listing every section's pages
+	// ("" for an open section, which lists its own).
+	Full string
+}
+
 // TOCEntry is a heading in the on-page table of contents.
 type TOCEntry struct {
 	ID    string
@@ -42,10 +52,12 @@ type Page struct {
 	SiteTitle string
 	Nav       templ.Component // the sidebar's <li> items
 	Heading   string          // the <h1>
+	Crumbs    []NavLink       // the home page, then the section, if any
 	TOC       []TOCEntry
 	Body      templ.Component // rendered Markdown (trusted HTML)
 	Prev      *NavLink
 	Next      *NavLink
+	Children  []NavLink // a section's page: its pages, listed after the text
 }
 
 // Index is the home page: every page with its summary.
@@ -54,7 +66,13 @@ type Index struct {
 	SiteTitle string
 	Intro     string
 	Sidebar   templ.Component // the sidebar's <li> items
-	Pages     []NavLink
+	Entries   []IndexEntry
+}
+
+// IndexEntry is a page at the root of the site, or a section with its pages.
+type IndexEntry struct {
+	Link  NavLink
+	Pages []NavLink // a section's pages; nil for a page
 }
 
 // NotFound is the 404 page.

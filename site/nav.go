@@ -1,0 +1,176 @@
+package site
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/a-h/templ"
+
+	"playdoc/templates"
+)
+
+// navigation is the sidebar, rendered once per build in pieces so that a
+// page only concatenates strings: every entry of the top level closed, and
+// each section's pages in both states (current or not). A page carries its
+// own section open and the others closed, listing only their own page, so
+// its size does not grow with the number of pages of other sections; the
+// full list of every section's pages is one fingerprinted file (fullPath),
+// which the script fetches once when the reader opens another section.
+type navigation struct {
+	entries []navPiece
+	byURL   map[string]int // top-level page or section URL → entry
+	size    int            // bytes of the largest sidebar
+	// full is every section's list: a JSON object from the section's URL
+	// to the HTML of its <li> items, served at fullPath.
+	full     []byte
+	fullPath string
+}
+
+// navPiece is one top-level entry, rendered.
+type navPiece struct {
+	sec     *Section
+	closed  string // not current (a section: closed, its own page only)
+	current string // a root page that is the current page
+	// A section, open: head, then each page's item (plain or current), then tail.
+	head, tail    string
+	plain, marked []string
+	pages         []*Page // the section's index, then its pages
+}
+
+// marker splits a rendered section around its items.
+const marker = "\x00items\x00"
+
+func renderNav(ctx context.Context, top []navEntry) (*navigation, error) {
+	n := &navigation{byURL: map[string]int{}}
+	var buf bytes.Buffer
+	render := func(c templ.Component) (string, error) {
+		buf.Reset()
+		if err := c.Render(ctx, &buf); err != nil {
+			return "", fmt.Errorf("render nav: %w", err)
+		}
+		return buf.String(), nil
+	}
+	item := func(url, title string, cur bool) (string, error) {
+		return render(templates.NavItem(templates.NavLink{URL: url, Title: title, Current: cur}))
+	}
+	full := map[string]string{}
+	for i, e := range top {
+		var pc navPiece
+		var err error
+		if e.sec == nil {
+			n.byURL[e.page.URL] = i
+			if pc.closed, err = item(e.page.URL, e.page.Title, false); err != nil {
+				return nil, err
+			}
+			if pc.current, err = item(e.page.URL, e.page.Title, true); err != nil {
+				return nil, err
+			}
+			n.entries = append(n.entries, pc)
+			continue
+		}
+		s := e.sec
+		n.byURL[s.URL] = i
+		pc.sec = s
+		pc.pages = append([]*Page{s.Index}, s.Pages...)
+		for j, p := range pc.pages {
+			title := p.Title
+			if j == 0 {
+				title = "Overview"
+			}
+			pl, err := item(p.URL, title, false)
+			if err != nil {
+				return nil, err
+			}
+			cu, err := item(p.URL, title, true)
+			if err != nil {
+				return nil, err
+			}
+			pc.plain = append(pc.plain, pl)
+			pc.marked = append(pc.marked, cu)
+		}
+		group := templates.NavGroup{Title: s.Title, URL: s.URL, Open: true}
+		open, err := render(templates.NavSection(group, templ.Raw(marker)))
+		if err != nil {
+			return nil, err
+		}
+		pc.head, pc.tail, _ = strings.Cut(open, marker)
+		group.Open, group.Full = false, "#"
+		closed, err := render(templates.NavSection(group, templ.Raw(pc.plain[0])))
+		if err != nil {
+			return nil, err
+		}
+		pc.closed = closed
+		full[s.URL] = strings.Join(pc.plain, "")
+		n.entries = append(n.entries, pc)
+	}
+	if len(full) == 0 {
+		return n, nil // no sections, nothing to fetch
+	}
+	js, err := json.Marshal(full)
+	if err != nil {
+		return nil, fmt.Errorf("render nav: %w", err)
+	}
+	n.full = js
+	n.fullPath = "/assets/nav." + fingerprint(n.full) + ".json"
+	for i := range n.entries {
+		n.entries[i].closed = strings.Replace(n.entries[i].closed, `data-nav-full="#"`, `data-nav-full="`+n.fullPath+`"`, 1)
+	}
+	for i := range n.entries {
+		size := 0
+		for j := range n.entries {
+			if i == j && n.entries[j].sec != nil {
+				size += len(n.entries[j].head) + len(n.entries[j].tail)
+				for _, s := range n.entries[j].plain {
+					size += len(s)
+				}
+			} else {
+				size += len(n.entries[j].closed)
+			}
+		}
+		n.size = max(n.size, size)
+	}
+	return n, nil
+}
+
+// component returns the sidebar of page cur (nil: no page is current,
+// every section closed).
+func (n *navigation) component(cur *Page) templ.Component {
+	at := -1
+	if cur != nil {
+		url := cur.URL
+		if cur.Section != nil {
+			url = cur.Section.URL
+		}
+		if i, ok := n.byURL[url]; ok {
+			at = i
+		}
+	}
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		var b strings.Builder
+		b.Grow(n.size + 64)
+		for i, e := range n.entries {
+			switch {
+			case i != at:
+				b.WriteString(e.closed)
+			case e.sec == nil:
+				b.WriteString(e.current)
+			default:
+				b.WriteString(e.head)
+				for j, p := range e.pages {
+					if p == cur {
+						b.WriteString(e.marked[j])
+					} else {
+						b.WriteString(e.plain[j])
+					}
+				}
+				b.WriteString(e.tail)
+			}
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
+	})
+}

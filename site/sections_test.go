@@ -1,0 +1,127 @@
+package site
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func sectionSite() map[string]string {
+	return map[string]string{
+		"01-start.md":             page("Start", 1, "Root page.\n"),
+		"02-guide/_index.md":      page("The guide", 2, "Intro of the guide.\n"),
+		"02-guide/01-setup.md":    page("Guide setup", 1, "Set up. See [the other setup](../03-ref/01-setup.md).\n"),
+		"02-guide/02-run.md":      page("Guide run", 2, "Run.\n"),
+		"03-ref/01-setup.md":      page("Reference setup", 1, "Same slug, other section.\n"),
+		"03-ref/02-api.md":        page("API", 2, "API.\n"),
+		"09-end.md":               page("End", 9, "The end.\n"),
+		"02-guide/img/readme.txt": "not a page",
+	}
+}
+
+// TestSections builds a site with two sections: URLs follow the folders,
+// slugs repeat across sections, the sidebar opens only the current
+// section, breadcrumbs lead home, and previous/next crosses sections.
+func TestSections(t *testing.T) {
+	cfg := fixtureConfig()
+	cfg.Content = memContent(sectionSite())
+	s, err := New(cfg).Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for _, p := range s.Pages {
+		urls = append(urls, p.URL)
+	}
+	want := []string{"/start/", "/guide/", "/guide/setup/", "/guide/run/", "/ref/", "/ref/setup/", "/ref/api/", "/end/"}
+	if !slices.Equal(urls, want) {
+		t.Fatalf("pages %v, want %v", urls, want)
+	}
+	setup := string(s.Files["/guide/setup/index.html"].Body)
+	for _, w := range []string{
+		`<nav class="breadcrumbs" aria-label="Breadcrumb"><ol><li><a href="/">Home</a></li><li><a href="/guide/">The guide</a></li><li><span aria-current="page">Guide setup</span></li></ol></nav>`,
+		`<details open><summary>The guide</summary><ol data-section="/guide/"><li><a href="/guide/">Overview</a></li><li><a href="/guide/setup/" aria-current="page">Guide setup</a></li><li><a href="/guide/run/">Guide run</a></li></ol></details>`,
+		`<a href="/ref/setup/">the other setup</a>`,
+		`<a class="pager-prev" href="/guide/" rel="prev">`,
+	} {
+		if !strings.Contains(setup, w) {
+			t.Errorf("/guide/setup/ lacks %s", w)
+		}
+	}
+	// The other section is closed and lists only its own page.
+	if strings.Contains(setup, `href="/ref/api/"`) {
+		t.Error("/guide/setup/ lists the pages of a closed section")
+	}
+	if !strings.Contains(setup, `<details data-nav-full="/assets/nav.`) {
+		t.Error("a closed section does not name the full navigation")
+	}
+	run := string(s.Files["/guide/run/index.html"].Body)
+	if !strings.Contains(run, `<a class="pager-next" href="/ref/" rel="next">`) {
+		t.Error("previous/next does not cross into the next section")
+	}
+	guide := string(s.Files["/guide/index.html"].Body)
+	if !strings.Contains(guide, "Intro of the guide.") || !strings.Contains(guide, `<a href="/guide/run/">Guide run</a>`) {
+		t.Error("a section's page lacks its intro or its list of pages")
+	}
+	var navPath string
+	for p := range s.Files {
+		if strings.HasPrefix(p, "/assets/nav.") {
+			navPath = p
+		}
+	}
+	var full map[string]string
+	if err := json.Unmarshal(s.Files[navPath].Body, &full); err != nil {
+		t.Fatalf("navigation %q: %v", navPath, err)
+	}
+	if len(full) != 2 || !strings.Contains(full["/ref/"], `<a href="/ref/api/">API</a>`) {
+		t.Errorf("navigation file %v", full)
+	}
+	checkSiteHTML(t, s)
+}
+
+// TestSectionErrors: a slug used twice in one section, a section nested
+// in another and an _index.md at the root are reported at file:line.
+func TestSectionErrors(t *testing.T) {
+	files := sectionSite()
+	files["02-guide/03-setup.md"] = page("Setup again", 3, "Dup.\n")
+	files["02-guide/deep/01-x.md"] = page("Deep", 1, "Too deep.\n")
+	files["_index.md"] = page("Home", 1, "Home.\n")
+	cfg := fixtureConfig()
+	cfg.Content = memContent(files)
+	_, err := New(cfg).Build(context.Background())
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("err = %v, want an ErrorList", err)
+	}
+	got := err.Error()
+	for _, w := range []string{
+		`content/02-guide/03-setup.md:1: duplicate slug "setup" (also used by content/02-guide/01-setup.md)`,
+		`content/02-guide/deep/01-x.md:1: sections nest one level deep`,
+		`content/_index.md:1: the home page is generated`,
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("errors lack %q:\n%s", w, got)
+		}
+	}
+}
+
+// TestSectionWithoutIndex: a folder without _index.md is still a section,
+// titled after the folder, with a page listing its pages.
+func TestSectionWithoutIndex(t *testing.T) {
+	files := sectionSite()
+	delete(files, "02-guide/_index.md")
+	cfg := fixtureConfig()
+	cfg.Content = memContent(files)
+	s, err := New(cfg).Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	guide := string(s.Files["/guide/index.html"].Body)
+	if !strings.Contains(guide, "<h1>Guide</h1>") || !strings.Contains(guide, `<a href="/guide/setup/">Guide setup</a>`) {
+		t.Errorf("generated section page:\n%s", guide)
+	}
+	checkSiteHTML(t, s)
+}
