@@ -20,7 +20,7 @@ import (
 // target (p50 < 20 ms on the tutorial, < 50 ms on 1000 pages).
 func BenchmarkEditToReload(b *testing.B) {
 	b.Run("tutorial", func(b *testing.B) {
-		benchEdits(b, os.DirFS("../content"), "05-gather.md", "/gather/index.html")
+		benchEdits(b, os.DirFS("../content"), "asyncio/05-gather.md", "/asyncio/gather/index.html")
 	})
 	b.Run("corpus-1000", func(b *testing.B) {
 		dir := b.TempDir()

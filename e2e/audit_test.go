@@ -59,7 +59,7 @@ func auditModules(t *testing.T) string {
 	return dir
 }
 
-// sitePages lists the URL paths of the built site's pages ("/", "/gather/",
+// sitePages lists the URL paths of the built site's pages ("/", "/asyncio/gather/",
 // ...), from the output folder, and the URL of a path that is not there (the
 // 404 page).
 func sitePages(t *testing.T, out string) []string {
@@ -178,7 +178,7 @@ func TestAudit(t *testing.T) {
 	})
 
 	t.Run("axe-gather-after-run", func(t *testing.T) {
-		p := openPage(t, browser, base+"/gather/")
+		p := openPage(t, browser, base+"/asyncio/gather/")
 		if st := p.run("gather", runTimeout); st.WallMs < 0 {
 			t.Fatalf("the run did not end with an exit: foot %q, msg %q", st.Foot, st.Msg)
 		}
@@ -250,7 +250,7 @@ func TestAudit(t *testing.T) {
 		shift := `const d = document.createElement('div'); d.style.height = '600px';
 		  document.querySelector('main').prepend(d);
 		  const i = document.createElement('img'); i.src = '/favicon.svg'; i.alt = 'icon'; document.querySelector('main').append(i); true`
-		problems := strings.Join(perfCheck(t, browser, base, "/gather/", desktop, shift), "\n")
+		problems := strings.Join(perfCheck(t, browser, base, "/asyncio/gather/", desktop, shift), "\n")
 		for _, want := range []string{"cumulative layout shift", "image without width and height"} {
 			if !strings.Contains(problems, want) {
 				t.Errorf("no %q among the problems:\n%s", want, problems)

@@ -41,7 +41,7 @@ func startServeOn(t *testing.T) (base, content string) {
 	copyTree(t, filepath.Join(repoRoot(), "content"), content)
 	copyTree(t, filepath.Join(repoRoot(), "templates", "static"), static)
 	s := runServe(t, dir, true, "--content", content, "--static", static, "--no-playground")
-	s.waitReady(t, "/gather/ answering 200", 60*time.Second, func() error { return httpOK(s.base + "/gather/") })
+	s.waitReady(t, "/gather/ answering 200", 60*time.Second, func() error { return httpOK(s.base + "/asyncio/gather/") })
 	return s.base, content
 }
 
@@ -92,8 +92,8 @@ func editFile(t *testing.T, file, old, new string) {
 func TestLiveReload(t *testing.T) {
 	base, content := startServeOn(t)
 	browser := newBrowser(t)
-	gather := openPage(t, browser, base+"/gather/")
-	other := openPage(t, browser, base+"/first-program/")
+	gather := openPage(t, browser, base+"/asyncio/gather/")
+	other := openPage(t, browser, base+"/asyncio/first-program/")
 	for _, p := range []*page{gather, other} {
 		// Connected to the event stream: reload.js got its hello.
 		waitThrough(t, p, "the live-reload stream", `document.documentElement.hasAttribute('data-playdoc-build')`)
@@ -107,7 +107,7 @@ func TestLiveReload(t *testing.T) {
 		t.Fatalf("could not scroll the page: scrollY %v", y)
 	}
 
-	src := filepath.Join(content, "05-gather.md")
+	src := filepath.Join(content, "asyncio", "05-gather.md")
 	const edited = "This paragraph was edited while the page was open."
 	editFile(t, src, "This is the example the whole article builds up to:", edited+" This is the example the whole article builds up to:")
 
@@ -136,7 +136,7 @@ func TestLiveReload(t *testing.T) {
 		gather.eval(`window.reloadMark = 2; true`, nil)
 		editFile(t, src, "order: 5", "order: [5")
 		waitThrough(t, gather, "the error overlay", `(() => { const o = document.getElementById('playdoc-overlay');
-			return !!o && !o.hidden && o.textContent.includes('content/05-gather.md:'); })()`)
+			return !!o && !o.hidden && o.textContent.includes('content/asyncio/05-gather.md:'); })()`)
 		var ov struct {
 			Role     string `json:"role"`
 			Position string `json:"position"`
@@ -175,7 +175,7 @@ func TestLiveReload(t *testing.T) {
 		}
 		// The page opened now gets the error at once, over the last
 		// good build.
-		late := openPage(t, browser, base+"/gather/")
+		late := openPage(t, browser, base+"/asyncio/gather/")
 		waitThrough(t, late, "the error overlay on a page opened while broken", `(() => { const o = document.getElementById('playdoc-overlay');
 			return !!o && !o.hidden; })()`)
 		waitThrough(t, late, "the last good build", fmt.Sprintf(`document.body.textContent.includes(%q)`, edited))
@@ -217,14 +217,14 @@ func TestLiveReloadMissedEvent(t *testing.T) {
 		}))
 	}
 	block(true)
-	p.navigate(base + "/gather/")
+	p.navigate(base + "/asyncio/gather/")
 	p.eval(`window.reloadMark = 1; true`, nil)
 
 	const edited = "Edited while the page could not hear."
-	editFile(t, filepath.Join(content, "05-gather.md"), "This is the example the whole article builds up to:", edited+" This is the example the whole article builds up to:")
+	editFile(t, filepath.Join(content, "asyncio", "05-gather.md"), "This is the example the whole article builds up to:", edited+" This is the example the whole article builds up to:")
 	deadline := time.Now().Add(reloadWait)
 	for {
-		body, err := httpBody(base + "/gather/")
+		body, err := httpBody(base + "/asyncio/gather/")
 		if err == nil && strings.Contains(body, edited) {
 			break
 		}

@@ -22,7 +22,7 @@ import (
 func TestServe(t *testing.T) {
 	base := startServe(t)
 	browser := newBrowser(t)
-	url := base + "/gather/"
+	url := base + "/asyncio/gather/"
 
 	t.Run("gather-streams-in-2s", func(t *testing.T) {
 		p := openPage(t, browser, url)
@@ -77,7 +77,7 @@ func TestStatic(t *testing.T) {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 
-	p := openPage(t, newBrowser(t), "http://"+ln.Addr().String()+"/gather/")
+	p := openPage(t, newBrowser(t), "http://"+ln.Addr().String()+"/asyncio/gather/")
 	checkFallback(t, p, "gather", "static-fallback.png")
 	p.noConsoleErrors("404")
 }

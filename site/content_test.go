@@ -46,6 +46,11 @@ func TestContentBuilds(t *testing.T) {
 func contentSnippets(t *testing.T) []snippet.Snippet {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(contentDir, "*.md"))
+	inSections, err2 := filepath.Glob(filepath.Join(contentDir, "*", "*.md"))
+	files = append(files, inSections...)
+	if err == nil {
+		err = err2
+	}
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no content in %s (%v)", contentDir, err)
 	}
@@ -56,7 +61,9 @@ func contentSnippets(t *testing.T) []snippet.Snippet {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, _ := parsePage(filepath.Base(f), "content/"+filepath.Base(f), src, md)
+		rel, _ := filepath.Rel(contentDir, f)
+		rel = filepath.ToSlash(rel)
+		p, _ := parsePage(rel, "content/"+rel, src, md)
 		for _, s := range p.Snippets {
 			out = append(out, *s)
 		}

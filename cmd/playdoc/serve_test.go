@@ -44,7 +44,7 @@ func TestServe(t *testing.T) {
 		t.Fatalf("printed %q, want the URL", line)
 	}
 
-	body := getOK(t, base+"/gather/", 60*time.Second)
+	body := getOK(t, base+"/asyncio/gather/", 60*time.Second)
 	if !strings.Contains(body, `<script src="/_playdoc/reload.js" defer>`) {
 		t.Errorf("served page lacks the reload script")
 	}
