@@ -21,6 +21,9 @@ type cgroups struct {
 	// parents maps a controller ("memory", "pids", "cpu", "cpuacct"; for v2
 	// the single key "unified") to this sandbox's parent directory.
 	parents map[string]string
+	// cpu reports whether runs get a CPU quota (v1: the cpu controller is
+	// mounted; v2: it could be enabled in our subtree).
+	cpu bool
 }
 
 // runCgroup is one run's cgroup, in every controller.
@@ -30,6 +33,12 @@ type runCgroup struct {
 }
 
 const cgroupBase = "playdoc"
+
+// cgroupLeaf is the cgroup v2 leaf this server moves its own processes to
+// when it must enable controllers in its own, delegated, cgroup: the
+// unified hierarchy lets a cgroup other than the root hand controllers to
+// its children only while it holds no processes itself.
+const cgroupLeaf = "playdoc-server"
 
 // v1Controllers are the v1 controllers we use; memory and pids are required.
 var v1Controllers = []string{"memory", "pids", "cpu", "cpuacct"}
@@ -42,10 +51,9 @@ func setupCgroups(name string) (*cgroups, error) {
 		return nil, err
 	}
 	if m, ok := mounts["unified"]; ok {
-		b, err := os.ReadFile(filepath.Join(m, "cgroup.controllers"))
-		ctrls := " " + strings.TrimSpace(string(b)) + " "
-		if err == nil && strings.Contains(ctrls, " memory ") && strings.Contains(ctrls, " pids ") {
-			return setupV2(m, name, strings.Contains(ctrls, " cpu "))
+		ctrls := controllers(m)
+		if ctrls["memory"] && ctrls["pids"] {
+			return setupV2(m, name)
 		}
 	}
 	cg := &cgroups{parents: map[string]string{}}
@@ -63,24 +71,107 @@ func setupCgroups(name string) (*cgroups, error) {
 		}
 		cg.parents[c] = dir
 	}
+	_, cg.cpu = cg.parents["cpu"]
 	return cg, nil
 }
 
-func setupV2(mount, name string, cpu bool) (*cgroups, error) {
-	ctrl := "+memory +pids"
-	if cpu {
-		ctrl += " +cpu"
+// controllers reads the set of controllers a v2 cgroup may enable for its
+// children.
+func controllers(dir string) map[string]bool {
+	b, _ := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
+	set := map[string]bool{}
+	for _, c := range strings.Fields(string(b)) {
+		set[c] = true
 	}
-	base, dir, err := makeParent(mount, name, true)
+	return set
+}
+
+// setupV2 places our parent in the unified hierarchy: at the top,
+// <mount>/playdoc, where we may enable controllers at the root (root on the
+// host); else inside our own cgroup, <own>/playdoc, when it was delegated to
+// us (a systemd unit with Delegate=yes, a non-root user's delegated
+// subtree, a container's cgroup namespace). Our own processes then move to
+// the leaf <own>/playdoc-server first.
+func setupV2(mount, name string) (*cgroups, error) {
+	top, topErr := enableControllers(mount)
+	if topErr == nil {
+		return makeV2Parent(mount, name, top)
+	}
+	own, err := ownCgroup(mount)
+	if err != nil {
+		return nil, fmt.Errorf("cgroup v2: cannot enable controllers at %s (%v): %w", mount, topErr, err)
+	}
+	ctrl, err := enableControllers(own)
+	if errors.Is(err, syscall.EBUSY) {
+		// Processes of ours sit in own: move them all to the leaf.
+		leaf := filepath.Join(own, cgroupLeaf)
+		if err := os.Mkdir(leaf, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("cgroup v2: create %s: %w", leaf, err)
+		}
+		for _, pid := range readPids(filepath.Join(own, "cgroup.procs")) {
+			if err := os.WriteFile(filepath.Join(leaf, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil && !errors.Is(err, syscall.ESRCH) {
+				return nil, fmt.Errorf("cgroup v2: move process %d to %s: %w", pid, leaf, err)
+			}
+		}
+		ctrl, err = enableControllers(own)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cgroup v2: cannot enable controllers at %s (%v) nor in our own cgroup, which is not delegated to us: %w", mount, topErr, err)
+	}
+	return makeV2Parent(own, name, ctrl)
+}
+
+// makeV2Parent creates <under>/playdoc/<name> with the controllers ctrl
+// enabled down to the runs' cgroups.
+func makeV2Parent(under, name string, ctrl string) (*cgroups, error) {
+	base, dir, err := makeParent(under, name, true)
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range []string{mount, base, dir} {
+	for _, d := range []string{base, dir} {
 		if err := os.WriteFile(filepath.Join(d, "cgroup.subtree_control"), []byte(ctrl), 0); err != nil {
-			return nil, fmt.Errorf("enable controllers in %s: %w", d, err)
+			_ = killAndRemove(dir, true)
+			return nil, fmt.Errorf("enable controllers %q in %s: %w", ctrl, d, err)
 		}
 	}
-	return &cgroups{v2: true, parents: map[string]string{"unified": dir}}, nil
+	return &cgroups{v2: true, parents: map[string]string{"unified": dir}, cpu: strings.Contains(ctrl, "+cpu")}, nil
+}
+
+// enableControllers enables memory, pids and (if available) cpu for the
+// children of dir and returns what it wrote. Enabling what is enabled
+// already changes nothing and succeeds.
+func enableControllers(dir string) (string, error) {
+	avail := controllers(dir)
+	if !avail["memory"] || !avail["pids"] {
+		return "", fmt.Errorf("cgroup %s offers no memory and pids controllers", dir)
+	}
+	ctrl := "+memory +pids"
+	if avail["cpu"] {
+		ctrl += " +cpu"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.subtree_control"), []byte(ctrl), 0); err != nil {
+		return "", fmt.Errorf("enable controllers in %s: %w", dir, err)
+	}
+	return ctrl, nil
+}
+
+// ownCgroup is the directory of our own v2 cgroup; from our leaf, its
+// parent (a sandbox created earlier in this process moved us there).
+func ownCgroup(mount string) (string, error) {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return "", fmt.Errorf("read own cgroup: %w", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if path, ok := strings.CutPrefix(line, "0::"); ok {
+			dir := filepath.Join(mount, path)
+			if filepath.Base(dir) == cgroupLeaf {
+				dir = filepath.Dir(dir)
+			}
+			return dir, nil
+		}
+	}
+	return "", fmt.Errorf("no cgroup v2 entry in /proc/self/cgroup: %q", b)
 }
 
 // makeParent creates <mount>/playdoc, removes the leftovers of dead servers

@@ -195,11 +195,10 @@ func (s *Sandbox) describe(cgErr error) []Layer {
 			Note: fmt.Sprintf("unavailable (%v): memory capped by RLIMIT_DATA only, processes by RLIMIT_NPROC, no CPU quota", cgErr)})
 	} else {
 		v := s.cgroupVersion()
-		_, cpu := s.cg.parents["cpu"]
 		layers = append(layers,
 			Layer{Name: "cgroup memory", Active: true, Note: v + ", no swap, OOM detected"},
 			Layer{Name: "cgroup pids", Active: true, Note: v},
-			Layer{Name: "cgroup cpu", Active: s.cg.v2 || cpu, Note: fmt.Sprintf("%s, quota %.2g CPU per run", v, s.cpus)},
+			Layer{Name: "cgroup cpu", Active: s.cg.cpu, Note: fmt.Sprintf("%s, quota %.2g CPU per run", v, s.cpus)},
 		)
 	}
 	return layers
