@@ -42,10 +42,8 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		hostileBinary = filepath.Join(dir, "hostile")
-		build := exec.Command("go", "build", "-trimpath", "-o", hostileBinary, "./testdata/hostile")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build hostile: %v\n%s", err, out)
+		if err := buildHostile(hostileBinary); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		host = probeHost(hostileBinary)
@@ -53,6 +51,29 @@ func TestMain(m *testing.M) {
 		return m.Run()
 	}()
 	os.Exit(code)
+}
+
+// prebuiltHostileEnv names a prebuilt testdata/hostile binary, for hosts
+// without the go command (scripts/cgroup-v2-vm.sh's VM).
+const prebuiltHostileEnv = "PLAYDOC_SANDBOX_HOSTILE"
+
+// buildHostile writes testdata/hostile to dst: a copy of the prebuilt one
+// if $PLAYDOC_SANDBOX_HOSTILE names one (copied, so that it sits in the
+// test's own folder like a built one), else built with go.
+func buildHostile(dst string) error {
+	if src := os.Getenv(prebuiltHostileEnv); src != "" {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return fmt.Errorf("prebuilt hostile ($%s): %w", prebuiltHostileEnv, err)
+		}
+		return os.WriteFile(dst, b, 0o755)
+	}
+	build := exec.Command("go", "build", "-trimpath", "-o", dst, "./testdata/hostile")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("build hostile: %v\n%s", err, out)
+	}
+	return nil
 }
 
 // newSandbox returns a sandbox that is closed when the test ends.

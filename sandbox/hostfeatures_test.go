@@ -117,6 +117,10 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
+// wantCgroupEnv names the cgroup version ("v1", "v2") the sandbox must
+// use on this host, where the test's runner knows which it offers.
+const wantCgroupEnv = "PLAYDOC_SANDBOX_WANT_CGROUP"
+
 // TestHostFeaturesProbe checks the probe against the sandbox's own view of
 // the host and logs what it found, so a CI log tells which containment the
 // kernel-dependent tests asserted.
@@ -132,7 +136,13 @@ func TestHostFeaturesProbe(t *testing.T) {
 	if sb.seccomp != host.Seccomp {
 		t.Errorf("sandbox seccomp=%v, probe %v", sb.seccomp, host.Seccomp)
 	}
-	if v := sb.cgroupVersion(); v != "none" && v != host.Cgroup {
+	v := sb.cgroupVersion()
+	if v != "none" && v != host.Cgroup {
 		t.Errorf("sandbox uses cgroup %s, host mounts %s", v, host.Cgroup)
+	}
+	// A host known to offer cgroups to this user (scripts/cgroup-v2-vm.sh)
+	// says so; falling back to rlimits there is a failure.
+	if want := os.Getenv(wantCgroupEnv); want != "" && v != want {
+		t.Errorf("sandbox uses cgroup %s, $%s wants %s: %v", v, wantCgroupEnv, want, sb.Layers())
 	}
 }

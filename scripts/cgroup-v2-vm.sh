@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Runs the sandbox's tests on a cgroup v2-only kernel, in a throwaway VM:
+# Debian's kernel (linux-image-amd64) under qemu (software emulation when
+# there is no /dev/kvm, so slowly), booted with cgroup v1 disabled, and an
+# initramfs built here: a small Go init of our own (scripts/vm/init), the
+# sandbox's test binary, the hostile test program and the kernel modules the
+# sandbox needs. The init runs the tests twice: as root in a service cgroup,
+# and as uid 65534 in a cgroup delegated to it (systemd's Delegate=yes).
+#
+#   scripts/cgroup-v2-vm.sh            # all the sandbox tests that need no go command
+#   VM_TESTS='^TestCPULimit$' scripts/cgroup-v2-vm.sh
+#
+# Environment: VM_TESTS and VM_USER_TESTS (-test.run patterns of the root
+# and the non-root run), VM_TIMEOUT
+# (seconds for the whole VM, default 3600), VM_CPUS (default 2), VM_MEM
+# (MiB, default 2048), VM_KEEP=1 keeps the work folder. The console log is
+# left in $VM_LOG (default .cache/cgroup-v2-vm.log). Exits 0 only if every run
+# passed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v qemu-system-x86_64 >/dev/null || ! command -v cpio >/dev/null || ! command -v jq >/dev/null || ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
+	echo "== installing qemu-system-x86, linux-image-amd64, cpio and jq"
+	as_root apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-system-x86 linux-image-amd64 cpio jq >/dev/null
+fi
+
+kernel=$(ls /boot/vmlinuz-* | sort -V | tail -1)
+kver=${kernel#/boot/vmlinuz-}
+moddir=/lib/modules/$kver
+[ -d "$moddir" ] || { echo "no $moddir for $kernel" >&2; exit 1; }
+
+work=$(mktemp -d)
+[ "${VM_KEEP:-}" = 1 ] || trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root/bin" "$root/etc"
+mkdir -p .cache
+log=${VM_LOG:-$PWD/.cache/cgroup-v2-vm.log}
+
+echo "== building the VM's init, the sandbox tests and the hostile program (static)"
+export CGO_ENABLED=0
+go build -trimpath -o "$root/init" ./scripts/vm/init
+go test -c -trimpath -o "$root/bin/sandbox.test" ./sandbox
+go build -trimpath -o "$root/bin/hostile" ./sandbox/testdata/hostile
+
+# Kernel modules for what the sandbox mounts (overlayfs, modular in
+# Debian's kernel), dependencies first, as modules.dep lists them.
+modules=()
+add_module() { # path relative to $moddir
+	local rel=$1 dep
+	for m in "${modules[@]}"; do [ "$m" = "/lib/modules/$kver/$rel" ] && return; done
+	for dep in $(awk -v m="$rel:" '$1 == m { $1 = ""; print }' "$moddir/modules.dep"); do
+		add_module "$dep"
+	done
+	mkdir -p "$root/lib/modules/$kver/$(dirname "$rel")"
+	cp "$moddir/$rel" "$root/lib/modules/$kver/$rel"
+	modules+=("/lib/modules/$kver/$rel")
+}
+for name in overlay; do
+	rel=$(awk -F: -v n="$name" '{ f = $1; sub(/.*\//, "", f); sub(/\.ko(\..*)?$/, "", f) } f == n { print $1; exit }' "$moddir/modules.dep")
+	# Built in (not in modules.dep): nothing to load.
+	if [ -n "$rel" ]; then add_module "$rel"; fi
+done
+
+# The root run has every test that needs neither the go command
+# (TestGoBuildInside, TestInitBinary); the non-root run has the limits and
+# leftovers tests (the helpers of TestWithoutRoot and
+# TestRefusesWithoutNamespaces set their credentials, which only root may).
+root_tests=${VM_TESTS:-.}
+user_tests=${VM_USER_TESTS:-'^(TestHostFeaturesProbe|TestForkBombContained|TestMemoryBombContained|TestCPULimit|TestThreadsBounded|TestWallTimeout|TestKillSleeper|TestNothingLeftBehind|TestRunsCannotSeeEachOther)$'}
+modules_json=$(printf '%s\n' "${modules[@]}" | jq -R . | jq -s .)
+env_json='["PATH=/bin", "HOME=/tmp", "TMPDIR=/tmp", "PLAYDOC_SANDBOX_HOSTILE=/bin/hostile", "PLAYDOC_SANDBOX_WANT_CGROUP=v2"]'
+jq -n --argjson modules "$modules_json" --argjson env "$env_json" \
+	--arg root_tests "$root_tests" --arg user_tests "$user_tests" '{
+	Modules: $modules,
+	Runs: [
+		{Name: "root", Cgroup: "system.slice/playdoc-test.service", Timeout: "40m", Env: $env,
+		 Argv: ["/bin/sandbox.test", "-test.v", "-test.count=1", "-test.timeout=40m",
+		        "-test.run", $root_tests, "-test.skip", "^(TestGoBuildInside|TestInitBinary)$"]},
+		{Name: "delegated-uid-65534", UID: 65534, Cgroup: "system.slice/playdoc-user.service", Timeout: "20m", Env: $env,
+		 Argv: ["/bin/sandbox.test", "-test.v", "-test.count=1", "-test.timeout=20m", "-test.run", $user_tests]}
+	]}' >"$root/etc/vminit.json"
+
+(cd "$root" && find . | cpio -o -H newc --quiet) >"$work/initramfs.cpio"
+
+accel=tcg,thread=multi
+[ -w /dev/kvm ] && accel=kvm
+echo "== booting $kernel ($accel) with cgroup v2 only; console in $log"
+start=$(date +%s)
+set +e
+timeout "${VM_TIMEOUT:-3600}" qemu-system-x86_64 \
+	-accel "$accel" -cpu max -smp "${VM_CPUS:-2}" -m "${VM_MEM:-2048}" \
+	-nodefaults -display none -serial stdio -no-reboot \
+	-kernel "$kernel" -initrd "$work/initramfs.cpio" \
+	-append "console=ttyS0 panic=-1 quiet systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all" \
+	</dev/null 2>&1 | tee "$log"
+qemu=${PIPESTATUS[0]}
+set -e
+wall=$(($(date +%s) - start))
+
+echo "== summary ($kernel, ${wall}s, qemu exit $qemu)"
+grep -aE '^(vminit: (result|kernel|loaded|cgroup2|FAILED|all passed)|--- (FAIL|PASS|SKIP)|sandbox tests: host)' "$log" | tr -d '\r' || true
+if [ "$qemu" != 0 ] || ! grep -aq '^vminit: all passed' "$log" || grep -aq -- '--- FAIL' "$log"; then
+	echo "FAIL: cgroup v2 VM run" >&2
+	exit 1
+fi
+echo "ok: cgroup v2 VM run"
