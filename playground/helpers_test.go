@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ func newFakeServer(t *testing.T, mod func(*Config)) (*Server, *fakeExec, *httpte
 	cfg := Config{
 		DataDir:   t.TempDir(),
 		ModCache:  testModCache(),
+		ShareDB:   filepath.Join(t.TempDir(), "shares.db"),
 		Executor:  fx,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		RateLimit: -1,

@@ -29,6 +29,7 @@ func newRealServer(t testing.TB, mod func(*Config)) (*Server, *httptest.Server) 
 	cfg := Config{
 		DataDir:   realDataDir(),
 		ModCache:  testModCache(),
+		ShareDB:   filepath.Join(t.TempDir(), "shares.db"),
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		RateLimit: -1,
 	}

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"playdoc/sandbox"
+	"playdoc/share"
 )
 
 // Config configures a Server. Zero fields take the defaults below.
@@ -45,7 +46,16 @@ type Config struct {
 	Runners   int   // runs holding a runner at once, compile included (default 16)
 	Queue     int   // runs waiting for a runner before 503 (default 64)
 	CacheSize int64 // bytes of cached binaries (default 1 GiB)
-	ShareSize int64 // bytes of shared snippets kept, oldest evicted (default 64 MiB)
+
+	// Shares keeps the shared snippets (/share, /p/ID); the caller closes
+	// it. nil: the server opens a share.SQLite at ShareDB (default
+	// share.DefaultPath(), a data folder) and closes it at Shutdown; the
+	// old file store under DataDir/share is imported on first open.
+	Shares      share.Store
+	ShareDB     string
+	ShareLimits share.Limits // per client and day (share.Limits' defaults)
+	// SharePage renders /p/ID in the site's look; nil: a plain page.
+	SharePage SharePageFunc
 
 	CompileTimeout time.Duration // one user build (default 30s)
 	WarmTimeout    time.Duration // each step of the cold warm-up (default 5m)
@@ -100,7 +110,6 @@ func (c *Config) setDefaults() error {
 		c.RunCPUs = 1
 	}
 	def64(&c.CacheSize, 1<<30)
-	def64(&c.ShareSize, 64<<20)
 	def64(&c.CompileMemory, 1<<30)
 	def64(&c.RunMemory, 256<<20)
 	def64(&c.OutputLimit, 1<<20)
@@ -118,7 +127,7 @@ type Server struct {
 	exec    Executor
 	builder *Builder
 	cache   *Cache
-	shares  *shareStore
+	shares  share.Store
 	flights singleflight.Group
 	limiter *rateLimiter
 	m       *metrics
@@ -141,7 +150,7 @@ type Server struct {
 	closing bool
 	runs    map[string]*Run // admitted runs, by id
 	active  sync.WaitGroup  // admitted runs not yet finished
-	closers []func() error  // the sandboxes NewServer made
+	closers []func() error  // what NewServer opened: the sandboxes, the share store
 }
 
 // NewServer prepares a playground: it returns at once, while the module
@@ -194,9 +203,21 @@ func NewServer(cfg Config) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
-	shares, err := newShareStore(filepath.Join(cfg.DataDir, "share"), cfg.ShareSize)
-	if err != nil {
-		return fail(err)
+	shares := cfg.Shares
+	if shares == nil {
+		if cfg.ShareDB == "" {
+			if cfg.ShareDB, err = share.DefaultPath(); err != nil {
+				return fail(err)
+			}
+		}
+		db, err := share.OpenSQLite(context.Background(), cfg.ShareDB, share.SQLiteOptions{
+			Limits: cfg.ShareLimits, ImportDir: filepath.Join(cfg.DataDir, "share"), Logger: cfg.Logger,
+		})
+		if err != nil {
+			return fail(err)
+		}
+		shares = db
+		closers = append(closers, db.Close)
 	}
 	s := &Server{
 		shares:  shares,

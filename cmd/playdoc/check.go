@@ -75,6 +75,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	}
 	srv, err := playground.NewServer(playground.Config{
 		DataDir: *data, Logger: e.log, RateLimit: -1, Runners: max(*parallel, 1), Queue: len(todo),
+		ShareDB: ":memory:", // check shares nothing: no database on disk
 	})
 	if err != nil {
 		return err

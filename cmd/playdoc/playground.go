@@ -13,6 +13,7 @@ import (
 
 	"playdoc"
 	"playdoc/playground"
+	"playdoc/share"
 	"playdoc/site"
 )
 
@@ -27,16 +28,27 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 	queue := fset.Int("queue", 64, "programs waiting for a runner before answering 503")
 	rate := fset.Float64("rate", 2, "run requests per second per client IP (negative: unlimited)")
 	prepareOnly := fset.Bool("prepare-only", false, "fill the data folder (modules, warm build cache, sandbox init program) and exit, e.g. while building a container image")
+	shareDB := fset.String("share-db", "", "SQLite database of the shared snippets (default $XDG_DATA_HOME/playdoc/shares.db, i.e. ~/.local/share/playdoc/shares.db)")
+	perDay := fset.Int("share-per-day", 0, "new shared snippets per client IP and UTC day (default 1000; negative: unlimited)")
+	bytesPerDay := fset.Int64("share-bytes-per-day", 0, "bytes of new shared snippets per client IP and UTC day (default 4 MiB; negative: unlimited)")
+	backup := fset.String("share-backup", "", "write a consistent copy of the share database to this new file, then exit (safe while a server runs)")
 	if err := parseFlags(fset, args); err != nil {
 		return err
+	}
+	if *backup != "" {
+		return backupShares(ctx, e, *shareDB, *backup)
 	}
 	contentFS, _, err := playgroundContent(*content)
 	if err != nil {
 		return err
 	}
+	if *prepareOnly {
+		*shareDB = ":memory:" // preparing shares nothing: no database to create
+	}
 	srv, err := playground.NewServer(playground.Config{
-		DataDir: *data, Prebuild: prebuildSources(e, contentFS), Logger: e.log,
-		MaxBuilds: *maxBuilds, Runners: *runners, Queue: *queue, RateLimit: *rate,
+		DataDir: *data, Prebuild: prebuildSources(e, contentFS), Logger: e.log, ShareDB: *shareDB,
+		ShareLimits: share.Limits{SharesPerDay: *perDay, BytesPerDay: *bytesPerDay},
+		MaxBuilds:   *maxBuilds, Runners: *runners, Queue: *queue, RateLimit: *rate,
 	})
 	if err != nil {
 		return err
@@ -79,6 +91,35 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 	if perr != nil && !errors.Is(perr, context.DeadlineExceeded) {
 		return fmt.Errorf("shutdown: %w", perr)
 	}
+	return nil
+}
+
+// backupShares copies the share database at path (default its default
+// place) to dst with VACUUM INTO: a snapshot of one transaction, taken while
+// servers keep writing.
+func backupShares(ctx context.Context, e *env, path, dst string) error {
+	if path == "" {
+		var err error
+		if path, err = share.DefaultPath(); err != nil {
+			return err
+		}
+	}
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("share database: %w", err)
+	}
+	st, err := share.OpenSQLite(ctx, path, share.SQLiteOptions{Logger: e.log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Backup(ctx, dst); err != nil {
+		return err
+	}
+	n, size, err := st.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "backed up %d snippets (%d bytes of code) from %s to %s\n", n, size, path, dst)
 	return nil
 }
 

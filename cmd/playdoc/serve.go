@@ -37,6 +37,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	addr := fset.String("addr", "127.0.0.1:8080", "address to listen on (host:port)")
 	noPlayground := fset.Bool("no-playground", false, "serve the site without the playground API")
 	data := fset.String("data", "", "playground data folder: module cache, build cache, binaries (default the user cache dir's playdoc/)")
+	shareDB := fset.String("share-db", "", "SQLite database of the shared snippets (default $XDG_DATA_HOME/playdoc/shares.db)")
 	var sf siteFlags
 	sf.register(fset, "")
 	if err := parseFlags(fset, args); err != nil {
@@ -63,7 +64,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	var pgHandler http.Handler
 	if !*noPlayground {
 		pg, err = playground.NewServer(playground.Config{
-			Prebuild: prebuildSources(e, cfg.Content), Logger: e.log, DataDir: *data,
+			Prebuild: prebuildSources(e, cfg.Content), Logger: e.log, DataDir: *data, ShareDB: *shareDB,
 			// One local reader: the production limit (2 runs/s per IP,
 			// burst 20) would refuse a "Run all" of a compare bar clicked
 			// twice. Still bounded in case --addr exposes it; the runners
