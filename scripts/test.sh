@@ -54,6 +54,13 @@ go vet ./...
 echo "== go test"
 go test -count=1 -timeout 40m ./...
 
+# Bounded fuzzing of the content loader (front matter, Markdown, fence
+# attributes, raw HTML) and of link resolution: 10 s each, seeded with the
+# tutorial and site/testdata/authors (see site/fuzz_test.go).
+echo "== fuzz (10 s each)"
+go test -run '^$' -fuzz '^FuzzPage$' -fuzztime 10s -timeout 10m ./site
+go test -run '^$' -fuzz '^FuzzLink$' -fuzztime 10s -timeout 10m ./site
+
 echo "== playdoc check (every snippet of content/ in the sandbox)"
 # The data folder the test packages warmed (e2e/serve_test.go testDataDir):
 # the sandbox's build cache is warmed once per machine, not once per command.

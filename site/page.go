@@ -96,8 +96,8 @@ func parsePage(file, display string, src []byte, md goldmark.Markdown) (*Page, E
 	default:
 		p.URL = "/" + slugFromFile(dir) + "/" + p.Slug + "/"
 	}
-	if !validName(p.Slug) {
-		errs.errorf(p.Path, 0, "file name gives an invalid slug %q: name files NN-slug.md and folders NN-slug with letters, digits, '-' and '_'", p.Slug)
+	if p.slugLine == 0 && !validName(p.Slug) {
+		errs.errorf(p.Path, 1, "file name gives an invalid slug %q: name files NN-slug.md and folders NN-slug with letters, digits, '-' and '_', or set slug: in the front matter", p.Slug)
 	}
 	for i, c := range p.body {
 		if c == '\n' {
