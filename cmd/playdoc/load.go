@@ -50,14 +50,20 @@ func (h *cpuHog) Stop() {
 	runtime.GOMAXPROCS(h.procs)
 }
 
-// emptyProgram is run next to each snippet to measure what starting and
-// ending any program costs on the machine at that moment.
+// emptyProgram is run next to a late snippet to measure what starting,
+// and computing, cost on the machine at that moment.
 const emptyProgram = "package main\n\nfunc main() {}\n"
 
-// startOverhead returns the wall time of an empty program in the sandbox:
-// the exec, runtime start-up and exit that every snippet's wall time
-// includes, which grows with the machine's load.
-func startOverhead(ctx context.Context, srv *playground.Server) (time.Duration, error) {
+// runCost is the wall and CPU time of one sandboxed run.
+type runCost struct {
+	wall, cpu time.Duration
+}
+
+// measureEmpty runs the empty program in the sandbox: its wall time is the
+// exec, runtime start-up and exit that every snippet's wall time includes,
+// and wall/cpu is how much a millisecond of CPU work is stretched by the
+// machine's load just now.
+func measureEmpty(ctx context.Context, srv *playground.Server) (runCost, error) {
 	var exit *playground.Event
 	var failure string
 	err := srv.Execute(ctx, emptyProgram, func(ev playground.Event) {
@@ -70,23 +76,38 @@ func startOverhead(ctx context.Context, srv *playground.Server) (time.Duration, 
 	})
 	switch {
 	case err != nil:
-		return 0, fmt.Errorf("empty program: %w", err)
+		return runCost{}, fmt.Errorf("empty program: %w", err)
 	case failure != "":
-		return 0, fmt.Errorf("empty program: %s", failure)
+		return runCost{}, fmt.Errorf("empty program: %s", failure)
 	case exit == nil:
-		return 0, fmt.Errorf("empty program: no exit event")
+		return runCost{}, fmt.Errorf("empty program: no exit event")
 	}
-	return time.Duration(exit.WallMs * float64(time.Millisecond)), nil
+	return costOf(*exit), nil
 }
 
-// judgedWall is the wall time to compare with a snippet's duration=: a run
-// that took longer than expected is forgiven the start-up overhead measured
-// next to it (but never made to look shorter than expected), so that a
-// loaded machine's slower exec does not count against the snippet while a
-// run that sleeps too long still fails.
-func judgedWall(wall, want, overhead time.Duration) time.Duration {
-	if want <= 0 || wall <= want {
-		return wall
+// costOf reads the wall and CPU time of an exit event.
+func costOf(exit playground.Event) runCost {
+	return runCost{
+		wall: time.Duration(exit.WallMs * float64(time.Millisecond)),
+		cpu:  time.Duration(exit.CPUMs * float64(time.Millisecond)),
 	}
-	return max(want, wall-overhead)
+}
+
+// judgedWall is the wall time to compare with a snippet's duration=. A run
+// that took longer than want is forgiven what the machine's load explains:
+// the empty program's wall time (start-up and exit), plus the snippet's
+// own CPU time stretched as the empty program's was (its wall over its
+// CPU). It is never made to look shorter than want, so an early run still
+// fails, and a program that waits too long fails on a machine where its
+// CPU work is quick.
+func judgedWall(run, empty runCost, want time.Duration) time.Duration {
+	if want <= 0 || run.wall <= want {
+		return run.wall
+	}
+	stretch := 1.0
+	if empty.cpu > 0 && empty.wall > empty.cpu {
+		stretch = float64(empty.wall) / float64(empty.cpu)
+	}
+	forgive := empty.wall + time.Duration(float64(run.cpu)*stretch)
+	return max(want, run.wall-forgive)
 }

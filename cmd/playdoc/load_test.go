@@ -9,17 +9,24 @@ import (
 
 func TestJudgedWall(t *testing.T) {
 	const ms = time.Millisecond
+	quiet := runCost{wall: 10 * ms, cpu: 5 * ms}    // stretch 2
+	loaded := runCost{wall: 400 * ms, cpu: 20 * ms} // stretch 20
 	for _, c := range []struct {
-		wall, want, overhead, judged time.Duration
+		name   string
+		run    runCost
+		empty  runCost
+		want   time.Duration
+		judged time.Duration
 	}{
-		{wall: 900 * ms, want: 0, overhead: 300 * ms, judged: 900 * ms},         // no duration: untouched
-		{wall: 400 * ms, want: 500 * ms, overhead: 300 * ms, judged: 400 * ms},  // early: never forgiven
-		{wall: 1100 * ms, want: 500 * ms, overhead: 300 * ms, judged: 800 * ms}, // late: overhead forgiven
-		{wall: 600 * ms, want: 500 * ms, overhead: 300 * ms, judged: 500 * ms},  // not below the expectation
-		{wall: 2500 * ms, want: 500 * ms, overhead: 10 * ms, judged: 2490 * ms}, // sleeping too long still fails
+		{"no duration: untouched", runCost{wall: 900 * ms}, loaded, 0, 900 * ms},
+		{"early: never forgiven", runCost{wall: 400 * ms, cpu: 50 * ms}, loaded, 500 * ms, 400 * ms},
+		{"late on a loaded machine: start-up and stretched CPU forgiven", runCost{wall: 2000 * ms, cpu: 50 * ms}, loaded, 500 * ms, 600 * ms},
+		{"never below the expectation", runCost{wall: 700 * ms, cpu: 10 * ms}, loaded, 500 * ms, 500 * ms},
+		{"sleeping too long on a quiet machine still fails", runCost{wall: 1600 * ms, cpu: 20 * ms}, quiet, 500 * ms, 1550 * ms},
+		{"no CPU figure for the empty run: CPU counted once", runCost{wall: 1000 * ms, cpu: 100 * ms}, runCost{wall: 100 * ms}, 500 * ms, 800 * ms},
 	} {
-		if got := judgedWall(c.wall, c.want, c.overhead); got != c.judged {
-			t.Errorf("judgedWall(%v, %v, %v) = %v, want %v", c.wall, c.want, c.overhead, got, c.judged)
+		if got := judgedWall(c.run, c.empty, c.want); got != c.judged {
+			t.Errorf("%s: judgedWall(%v, %v, %v) = %v, want %v", c.name, c.run, c.empty, c.want, got, c.judged)
 		}
 	}
 }
