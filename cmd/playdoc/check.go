@@ -76,9 +76,10 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	srv, err := playground.NewServer(playground.Config{
 		DataDir: *data, Logger: e.log, RateLimit: -1, Runners: max(*parallel, 1), Queue: len(todo),
 		ShareDB: ":memory:", // check shares nothing: no database on disk
-		// Longer than a reader's 10 s: on a loaded machine a snippet's output,
-		// not the public limit, is what the check judges.
-		RunTimeout: 30 * time.Second,
+		// Longer than a reader's limits (10 s to run, 30 s to compile): on a
+		// loaded machine a snippet's output, not the public limit, is what
+		// the check judges.
+		RunTimeout: 30 * time.Second, CompileTimeout: 2 * time.Minute,
 	})
 	if err != nil {
 		return err
