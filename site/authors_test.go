@@ -53,12 +53,21 @@ func txtarContent(t *testing.T, data []byte) (fstest.MapFS, map[string]string) {
 	return fsys, want
 }
 
-// TestAuthors builds each site of testdata/authors/*.txtar (pages written
-// the way authors write them) and checks either its exact file:line errors
-// or what its files contain; a site that builds must also pass the HTML
-// structure checks.
-func TestAuthors(t *testing.T) {
-	archives, err := filepath.Glob("testdata/authors/*.txtar")
+// TestAuthors builds each site of testdata/authors/*.txtar: pages written
+// the way authors write them (encodings, every kind of link, raw HTML,
+// images and files beside the pages).
+func TestAuthors(t *testing.T) { testArchives(t, "testdata/authors") }
+
+// TestContentErrors builds each site of testdata/errors/*.txtar: each kind
+// of content mistake is reported as file:line: message, all of them at
+// once, in order.
+func TestContentErrors(t *testing.T) { testArchives(t, "testdata/errors") }
+
+// testArchives builds the site of each archive of dir and checks either
+// its exact file:line errors or what its files contain; a site that builds
+// must also pass the HTML structure checks.
+func testArchives(t *testing.T, dir string) {
+	archives, err := filepath.Glob(filepath.Join(dir, "*.txtar"))
 	if err != nil || len(archives) == 0 {
 		t.Fatalf("no archives: %v", err)
 	}
