@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"playdoc/playground/api"
 )
 
 // csp is the strict policy the site is served with: the playground must work
@@ -129,29 +131,29 @@ func (f *fakeAPI) run(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	flusher, _ := w.(http.Flusher)
 	enc := json.NewEncoder(w)
-	send := func(ev map[string]any) {
+	send := func(ev api.Event) {
 		enc.Encode(ev)
 		if flusher != nil {
 			flusher.Flush()
 		}
 	}
-	send(map[string]any{"kind": "accepted", "id": id})
-	send(map[string]any{"kind": "compile-start"})
+	send(api.Event{Kind: api.KindAccepted, ID: id})
+	send(api.Event{Kind: api.KindCompileStart})
 	if line, col, ok := find(code, "undefinedThing"); ok {
 		msg := "undefined: undefinedThing"
-		send(map[string]any{"kind": "compile-error", "message": fmt.Sprintf("./prog.go:%d:%d: %s", line, col, msg),
-			"errors": []map[string]any{{"line": line, "col": col, "msg": msg}}})
+		send(api.Event{Kind: api.KindCompileError, Message: fmt.Sprintf("./prog.go:%d:%d: %s", line, col, msg),
+			Errors: []api.Diag{{File: "prog.go", Line: line, Col: col, Msg: msg}}})
 		return
 	}
-	send(map[string]any{"kind": "compile-end", "ms": 240, "cached": strings.Contains(code, "fake:cached")})
+	send(api.Event{Kind: api.KindCompileEnd, Compile: 240 * time.Millisecond, Cached: strings.Contains(code, "fake:cached")})
 	start := time.Now()
-	send(map[string]any{"kind": "start"})
-	out := func(stream, text string) {
-		send(map[string]any{"kind": stream, "t": float64(time.Since(start).Microseconds()) / 1000, "data": text + "\n"})
+	send(api.Event{Kind: api.KindStart})
+	out := func(stream api.Kind, text string) {
+		send(api.Event{Kind: stream, T: time.Since(start), Data: text + "\n"})
 	}
-	exit := func(code int, reason string) {
-		send(map[string]any{"kind": "exit", "code": code, "wallMs": time.Since(start).Milliseconds(), "cpuMs": 3,
-			"peakMemKB": 2048, "reason": reason, "message": ""})
+	exit := func(code int, reason api.Reason) {
+		send(api.Event{Kind: api.KindExit, Code: code, Wall: time.Since(start).Truncate(time.Millisecond), CPU: 3 * time.Millisecond,
+			PeakMemKB: 2048, Reason: reason})
 	}
 	sleep := func(d time.Duration) bool {
 		select {
@@ -163,45 +165,45 @@ func (f *fakeAPI) run(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case strings.Contains(code, "time.Hour"):
-		out("stdout", "waiting forever")
+		out(api.KindStdout, "waiting forever")
 		sleep(time.Hour)
-		exit(-1, "killed")
+		exit(-1, api.ReasonKilled)
 	case strings.Contains(code, "fake:timeout"):
-		out("stdout", "working")
-		send(map[string]any{"kind": "exit", "code": -1, "wallMs": 10000, "cpuMs": 9000, "peakMemKB": 2048, "reason": "timeout"})
+		out(api.KindStdout, "working")
+		send(api.Event{Kind: api.KindExit, Code: -1, Wall: 10 * time.Second, CPU: 9 * time.Second, PeakMemKB: 2048, Reason: api.ReasonTimeout})
 	case strings.Contains(code, "fake:oom"):
-		out("stderr", "fatal error: runtime: out of memory")
-		send(map[string]any{"kind": "exit", "code": 2, "wallMs": 120, "cpuMs": 100, "peakMemKB": 262144, "reason": "oom",
-			"message": "the program ran out of memory (limit 256 MiB) and was killed"})
+		out(api.KindStderr, "fatal error: runtime: out of memory")
+		send(api.Event{Kind: api.KindExit, Code: 2, Wall: 120 * time.Millisecond, CPU: 100 * time.Millisecond, PeakMemKB: 262144, Reason: api.ReasonOOM,
+			Message: "the program ran out of memory (limit 256 MiB) and was killed"})
 	case strings.Contains(code, "fake:output-limit"):
-		out("stdout", "spam")
-		exit(-1, "output-limit")
+		out(api.KindStdout, "spam")
+		exit(-1, api.ReasonOutputLimit)
 	case strings.Contains(code, "fake:long"):
-		out("stdout", strings.Repeat("a long line of output ", 40))
-		out("stderr", strings.Repeat("a long error ", 40))
-		exit(1, "")
+		out(api.KindStdout, strings.Repeat("a long line of output ", 40))
+		out(api.KindStderr, strings.Repeat("a long error ", 40))
+		exit(1, api.ReasonNone)
 	case strings.Contains(code, "fake:error"):
-		send(map[string]any{"kind": "error", "message": "sandbox setup failed"})
+		send(api.Event{Kind: api.KindError, Message: "sandbox setup failed"})
 	case strings.Contains(code, "go func"): // the concurrent version
 		for n := 1; n <= 3; n++ {
-			out("stdout", fmt.Sprintf("task %d: start", n))
+			out(api.KindStdout, fmt.Sprintf("task %d: start", n))
 		}
 		if sleep(2 * time.Second) {
 			for n := 1; n <= 3; n++ {
-				out("stdout", fmt.Sprintf("task %d: done", n))
+				out(api.KindStdout, fmt.Sprintf("task %d: done", n))
 			}
 		}
-		exit(0, "")
+		exit(0, api.ReasonNone)
 	default: // the sequential version
 		for n := 1; n <= 3; n++ {
-			out("stdout", fmt.Sprintf("task %d: start", n))
+			out(api.KindStdout, fmt.Sprintf("task %d: start", n))
 			if !sleep(2 * time.Second) {
 				break
 			}
-			out("stdout", fmt.Sprintf("task %d: done", n))
+			out(api.KindStdout, fmt.Sprintf("task %d: done", n))
 		}
-		out("stderr", "a line on stderr")
-		exit(0, "")
+		out(api.KindStderr, "a line on stderr")
+		exit(0, api.ReasonNone)
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"playdoc/playground/api"
 )
 
 const helloSnippet = `package main
@@ -39,7 +41,7 @@ func firstOutput(b *testing.B, base, code string) (time.Duration, []timedEvent) 
 	start := time.Now()
 	var first time.Duration
 	evs := readEvents(b, startRun(b, context.Background(), base, code).Body, func(e timedEvent) {
-		if e.Kind == KindStdout && first == 0 {
+		if e.Kind == api.KindStdout && first == 0 {
 			first = e.at.Sub(start)
 		}
 	})
@@ -140,7 +142,7 @@ func BenchmarkConcurrent50ThreeTasks(b *testing.B) {
 		for range clients {
 			wg.Go(func() {
 				d, evs := firstOutput(b, ts.URL, threeTasks)
-				exit, ok := find(evs, KindExit)
+				exit, ok := find(evs, api.KindExit)
 				mu.Lock()
 				defer mu.Unlock()
 				if !ok || exit.Code != 0 {

@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/mod/modfile"
 
+	"playdoc/playground/api"
 	"playdoc/sandbox"
 )
 
@@ -72,19 +73,11 @@ type BuildLimits struct {
 	Memory      int64         // bytes, the whole go command process tree
 }
 
-// Diag is one compiler diagnostic.
-type Diag struct {
-	File string `json:"file"`
-	Line int    `json:"line"`
-	Col  int    `json:"col"`
-	Msg  string `json:"msg"`
-}
-
 // CompileError is a build that failed: the cleaned compiler output and
 // the diagnostics parsed from it.
 type CompileError struct {
 	Message string
-	Errors  []Diag
+	Errors  []api.Diag
 	// Cacheable is false for failures that a retry may not repeat
 	// (timeout, out of memory): those are never cached.
 	Cacheable bool
@@ -792,8 +785,8 @@ func cleanOutput(out []byte) string {
 }
 
 // parseDiags extracts file:line:col: msg diagnostics, sorted by position.
-func parseDiags(msg string) []Diag {
-	var ds []Diag
+func parseDiags(msg string) []api.Diag {
+	var ds []api.Diag
 	for _, l := range strings.Split(msg, "\n") {
 		m := diagRE.FindStringSubmatch(strings.TrimSpace(l))
 		if m == nil {
@@ -801,7 +794,7 @@ func parseDiags(msg string) []Diag {
 		}
 		line, _ := strconv.Atoi(m[2])
 		col, _ := strconv.Atoi(m[3])
-		ds = append(ds, Diag{File: m[1], Line: line, Col: col, Msg: m[4]})
+		ds = append(ds, api.Diag{File: m[1], Line: line, Col: col, Msg: m[4]})
 	}
 	sort.SliceStable(ds, func(i, j int) bool {
 		if ds[i].File != ds[j].File {

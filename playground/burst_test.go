@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"playdoc/playground/api"
 )
 
 const burstProg = `package main
@@ -33,7 +35,7 @@ type burstResult struct {
 	status     int
 	retryAfter string
 	took       time.Duration
-	last       Event // the stream's last event, when 200
+	last       api.Event // the stream's last event, when 200
 	err        error
 }
 
@@ -117,7 +119,7 @@ func TestRealBurstOf200AndGracefulShutdown(t *testing.T) {
 			t.Errorf("client %d: %v", i, r.err)
 		case r.status == 200:
 			ok++
-			if r.last.Kind != KindExit || r.last.Code != 0 {
+			if r.last.Kind != api.KindExit || r.last.Code != 0 {
 				t.Errorf("client %d: stream ended with %+v", i, r.last)
 			}
 		case r.status == 503 || r.status == 429:
@@ -166,7 +168,7 @@ func TestRealBurstOf200AndGracefulShutdown(t *testing.T) {
 		t.Errorf("run during shutdown: %d %q", r.status, r.retryAfter)
 	}
 	for i, r := range <-inflight {
-		if r.err != nil || r.status != 200 || r.last.Kind != KindExit || r.last.Code != 0 || r.last.Reason != ReasonNone {
+		if r.err != nil || r.status != 200 || r.last.Kind != api.KindExit || r.last.Code != 0 || r.last.Reason != api.ReasonNone {
 			t.Errorf("in-flight run %d at shutdown: %d %v %+v", i, r.status, r.err, r.last)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"playdoc/playground/api"
 )
 
 // compileRequest is the Go playground's /compile request.
@@ -109,7 +111,7 @@ func (s *Server) compileAndRun(ctx context.Context, t *ticket, req compileReques
 	resp := compileResponse{Events: []compileEvent{}}
 	if err := t.wait(ctx); err != nil {
 		resp.Errors = "stopped while queued"
-		return resp, runReport{outcome: ReasonKilled}
+		return resp, runReport{outcome: string(api.ReasonKilled)}
 	}
 	p, err := ParseProgram([]byte(req.Body))
 	if err != nil {
@@ -118,7 +120,7 @@ func (s *Server) compileAndRun(ctx context.Context, t *ticket, req compileReques
 	}
 	resp.IsTest = p.Test
 	art, cached, dur, err := s.build(ctx, p)
-	rep := runReport{cached: cached, compileMs: float64(dur.Microseconds()) / 1000}
+	rep := runReport{cached: cached, compile: dur}
 	var ce *CompileError
 	switch {
 	case errors.As(err, &ce):
@@ -142,16 +144,16 @@ func (s *Server) compileAndRun(ctx context.Context, t *ticket, req compileReques
 	}
 	var last time.Duration
 	var stdout, msg strings.Builder // msg: the last event's message, growing
-	last0 := s.runBinary(ctx, art.Path, p.Test, func(e Event) {
-		if e.Kind != KindStdout && e.Kind != KindStderr {
+	last0 := s.runBinary(ctx, art.Path, p.Test, func(e api.Event) {
+		if e.Kind != api.KindStdout && e.Kind != api.KindStderr {
 			return
 		}
-		at := time.Duration(e.T * float64(time.Millisecond))
+		at := e.T
 		delay := max(at-last, 0)
 		last = max(at, last)
 		// Consecutive writes to one stream with no gap are one event, as
 		// the Go playground sends them.
-		if n := len(resp.Events); n > 0 && delay == 0 && resp.Events[n-1].Kind == e.Kind {
+		if n := len(resp.Events); n > 0 && delay == 0 && resp.Events[n-1].Kind == string(e.Kind) {
 			msg.WriteString(e.Data)
 		} else {
 			if n > 0 {
@@ -159,16 +161,16 @@ func (s *Server) compileAndRun(ctx context.Context, t *ticket, req compileReques
 			}
 			msg.Reset()
 			msg.WriteString(e.Data)
-			resp.Events = append(resp.Events, compileEvent{Kind: e.Kind, Delay: delay})
+			resp.Events = append(resp.Events, compileEvent{Kind: string(e.Kind), Delay: delay})
 		}
-		if e.Kind == KindStdout {
+		if e.Kind == api.KindStdout {
 			stdout.WriteString(e.Data)
 		}
 	})
 	if n := len(resp.Events); n > 0 {
 		resp.Events[n-1].Message = msg.String()
 	}
-	if last0.Kind == KindError {
+	if last0.Kind == api.KindError {
 		resp.Errors = last0.Message
 		rep.outcome = outcomeError
 		return resp, rep
@@ -176,13 +178,13 @@ func (s *Server) compileAndRun(ctx context.Context, t *ticket, req compileReques
 	rep.exit = last0
 	resp.Status = last0.Code
 	switch last0.Reason {
-	case ReasonTimeout:
+	case api.ReasonTimeout:
 		resp.Errors = "timeout running program"
-	case ReasonOutputLimit:
+	case api.ReasonOutputLimit:
 		resp.Errors = "Output too large"
-	case ReasonOOM:
+	case api.ReasonOOM:
 		resp.Errors = "out of memory running program"
-	case ReasonKilled, ReasonSignal:
+	case api.ReasonKilled, api.ReasonSignal:
 		resp.Errors = last0.Message
 	}
 	if p.Test {
@@ -193,8 +195,8 @@ func (s *Server) compileAndRun(ctx context.Context, t *ticket, req compileReques
 		}
 	}
 	switch {
-	case last0.Reason != ReasonNone:
-		rep.outcome = last0.Reason
+	case last0.Reason != api.ReasonNone:
+		rep.outcome = string(last0.Reason)
 	case last0.Code != 0:
 		rep.outcome = outcomeExitNonZero
 	default:

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"playdoc/internal/testenv"
+	"playdoc/playground/api"
 )
 
 // testModCache is a module cache shared by the tests' servers (filling
@@ -60,7 +61,7 @@ func newFakeServer(t *testing.T, mod func(*Config)) (*Server, *fakeExec, *httpte
 
 // timedEvent is an event with the time the client received it.
 type timedEvent struct {
-	Event
+	api.Event
 	at time.Time
 }
 
@@ -106,7 +107,7 @@ func readEvents(t testing.TB, r io.ReadCloser, each func(timedEvent)) []timedEve
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 4<<20)
 	for sc.Scan() {
-		var e Event
+		var e api.Event
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			t.Fatalf("bad event %q: %v", sc.Text(), err)
 		}
@@ -135,12 +136,12 @@ func runCode(t testing.TB, base, code string) []timedEvent {
 func kinds(evs []timedEvent) string {
 	var ks []string
 	for _, e := range evs {
-		ks = append(ks, e.Kind)
+		ks = append(ks, string(e.Kind))
 	}
 	return strings.Join(ks, ",")
 }
 
-func find(evs []timedEvent, kind string) (timedEvent, bool) {
+func find(evs []timedEvent, kind api.Kind) (timedEvent, bool) {
 	for _, e := range evs {
 		if e.Kind == kind {
 			return e, true
@@ -150,7 +151,7 @@ func find(evs []timedEvent, kind string) (timedEvent, bool) {
 }
 
 // output joins the data of the stdout (or stderr) events.
-func output(evs []timedEvent, kind string) string {
+func output(evs []timedEvent, kind api.Kind) string {
 	var sb strings.Builder
 	for _, e := range evs {
 		if e.Kind == kind {

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"playdoc/playground/api"
 )
 
 // TestRealHostileSuiteThroughTheAPI sends hostile programs through
@@ -47,7 +49,7 @@ func TestRealHostileSuiteThroughTheAPI(t *testing.T) {
 	const anyExit = "any" // a clear exit of any reason
 	cases := []struct {
 		name, imports, body string
-		want                string // exit reasons (a|b), anyExit, or KindCompileError
+		want                string // exit reasons (a|b), anyExit, or api.KindCompileError
 		stdout              string // a substring the output must hold
 	}{
 		{"fork bomb", `"syscall"`, `for { syscall.RawSyscall(syscall.SYS_FORK, 0, 0, 0) }`, anyExit, ""},
@@ -60,9 +62,9 @@ func TestRealHostileSuiteThroughTheAPI(t *testing.T) {
 	if n >= 1024 { fmt.Println("ESCAPED: wrote 1 GiB") }`, anyExit, ""},
 		{"huge sparse file", `"fmt"; "os"`, `f, err := os.Create("/tmp/huge"); if err != nil { fmt.Println(err); return }
 	if err := f.Truncate(1 << 40); err == nil { fi, _ := f.Stat(); fmt.Println("ESCAPED: size", fi.Size()) } else { fmt.Println("truncate:", err) }`, anyExit, ""},
-		{"print 100 MiB", `"os"`, `os.Stdout.Write(make([]byte, 100<<20)); println("ESCAPED")`, ReasonOutputLimit, ""},
-		{"busy loop", ``, `for i := 0; ; i++ { _ = i }`, ReasonTimeout, ""},
-		{"sleep forever", `"time"`, `time.Sleep(time.Hour)`, ReasonTimeout, ""},
+		{"print 100 MiB", `"os"`, `os.Stdout.Write(make([]byte, 100<<20)); println("ESCAPED")`, string(api.ReasonOutputLimit), ""},
+		{"busy loop", ``, `for i := 0; ; i++ { _ = i }`, string(api.ReasonTimeout), ""},
+		{"sleep forever", `"time"`, `time.Sleep(time.Hour)`, string(api.ReasonTimeout), ""},
 		{"100k goroutines", `"fmt"; "time"`, `for i := 0; i < 100000; i++ { go time.Sleep(time.Hour) }; fmt.Println("spawned")`, anyExit, ""},
 		{"read host files", `"fmt"; "os"`, `for _, p := range []string{"/etc/passwd", "/etc/shadow", ` + strconv.Quote(realDataDir()) + `, ` + strconv.Quote(filepath.Join(realDataDir(), "gocache")) + `, ` + strconv.Quote(os.Args[0]) + `} {
 		if b, err := os.ReadFile(p); err == nil { fmt.Println("ESCAPED: read", p, len(b)) } else { fmt.Println("blocked:", err) }
@@ -92,8 +94,8 @@ func TestRealHostileSuiteThroughTheAPI(t *testing.T) {
 	if _, _, e := syscall.RawSyscall(syscall.SYS_UNSHARE, syscall.CLONE_NEWUSER|syscall.CLONE_NEWNS, 0, 0); e == 0 { fmt.Println("ESCAPED: unshare") }`, "", "blocked:"},
 		{"unsafe write to a wild address", `"unsafe"`, `*(*int)(unsafe.Pointer(uintptr(0xdeadbeef))) = 1; println("ESCAPED")`, anyExit, ""},
 		{"go:linkname into the runtime", `_ "unsafe"`, `println(nanotime() > 0)`, "linkname", ""},
-		{"go:embed a host file", `_ "embed"`, `println(len(passwd))`, KindCompileError, ""},
-		{"cgo", `"C"`, ``, KindCompileError, ""},
+		{"go:embed a host file", `_ "embed"`, `println(len(passwd))`, string(api.KindCompileError), ""},
+		{"cgo", `"C"`, ``, string(api.KindCompileError), ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -111,25 +113,25 @@ func TestRealHostileSuiteThroughTheAPI(t *testing.T) {
 				t.Fatal("no events")
 			}
 			last := evs[len(evs)-1].Event
-			out := output(evs, KindStdout) + output(evs, KindStderr)
+			out := output(evs, api.KindStdout) + output(evs, api.KindStderr)
 			switch c.want {
-			case KindCompileError:
-				if last.Kind != KindCompileError || last.Message == "" {
+			case string(api.KindCompileError):
+				if last.Kind != api.KindCompileError || last.Message == "" {
 					t.Errorf("want a compile error, got %s: %+v", kinds(evs), last)
 				}
 			case "linkname":
 				// Either the linker refuses it or it is harmless.
-				if last.Kind != KindCompileError && last.Kind != KindExit {
+				if last.Kind != api.KindCompileError && last.Kind != api.KindExit {
 					t.Errorf("got %s: %+v", kinds(evs), last)
 				}
 			default:
-				if last.Kind != KindExit {
+				if last.Kind != api.KindExit {
 					t.Fatalf("want an exit, got %s: %+v", kinds(evs), last)
 				}
-				if c.want != anyExit && !slices.Contains(strings.Split(c.want, "|"), last.Reason) {
+				if c.want != anyExit && !slices.Contains(strings.Split(c.want, "|"), string(last.Reason)) {
 					t.Errorf("exit %+v, want reason %q", last, c.want)
 				}
-				if last.Reason != ReasonNone && last.Message == "" {
+				if last.Reason != api.ReasonNone && last.Message == "" {
 					t.Errorf("exit %+v has no message for the user", last)
 				}
 			}
@@ -147,7 +149,7 @@ func TestRealHostileSuiteThroughTheAPI(t *testing.T) {
 			if resp := getJSON(t, ts.URL+"/healthz", &h); resp.StatusCode != 200 || !h.OK {
 				t.Fatalf("healthz after it: %d %+v", resp.StatusCode, h)
 			}
-			if evs := runCode(t, ts.URL, "package main\n\nfunc main() { println(\"next\") }\n"); output(evs, KindStderr) != "next\n" {
+			if evs := runCode(t, ts.URL, "package main\n\nfunc main() { println(\"next\") }\n"); output(evs, api.KindStderr) != "next\n" {
 				t.Fatalf("the next normal run: %s", kinds(evs))
 			}
 		})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"playdoc/internal/testenv"
+	"playdoc/playground/api"
 )
 
 // These tests use the real sandbox and the real toolchain. They share one
@@ -112,15 +113,15 @@ func TestRealThreeTasksStreamFirstLineEarly(t *testing.T) {
 	_, ts := newRealServer(t, nil)
 	var firstAt time.Time
 	evs := readEvents(t, startRun(t, context.Background(), ts.URL, threeTasks).Body, func(e timedEvent) {
-		if e.Kind == KindStdout && firstAt.IsZero() {
+		if e.Kind == api.KindStdout && firstAt.IsZero() {
 			firstAt = e.at
 		}
 	})
-	exit, ok := find(evs, KindExit)
+	exit, ok := find(evs, api.KindExit)
 	if !ok || exit.Code != 0 || exit.Reason != "" {
 		t.Fatalf("events: %s; exit %+v", kinds(evs), exit.Event)
 	}
-	out := output(evs, KindStdout)
+	out := output(evs, api.KindStdout)
 	for _, want := range []string{"starting 3 tasks\n", "task 1 done\n", "task 2 done\n", "task 3 done\n", "all done in 2s\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output %q lacks %q", out, want)
@@ -129,12 +130,12 @@ func TestRealThreeTasksStreamFirstLineEarly(t *testing.T) {
 	if gap := exit.at.Sub(firstAt); gap < 1500*time.Millisecond {
 		t.Errorf("first line arrived %v before the exit, want ~2s: output is not streamed", gap)
 	}
-	if exit.WallMs < 1900 || exit.WallMs > 4000 || exit.PeakMemKB <= 0 {
+	if exit.Wall < 1900*time.Millisecond || exit.Wall > 4*time.Second || exit.PeakMemKB <= 0 {
 		t.Errorf("exit = %+v", exit.Event)
 	}
-	var last float64
+	var last time.Duration
 	for _, e := range evs {
-		if e.Kind == KindStdout {
+		if e.Kind == api.KindStdout {
 			if e.T < last {
 				t.Errorf("t goes backwards: %v after %v", e.T, last)
 			}
@@ -176,9 +177,9 @@ func TestRealCompileFailuresAreClean(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			evs := runCode(t, ts.URL, uniq(c.src))
-			ce, ok := find(evs, KindCompileError)
+			ce, ok := find(evs, api.KindCompileError)
 			if !ok {
-				t.Fatalf("no compile error: %s %q", kinds(evs), output(evs, KindStdout))
+				t.Fatalf("no compile error: %s %q", kinds(evs), output(evs, api.KindStdout))
 			}
 			if !strings.Contains(ce.Message, c.want) {
 				t.Errorf("message = %q, want it to contain %q", ce.Message, c.want)
@@ -207,7 +208,7 @@ func main() { println(v.a.a.a.a.a.a) }
 `
 	start := time.Now()
 	evs := runCode(t, ts.URL, uniq(src))
-	ce, ok := find(evs, KindCompileError)
+	ce, ok := find(evs, api.KindCompileError)
 	if !ok || !(strings.Contains(ce.Message, "timed out") || strings.Contains(ce.Message, "out of memory")) {
 		t.Fatalf("events %s: %+v", kinds(evs), ce.Event)
 	}
@@ -215,7 +216,7 @@ func main() { println(v.a.a.a.a.a.a) }
 		t.Errorf("took %v with a 4s compile limit", d)
 	}
 	// The server still serves the next run.
-	if evs := runCode(t, ts.URL, "package main\n\nfunc main() { println(\"ok\") }\n"); output(evs, KindStderr) != "ok\n" {
+	if evs := runCode(t, ts.URL, "package main\n\nfunc main() { println(\"ok\") }\n"); output(evs, api.KindStderr) != "ok\n" {
 		t.Errorf("next run: %s", kinds(evs))
 	}
 }
@@ -254,8 +255,8 @@ func TestRealBuildsNeverWriteTheWarmCache(t *testing.T) {
 		uniq("package main\n\nimport \"testing\"\n\nfunc TestA(t *testing.T) {}\n"),
 	} {
 		evs := runCode(t, ts.URL, src)
-		if exit, ok := find(evs, KindExit); !ok || exit.Code != 0 {
-			t.Fatalf("run: %s %+v %q", kinds(evs), exit.Event, output(evs, KindStderr))
+		if exit, ok := find(evs, api.KindExit); !ok || exit.Code != 0 {
+			t.Fatalf("run: %s %+v %q", kinds(evs), exit.Event, output(evs, api.KindStderr))
 		}
 	}
 	after := cacheListing(t, s.builder.goCache)
@@ -297,7 +298,7 @@ func TestRealConcurrentRunsShareOneBuild(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			if evs := runCode(t, ts.URL, src); output(evs, KindStderr) != "hi\n" {
+			if evs := runCode(t, ts.URL, src); output(evs, api.KindStderr) != "hi\n" {
 				t.Errorf("run: %s", kinds(evs))
 			}
 		})
@@ -341,8 +342,8 @@ func TestRealFastAndGoBuildAgree(t *testing.T) {
 				t.Errorf("binary contains %q: not built with -trimpath", bad)
 			}
 		}
-		exit, _ := find(evs, KindExit)
-		out, errOut := output(evs, KindStdout), output(evs, KindStderr)
+		exit, _ := find(evs, api.KindExit)
+		out, errOut := output(evs, api.KindStdout), output(evs, api.KindStderr)
 		if exit.Code != 2 || out != s.builder.version+"\n" ||
 			!strings.Contains(errOut, "panic: assignment to entry in nil map") || !strings.Contains(errOut, "play/prog.go:11") {
 			t.Errorf("exit %+v\nstdout %q\nstderr %q", exit.Event, out, errOut)
@@ -374,8 +375,8 @@ func main() {
 }
 `
 	evs := runCode(t, ts.URL, uniq(src))
-	if exit, _ := find(evs, KindExit); exit.Code != 0 || output(evs, KindStdout) != "42\n" {
-		t.Fatalf("%s exit %+v stderr %q last %+v", kinds(evs), exit.Event, output(evs, KindStderr), evs[len(evs)-1].Event)
+	if exit, _ := find(evs, api.KindExit); exit.Code != 0 || output(evs, api.KindStdout) != "42\n" {
+		t.Fatalf("%s exit %+v stderr %q last %+v", kinds(evs), exit.Event, output(evs, api.KindStderr), evs[len(evs)-1].Event)
 	}
 }
 
@@ -383,11 +384,12 @@ func main() {
 func TestRealHostileProgramsAreContained(t *testing.T) {
 	_, ts := newRealServer(t, func(c *Config) { c.RunTimeout = 2 * time.Second })
 	cases := []struct {
-		name, body, imports, reason string
+		name, body, imports string
+		reason              api.Reason
 	}{
-		{"output flood", `for { fmt.Println(strings.Repeat("x", 1000)) }`, `"fmt"; "strings"`, ReasonOutputLimit},
-		{"sleep forever", `time.Sleep(time.Hour)`, `"time"`, ReasonTimeout},
-		{"busy loop", `for i := 0; ; i++ { _ = i }`, ``, ReasonTimeout},
+		{"output flood", `for { fmt.Println(strings.Repeat("x", 1000)) }`, `"fmt"; "strings"`, api.ReasonOutputLimit},
+		{"sleep forever", `time.Sleep(time.Hour)`, `"time"`, api.ReasonTimeout},
+		{"busy loop", `for i := 0; ; i++ { _ = i }`, ``, api.ReasonTimeout},
 		// Memory bombs: TestRealMemoryBombsEndInOOM, with a time limit
 		// that cannot come first.
 		{"many goroutines", `for { go time.Sleep(time.Hour) }`, `"time"`, ""}, // timeout or oom: both contained
@@ -397,11 +399,11 @@ func TestRealHostileProgramsAreContained(t *testing.T) {
 			src := uniq("package main\n\nimport (" + c.imports + ")\n\nfunc main() {\n\t" + c.body + "\n}\n")
 			start := time.Now()
 			evs := runCode(t, ts.URL, src)
-			exit, ok := find(evs, KindExit)
+			exit, ok := find(evs, api.KindExit)
 			if !ok {
 				t.Fatalf("no exit: %s %+v", kinds(evs), evs[len(evs)-1].Event)
 			}
-			if c.reason != "" && exit.Reason != c.reason || c.reason == "" && exit.Reason != ReasonTimeout && exit.Reason != ReasonOOM {
+			if c.reason != "" && exit.Reason != c.reason || c.reason == "" && exit.Reason != api.ReasonTimeout && exit.Reason != api.ReasonOOM {
 				t.Errorf("exit = %+v, want reason %q", exit.Event, c.reason)
 			}
 			if exit.Message == "" {
@@ -410,10 +412,10 @@ func TestRealHostileProgramsAreContained(t *testing.T) {
 			if d := time.Since(start); d > 15*time.Second {
 				t.Errorf("took %v with a 2s limit", d)
 			}
-			if n := len(output(evs, KindStdout)); n > 1<<20 {
+			if n := len(output(evs, api.KindStdout)); n > 1<<20 {
 				t.Errorf("%d bytes of output passed the 1 MiB cap", n)
 			}
-			if evs := runCode(t, ts.URL, "package main\n\nfunc main() { println(\"next\") }\n"); output(evs, KindStderr) != "next\n" {
+			if evs := runCode(t, ts.URL, "package main\n\nfunc main() { println(\"next\") }\n"); output(evs, api.KindStderr) != "next\n" {
 				t.Errorf("the next run: %s", kinds(evs))
 			}
 		})
@@ -427,7 +429,7 @@ func TestRealDisconnectAndStopKill(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	start := time.Now()
 	readEvents(t, startRun(t, ctx, ts.URL, src).Body, func(e timedEvent) {
-		if e.Kind == KindStdout {
+		if e.Kind == api.KindStdout {
 			cancel()
 		}
 	})
@@ -443,15 +445,15 @@ func TestRealDisconnectAndStopKill(t *testing.T) {
 	var id string
 	evs := readEvents(t, startRun(t, context.Background(), ts.URL, src).Body, func(e timedEvent) {
 		switch e.Kind {
-		case KindAccepted:
+		case api.KindAccepted:
 			id = e.ID
-		case KindStdout:
+		case api.KindStdout:
 			r := postJSON(t, context.Background(), ts.URL+"/api/stop", map[string]string{"id": id})
 			r.Body.Close()
 		}
 	})
-	exit, ok := find(evs, KindExit)
-	if !ok || exit.Reason != ReasonKilled || exit.WallMs > 5000 {
+	exit, ok := find(evs, api.KindExit)
+	if !ok || exit.Reason != api.ReasonKilled || exit.Wall > 5*time.Second {
 		t.Errorf("stop: %s %+v", kinds(evs), exit.Event)
 	}
 	if n := s.builder.Workspaces(); n != 0 {
@@ -466,8 +468,8 @@ func TestRealDisconnectAndStopKill(t *testing.T) {
 func TestRealGoDebugDirectiveIsHonored(t *testing.T) {
 	_, ts := newRealServer(t, nil)
 	src := uniq("//go:debug panicnil=1\n\npackage main\n\nimport \"fmt\"\n\nfunc main() {\n\tdefer func() { fmt.Println(recover()) }()\n\tpanic(nil)\n}\n")
-	if evs := runCode(t, ts.URL, src); output(evs, KindStdout) != "<nil>\n" {
-		t.Errorf("stdout %q (%s): //go:debug ignored", output(evs, KindStdout), kinds(evs))
+	if evs := runCode(t, ts.URL, src); output(evs, api.KindStdout) != "<nil>\n" {
+		t.Errorf("stdout %q (%s): //go:debug ignored", output(evs, api.KindStdout), kinds(evs))
 	}
 }
 

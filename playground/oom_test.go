@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"playdoc/playground/api"
 )
 
 // TestRealMemoryBombsEndInOOM runs programs that take all the memory they
@@ -22,20 +24,20 @@ func TestRealMemoryBombsEndInOOM(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			src := uniq("package main\n\nimport (" + c.imports + ")\n\nfunc main() {\n\t" + c.body + "\n}\n")
 			evs := runCode(t, ts.URL, src)
-			exit, ok := find(evs, KindExit)
+			exit, ok := find(evs, api.KindExit)
 			if !ok {
 				t.Fatalf("no exit: %s %+v", kinds(evs), evs[len(evs)-1].Event)
 			}
-			if exit.Reason != ReasonOOM {
-				t.Errorf("exit = %+v, want reason %q", exit.Event, ReasonOOM)
+			if exit.Reason != api.ReasonOOM {
+				t.Errorf("exit = %+v, want reason %q", exit.Event, api.ReasonOOM)
 			}
 			if exit.Message == "" {
 				t.Error("no message for the user")
 			}
-			if out := output(evs, KindStdout) + output(evs, KindStderr); strings.Contains(out, "ESCAPED") {
+			if out := output(evs, api.KindStdout) + output(evs, api.KindStderr); strings.Contains(out, "ESCAPED") {
 				t.Errorf("escape:\n%s", firstLines(out, 5))
 			}
-			if evs := runCode(t, ts.URL, "package main\n\nfunc main() { println(\"next\") }\n"); output(evs, KindStderr) != "next\n" {
+			if evs := runCode(t, ts.URL, "package main\n\nfunc main() { println(\"next\") }\n"); output(evs, api.KindStderr) != "next\n" {
 				t.Errorf("the next run: %s", kinds(evs))
 			}
 		})

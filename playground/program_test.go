@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"playdoc/playground/api"
 )
 
 func TestParseProgram(t *testing.T) {
@@ -98,7 +100,7 @@ func TestCleanOutputAndDiags(t *testing.T) {
 		t.Errorf("cleanOutput = %q, want %q", msg, want)
 	}
 	ds := parseDiags(msg)
-	if len(ds) != 3 || ds[0] != (Diag{"prog.go", 4, 2, "undefined: x"}) || ds[2].File != "util.go" {
+	if len(ds) != 3 || ds[0] != (api.Diag{File: "prog.go", Line: 4, Col: 2, Msg: "undefined: x"}) || ds[2].File != "util.go" {
 		t.Errorf("diags = %+v", ds)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"playdoc/playground/api"
 	"playdoc/sandbox"
 )
 
@@ -56,10 +57,10 @@ func (s *Server) endRun(r *Run) {
 
 // runReport summarizes a run for the log line and the caller.
 type runReport struct {
-	cached    bool
-	compileMs float64
-	exit      Event // the exit event, if the program ran
-	outcome   string
+	cached  bool
+	compile time.Duration
+	exit    api.Event // the exit event, if the program ran
+	outcome string
 }
 
 // toolchainWaitMessage is compile-start's message while a new server is
@@ -68,51 +69,51 @@ const toolchainWaitMessage = "preparing the Go toolchain (once per server start,
 
 // execute compiles (or takes from the cache) and runs p, calling emit for
 // each event from compile-start on, the final one included.
-func (s *Server) execute(ctx context.Context, p *Program, emit func(Event)) runReport {
+func (s *Server) execute(ctx context.Context, p *Program, emit func(api.Event)) runReport {
 	var rep runReport
 	if s.builder.isReady() {
-		emit(Event{Kind: KindCompileStart})
+		emit(api.Event{Kind: api.KindCompileStart})
 	} else {
 		// Only in the first minute or two of a new server: say why the
 		// compile is slow, and keep the wait out of the compile time.
-		emit(Event{Kind: KindCompileStart, Message: toolchainWaitMessage})
+		emit(api.Event{Kind: api.KindCompileStart, Message: toolchainWaitMessage})
 		if err := s.builder.waitReady(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("playground: toolchain not ready", "err", err)
-			emit(Event{Kind: KindError, Message: "the playground's toolchain could not be prepared: " + err.Error()})
+			emit(api.Event{Kind: api.KindError, Message: "the playground's toolchain could not be prepared: " + err.Error()})
 			rep.outcome = outcomeError
 			return rep
 		}
 	}
 	art, cached, dur, err := s.build(ctx, p)
-	rep.cached, rep.compileMs = cached, float64(dur.Microseconds())/1000
+	rep.cached, rep.compile = cached, dur
 	var ce *CompileError
 	switch {
 	case errors.As(err, &ce):
-		emit(Event{Kind: KindCompileError, Message: ce.Message, Errors: ce.Errors})
+		emit(api.Event{Kind: api.KindCompileError, Message: ce.Message, Errors: ce.Errors})
 		rep.outcome = outcomeCompileError
 		return rep
 	case err != nil && ctx.Err() != nil:
-		rep.outcome = ReasonKilled
-		emit(Event{Kind: KindError, Message: "stopped before the program ran: " + context.Cause(ctx).Error()})
+		rep.outcome = string(api.ReasonKilled)
+		emit(api.Event{Kind: api.KindError, Message: "stopped before the program ran: " + context.Cause(ctx).Error()})
 		return rep
 	case err != nil:
 		s.log.Error("playground: build failed", "err", err)
-		emit(Event{Kind: KindError, Message: "build failed: " + err.Error()})
+		emit(api.Event{Kind: api.KindError, Message: "build failed: " + err.Error()})
 		rep.outcome = outcomeError
 		return rep
 	}
 	defer art.Release()
-	emit(Event{Kind: KindCompileEnd, Ms: rep.compileMs, Cached: cached})
+	emit(api.Event{Kind: api.KindCompileEnd, Compile: rep.compile, Cached: cached})
 	last := s.runBinary(ctx, art.Path, p.Test, emit)
 	emit(last)
-	if last.Kind == KindError {
+	if last.Kind == api.KindError {
 		rep.outcome = outcomeError
 		return rep
 	}
 	rep.exit = last
 	switch {
-	case last.Reason != ReasonNone:
-		rep.outcome = last.Reason
+	case last.Reason != api.ReasonNone:
+		rep.outcome = string(last.Reason)
 	case last.Code != 0:
 		rep.outcome = outcomeExitNonZero
 	default:
@@ -182,7 +183,7 @@ type chunk struct {
 
 // runBinary runs a built program in the sandbox, emitting start and the
 // output lines, and returns the final event (exit, or error).
-func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func(Event)) Event {
+func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func(api.Event)) api.Event {
 	spec := sandbox.Spec{
 		Binary: bin,
 		Limits: sandbox.Limits{
@@ -205,17 +206,17 @@ func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func
 	select {
 	case s.starts <- struct{}{}:
 	case <-rctx.Done():
-		return Event{Kind: KindExit, Code: -1, Reason: ReasonKilled, Message: "the program was killed before it started: " + context.Cause(rctx).Error()}
+		return api.Event{Kind: api.KindExit, Code: -1, Reason: api.ReasonKilled, Message: "the program was killed before it started: " + context.Cause(rctx).Error()}
 	}
 	proc, err := s.exec.Start(rctx, spec)
 	<-s.starts
 	if err != nil {
 		s.m.sandboxFailures.Inc()
 		s.log.Error("playground: sandbox start failed", "err", err)
-		return Event{Kind: KindError, Message: "could not start the program: " + err.Error()}
+		return api.Event{Kind: api.KindError, Message: "could not start the program: " + err.Error()}
 	}
 	started := proc.Started()
-	emit(Event{Kind: KindStart})
+	emit(api.Event{Kind: api.KindStart})
 
 	ch := make(chan chunk, 16)
 	read := func(r io.Reader, stderr bool) {
@@ -234,8 +235,8 @@ func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func
 	go read(proc.Stdout(), false)
 	go read(proc.Stderr(), true)
 
-	streams := [2]*lineStream{newLineStream(KindStdout, started), newLineStream(KindStderr, started)}
-	emitAll := func(evs []Event) {
+	streams := [2]*lineStream{newLineStream(api.KindStdout, started), newLineStream(api.KindStderr, started)}
+	emitAll := func(evs []api.Event) {
 		for _, e := range evs {
 			emit(e)
 		}
@@ -245,7 +246,7 @@ func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func
 	defer timer.Stop()
 
 	var total int64
-	reason := ReasonNone
+	reason := api.ReasonNone
 	done := rctx.Done()
 	for open := 2; open > 0; {
 		select {
@@ -254,7 +255,7 @@ func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func
 				open--
 				continue
 			}
-			if reason == ReasonOutputLimit {
+			if reason == api.ReasonOutputLimit {
 				continue // draining what the killed program left in the pipes
 			}
 			over := false
@@ -273,7 +274,7 @@ func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func
 			if over {
 				emitAll(streams[0].flush())
 				emitAll(streams[1].flush())
-				reason = ReasonOutputLimit
+				reason = api.ReasonOutputLimit
 				proc.Kill()
 			}
 		case <-timer.C:
@@ -286,10 +287,10 @@ func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func
 			}
 		case <-done:
 			done = nil
-			if reason == ReasonNone {
-				reason = ReasonKilled
+			if reason == api.ReasonNone {
+				reason = api.ReasonKilled
 				if errors.Is(rctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
-					reason = ReasonTimeout
+					reason = api.ReasonTimeout
 				}
 			}
 			proc.Kill()
@@ -301,44 +302,44 @@ func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func
 	if err != nil {
 		s.m.sandboxFailures.Inc()
 		s.log.Error("playground: sandbox wait failed", "err", err)
-		return Event{Kind: KindError, Message: "the sandbox failed: " + err.Error()}
+		return api.Event{Kind: api.KindError, Message: "the sandbox failed: " + err.Error()}
 	}
-	if reason == ReasonNone {
+	if reason == api.ReasonNone {
 		switch res.Reason {
 		case sandbox.ReasonTimeout, sandbox.ReasonCPU:
-			reason = ReasonTimeout
+			reason = api.ReasonTimeout
 		case sandbox.ReasonOOM:
-			reason = ReasonOOM
+			reason = api.ReasonOOM
 		case sandbox.ReasonKilled:
-			reason = ReasonKilled
+			reason = api.ReasonKilled
 		case sandbox.ReasonSignal:
-			reason = ReasonSignal
+			reason = api.ReasonSignal
 		}
 	}
-	ev := Event{
-		Kind: KindExit, Code: res.ExitCode, Reason: reason,
-		WallMs:    float64(res.Wall.Microseconds()) / 1000,
-		CPUMs:     float64(res.CPU.Microseconds()) / 1000,
+	ev := api.Event{
+		Kind: api.KindExit, Code: res.ExitCode, Reason: reason,
+		Wall:      res.Wall,
+		CPU:       res.CPU,
 		PeakMemKB: res.PeakMemory >> 10,
 	}
 	s.m.runDuration.Observe(res.Wall.Seconds())
 	switch reason {
-	case ReasonTimeout:
+	case api.ReasonTimeout:
 		if res.Reason == sandbox.ReasonCPU {
 			ev.Message = fmt.Sprintf("the program used more than %s of CPU time and was killed", s.cfg.RunTimeout)
 		} else {
 			ev.Message = fmt.Sprintf("the program ran longer than %s and was killed", s.cfg.RunTimeout)
 		}
-	case ReasonOOM:
+	case api.ReasonOOM:
 		ev.Message = fmt.Sprintf("the program ran out of memory (limit %d MiB) and was killed", s.cfg.RunMemory>>20)
-	case ReasonOutputLimit:
+	case api.ReasonOutputLimit:
 		ev.Message = fmt.Sprintf("the program wrote more than %d KiB of output and was killed", s.cfg.OutputLimit>>10)
-	case ReasonKilled:
+	case api.ReasonKilled:
 		ev.Message = "the program was killed"
 		if c := context.Cause(ctx); c != nil {
 			ev.Message += ": " + c.Error()
 		}
-	case ReasonSignal:
+	case api.ReasonSignal:
 		ev.Message = "the program was killed by signal " + res.Signal
 	default:
 		if res.ExitCode != 0 {
@@ -416,7 +417,7 @@ func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, t *ticket
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 	gone := false
-	emit := func(e Event) {
+	emit := func(e api.Event) {
 		if gone {
 			return
 		}
@@ -432,22 +433,22 @@ func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, t *ticket
 			run.cancel(errClientGone)
 		}
 	}
-	emit(Event{Kind: KindAccepted, ID: run.ID})
+	emit(api.Event{Kind: api.KindAccepted, ID: run.ID})
 	rep := s.serveRun(ctx, t, src, emit)
 	s.logRun(run, rep)
 }
 
 // serveRun waits for a runner and executes the program.
-func (s *Server) serveRun(ctx context.Context, t *ticket, src []byte, emit func(Event)) runReport {
+func (s *Server) serveRun(ctx context.Context, t *ticket, src []byte, emit func(api.Event)) runReport {
 	if err := t.wait(ctx); err != nil {
-		emit(Event{Kind: KindError, Message: "stopped while queued: " + context.Cause(ctx).Error()})
-		return runReport{outcome: ReasonKilled}
+		emit(api.Event{Kind: api.KindError, Message: "stopped while queued: " + context.Cause(ctx).Error()})
+		return runReport{outcome: string(api.ReasonKilled)}
 	}
 	p, err := ParseProgram(src)
 	if err != nil {
-		emit(Event{Kind: KindCompileStart})
+		emit(api.Event{Kind: api.KindCompileStart})
 		ce := programError(err)
-		emit(Event{Kind: KindCompileError, Message: ce.Message, Errors: ce.Errors})
+		emit(api.Event{Kind: api.KindCompileError, Message: ce.Message, Errors: ce.Errors})
 		return runReport{outcome: outcomeCompileError}
 	}
 	return s.execute(ctx, p, emit)
@@ -489,7 +490,7 @@ func (s *Server) admitOrReject(w http.ResponseWriter) (*ticket, bool) {
 func (s *Server) logRun(run *Run, rep runReport) {
 	s.m.runs.WithLabelValues(rep.outcome).Inc()
 	s.log.Info("playground run", "id", run.ID, "client", run.Client, "cached", rep.cached,
-		"compileMs", rep.compileMs, "wallMs", rep.exit.WallMs, "peakMemKB", rep.exit.PeakMemKB,
+		"compileMs", ms(rep.compile), "wallMs", ms(rep.exit.Wall), "peakMemKB", rep.exit.PeakMemKB,
 		"outcome", rep.outcome, "ms", time.Since(run.Started).Milliseconds())
 }
 
@@ -517,7 +518,7 @@ func (s *Server) handleStop(w http.ResponseWriter, r *http.Request) {
 // `playdoc check`: emit gets every event from compile-start to the final
 // one (exit, compile-error or error). It waits for a runner; it fails
 // only when the server is shutting down or its queue is full.
-func (s *Server) Execute(ctx context.Context, code string, emit func(Event)) error {
+func (s *Server) Execute(ctx context.Context, code string, emit func(api.Event)) error {
 	if len(code) > MaxSourceSize {
 		return fmt.Errorf("source is %d bytes; the limit is %d bytes", len(code), MaxSourceSize)
 	}

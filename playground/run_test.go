@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"playdoc/playground/api"
 )
 
 func TestRunStreamsEventsAsTheyHappen(t *testing.T) {
@@ -20,7 +22,7 @@ func TestRunStreamsEventsAsTheyHappen(t *testing.T) {
 	var firstAt time.Time
 	ctx := context.Background()
 	evs := readEvents(t, startRun(t, ctx, ts.URL, code).Body, func(e timedEvent) {
-		if e.Kind == KindStdout && firstAt.IsZero() {
+		if e.Kind == api.KindStdout && firstAt.IsZero() {
 			firstAt = e.at
 		}
 	})
@@ -36,11 +38,11 @@ func TestRunStreamsEventsAsTheyHappen(t *testing.T) {
 	if evs[4].Data != "first\n" || evs[5].Data != "oops\n" || evs[6].Data != "second\n" {
 		t.Errorf("output = %q %q %q", evs[4].Data, evs[5].Data, evs[6].Data)
 	}
-	if evs[4].T > 100 || evs[6].T < 400 || evs[6].T > 1000 {
+	if evs[4].T > 100*time.Millisecond || evs[6].T < 400*time.Millisecond || evs[6].T > time.Second {
 		t.Errorf("t offsets = %v, %v; want ~0 and ~450", evs[4].T, evs[6].T)
 	}
 	exit := evs[7]
-	if exit.Code != 0 || exit.Reason != "" || exit.WallMs < 400 || exit.PeakMemKB != 2048 {
+	if exit.Code != 0 || exit.Reason != "" || exit.Wall < 400*time.Millisecond || exit.PeakMemKB != 2048 {
 		t.Errorf("exit = %+v", exit.Event)
 	}
 	// Streamed, not buffered: the first line reached the client long
@@ -54,7 +56,7 @@ func TestRunStreamsEventsAsTheyHappen(t *testing.T) {
 
 	// The same program again comes from the cache.
 	evs = runCode(t, ts.URL, code)
-	if ce, _ := find(evs, KindCompileEnd); !ce.Cached {
+	if ce, _ := find(evs, api.KindCompileEnd); !ce.Cached {
 		t.Error("second run: not cached")
 	}
 	if n := fx.builds.Load() - builds; n != 1 {
@@ -78,7 +80,7 @@ func TestRunCompileErrorShapeAndCache(t *testing.T) {
 		if ce.Message != "prog.go:3:5: undefined: x" {
 			t.Errorf("message = %q", ce.Message)
 		}
-		if len(ce.Errors) != 1 || ce.Errors[0] != (Diag{File: "prog.go", Line: 3, Col: 5, Msg: "undefined: x"}) {
+		if len(ce.Errors) != 1 || ce.Errors[0] != (api.Diag{File: "prog.go", Line: 3, Col: 5, Msg: "undefined: x"}) {
 			t.Errorf("errors = %+v", ce.Errors)
 		}
 	}
@@ -86,7 +88,7 @@ func TestRunCompileErrorShapeAndCache(t *testing.T) {
 		t.Errorf("%d builds, want 1 (compile errors are cached)", n)
 	}
 	// The wire format has line/col/msg fields.
-	b, _ := json.Marshal(Event{Kind: KindCompileError, Message: "m", Errors: []Diag{{File: "prog.go", Line: 1, Col: 2, Msg: "x"}}})
+	b, _ := json.Marshal(api.Event{Kind: api.KindCompileError, Message: "m", Errors: []api.Diag{{File: "prog.go", Line: 1, Col: 2, Msg: "x"}}})
 	if want := `{"errors":[{"file":"prog.go","line":1,"col":2,"msg":"x"}],"kind":"compile-error","message":"m"}`; string(b) != want {
 		t.Errorf("json = %s, want %s", b, want)
 	}
@@ -96,7 +98,7 @@ func TestRunCgoIsACompileError(t *testing.T) {
 	_, fx, ts := newFakeServer(t, nil)
 	builds := fx.builds.Load()
 	evs := runCode(t, ts.URL, "package main\n\nimport \"C\"\n\nfunc main() {}\n")
-	ce, ok := find(evs, KindCompileError)
+	ce, ok := find(evs, api.KindCompileError)
 	if !ok || !strings.Contains(ce.Message, "cgo") || len(ce.Errors) != 1 || ce.Errors[0].Line != 3 {
 		t.Fatalf("events = %+v", evs)
 	}
@@ -132,7 +134,7 @@ func TestRunRejectsBadRequests(t *testing.T) {
 	code := prog("out stdout 0s ok")
 	code += "//" + strings.Repeat("a", MaxSourceSize-len(code)-3) + "\n"
 	evs := runCode(t, ts.URL, code)
-	if output(evs, KindStdout) != "ok\n" {
+	if output(evs, api.KindStdout) != "ok\n" {
 		t.Errorf("64 KiB program: %s", kinds(evs))
 	}
 	if n := fx.builds.Load() - builds; n != 1 {
@@ -192,9 +194,9 @@ func TestStopKillsTheRun(t *testing.T) {
 	start := time.Now()
 	evs := readEvents(t, resp.Body, func(e timedEvent) {
 		switch e.Kind {
-		case KindAccepted:
+		case api.KindAccepted:
 			id = e.ID
-		case KindStdout:
+		case api.KindStdout:
 			r := postJSON(t, ctx, ts.URL+"/api/stop", map[string]string{"id": id})
 			r.Body.Close()
 			if r.StatusCode != 204 {
@@ -205,8 +207,8 @@ func TestStopKillsTheRun(t *testing.T) {
 	if time.Since(start) > 5*time.Second {
 		t.Errorf("stop took %v", time.Since(start))
 	}
-	exit, ok := find(evs, KindExit)
-	if !ok || exit.Reason != ReasonKilled || strings.Contains(output(evs, KindStdout), "never") {
+	exit, ok := find(evs, api.KindExit)
+	if !ok || exit.Reason != api.ReasonKilled || strings.Contains(output(evs, api.KindStdout), "never") {
 		t.Fatalf("events: %s, exit %+v", kinds(evs), exit.Event)
 	}
 	if !strings.Contains(exit.Message, "stopped by the client") {
@@ -233,7 +235,7 @@ func TestClientDisconnectKillsAndCleansUp(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	resp := startRun(t, ctx, ts.URL, prog("out stdout 0s started", "sleep 30s"))
 	readEvents(t, resp.Body, func(e timedEvent) {
-		if e.Kind == KindStdout {
+		if e.Kind == api.KindStdout {
 			cancel()
 		}
 	})
@@ -255,16 +257,16 @@ func TestClientDisconnectKillsAndCleansUp(t *testing.T) {
 func TestRunTimeoutOOMAndSignals(t *testing.T) {
 	_, _, ts := newFakeServer(t, func(c *Config) { c.RunTimeout = 300 * time.Millisecond })
 	evs := runCode(t, ts.URL, prog("out stdout 0s partial", "sleep 10s"))
-	exit, _ := find(evs, KindExit)
-	if exit.Reason != ReasonTimeout || !strings.Contains(exit.Message, "300ms") || output(evs, KindStdout) != "partial\n" {
-		t.Errorf("timeout: %+v, output %q", exit.Event, output(evs, KindStdout))
+	exit, _ := find(evs, api.KindExit)
+	if exit.Reason != api.ReasonTimeout || !strings.Contains(exit.Message, "300ms") || output(evs, api.KindStdout) != "partial\n" {
+		t.Errorf("timeout: %+v, output %q", exit.Event, output(evs, api.KindStdout))
 	}
 	evs = runCode(t, ts.URL, prog("oom"))
-	if exit, _ := find(evs, KindExit); exit.Reason != ReasonOOM || !strings.Contains(exit.Message, "memory") {
+	if exit, _ := find(evs, api.KindExit); exit.Reason != api.ReasonOOM || !strings.Contains(exit.Message, "memory") {
 		t.Errorf("oom: %+v", exit.Event)
 	}
 	evs = runCode(t, ts.URL, prog("exit 3"))
-	if exit, _ := find(evs, KindExit); exit.Reason != "" || exit.Code != 3 || exit.Message != "exit status 3" {
+	if exit, _ := find(evs, api.KindExit); exit.Reason != "" || exit.Code != 3 || exit.Message != "exit status 3" {
 		t.Errorf("exit 3: %+v", exit.Event)
 	}
 }
@@ -272,11 +274,11 @@ func TestRunTimeoutOOMAndSignals(t *testing.T) {
 func TestOutputLimitKills(t *testing.T) {
 	_, _, ts := newFakeServer(t, func(c *Config) { c.OutputLimit = 10 << 10 })
 	evs := runCode(t, ts.URL, prog("flood stdout 1000000000"))
-	exit, ok := find(evs, KindExit)
-	if !ok || exit.Reason != ReasonOutputLimit {
+	exit, ok := find(evs, api.KindExit)
+	if !ok || exit.Reason != api.ReasonOutputLimit {
 		t.Fatalf("exit = %+v (%s)", exit.Event, kinds(evs))
 	}
-	if n := len(output(evs, KindStdout)); n != 10<<10 {
+	if n := len(output(evs, api.KindStdout)); n != 10<<10 {
 		t.Errorf("%d bytes of output, want exactly the 10 KiB limit", n)
 	}
 }
@@ -287,7 +289,7 @@ func TestLongLineIsSentInPieces(t *testing.T) {
 	evs := runCode(t, ts.URL, prog("long stdout "+strconv.Itoa(n)))
 	pieces := 0
 	for _, e := range evs {
-		if e.Kind != KindStdout {
+		if e.Kind != api.KindStdout {
 			continue
 		}
 		pieces++
@@ -295,7 +297,7 @@ func TestLongLineIsSentInPieces(t *testing.T) {
 			t.Errorf("event of %d bytes (valid UTF-8: %v)", len(e.Data), utf8.ValidString(e.Data))
 		}
 	}
-	if out := output(evs, KindStdout); out != strings.Repeat("é", n/2)+"\n" || pieces < n/maxEventData {
+	if out := output(evs, api.KindStdout); out != strings.Repeat("é", n/2)+"\n" || pieces < n/maxEventData {
 		t.Errorf("%d bytes in %d events", len(out), pieces)
 	}
 }
@@ -305,11 +307,11 @@ func TestPartialLineIsFlushed(t *testing.T) {
 	evs := runCode(t, ts.URL, prog(`raw stdout 0s "Working..."`, "sleep 600ms", `raw stdout 0s " done\n"`))
 	var outs []timedEvent
 	for _, e := range evs {
-		if e.Kind == KindStdout {
+		if e.Kind == api.KindStdout {
 			outs = append(outs, e)
 		}
 	}
-	exit, _ := find(evs, KindExit)
+	exit, _ := find(evs, api.KindExit)
 	if len(outs) != 2 || outs[0].Data != "Working..." || outs[1].Data != " done\n" {
 		t.Fatalf("stdout events = %+v", outs)
 	}
@@ -331,7 +333,7 @@ func TestSingleFlight(t *testing.T) {
 		}()
 	}
 	for range 3 {
-		if evs := <-done; output(evs, KindStdout) != "x\n" {
+		if evs := <-done; output(evs, api.KindStdout) != "x\n" {
 			t.Errorf("a run got %s", kinds(evs))
 		}
 	}
@@ -346,7 +348,7 @@ func TestCompileTimeoutIsNotCached(t *testing.T) {
 	builds := fx.builds.Load()
 	for range 2 {
 		evs := runCode(t, ts.URL, code)
-		ce, ok := find(evs, KindCompileError)
+		ce, ok := find(evs, api.KindCompileError)
 		if !ok || !strings.Contains(ce.Message, "timed out") {
 			t.Fatalf("events %s %+v", kinds(evs), ce.Event)
 		}
@@ -360,7 +362,7 @@ func TestSandboxFailureIsAnErrorEvent(t *testing.T) {
 	s, fx, ts := newFakeServer(t, nil)
 	fx.failRun.Store(true)
 	evs := runCode(t, ts.URL, prog("out stdout 0s x"))
-	if last := evs[len(evs)-1]; last.Kind != KindError || !strings.Contains(last.Message, "sandbox") {
+	if last := evs[len(evs)-1]; last.Kind != api.KindError || !strings.Contains(last.Message, "sandbox") {
 		t.Fatalf("last event = %+v", last.Event)
 	}
 	resp, err := http.Get(ts.URL + "/metrics")
@@ -374,7 +376,7 @@ func TestSandboxFailureIsAnErrorEvent(t *testing.T) {
 	}
 	// The server keeps serving.
 	fx.failRun.Store(false)
-	if evs := runCode(t, ts.URL, prog("out stdout 0s x")); output(evs, KindStdout) != "x\n" {
+	if evs := runCode(t, ts.URL, prog("out stdout 0s x")); output(evs, api.KindStdout) != "x\n" {
 		t.Errorf("next run: %s", kinds(evs))
 	}
 	_ = s
@@ -395,7 +397,7 @@ func TestShutdownKillsLeftoverRuns(t *testing.T) {
 		t.Errorf("Shutdown = %v after %v, want the context's error soon after 200ms", err, time.Since(start))
 	}
 	evs := <-got
-	if exit, _ := find(evs, KindExit); exit.Reason != ReasonKilled {
+	if exit, _ := find(evs, api.KindExit); exit.Reason != api.ReasonKilled {
 		t.Errorf("exit = %+v", exit.Event)
 	}
 	if fx.running.Load() != 0 {
@@ -421,7 +423,7 @@ func TestShutdownLetsRunsFinish(t *testing.T) {
 		t.Errorf("Shutdown: %v", err)
 	}
 	evs := <-got
-	if exit, _ := find(evs, KindExit); exit.Reason != "" || output(evs, KindStdout) != "a\nb\n" {
+	if exit, _ := find(evs, api.KindExit); exit.Reason != "" || output(evs, api.KindStdout) != "a\nb\n" {
 		t.Errorf("run cut by a graceful shutdown: %s", kinds(evs))
 	}
 }
@@ -436,7 +438,7 @@ func TestStopWhileQueued(t *testing.T) {
 	var id string
 	start := time.Now()
 	evs := readEvents(t, startRun(t, ctx, ts.URL, prog("out stdout 0s never")).Body, func(e timedEvent) {
-		if e.Kind == KindAccepted {
+		if e.Kind == api.KindAccepted {
 			id = e.ID
 			r := postJSON(t, ctx, ts.URL+"/api/stop", map[string]string{"id": id})
 			r.Body.Close()
@@ -466,7 +468,7 @@ func TestWarmPrebuildsAndStopsAtShutdown(t *testing.T) {
 	s.Warm(context.Background(), []string{code, "not go at all {", code})
 	eventually(t, 5*time.Second, "the warm build", func() bool { return fx.builds.Load()-builds >= 2 })
 	evs := runCode(t, ts.URL, code)
-	if ce, _ := find(evs, KindCompileEnd); !ce.Cached {
+	if ce, _ := find(evs, api.KindCompileEnd); !ce.Cached {
 		t.Errorf("warmed program not cached: %s", kinds(evs))
 	}
 
@@ -501,11 +503,11 @@ func TestRunSaysWhenTheToolchainIsBeingPrepared(t *testing.T) {
 	if evs[1].Message != toolchainWaitMessage {
 		t.Errorf("compile-start message = %q, want %q", evs[1].Message, toolchainWaitMessage)
 	}
-	if ms := evs[2].Ms; ms >= float64(wait/time.Millisecond) {
+	if ms := evs[2].Compile; ms >= wait {
 		t.Errorf("compile-end ms = %v: the toolchain wait was counted as compile time", ms)
 	}
 	// Once ready, compile-start carries no message.
-	if evs := runCode(t, ts.URL, prog("out stdout 0s again")); evs[1].Kind != KindCompileStart || evs[1].Message != "" {
+	if evs := runCode(t, ts.URL, prog("out stdout 0s again")); evs[1].Kind != api.KindCompileStart || evs[1].Message != "" {
 		t.Errorf("compile-start after ready = %+v", evs[1].Event)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"time"
 	"unicode/utf8"
+
+	"playdoc/playground/api"
 )
 
 // maxEventData bounds the data of one output event: a longer line is
@@ -36,7 +38,7 @@ func pieceEnd(b []byte) int {
 // no I/O and reads no clock: the caller passes the times, so that the
 // splitting is testable without a program or a timer.
 type lineStream struct {
-	kind    string    // KindStdout or KindStderr
+	kind    api.Kind  // api.KindStdout or api.KindStderr
 	started time.Time // the program's start: event times are relative to it
 	pending []byte    // the incomplete last line
 	at      time.Time // when pending last grew
@@ -44,22 +46,23 @@ type lineStream struct {
 
 // newLineStream returns a splitter for the stream of the given kind of a
 // program started at started.
-func newLineStream(kind string, started time.Time) *lineStream {
+func newLineStream(kind api.Kind, started time.Time) *lineStream {
 	return &lineStream{kind: kind, started: started}
 }
 
 // event is an output event for data read at t.
-func (ls *lineStream) event(data []byte, t time.Time) Event {
-	return Event{Kind: ls.kind, T: float64(t.Sub(ls.started).Microseconds()) / 1000, Data: string(data)}
+func (ls *lineStream) event(data []byte, t time.Time) api.Event {
+	// Whole microseconds: the precision the protocol has always had.
+	return api.Event{Kind: ls.kind, T: t.Sub(ls.started).Truncate(time.Microsecond), Data: string(data)}
 }
 
 // push adds data read at t and returns the events it completes: every
 // complete line, and the full-size pieces of an over-long one. What is
 // left waits for more data, flushDue or flush.
-func (ls *lineStream) push(data []byte, t time.Time) []Event {
+func (ls *lineStream) push(data []byte, t time.Time) []api.Event {
 	ls.pending = append(ls.pending, data...)
 	ls.at = t
-	var evs []Event
+	var evs []api.Event
 	for {
 		n := bytes.IndexByte(ls.pending, '\n') + 1
 		if n == 0 || n > maxEventData {
@@ -83,7 +86,7 @@ func (ls *lineStream) hasPending() bool { return len(ls.pending) > 0 }
 // flushDue returns the partial line as an event if, at now, it has waited
 // partialFlush since it last grew (a millisecond early counts: timers
 // fire late, never much early), else nil.
-func (ls *lineStream) flushDue(now time.Time) []Event {
+func (ls *lineStream) flushDue(now time.Time) []api.Event {
 	if !ls.hasPending() || now.Sub(ls.at) < partialFlush-time.Millisecond {
 		return nil
 	}
@@ -92,11 +95,11 @@ func (ls *lineStream) flushDue(now time.Time) []Event {
 
 // flush returns the partial line, if any, as an event stamped with the
 // time it last grew; at the end of the stream, or before a kill.
-func (ls *lineStream) flush() []Event {
+func (ls *lineStream) flush() []api.Event {
 	if !ls.hasPending() {
 		return nil
 	}
 	ev := ls.event(ls.pending, ls.at)
 	ls.pending = nil
-	return []Event{ev}
+	return []api.Event{ev}
 }

@@ -4,7 +4,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"time"
 )
+
+// ms is d in milliseconds, for log lines.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func shortHash(s string) string {
 	h := sha256.Sum256([]byte(s))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"playdoc/playground"
+	"playdoc/playground/api"
 	"playdoc/site"
 	"playdoc/snippet"
 )
@@ -149,14 +150,14 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 func checkSnippet(ctx context.Context, srv *playground.Server, sn snippet.Snippet, file string) checkResult {
 	r := checkResult{snippet: sn}
 	where := func(line int) string { return fmt.Sprintf("%s:%d: snippet %s: ", file, line, sn.Name) }
-	var exit playground.Event
-	var compileErr, serverErr *playground.Event
+	var exit api.Event
+	var compileErr, serverErr *api.Event
 	partial := [2]bool{} // the last line of stdout / stderr had no newline
-	err := srv.Execute(ctx, sn.Code, func(ev playground.Event) {
+	err := srv.Execute(ctx, sn.Code, func(ev api.Event) {
 		switch ev.Kind {
-		case playground.KindStdout, playground.KindStderr:
+		case api.KindStdout, api.KindStderr:
 			i := 0
-			if ev.Kind == playground.KindStderr {
+			if ev.Kind == api.KindStderr {
 				i = 1
 			}
 			text := strings.TrimSuffix(ev.Data, "\n")
@@ -172,11 +173,11 @@ func checkSnippet(ctx context.Context, srv *playground.Server, sn snippet.Snippe
 				r.lines = append(r.lines, snippet.OutputLine{Text: text, Stderr: i == 1})
 			}
 			partial[i] = !strings.HasSuffix(ev.Data, "\n")
-		case playground.KindExit:
+		case api.KindExit:
 			exit = ev
-		case playground.KindCompileError:
+		case api.KindCompileError:
 			compileErr = &ev
-		case playground.KindError:
+		case api.KindError:
 			serverErr = &ev
 		}
 	})
@@ -197,8 +198,8 @@ func checkSnippet(ctx context.Context, srv *playground.Server, sn snippet.Snippe
 		r.problems = append(r.problems, where(sn.Line)+serverErr.Message)
 		return r
 	}
-	r.wall = time.Duration(exit.WallMs * float64(time.Millisecond))
-	if exit.Reason != "" {
+	r.wall = exit.Wall
+	if exit.Reason != api.ReasonNone {
 		r.problems = append(r.problems, where(sn.Line)+exit.Message)
 		r.retryable = true
 		return r

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"playdoc/playground"
+	"playdoc/playground/api"
 )
 
 // cpuHog keeps every CPU busy so that `check -under-load` shows that the
@@ -64,13 +65,13 @@ type runCost struct {
 // and wall/cpu is how much a millisecond of CPU work is stretched by the
 // machine's load just now.
 func measureEmpty(ctx context.Context, srv *playground.Server) (runCost, error) {
-	var exit *playground.Event
+	var exit *api.Event
 	var failure string
-	err := srv.Execute(ctx, emptyProgram, func(ev playground.Event) {
+	err := srv.Execute(ctx, emptyProgram, func(ev api.Event) {
 		switch ev.Kind {
-		case playground.KindExit:
+		case api.KindExit:
 			exit = &ev
-		case playground.KindCompileError, playground.KindError:
+		case api.KindCompileError, api.KindError:
 			failure = ev.Message
 		}
 	})
@@ -86,10 +87,10 @@ func measureEmpty(ctx context.Context, srv *playground.Server) (runCost, error) 
 }
 
 // costOf reads the wall and CPU time of an exit event.
-func costOf(exit playground.Event) runCost {
+func costOf(exit api.Event) runCost {
 	return runCost{
-		wall: time.Duration(exit.WallMs * float64(time.Millisecond)),
-		cpu:  time.Duration(exit.CPUMs * float64(time.Millisecond)),
+		wall: exit.Wall,
+		cpu:  exit.CPU,
 	}
 }
 
