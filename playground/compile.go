@@ -107,50 +107,29 @@ func compileErrorText(ce *CompileError) string {
 	return sb.String()
 }
 
+// compileAndRun executes an admitted /compile request and folds the
+// events into the Go playground's answer.
 func (s *Server) compileAndRun(ctx context.Context, t *ticket, req compileRequest) (compileResponse, runReport) {
 	resp := compileResponse{Events: []compileEvent{}}
-	if err := t.wait(ctx); err != nil {
-		resp.Errors = "stopped while queued"
-		return resp, runReport{outcome: string(api.ReasonKilled)}
-	}
-	p, err := ParseProgram([]byte(req.Body))
-	if err != nil {
-		resp.Errors, resp.Events = compileErrorText(programError(err)), nil
-		return resp, runReport{outcome: outcomeCompileError}
-	}
-	resp.IsTest = p.Test
-	art, cached, dur, err := s.build(ctx, p)
-	rep := runReport{cached: cached, compile: dur}
-	var ce *CompileError
-	switch {
-	case errors.As(err, &ce):
-		resp.Errors, resp.Events = compileErrorText(ce), nil
-		rep.outcome = outcomeCompileError
-		return resp, rep
-	case err != nil:
-		resp.Errors = "build failed: " + err.Error()
-		rep.outcome = outcomeError
-		return resp, rep
-	}
-	defer art.Release()
+	var opts execOptions
 	if req.WithVet {
-		out, err := s.builder.vet(ctx, p)
-		if err != nil {
-			resp.Errors = "vet failed: " + err.Error()
-			rep.outcome = outcomeError
-			return resp, rep
+		opts.afterBuild = func(ctx context.Context, p *Program) error {
+			out, err := s.builder.vet(ctx, p)
+			if err != nil {
+				return fmt.Errorf("vet failed: %w", err)
+			}
+			resp.VetErrors, resp.VetOK = out, out == ""
+			return nil
 		}
-		resp.VetErrors, resp.VetOK = out, out == ""
 	}
 	var last time.Duration
 	var stdout, msg strings.Builder // msg: the last event's message, growing
-	last0 := s.runBinary(ctx, art.Path, p.Test, func(e api.Event) {
+	rep := s.serveRun(ctx, t, []byte(req.Body), opts, func(e api.Event) {
 		if e.Kind != api.KindStdout && e.Kind != api.KindStderr {
 			return
 		}
-		at := e.T
-		delay := max(at-last, 0)
-		last = max(at, last)
+		delay := max(e.T-last, 0)
+		last = max(e.T, last)
 		// Consecutive writes to one stream with no gap are one event, as
 		// the Go playground sends them.
 		if n := len(resp.Events); n > 0 && delay == 0 && resp.Events[n-1].Kind == string(e.Kind) {
@@ -170,14 +149,18 @@ func (s *Server) compileAndRun(ctx context.Context, t *ticket, req compileReques
 	if n := len(resp.Events); n > 0 {
 		resp.Events[n-1].Message = msg.String()
 	}
-	if last0.Kind == api.KindError {
-		resp.Errors = last0.Message
-		rep.outcome = outcomeError
+	resp.IsTest = rep.test
+	final := rep.final
+	switch final.Kind {
+	case api.KindCompileError:
+		resp.Errors, resp.Events = compileErrorText(rep.compileErr), nil
+		return resp, rep
+	case api.KindError:
+		resp.Errors = final.Message
 		return resp, rep
 	}
-	rep.exit = last0
-	resp.Status = last0.Code
-	switch last0.Reason {
+	resp.Status = final.Code
+	switch final.Reason {
 	case api.ReasonTimeout:
 		resp.Errors = "timeout running program"
 	case api.ReasonOutputLimit:
@@ -185,22 +168,14 @@ func (s *Server) compileAndRun(ctx context.Context, t *ticket, req compileReques
 	case api.ReasonOOM:
 		resp.Errors = "out of memory running program"
 	case api.ReasonKilled, api.ReasonSignal:
-		resp.Errors = last0.Message
+		resp.Errors = final.Message
 	}
-	if p.Test {
+	if rep.test {
 		for _, l := range strings.Split(stdout.String(), "\n") {
 			if strings.HasPrefix(strings.TrimSpace(l), "--- FAIL") {
 				resp.TestsFailed++
 			}
 		}
-	}
-	switch {
-	case last0.Reason != api.ReasonNone:
-		rep.outcome = string(last0.Reason)
-	case last0.Code != 0:
-		rep.outcome = outcomeExitNonZero
-	default:
-		rep.outcome = outcomeOK
 	}
 	return resp, rep
 }

@@ -3,11 +3,9 @@ package playground
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -55,12 +53,33 @@ func (s *Server) endRun(r *Run) {
 	r.cancel(nil)
 }
 
-// runReport summarizes a run for the log line and the caller.
+// runReport is what executing one program came to: the log line, the
+// outcome counted in the metrics, and what /compile folds into its answer.
 type runReport struct {
+	test    bool // the program is a test (func TestXxx, no main)
 	cached  bool
 	compile time.Duration
-	exit    api.Event // the exit event, if the program ran
-	outcome string
+	// final is the last event emitted: exit, compile-error or error.
+	final api.Event
+	// compileErr is the build failure behind a compile-error event.
+	compileErr *CompileError
+	outcome    string
+}
+
+// exit is the exit event, or the zero Event when the program did not run.
+func (r runReport) exit() api.Event {
+	if r.final.Kind == api.KindExit {
+		return r.final
+	}
+	return api.Event{}
+}
+
+// execOptions adjusts execute for one endpoint.
+type execOptions struct {
+	// afterBuild, if set, runs between the build and the run (/compile's
+	// vet); an error ends the execution with an error event carrying its
+	// text.
+	afterBuild func(ctx context.Context, p *Program) error
 }
 
 // toolchainWaitMessage is compile-start's message while a new server is
@@ -68,9 +87,15 @@ type runReport struct {
 const toolchainWaitMessage = "preparing the Go toolchain (once per server start, about a minute)"
 
 // execute compiles (or takes from the cache) and runs p, calling emit for
-// each event from compile-start on, the final one included.
-func (s *Server) execute(ctx context.Context, p *Program, emit func(api.Event)) runReport {
-	var rep runReport
+// each event from compile-start on, the final one included. /api/run
+// streams the events, /compile folds them, Execute hands them over.
+func (s *Server) execute(ctx context.Context, p *Program, opts execOptions, emit func(api.Event)) runReport {
+	rep := runReport{test: p.Test}
+	end := func(e api.Event, outcome string) runReport {
+		emit(e)
+		rep.final, rep.outcome = e, outcome
+		return rep
+	}
 	if s.builder.isReady() {
 		emit(api.Event{Kind: api.KindCompileStart})
 	} else {
@@ -79,98 +104,112 @@ func (s *Server) execute(ctx context.Context, p *Program, emit func(api.Event)) 
 		emit(api.Event{Kind: api.KindCompileStart, Message: toolchainWaitMessage})
 		if err := s.builder.waitReady(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("playground: toolchain not ready", "err", err)
-			emit(api.Event{Kind: api.KindError, Message: "the playground's toolchain could not be prepared: " + err.Error()})
-			rep.outcome = outcomeError
-			return rep
+			return end(api.Event{Kind: api.KindError, Message: "the playground's toolchain could not be prepared: " + err.Error()}, outcomeError)
 		}
 	}
-	art, cached, dur, err := s.build(ctx, p)
-	rep.cached, rep.compile = cached, dur
+	b, err := s.build(ctx, p)
+	rep.cached, rep.compile = b.cached, b.dur
 	var ce *CompileError
 	switch {
 	case errors.As(err, &ce):
-		emit(api.Event{Kind: api.KindCompileError, Message: ce.Message, Errors: ce.Errors})
-		rep.outcome = outcomeCompileError
-		return rep
+		rep.compileErr = ce
+		return end(api.Event{Kind: api.KindCompileError, Message: ce.Message, Errors: ce.Errors}, outcomeCompileError)
 	case err != nil && ctx.Err() != nil:
-		rep.outcome = string(api.ReasonKilled)
-		emit(api.Event{Kind: api.KindError, Message: "stopped before the program ran: " + context.Cause(ctx).Error()})
-		return rep
+		return end(api.Event{Kind: api.KindError, Message: "stopped before the program ran: " + context.Cause(ctx).Error()}, string(api.ReasonKilled))
 	case err != nil:
 		s.log.Error("playground: build failed", "err", err)
-		emit(api.Event{Kind: api.KindError, Message: "build failed: " + err.Error()})
-		rep.outcome = outcomeError
-		return rep
+		return end(api.Event{Kind: api.KindError, Message: "build failed: " + err.Error()}, outcomeError)
 	}
-	defer art.Release()
-	emit(api.Event{Kind: api.KindCompileEnd, Compile: rep.compile, Cached: cached})
-	last := s.runBinary(ctx, art.Path, p.Test, emit)
-	emit(last)
-	if last.Kind == api.KindError {
-		rep.outcome = outcomeError
-		return rep
+	defer b.art.Release()
+	if opts.afterBuild != nil {
+		if err := opts.afterBuild(ctx, p); err != nil {
+			return end(api.Event{Kind: api.KindError, Message: err.Error()}, outcomeError)
+		}
 	}
-	rep.exit = last
+	emit(api.Event{Kind: api.KindCompileEnd, Compile: rep.compile, Cached: rep.cached})
+	last := s.runBinary(ctx, b.art.Path, p.Test, emit)
 	switch {
+	case last.Kind == api.KindError:
+		return end(last, outcomeError)
 	case last.Reason != api.ReasonNone:
-		rep.outcome = string(last.Reason)
+		return end(last, string(last.Reason))
 	case last.Code != 0:
-		rep.outcome = outcomeExitNonZero
+		return end(last, outcomeExitNonZero)
 	default:
-		rep.outcome = outcomeOK
+		return end(last, outcomeOK)
 	}
-	return rep
 }
 
+// buildResult is a program's binary, ready to run.
+type buildResult struct {
+	art    *Artifact     // pinned in the cache until art.Release
+	cached bool          // taken from the cache, nothing compiled
+	dur    time.Duration // compile (or cache lookup) time, the wait included
+}
+
+// flightMargin is how much longer than the compile time limit a shared
+// compile may take before its context ends it: a backstop, since the
+// builder enforces the limit itself.
+const flightMargin = 10 * time.Second
+
 // build returns p's binary from the cache, compiling it on a miss; the
-// same program wanted by several runs at once is compiled once.
-func (s *Server) build(ctx context.Context, p *Program) (art *Artifact, cached bool, dur time.Duration, err error) {
+// same program wanted by several runs at once is compiled once. A compile
+// error is returned as a *CompileError (cached when a retry would repeat
+// it).
+func (s *Server) build(ctx context.Context, p *Program) (buildResult, error) {
 	start := time.Now()
 	key := p.Key(s.builder.toolchainID())
-	for attempt := 0; attempt < 4; attempt++ {
-		if a, cerr, ok := s.cache.Get(key); ok {
-			if attempt == 0 {
-				s.m.cacheHits.Inc()
-			}
-			if cerr != nil {
-				return nil, attempt == 0, time.Since(start), cerr
-			}
-			return a, attempt == 0, time.Since(start), nil
+	if a, cerr, ok := s.cache.Get(key); ok {
+		s.m.cacheHits.Inc()
+		if cerr != nil {
+			return buildResult{cached: true, dur: time.Since(start)}, cerr
 		}
-		if attempt == 0 {
-			s.m.cacheMisses.Inc()
-		}
-		// The flight runs with the context of whoever started it; if that
-		// client leaves, the others see a context error and start again.
-		ch := s.flights.DoChan(key, func() (any, error) {
-			t0 := time.Now()
-			bin, ws, err := s.builder.compile(ctx, p)
-			if ctx.Err() == nil {
-				s.m.compileDuration.Observe(time.Since(t0).Seconds())
-			}
-			if err != nil {
-				var ce *CompileError
-				if errors.As(err, &ce) && ce.Cacheable {
-					s.cache.PutError(key, ce)
-				}
-				return nil, err
-			}
-			defer s.builder.release(ws)
-			return nil, s.cache.PutBinary(key, bin)
-		})
-		select {
-		case r := <-ch:
-			if r.Err != nil {
-				if ctx.Err() == nil && (errors.Is(r.Err, context.Canceled) || errors.Is(r.Err, context.DeadlineExceeded)) {
-					continue // the leader's client left; build it ourselves
-				}
-				return nil, false, time.Since(start), r.Err
-			}
-		case <-ctx.Done():
-			return nil, false, time.Since(start), ctx.Err()
-		}
+		return buildResult{art: a, cached: true, dur: time.Since(start)}, nil
 	}
-	return nil, false, time.Since(start), errors.New("the binary cache is too small to hold the program")
+	s.m.cacheMisses.Inc()
+	// The shared compile must not depend on the toolchain wait, which
+	// only the caller's context bounds.
+	if err := s.builder.waitReady(ctx); err != nil {
+		return buildResult{dur: time.Since(start)}, err
+	}
+	ch := s.flights.DoChan(key, func() (any, error) {
+		// Others may wait on this compile: it outlives the client that
+		// started it, bounded by the compile time limit and Shutdown.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.CompileTimeout+flightMargin)
+		defer cancel()
+		defer context.AfterFunc(s.bgCtx, cancel)()
+		t0 := time.Now()
+		bin, ws, err := s.builder.compile(fctx, p)
+		if fctx.Err() == nil {
+			s.m.compileDuration.Observe(time.Since(t0).Seconds())
+		}
+		if err != nil {
+			var ce *CompileError
+			if errors.As(err, &ce) && ce.Cacheable {
+				s.cache.PutError(key, ce)
+			}
+			return nil, err
+		}
+		defer s.builder.release(ws)
+		return nil, s.cache.PutBinary(key, bin)
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return buildResult{dur: time.Since(start)}, r.Err
+		}
+	case <-ctx.Done():
+		return buildResult{dur: time.Since(start)}, context.Cause(ctx)
+	}
+	a, cerr, ok := s.cache.Get(key)
+	switch {
+	case !ok:
+		// Evicted between the put and this get by other programs.
+		return buildResult{dur: time.Since(start)}, errors.New("the binary cache is too small for the programs being run: it evicted this one as soon as it was built")
+	case cerr != nil:
+		return buildResult{dur: time.Since(start)}, cerr
+	}
+	return buildResult{art: a, dur: time.Since(start)}, nil
 }
 
 // chunk is one read from the program's stdout or stderr.
@@ -349,97 +388,8 @@ func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func
 	return ev
 }
 
-// readCode reads a {"code": ...} request body, enforcing the size limit.
-func readCode(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if r.ContentLength > 8*MaxSourceSize {
-		return nil, fmt.Errorf("request body is %d bytes; the source limit is %d bytes", r.ContentLength, MaxSourceSize)
-	}
-	var req struct {
-		Code *string `json:"code"`
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8*MaxSourceSize))
-	if err := dec.Decode(&req); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, fmt.Errorf("request body too large; the source limit is %d bytes", MaxSourceSize)
-		}
-		return nil, fmt.Errorf("bad request JSON: %w", err)
-	}
-	if req.Code == nil {
-		return nil, errors.New(`bad request: want {"code": "..."}`)
-	}
-	if len(*req.Code) > MaxSourceSize {
-		return nil, fmt.Errorf("source is %d bytes; the limit is %d bytes", len(*req.Code), MaxSourceSize)
-	}
-	return []byte(*req.Code), nil
-}
-
-// handleRun is POST /api/run: compile and run, streaming NDJSON events.
-func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
-	admitRun(s, w, r, readCode, func(ctx context.Context, t *ticket, run *Run, src []byte) {
-		s.streamRun(ctx, w, t, run, src)
-	})
-}
-
-// admitRun is the admission that /api/run and /compile share: the
-// per-client rate limit (429), reading the request (400), a runner or a
-// queue place (503), and registering the run; serve then answers, and the
-// run's slot and registration are released when it returns.
-func admitRun[T any](s *Server, w http.ResponseWriter, r *http.Request,
-	read func(http.ResponseWriter, *http.Request) (T, error),
-	serve func(ctx context.Context, t *ticket, run *Run, req T)) {
-	client := clientIP(r)
-	if !s.allow(w, client) {
-		return
-	}
-	req, err := read(w, r)
-	if err != nil {
-		s.m.rejected.WithLabelValues("bad-request").Inc()
-		httpError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	t, ok := s.admitOrReject(w)
-	if !ok {
-		return
-	}
-	defer t.done()
-	run, ctx := s.newRun(r.Context(), client)
-	defer s.endRun(run)
-	serve(ctx, t, run, req)
-}
-
-// streamRun answers an admitted /api/run with its NDJSON event stream.
-func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, t *ticket, run *Run, src []byte) {
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no") // no proxy buffering
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	gone := false
-	emit := func(e api.Event) {
-		if gone {
-			return
-		}
-		b, err := json.Marshal(e)
-		if err == nil {
-			_, err = w.Write(append(b, '\n'))
-		}
-		if err == nil {
-			err = rc.Flush()
-		}
-		if err != nil {
-			gone = true
-			run.cancel(errClientGone)
-		}
-	}
-	emit(api.Event{Kind: api.KindAccepted, ID: run.ID})
-	rep := s.serveRun(ctx, t, src, emit)
-	s.logRun(run, rep)
-}
-
 // serveRun waits for a runner and executes the program.
-func (s *Server) serveRun(ctx context.Context, t *ticket, src []byte, emit func(api.Event)) runReport {
+func (s *Server) serveRun(ctx context.Context, t *ticket, src []byte, opts execOptions, emit func(api.Event)) runReport {
 	if err := t.wait(ctx); err != nil {
 		emit(api.Event{Kind: api.KindError, Message: "stopped while queued: " + context.Cause(ctx).Error()})
 		return runReport{outcome: string(api.ReasonKilled)}
@@ -448,10 +398,11 @@ func (s *Server) serveRun(ctx context.Context, t *ticket, src []byte, emit func(
 	if err != nil {
 		emit(api.Event{Kind: api.KindCompileStart})
 		ce := programError(err)
-		emit(api.Event{Kind: api.KindCompileError, Message: ce.Message, Errors: ce.Errors})
-		return runReport{outcome: outcomeCompileError}
+		final := api.Event{Kind: api.KindCompileError, Message: ce.Message, Errors: ce.Errors}
+		emit(final)
+		return runReport{final: final, compileErr: ce, outcome: outcomeCompileError}
 	}
-	return s.execute(ctx, p, emit)
+	return s.execute(ctx, p, opts, emit)
 }
 
 // programError turns a ParseProgram refusal into a compile error.
@@ -463,55 +414,12 @@ func programError(err error) *CompileError {
 	return &CompileError{Message: msg, Errors: parseDiags(msg)}
 }
 
-// allow applies the per-client rate limit, answering 429 when exceeded.
-func (s *Server) allow(w http.ResponseWriter, client string) bool {
-	if s.limiter.allow(client) {
-		return true
-	}
-	s.m.rejected.WithLabelValues("rate-limit").Inc()
-	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(1/s.cfg.RateLimit+0.999))))
-	httpError(w, http.StatusTooManyRequests, "too many requests from this client, slow down")
-	return false
-}
-
-// admitOrReject admits a run or answers 503 with Retry-After.
-func (s *Server) admitOrReject(w http.ResponseWriter) (*ticket, bool) {
-	t, err := s.admit()
-	if err != nil {
-		s.m.rejected.WithLabelValues("busy").Inc()
-		w.Header().Set("Retry-After", s.retryAfter())
-		httpError(w, http.StatusServiceUnavailable, err.Error())
-		return nil, false
-	}
-	return t, true
-}
-
 // logRun writes the one log line of a run and counts its outcome.
 func (s *Server) logRun(run *Run, rep runReport) {
 	s.m.runs.WithLabelValues(rep.outcome).Inc()
 	s.log.Info("playground run", "id", run.ID, "client", run.Client, "cached", rep.cached,
-		"compileMs", ms(rep.compile), "wallMs", ms(rep.exit.Wall), "peakMemKB", rep.exit.PeakMemKB,
+		"compileMs", ms(rep.compile), "wallMs", ms(rep.exit().Wall), "peakMemKB", rep.exit().PeakMemKB,
 		"outcome", rep.outcome, "ms", time.Since(run.Started).Milliseconds())
-}
-
-// handleStop is POST /api/stop {"id": "..."}: kill that run now.
-func (s *Server) handleStop(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		ID string `json:"id"`
-	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil || req.ID == "" {
-		httpError(w, http.StatusBadRequest, `bad request: want {"id": "..."}`)
-		return
-	}
-	s.mu.Lock()
-	run := s.runs[req.ID]
-	s.mu.Unlock()
-	if run == nil {
-		httpError(w, http.StatusNotFound, "no such run (it may have ended already)")
-		return
-	}
-	run.cancel(errStopped)
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // Execute compiles and runs code like POST /api/run, without HTTP, for
@@ -529,7 +437,7 @@ func (s *Server) Execute(ctx context.Context, code string, emit func(api.Event))
 	defer t.done()
 	run, ctx := s.newRun(ctx, "local")
 	defer s.endRun(run)
-	rep := s.serveRun(ctx, t, []byte(code), emit)
+	rep := s.serveRun(ctx, t, []byte(code), execOptions{}, emit)
 	s.logRun(run, rep)
 	return nil
 }

@@ -342,6 +342,30 @@ func TestSingleFlight(t *testing.T) {
 	}
 }
 
+// TestSingleFlightOutlivesItsLeader: the client that started a shared
+// compile leaves; the compile goes on for the one still waiting, which
+// gets the binary of that same single compile.
+func TestSingleFlightOutlivesItsLeader(t *testing.T) {
+	_, fx, ts := newFakeServer(t, nil)
+	code := prog("compile-sleep 600ms", "out stdout 0s x")
+	builds := fx.builds.Load()
+	leader, leave := context.WithCancel(context.Background())
+	resp := startRun(t, leader, ts.URL, code)
+	readEvents(t, resp.Body, func(e timedEvent) {
+		if e.Kind == api.KindCompileStart {
+			eventually(t, 5*time.Second, "the compile to start", func() bool { return fx.builds.Load() > builds })
+			leave()
+		}
+	})
+	evs := runCode(t, ts.URL, code)
+	if output(evs, api.KindStdout) != "x\n" {
+		t.Fatalf("the follower got %s", kinds(evs))
+	}
+	if n := fx.builds.Load() - builds; n != 1 {
+		t.Errorf("%d builds, want the leader's one to serve the follower", n)
+	}
+}
+
 func TestCompileTimeoutIsNotCached(t *testing.T) {
 	_, fx, ts := newFakeServer(t, func(c *Config) { c.CompileTimeout = 200 * time.Millisecond })
 	code := prog("compile-hang")

@@ -329,11 +329,11 @@ func (s *Server) Warm(ctx context.Context, codes []string) {
 			if err != nil {
 				continue
 			}
-			art, cached, _, err := s.build(ctx, p)
+			b, err := s.build(ctx, p)
 			if err == nil {
-				art.Release()
+				b.art.Release()
 			}
-			if !cached {
+			if !b.cached {
 				built++
 			}
 		}

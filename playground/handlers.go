@@ -1,0 +1,144 @@
+package playground
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"playdoc/playground/api"
+)
+
+// readCode reads a {"code": ...} request body, enforcing the size limit.
+func readCode(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > 8*MaxSourceSize {
+		return nil, fmt.Errorf("request body is %d bytes; the source limit is %d bytes", r.ContentLength, MaxSourceSize)
+	}
+	var req struct {
+		Code *string `json:"code"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8*MaxSourceSize))
+	if err := dec.Decode(&req); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, fmt.Errorf("request body too large; the source limit is %d bytes", MaxSourceSize)
+		}
+		return nil, fmt.Errorf("bad request JSON: %w", err)
+	}
+	if req.Code == nil {
+		return nil, errors.New(`bad request: want {"code": "..."}`)
+	}
+	if len(*req.Code) > MaxSourceSize {
+		return nil, fmt.Errorf("source is %d bytes; the limit is %d bytes", len(*req.Code), MaxSourceSize)
+	}
+	return []byte(*req.Code), nil
+}
+
+// handleRun is POST /api/run: compile and run, streaming NDJSON events.
+func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
+	admitRun(s, w, r, readCode, func(ctx context.Context, t *ticket, run *Run, src []byte) {
+		s.streamRun(ctx, w, t, run, src)
+	})
+}
+
+// admitRun is the admission that /api/run and /compile share: the
+// per-client rate limit (429), reading the request (400), a runner or a
+// queue place (503), and registering the run; serve then answers, and the
+// run's slot and registration are released when it returns.
+func admitRun[T any](s *Server, w http.ResponseWriter, r *http.Request,
+	read func(http.ResponseWriter, *http.Request) (T, error),
+	serve func(ctx context.Context, t *ticket, run *Run, req T)) {
+	client := clientIP(r)
+	if !s.allow(w, client) {
+		return
+	}
+	req, err := read(w, r)
+	if err != nil {
+		s.m.rejected.WithLabelValues("bad-request").Inc()
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	t, ok := s.admitOrReject(w)
+	if !ok {
+		return
+	}
+	defer t.done()
+	run, ctx := s.newRun(r.Context(), client)
+	defer s.endRun(run)
+	serve(ctx, t, run, req)
+}
+
+// streamRun answers an admitted /api/run with its NDJSON event stream.
+func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, t *ticket, run *Run, src []byte) {
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no") // no proxy buffering
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	gone := false
+	emit := func(e api.Event) {
+		if gone {
+			return
+		}
+		b, err := json.Marshal(e)
+		if err == nil {
+			_, err = w.Write(append(b, '\n'))
+		}
+		if err == nil {
+			err = rc.Flush()
+		}
+		if err != nil {
+			gone = true
+			run.cancel(errClientGone)
+		}
+	}
+	emit(api.Event{Kind: api.KindAccepted, ID: run.ID})
+	rep := s.serveRun(ctx, t, src, execOptions{}, emit)
+	s.logRun(run, rep)
+}
+
+// allow applies the per-client rate limit, answering 429 when exceeded.
+func (s *Server) allow(w http.ResponseWriter, client string) bool {
+	if s.limiter.allow(client) {
+		return true
+	}
+	s.m.rejected.WithLabelValues("rate-limit").Inc()
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(1/s.cfg.RateLimit+0.999))))
+	httpError(w, http.StatusTooManyRequests, "too many requests from this client, slow down")
+	return false
+}
+
+// admitOrReject admits a run or answers 503 with Retry-After.
+func (s *Server) admitOrReject(w http.ResponseWriter) (*ticket, bool) {
+	t, err := s.admit()
+	if err != nil {
+		s.m.rejected.WithLabelValues("busy").Inc()
+		w.Header().Set("Retry-After", s.retryAfter())
+		httpError(w, http.StatusServiceUnavailable, err.Error())
+		return nil, false
+	}
+	return t, true
+}
+
+// handleStop is POST /api/stop {"id": "..."}: kill that run now.
+func (s *Server) handleStop(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		ID string `json:"id"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil || req.ID == "" {
+		httpError(w, http.StatusBadRequest, `bad request: want {"id": "..."}`)
+		return
+	}
+	s.mu.Lock()
+	run := s.runs[req.ID]
+	s.mu.Unlock()
+	if run == nil {
+		httpError(w, http.StatusNotFound, "no such run (it may have ended already)")
+		return
+	}
+	run.cancel(errStopped)
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,369 @@
+package playground
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Module is a third-party module that programs may import.
+type Module struct {
+	Path, Version string
+	Packages      []string // the packages the warm-up build compiles
+}
+
+// AllowedModules is the fixed set of modules a program may import; the
+// versions are those of playdoc's own go.mod (a test checks it), so the
+// host's module cache already holds them.
+var AllowedModules = []Module{
+	{"golang.org/x/sync", "v0.25.0", []string{"golang.org/x/sync/errgroup", "golang.org/x/sync/semaphore", "golang.org/x/sync/singleflight"}},
+	{"modernc.org/sqlite", "v1.62.0", []string{"modernc.org/sqlite"}},
+	// Pinned so that every module of the build list is one playdoc itself
+	// uses (sqlite alone would pick an older x/sys than the host caches).
+	{"golang.org/x/sys", "v0.50.0", []string{"golang.org/x/sys/unix"}},
+}
+
+// warmStd lists the standard packages that snippets commonly import; the
+// warm-up build compiles them into the shared build cache.
+var warmStd = []string{
+	"bufio", "bytes", "container/heap", "context", "crypto/sha256", "database/sql",
+	"encoding/binary", "encoding/json", "errors", "fmt", "io", "iter", "log", "log/slog",
+	"maps", "math", "math/rand/v2", "net", "net/http", "net/http/httptest", "os",
+	"os/signal", "path/filepath", "regexp", "runtime", "slices", "sort", "strconv",
+	"strings", "sync", "sync/atomic", "text/tabwriter", "time", "unicode",
+}
+
+func newBuilder(ex Executor, log *slog.Logger, dataDir, modCache string, maxBuilds int, limits BuildLimits) (*Builder, error) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return nil, fmt.Errorf("find the go command: %w", err)
+	}
+	out, err := exec.Command(goBin, "env", "GOROOT", "GOVERSION", "GOTOOLDIR").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env: %w", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 3 {
+		return nil, fmt.Errorf("go env: unexpected output %q", out)
+	}
+	toolRel, err := filepath.Rel(lines[0], lines[2])
+	if err != nil || strings.HasPrefix(toolRel, "..") {
+		return nil, fmt.Errorf("go env: GOTOOLDIR %s is outside GOROOT %s", lines[2], lines[0])
+	}
+	b := &Builder{
+		exec:     ex,
+		log:      log,
+		limits:   limits,
+		goroot:   lines[0],
+		version:  lines[1],
+		toolRel:  filepath.ToSlash(toolRel),
+		modCache: modCache,
+		goCache:  filepath.Join(dataDir, "gocache"),
+		workRoot: filepath.Join(dataDir, "work"),
+		sem:      make(chan struct{}, maxBuilds),
+		ready:    make(chan struct{}),
+		active:   map[string]struct{}{},
+	}
+	if b.modCache == "" {
+		b.modCache = filepath.Join(dataDir, "gomod")
+	}
+	b.goBin = filepath.Join(b.goroot, "bin", "go")
+	for _, d := range []string{b.modCache, b.goCache, b.workRoot} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	// Several servers may share a data dir (serve and check, tests): each
+	// has a workspace folder of its own, named after its pid, and removes
+	// those of dead servers (workspaces are never reused).
+	if ents, err := os.ReadDir(b.workRoot); err == nil {
+		for _, e := range ents {
+			pid, _, _ := strings.Cut(e.Name(), "-")
+			if _, err := os.Stat("/proc/" + pid); err != nil {
+				_ = os.RemoveAll(filepath.Join(b.workRoot, e.Name()))
+			}
+		}
+	}
+	own, err := os.MkdirTemp(b.workRoot, strconv.Itoa(os.Getpid())+"-")
+	if err != nil {
+		return nil, fmt.Errorf("create workspace folder: %w", err)
+	}
+	b.workRoot = own
+	return b, nil
+}
+
+// Version is the Go version of the toolchain, e.g. "go1.26.8".
+func (b *Builder) Version() string { return b.version }
+
+// buildRecipe changes whenever the way binaries are built changes, so
+// that binaries cached by an older server are not reused.
+const buildRecipe = "2"
+
+// toolchainID is everything besides the source that changes a binary.
+func (b *Builder) toolchainID() string {
+	var sb strings.Builder
+	sb.WriteString("recipe " + buildRecipe + " " + b.version)
+	sb.WriteString(" " + strings.Join(buildFlags, " "))
+	for _, m := range AllowedModules {
+		sb.WriteString(" " + m.Path + "@" + m.Version)
+	}
+	return sb.String()
+}
+
+// prepare fills the private module cache and warms the build cache. It
+// runs once, in the background; builds wait for it.
+func (b *Builder) prepare(ctx context.Context) {
+	defer close(b.ready)
+	start := time.Now()
+	if err := b.prepareModules(ctx); err != nil {
+		b.prepErr = fmt.Errorf("prepare the module cache: %w", err)
+		b.log.Error("playground: toolchain setup failed", "err", b.prepErr)
+		return
+	}
+	if err := b.warmCache(ctx); err != nil {
+		// Builds still work, compiling what the cache lacks (slowly).
+		b.log.Error("playground: could not warm the build cache; builds will be slow", "err", err)
+	}
+	if err := b.loadExports(ctx); err != nil {
+		// Not fatal: every build then takes the go command's way.
+		b.log.Warn("playground: no direct compile path", "err", err)
+	}
+	b.log.Info("playground: toolchain ready", "go", b.version, "ms", time.Since(start).Milliseconds())
+}
+
+// cacheRefresh is how often the warm cache's times are renewed: under
+// the go command's one-hour "mark used" interval and its daily trim.
+const cacheRefresh = 20 * time.Minute
+
+// keepCacheFresh renews, until ctx ends, the modification times of the
+// warm build cache and its trim.txt. Otherwise, an hour after warming,
+// every build would touch the entries it uses (a copy-up of each into
+// its overlay) and, a day after, trim the whole cache.
+func (b *Builder) keepCacheFresh(ctx context.Context) {
+	tick := time.NewTicker(cacheRefresh)
+	defer tick.Stop()
+	for {
+		if err := b.refreshCache(ctx); err != nil && ctx.Err() == nil {
+			b.log.Warn("playground: refresh the warm build cache", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// refreshCache renews the warm cache's times while no build runs (the
+// cache is an overlay's lower layer, which must not change under it).
+func (b *Builder) refreshCache(ctx context.Context) error {
+	for i := range cap(b.sem) {
+		select {
+		case b.sem <- struct{}{}:
+		case <-ctx.Done():
+			for range i {
+				<-b.sem
+			}
+			return ctx.Err()
+		}
+	}
+	defer func() {
+		for range cap(b.sem) {
+			<-b.sem
+		}
+	}()
+	now := time.Now()
+	if err := os.WriteFile(filepath.Join(b.goCache, "trim.txt"), []byte(strconv.FormatInt(now.Unix(), 10)+"\n"), 0o666); err != nil {
+		return err
+	}
+	return filepath.WalkDir(b.goCache, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		return os.Chtimes(p, now, now)
+	})
+}
+
+// isReady reports, without waiting, whether prepare has finished.
+func (b *Builder) isReady() bool {
+	select {
+	case <-b.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// waitReady blocks until prepare has finished.
+func (b *Builder) waitReady(ctx context.Context) error {
+	select {
+	case <-b.ready:
+		return b.prepErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// prepareModules downloads the allowed modules from the host's module
+// cache (trusted, host side) into the server's own module cache, and
+// records the go.mod and go.sum that every workspace gets.
+func (b *Builder) prepareModules(ctx context.Context) error {
+	dir, err := os.MkdirTemp(b.workRoot, "modules-")
+	if err != nil {
+		return fmt.Errorf("helper workspace: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	var mod strings.Builder
+	mod.WriteString("module play\n\ngo 1.26\n\nrequire (\n")
+	for _, m := range AllowedModules {
+		fmt.Fprintf(&mod, "\t%s %s\n", m.Path, m.Version)
+	}
+	mod.WriteString(")\n")
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod.String()), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "warm.go"), warmSource(false), 0o644); err != nil {
+		return err
+	}
+	hostCache, err := exec.CommandContext(ctx, b.goBin, "env", "GOMODCACHE").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMODCACHE: %w", err)
+	}
+	run := func(proxy, sumdb string) error {
+		cmd := exec.CommandContext(ctx, b.goBin, "list", "-deps", ".")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GOPROXY="+proxy, "GOSUMDB="+sumdb, "GOFLAGS=-mod=mod",
+			"GOMODCACHE="+b.modCache, "GOTOOLCHAIN=local", "GOWORK=off", "CGO_ENABLED=0", "GOENV=off")
+		var stderr bytes.Buffer
+		cmd.Stdout = io.Discard
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("go list (GOPROXY=%s): %w: %s", proxy, err, bytes.TrimSpace(stderr.Bytes()))
+		}
+		return nil
+	}
+	// The host's cache is trusted: playdoc's own go.sum verified it.
+	local := "file://" + filepath.ToSlash(filepath.Join(strings.TrimSpace(string(hostCache)), "cache", "download"))
+	if err := run(local, "off"); err != nil {
+		b.log.Warn("playground: host module cache lacks the allowed modules, using the module proxy", "err", err)
+		if err := run("https://proxy.golang.org", "sum.golang.org"); err != nil {
+			return err
+		}
+	}
+	if b.goMod, err = os.ReadFile(filepath.Join(dir, "go.mod")); err != nil {
+		return err
+	}
+	if b.goSum, err = os.ReadFile(filepath.Join(dir, "go.sum")); err != nil {
+		return err
+	}
+	return nil
+}
+
+// warmSource is a program (a test with test) that imports the common
+// standard packages and every allowed package.
+func warmSource(test bool) []byte {
+	var src strings.Builder
+	if test {
+		src.WriteString("package main\n\nimport (\n\t\"testing\"\n")
+	} else {
+		src.WriteString("package main\n\nimport (\n")
+	}
+	for _, p := range warmStd {
+		fmt.Fprintf(&src, "\t_ %q\n", p)
+	}
+	for _, m := range AllowedModules {
+		for _, p := range m.Packages {
+			fmt.Fprintf(&src, "\t_ %q\n", p)
+		}
+	}
+	if test {
+		src.WriteString(")\n\nfunc TestWarm(t *testing.T) {}\n")
+	} else {
+		src.WriteString(")\n\nfunc main() {}\n")
+	}
+	return []byte(src.String())
+}
+
+// warmCache compiles the allowed packages into the build cache, inside
+// the sandbox with the cache writable, with the flags and environment of
+// user builds. User builds only ever see the cache copy-on-write.
+func (b *Builder) warmCache(ctx context.Context) error {
+	marker := filepath.Join(b.goCache, ".playdoc-warm-"+shortHash(b.toolchainID()+string(warmSource(false))+strings.Join(vetArgs, " ")))
+	if _, err := os.Stat(marker); err == nil {
+		return nil
+	}
+	// Servers sharing a data folder (serve, check, the test packages run in
+	// parallel) warm it once: the others wait here for the marker instead
+	// of compiling the same packages at the same time.
+	unlock, err := lockFile(ctx, filepath.Join(b.goCache, ".playdoc-warm.lock"))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := os.Stat(marker); err == nil {
+		b.log.Info("playground: the build cache was warmed by another server sharing the data folder")
+		return nil
+	}
+	// The sandbox runs builds as an unprivileged user.
+	if err := os.Chmod(b.goCache, 0o777); err != nil {
+		return err
+	}
+	for _, prog := range []*Program{
+		{Files: map[string][]byte{"prog.go": warmSource(false)}},
+		{Files: map[string][]byte{"prog_test.go": warmSource(true)}, Test: true},
+	} {
+		ws, err := b.runGo(ctx, prog, b.goArgs(prog), true, b.limits.WarmTimeout)
+		if err != nil {
+			return err
+		}
+		b.release(ws)
+	}
+	// Vet facts of every warm package, sqlite included: go vet analyses
+	// each dependency of the vetted package for facts, and for sqlite's
+	// generated C translation that takes minutes cold (a /compile with
+	// withVet would hit the compile time limit). With the build flags of
+	// the build above, vet reuses its archives instead of recompiling.
+	ws, err := b.runGo(ctx, &Program{Files: map[string][]byte{"prog.go": warmSource(false)}}, vetArgs, true, b.limits.WarmTimeout)
+	if err != nil {
+		return fmt.Errorf("vet: %w", err) // the marker stays unwritten: retried at the next start
+	}
+	b.release(ws)
+	return os.WriteFile(marker, []byte(b.toolchainID()+"\n"), 0o644)
+}
+
+// loadExports asks the go command (in the sandbox, with the cache
+// writable, on the trusted warm-up program) where the warm packages'
+// archives are.
+func (b *Builder) loadExports(ctx context.Context) error {
+	prog := &Program{Files: map[string][]byte{"prog.go": warmSource(false)}}
+	// The build flags matter: -trimpath changes the archives.
+	args := append(append([]string{"list", "-export", "-deps"}, buildFlags...), "-f", "{{if .Export}}{{.ImportPath}}={{.Export}}{{end}}", ".")
+	ws, err := b.runGo(ctx, prog, args, true, b.limits.WarmTimeout)
+	if err != nil {
+		return err
+	}
+	defer b.release(ws)
+	exports := map[string]string{}
+	var cfg strings.Builder
+	for _, l := range strings.Split(string(ws.output), "\n") {
+		pkg, file, ok := strings.Cut(strings.TrimSpace(l), "=")
+		if !ok || pkg == "play" || !strings.HasPrefix(file, sandboxGoCache+"/") {
+			continue
+		}
+		exports[pkg] = file
+		fmt.Fprintf(&cfg, "packagefile %s=%s\n", pkg, file)
+	}
+	if exports["fmt"] == "" || exports["runtime"] == "" {
+		return fmt.Errorf("go list -export: unexpected output %q", ws.output)
+	}
+	b.exports, b.fastCfg = exports, []byte(cfg.String())
+	return nil
+}
