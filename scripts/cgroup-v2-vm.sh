@@ -4,8 +4,10 @@
 # there is no /dev/kvm, so slowly), booted with cgroup v1 disabled, and an
 # initramfs built here: a small Go init of our own (scripts/vm/init), the
 # sandbox's test binary, the hostile test program and the kernel modules the
-# sandbox needs. The init runs the tests twice: as root in a service cgroup,
-# and as uid 65534 in a cgroup delegated to it (systemd's Delegate=yes).
+# sandbox needs. The init runs the tests three times: as root in a service
+# cgroup, as uid 65534 in a cgroup delegated to it (systemd's Delegate=yes),
+# and as root in a container's cgroup namespace (its own cgroup is the root
+# of its /sys/fs/cgroup, as in a Kubernetes pod).
 #
 #   scripts/cgroup-v2-vm.sh            # all the sandbox tests that need no go command
 #   VM_TESTS='^TestCPULimit$' scripts/cgroup-v2-vm.sh
@@ -65,8 +67,8 @@ for name in overlay; do
 done
 
 # The root run has every test that needs neither the go command
-# (TestGoBuildInside, TestInitBinary); the non-root run has the limits and
-# leftovers tests (the helpers of TestWithoutRoot and
+# (TestGoBuildInside, TestInitBinary); the non-root and the container runs
+# have the limits and leftovers tests (the helpers of TestWithoutRoot and
 # TestRefusesWithoutNamespaces set their credentials, which only root may).
 root_tests=${VM_TESTS:-.}
 user_tests=${VM_USER_TESTS:-'^(TestHostFeaturesProbe|TestForkBombContained|TestMemoryBombContained|TestCPULimit|TestThreadsBounded|TestWallTimeout|TestKillSleeper|TestNothingLeftBehind|TestRunsCannotSeeEachOther)$'}
@@ -80,6 +82,8 @@ jq -n --argjson modules "$modules_json" --argjson env "$env_json" \
 		 Argv: ["/bin/sandbox.test", "-test.v", "-test.count=1", "-test.timeout=40m",
 		        "-test.run", $root_tests, "-test.skip", "^(TestGoBuildInside|TestInitBinary)$"]},
 		{Name: "delegated-uid-65534", UID: 65534, Cgroup: "system.slice/playdoc-user.service", Timeout: "20m", Env: $env,
+		 Argv: ["/bin/sandbox.test", "-test.v", "-test.count=1", "-test.timeout=20m", "-test.run", $user_tests]},
+		{Name: "container-root", Container: true, Cgroup: "system.slice/playdoc-container.scope", Timeout: "20m", Env: $env,
 		 Argv: ["/bin/sandbox.test", "-test.v", "-test.count=1", "-test.timeout=20m", "-test.run", $user_tests]}
 	]}' >"$root/etc/vminit.json"
 
@@ -101,7 +105,7 @@ set -e
 wall=$(($(date +%s) - start))
 
 echo "== summary ($kernel, ${wall}s, qemu exit $qemu)"
-grep -aE '^(vminit: (result|kernel|loaded|cgroup2|FAILED|all passed)|--- (FAIL|PASS|SKIP)|sandbox tests: host)' "$log" | tr -d '\r' || true
+grep -aE '^(vminit: (result|kernel|loaded|cgroup2|cgroups after|container:|FAILED|all passed)|--- (FAIL|PASS|SKIP)|sandbox tests: host)' "$log" | tr -d '\r' || true
 if [ "$qemu" != 0 ] || ! grep -aq '^vminit: all passed' "$log" || grep -aq -- '--- FAIL' "$log"; then
 	echo "FAIL: cgroup v2 VM run" >&2
 	exit 1

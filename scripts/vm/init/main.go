@@ -5,7 +5,9 @@
 // modules the sandbox needs, the unified cgroup hierarchy with its
 // controllers enabled down to a service's cgroup, and a delegated subtree
 // for an unprivileged user (systemd's Delegate=yes). Then it runs the
-// prebuilt sandbox test binary once per configuration, prints a summary
+// prebuilt sandbox test binary once per configuration (as root in a service
+// cgroup, as a user in a delegated one, as root in a container's cgroup
+// namespace), prints a summary
 // line per configuration ("vminit: result <name> exit=<code> wall=<d>") and
 // "vminit: all passed" or "vminit: FAILED", and powers the VM off.
 //
@@ -50,11 +52,25 @@ type testRun struct {
 	Cgroup string
 	// Timeout bounds the run (Go duration).
 	Timeout string
+	// Container runs the command as a container runtime would (Docker's
+	// --cgroupns=private, a Kubernetes pod): in new cgroup and mount
+	// namespaces, with cgroup2 mounted afresh, so that the service cgroup
+	// is its /sys/fs/cgroup and holds the command's process.
+	Container bool
 }
 
 const cgroupRoot = "/sys/fs/cgroup"
 
+// containerArg, as argv[1], makes this binary the container's entry: it
+// mounts the namespace's cgroup2 and execs the rest of its arguments.
+const containerArg = "container-entry"
+
 func main() {
+	if len(os.Args) > 2 && os.Args[1] == containerArg {
+		err := containerEntry(os.Args[2:])
+		fmt.Printf("vminit: container entry: %v\n", err)
+		os.Exit(1)
+	}
 	err := run()
 	if err != nil {
 		fmt.Printf("vminit: FAILED: %v\n", err)
@@ -125,6 +141,10 @@ func switchRoot() error {
 		if err := copyTree("/"+top, nr+"/"+top); err != nil {
 			return err
 		}
+	}
+	// Ourselves, as the containers' entry.
+	if err := copyTree("/init", nr+"/bin/vminit"); err != nil {
+		return err
 	}
 	for _, d := range []string{"proc", "sys", "dev", "tmp", "run", "home"} {
 		if err := os.MkdirAll(nr+"/"+d, 0o755); err != nil {
@@ -272,14 +292,22 @@ func (r testRun) exec() (int, time.Duration, error) {
 	}
 	defer cg.Close()
 	cmd := exec.Command(r.Argv[0], r.Argv[1:]...)
+	if r.Container {
+		cmd = exec.Command("/bin/vminit", append([]string{containerArg}, r.Argv...)...)
+	}
 	cmd.Env = r.Env
 	cmd.Dir = "/tmp"
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(cg.Fd()), Setsid: true}
+	if r.Container {
+		// clone3 places the child in the cgroup first, so the new cgroup
+		// namespace's root is the service cgroup.
+		cmd.SysProcAttr.Cloneflags = unix.CLONE_NEWCGROUP | unix.CLONE_NEWNS
+	}
 	if r.UID != 0 {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(r.UID), Gid: uint32(r.UID), Groups: []uint32{}}
 	}
-	fmt.Printf("vminit: run %s (uid %d, cgroup /%s): %s\n", r.Name, r.UID, r.Cgroup, strings.Join(r.Argv, " "))
+	fmt.Printf("vminit: run %s (uid %d, cgroup /%s, container %v): %s\n", r.Name, r.UID, r.Cgroup, r.Container, strings.Join(r.Argv, " "))
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return -1, 0, err
@@ -295,6 +323,7 @@ func (r testRun) exec() (int, time.Duration, error) {
 		return -1, time.Since(start), fmt.Errorf("timed out after %v", timeout)
 	}
 	wall := time.Since(start)
+	fmt.Printf("vminit: cgroups after %s: %s\n", r.Name, strings.Join(cgroupTree(), " "))
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		return ee.ExitCode(), wall, nil
@@ -307,6 +336,36 @@ func (r testRun) exec() (int, time.Duration, error) {
 		return 1, wall, fmt.Errorf("left behind: %s", left)
 	}
 	return 0, wall, nil
+}
+
+// containerEntry runs in the container's new namespaces: it replaces the
+// host's cgroup2 mount with one of its own cgroup namespace, whose root is
+// the container's cgroup, and execs argv.
+func containerEntry(argv []string) error {
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make mounts private: %w", err)
+	}
+	if err := unix.Unmount(cgroupRoot, unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("unmount the host's cgroup2: %w", err)
+	}
+	if err := unix.Mount("cgroup2", cgroupRoot, "cgroup2", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mount cgroup2: %w", err)
+	}
+	fmt.Printf("vminit: container: /proc/self/cgroup %s", readFile("/proc/self/cgroup"))
+	return syscall.Exec(argv[0], argv, os.Environ())
+}
+
+// cgroupTree lists the hierarchy's cgroups, for the log: where the
+// sandbox put its own.
+func cgroupTree() []string {
+	var dirs []string
+	_ = filepath.WalkDir(cgroupRoot, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && p != cgroupRoot {
+			dirs = append(dirs, strings.TrimPrefix(p, cgroupRoot))
+		}
+		return nil
+	})
+	return dirs
 }
 
 // sandboxCgroup matches the names the sandbox gives a server's parent
