@@ -10,6 +10,11 @@ import "embed"
 //go:embed all:content
 var Content embed.FS
 
+// Config is the tutorial's site configuration (playdoc.toml).
+//
+//go:embed playdoc.toml
+var Config []byte
+
 // Static holds the site's CSS and JavaScript (templates/static/).
 //
 //go:embed templates/static

@@ -25,9 +25,29 @@ type Config struct {
 	Content     fs.FS  // the Markdown pages, at its root
 	ContentName string // how errors name the content folder ("content")
 	Static      fs.FS  // site.css, playground.css, playground.js, reload.js
-	BaseURL     string // absolute site URL for canonical links and the sitemap
-	SiteTitle   string
-	Intro       string // the index page's introduction
+	// BaseURL is the absolute site URL for canonical links, Open Graph and
+	// the sitemap; "" leaves them out (and writes no sitemap).
+	BaseURL   string
+	SiteTitle string // required
+	Intro     string // the index page's introduction and meta description
+	Language  string // <html lang>; "en" if empty
+	Footer    string // every page's footer text
+	// PlaygroundURL is the origin of the playground backend the pages
+	// call; "" for their own origin.
+	PlaygroundURL string
+	// EditURL gives a content file's (relative to Content) "Edit this
+	// page" link; nil or "" for none.
+	EditURL func(file string) string
+	// NavOrder lists top-level section and page slugs that come first,
+	// in this order; errors about it point at ConfigFile:NavOrderLine.
+	NavOrder     []string
+	NavOrderLine int
+	// ConfigFile names the site's configuration file in errors about
+	// NavOrder and Redirects ("playdoc.toml").
+	ConfigFile string
+	// Redirects maps old URL paths to new ones: each old path gets a page
+	// that sends the reader on.
+	Redirects map[string]string
 	// LiveReload injects the live-reload script into every page. Only
 	// `playdoc serve` sets it; a build for publishing never does.
 	LiveReload bool
@@ -37,12 +57,6 @@ type Config struct {
 	Workers  int // parallel workers; 0 means GOMAXPROCS
 	Logger   *slog.Logger
 }
-
-// Defaults for Config fields left empty.
-const (
-	DefaultBaseURL   = "https://playdoc.netlify.app"
-	DefaultSiteTitle = "asyncio, the Go way"
-)
 
 // Builder builds a site, again and again: it keeps what it parsed,
 // highlighted and rendered, and redoes only what changed since the last
@@ -101,12 +115,9 @@ func (f *File) Hash() string {
 
 // New returns a Builder for cfg.
 func New(cfg Config) *Builder {
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	if cfg.SiteTitle == "" {
-		cfg.SiteTitle = DefaultSiteTitle
+	if cfg.Language == "" {
+		cfg.Language = "en"
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
@@ -262,7 +273,7 @@ func (b *Builder) load(ctx context.Context) (*loaded, error) {
 			delete(b.parsed, f) // deleted since the last build
 		}
 	}
-	top, pages, arrErrs := arrange(pages, b.cfg.ContentName)
+	top, pages, arrErrs := arrange(pages, b.cfg.ContentName, b.cfg.NavOrder, Error{File: b.cfg.ConfigFile, Line: b.cfg.NavOrderLine})
 	errs = append(errs, arrErrs...)
 	links, published, lerrs, err := newLinker(b.cfg.Content, b.cfg.ContentName, pages).resolveAll(pages)
 	if err != nil {

@@ -30,6 +30,7 @@ func fixtureConfig() Config {
 		BaseURL:     "https://example.org/",
 		SiteTitle:   "Fixture",
 		Intro:       "A small site for golden tests.",
+		Footer:      "Built with playdoc. Code runs in a sandboxed Go playground.",
 	}
 }
 

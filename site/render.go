@@ -23,8 +23,11 @@ func (b *Builder) head(a assetSet, title, desc, urlPath, ogType string) template
 		CSS:         a.CSS,
 		JS:          a.JS,
 		LiveReload:  b.cfg.LiveReload,
+		Lang:        b.cfg.Language,
+		Footer:      b.cfg.Footer,
+		Playground:  b.cfg.PlaygroundURL,
 	}
-	if urlPath != "" {
+	if urlPath != "" && b.cfg.BaseURL != "" {
 		h.Canonical = b.cfg.BaseURL + urlPath
 	}
 	return h
@@ -34,7 +37,8 @@ func (b *Builder) head(a assetSet, title, desc, urlPath, ogType string) template
 // unchanged, a page whose source is unchanged renders the same.
 func (b *Builder) navKey(pages []*Page, a assetSet) [sha256.Size]byte {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%v\x00%x\x00", b.cfg.BaseURL, b.cfg.SiteTitle, b.cfg.LiveReload, a.key)
+	fmt.Fprintf(h, "%s\x00%s\x00%v\x00%x\x00%s\x00%s\x00%s\x00", b.cfg.BaseURL, b.cfg.SiteTitle, b.cfg.LiveReload, a.key,
+		b.cfg.Language, b.cfg.Footer, b.cfg.PlaygroundURL)
 	for _, p := range pages {
 		fmt.Fprintf(h, "%s\x00%s\x00%s\x00", p.URL, p.Title, p.Summary)
 	}
@@ -118,6 +122,9 @@ func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, links []
 		if h.Level == 2 || h.Level == 3 {
 			view.TOC = append(view.TOC, templates.TOCEntry{ID: h.ID, Text: h.Text, Level: h.Level})
 		}
+	}
+	if b.cfg.EditURL != nil && p.doc != nil {
+		view.EditURL = b.cfg.EditURL(p.File)
 	}
 	if p.Section != nil {
 		view.Crumbs = []templates.NavLink{{URL: "/", Title: "Home"}}

@@ -34,6 +34,13 @@ func (e navEntry) order() int {
 	return e.page.Order
 }
 
+func (e navEntry) slug() string {
+	if e.sec != nil {
+		return e.sec.Slug
+	}
+	return e.page.Slug
+}
+
 func (e navEntry) name() string {
 	if e.sec != nil {
 		return e.sec.Dir
@@ -46,7 +53,10 @@ func (e navEntry) name() string {
 // likewise. It returns the top level and every page in reading order (a
 // section's index first, then its pages), which previous/next follows.
 // contentName prefixes the paths of errors.
-func arrange(pages []*Page, contentName string) ([]navEntry, []*Page, ErrorList) {
+//
+// navOrder lists top-level slugs that come first, in that order (the
+// site's configuration; errors about it point at navOrderAt).
+func arrange(pages []*Page, contentName string, navOrder []string, navOrderAt Error) ([]navEntry, []*Page, ErrorList) {
 	var errs ErrorList
 	secs := map[string]*Section{}
 	var top []navEntry
@@ -89,7 +99,26 @@ func arrange(pages []*Page, contentName string) ([]navEntry, []*Page, ErrorList)
 		sortPages(s.Pages)
 		errs = append(errs, checkUnique(s.Pages)...)
 	}
+	rank := map[string]int{}
+	for i, slug := range navOrder {
+		rank[slug] = i - len(navOrder) // before every other entry
+	}
+	for slug := range rank {
+		if !slices.ContainsFunc(top, func(e navEntry) bool { return e.slug() == slug }) {
+			errs.errorf(navOrderAt.File, navOrderAt.Line, "nav.order names %q, which is no section or page at the top level", slug)
+		}
+	}
 	slices.SortStableFunc(top, func(a, b navEntry) int {
+		ra, oka := rank[a.slug()]
+		rb, okb := rank[b.slug()]
+		switch {
+		case oka && okb:
+			return ra - rb
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
 		if a.order() != b.order() {
 			return a.order() - b.order()
 		}

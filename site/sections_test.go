@@ -125,3 +125,48 @@ func TestSectionWithoutIndex(t *testing.T) {
 	}
 	checkSiteHTML(t, s)
 }
+
+// TestNavOrderAndRedirects: playdoc.toml's nav.order puts sections first,
+// and each redirect writes a page that sends readers on.
+func TestNavOrderAndRedirects(t *testing.T) {
+	cfg := fixtureConfig()
+	cfg.Content = memContent(sectionSite())
+	cfg.NavOrder = []string{"ref", "end"}
+	cfg.Redirects = map[string]string{"/old-setup/": "/guide/setup/"}
+	cfg.ConfigFile = "playdoc.toml"
+	s, err := New(cfg).Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for _, p := range s.Pages {
+		urls = append(urls, p.URL)
+	}
+	want := []string{"/ref/", "/ref/setup/", "/ref/api/", "/end/", "/start/", "/guide/", "/guide/setup/", "/guide/run/"}
+	if !slices.Equal(urls, want) {
+		t.Errorf("pages %v, want %v", urls, want)
+	}
+	old := string(s.Files["/old-setup/index.html"].Body)
+	if !strings.Contains(old, `<meta http-equiv="refresh" content="0; url=/guide/setup/">`) ||
+		!strings.Contains(old, `<link rel="canonical" href="https://example.org/guide/setup/">`) {
+		t.Errorf("redirect page:\n%s", old)
+	}
+	checkSiteHTML(t, s)
+
+	cfg.NavOrder = []string{"nowhere"}
+	cfg.NavOrderLine = 7
+	if _, err = New(cfg).Build(context.Background()); err == nil || !strings.Contains(err.Error(), `playdoc.toml:7: nav.order names "nowhere"`) {
+		t.Errorf("error %v, want one about nav.order", err)
+	}
+	cfg.NavOrder = nil
+	cfg.Redirects = map[string]string{"/guide/run/": "/end/", "/x/": "/missing/"}
+	_, err = New(cfg).Build(context.Background())
+	for _, w := range []string{
+		`playdoc.toml: redirect from /guide/run/: the site has a page there`,
+		`playdoc.toml: redirect from /x/ to /missing/: the site has no page there`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error %v lacks %q", err, w)
+		}
+	}
+}

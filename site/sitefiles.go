@@ -5,6 +5,10 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"html"
+	"maps"
+	"slices"
+	"strings"
 
 	"playdoc/templates"
 )
@@ -50,12 +54,19 @@ func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, nav *navigati
 	}
 	site.add("/404.html", bytes.Clone(buf.Bytes()), "")
 
-	buf.Reset()
-	if err := writeSitemap(&buf, b.cfg.BaseURL, site.Pages); err != nil {
-		return fmt.Errorf("render sitemap: %w", err)
+	if err := b.renderRedirects(ctx, site, nav, a); err != nil {
+		return err
 	}
-	site.add("/sitemap.xml", bytes.Clone(buf.Bytes()), "")
-	site.add("/robots.txt", []byte("User-agent: *\nAllow: /\nSitemap: "+b.cfg.BaseURL+"/sitemap.xml\n"), "")
+	robots := "User-agent: *\nAllow: /\n"
+	if b.cfg.BaseURL != "" { // a sitemap lists absolute URLs only
+		buf.Reset()
+		if err := writeSitemap(&buf, b.cfg.BaseURL, site.Pages); err != nil {
+			return fmt.Errorf("render sitemap: %w", err)
+		}
+		site.add("/sitemap.xml", bytes.Clone(buf.Bytes()), "")
+		robots += "Sitemap: " + b.cfg.BaseURL + "/sitemap.xml\n"
+	}
+	site.add("/robots.txt", []byte(robots), "")
 	site.add("/favicon.svg", []byte(favicon), "")
 	if nav.fullPath != "" {
 		site.add(nav.fullPath, nav.full, "")
@@ -81,4 +92,47 @@ func writeSitemap(w *bytes.Buffer, baseURL string, pages []*Page) error {
 	}
 	w.WriteString("</urlset>\n")
 	return nil
+}
+
+// renderRedirects writes a page at each old URL path of Config.Redirects
+// that sends the reader to the new one (a meta refresh, which static hosts
+// and the CSP allow, and a link for those who do not follow it).
+func (b *Builder) renderRedirects(ctx context.Context, site *Site, nav *navigation, a assetSet) error {
+	var errs ErrorList
+	froms := slices.Sorted(maps.Keys(b.cfg.Redirects))
+	for _, from := range froms {
+		to := b.cfg.Redirects[from]
+		file := strings.TrimSuffix(from, "/") + "/index.html"
+		if strings.HasSuffix(from, ".html") {
+			file = from
+		}
+		if _, taken := site.Files[file]; taken {
+			errs.errorf(b.cfg.ConfigFile, 0, "redirect from %s: the site has a page there", from)
+			continue
+		}
+		if !strings.Contains(to, "://") {
+			path, _, _ := strings.Cut(to, "#")
+			if _, ok := site.Files[strings.TrimSuffix(path, "/")+"/index.html"]; !ok {
+				errs.errorf(b.cfg.ConfigFile, 0, "redirect from %s to %s: the site has no page there", from, to)
+				continue
+			}
+		}
+		canonical := to
+		if !strings.Contains(to, "://") {
+			canonical = b.cfg.BaseURL + to
+		}
+		h := b.head(a, "Moved · "+b.cfg.SiteTitle, "", "", "website")
+		h.Refresh = to
+		if b.cfg.BaseURL != "" {
+			h.Canonical = canonical
+		}
+		var buf bytes.Buffer
+		body := `<p>This page has moved to <a href="` + html.EscapeString(to) + `">` + html.EscapeString(to) + `</a>.</p>`
+		view := templates.Page{Head: h, SiteTitle: b.cfg.SiteTitle, Nav: nav.component(nil), Heading: "This page has moved", Body: rawHTML([]byte(body))}
+		if err := templates.PageView(view).Render(ctx, &buf); err != nil {
+			return fmt.Errorf("render redirect %s: %w", from, err)
+		}
+		site.add(file, buf.Bytes(), "")
+	}
+	return errs.err()
 }

@@ -16,6 +16,15 @@ type Head struct {
 	// LiveReload adds the live-reload script and data-livereload; only
 	// `playdoc serve` sets it, never a build.
 	LiveReload bool
+	Lang       string // <html lang>
+	// Footer is the text of the page's footer (it is part of every page,
+	// so it rides along with the head's data).
+	Footer string
+	// Playground is the playground backend's origin, for the page
+	// playground's requests; "" for the page's own origin.
+	Playground string
+	// Refresh, on a redirect page, is the URL it sends the reader to.
+	Refresh string
 }
 
 // ReloadScript is where `playdoc serve` serves the live-reload script.
@@ -58,6 +67,7 @@ type Page struct {
 	Prev      *NavLink
 	Next      *NavLink
 	Children  []NavLink // a section's page: its pages, listed after the text
+	EditURL   string    // "Edit this page" link; "" for none
 }
 
 // Index is the home page: every page with its summary.

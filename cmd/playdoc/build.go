@@ -11,18 +11,20 @@ import (
 	"time"
 
 	"playdoc"
+	"playdoc/config"
 	"playdoc/site"
 )
 
 // siteFlags are the flags build and serve share.
 type siteFlags struct {
-	content, static, baseURL, cache string
+	content, static, baseURL, cache, configFile string
 }
 
 func (f *siteFlags) register(fs *flag.FlagSet, defaultBaseURL string) {
+	fs.StringVar(&f.configFile, "config", "", "site configuration file (default: ./"+config.FileName+", else the one beside the content folder; the embedded tutorial's with the embedded content)")
 	fs.StringVar(&f.content, "content", "", "content folder (default: ./content if it exists, else the embedded tutorial)")
 	fs.StringVar(&f.static, "static", "", "static assets folder (default: ./templates/static if it exists, else the embedded assets)")
-	fs.StringVar(&f.baseURL, "base-url", defaultBaseURL, "absolute URL of the site, for canonical links and the sitemap")
+	fs.StringVar(&f.baseURL, "base-url", defaultBaseURL, "absolute URL of the site, for canonical links and the sitemap (default: base_url of the configuration)")
 	fs.StringVar(&f.cache, "cache", "", "highlight cache folder (default: .cache/playdoc in a project, else the user cache folder)")
 }
 
@@ -44,11 +46,47 @@ func (f *siteFlags) dirs() (content, static string) {
 	return content, static
 }
 
-// config resolves the flags into a site configuration.
+// siteConfig finds and reads the site's playdoc.toml: the --config file;
+// else ./playdoc.toml; else the one in the content folder's parent; else,
+// for the embedded tutorial, its embedded one; else a configuration with
+// only a title.
+func (f *siteFlags) siteConfig(contentDir string) (*config.Site, error) {
+	candidates := []string{f.configFile}
+	if f.configFile == "" {
+		candidates = []string{config.FileName}
+		if contentDir != "" {
+			candidates = append(candidates, filepath.Join(filepath.Dir(filepath.Clean(contentDir)), config.FileName))
+		}
+	}
+	for _, c := range candidates {
+		sc, err := config.Load(c)
+		if err == nil || !errors.Is(err, fs.ErrNotExist) || f.configFile != "" {
+			return sc, err
+		}
+	}
+	if contentDir == "" {
+		return config.Parse(config.FileName+" (embedded)", playdoc.Config)
+	}
+	return config.Parse("(no "+config.FileName+")", []byte(`title = "Documentation"`))
+}
+
+// config resolves the flags and the site's playdoc.toml into a site
+// configuration; the flags win.
 func (f *siteFlags) config(e *env) (site.Config, error) {
-	cfg := site.Config{BaseURL: f.baseURL, Logger: e.log, SiteTitle: site.DefaultSiteTitle,
-		Intro: "A tutorial on Python's asyncio that shows, for every idea and every snippet, the idiomatic Go equivalent: edit the Go code and run it in your browser."}
 	contentDir, staticDir := f.dirs()
+	sc, err := f.siteConfig(contentDir)
+	if err != nil {
+		return site.Config{}, err
+	}
+	cfg := site.Config{BaseURL: sc.BaseURL, Logger: e.log, SiteTitle: sc.Title, Intro: sc.Description,
+		Language: sc.Language, Footer: sc.Footer, PlaygroundURL: sc.PlaygroundURL,
+		NavOrder: sc.Nav.Order, NavOrderLine: sc.Line("nav.order"), ConfigFile: sc.File, Redirects: sc.Redirects}
+	if sc.Repository.Edit != "" {
+		cfg.EditURL = sc.EditURL
+	}
+	if f.baseURL != "" {
+		cfg.BaseURL = f.baseURL
+	}
 	if contentDir != "" {
 		cfg.Content, cfg.ContentName = os.DirFS(contentDir), filepath.ToSlash(filepath.Clean(contentDir))
 	} else {
@@ -104,7 +142,7 @@ func reportContentErrors(e *env, err error) error {
 func runBuild(ctx context.Context, e *env, args []string) error {
 	fset := newFlagSet(e, "build")
 	var sf siteFlags
-	sf.register(fset, site.DefaultBaseURL)
+	sf.register(fset, "")
 	out := fset.String("out", "public", "output folder (replaced only when the build succeeds)")
 	if err := parseFlags(fset, args); err != nil {
 		return err

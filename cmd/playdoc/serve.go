@@ -56,6 +56,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if !*noPlayground {
+		cfg.PlaygroundURL = "" // this server's own playground answers
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

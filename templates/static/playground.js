@@ -8,7 +8,8 @@
 (() => {
   'use strict';
 
-  const API = '/api/';
+  // playdoc.toml's playground_url puts a separate backend's origin on <html>.
+  const API = (document.documentElement.dataset.playground || '') + '/api/';
   const MAX_LINES = 5000; // rows kept in the DOM; the backend caps output anyway
 
   // A tiny Go tokenizer for re-highlighting while editing. It reuses chroma's
