@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"playdoc/sandbox"
 )
 
@@ -42,14 +44,15 @@ type Builder struct {
 	exec     Executor
 	log      *slog.Logger
 	limits   BuildLimits
-	goBin    string // host path of the go command
-	toolRel  string // GOTOOLDIR relative to GOROOT (pkg/tool/linux_amd64)
-	goroot   string // host GOROOT
-	version  string // e.g. go1.26.8
-	modCache string // server-owned GOMODCACHE (read-only to builds)
-	goCache  string // warm GOCACHE (copy-on-write to builds)
-	workRoot string // parent of the per-build workspaces
-	sem      chan struct{}
+	goBin    string              // host path of the go command
+	toolRel  string              // GOTOOLDIR relative to GOROOT (pkg/tool/linux_amd64)
+	goroot   string              // host GOROOT
+	version  string              // e.g. go1.26.8
+	modCache string              // server-owned GOMODCACHE (read-only to builds)
+	goCache  string              // warm GOCACHE (copy-on-write to builds)
+	workRoot string              // parent of the per-build workspaces
+	sem      *semaphore.Weighted // one unit per build at once, maxBuilds units
+	slots    int64
 
 	ready   chan struct{} // closed when prepare has finished
 	prepErr error

@@ -4,15 +4,17 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
@@ -42,8 +44,18 @@ const maxProgramFiles = 64
 // fileNameRE is what each element of a file path may be made of.
 var fileNameRE = regexp.MustCompile(`^[A-Za-z0-9_+-][A-Za-z0-9_.+-]*$`)
 
-// errBadProgram wraps every reason ParseProgram refuses a submission.
-var errBadProgram = errors.New("bad program")
+// ProgramError is a submission ParseProgram refuses (too large, a bad file
+// name or go.mod, cgo): the user's mistake, shown as a compile error.
+type ProgramError struct {
+	Msg string // what is wrong, e.g. "go.mod:3: ..." or "file name \"a/../b\": ..."
+}
+
+func (e *ProgramError) Error() string { return "bad program: " + e.Msg }
+
+// badProgram returns a *ProgramError with a formatted message.
+func badProgram(format string, args ...any) error {
+	return &ProgramError{Msg: fmt.Sprintf(format, args...)}
+}
 
 // ParseProgram turns a submitted source into a Program. The source is a
 // single Go file, or a txtar archive in the Go playground's multi-file
@@ -52,7 +64,7 @@ var errBadProgram = errors.New("bad program")
 // the module, nothing else).
 func ParseProgram(src []byte) (*Program, error) {
 	if len(src) > MaxSourceSize {
-		return nil, fmt.Errorf("%w: source is %d bytes, the limit is %d", errBadProgram, len(src), MaxSourceSize)
+		return nil, badProgram("source is %d bytes, the limit is %d", len(src), MaxSourceSize)
 	}
 	p := &Program{Files: map[string][]byte{}}
 	a := txtar.Parse(src)
@@ -63,7 +75,7 @@ func ParseProgram(src []byte) (*Program, error) {
 			p.Files["prog.go"] = a.Comment
 		}
 		if len(a.Files) > maxProgramFiles {
-			return nil, fmt.Errorf("%w: %d files, the limit is %d", errBadProgram, len(a.Files), maxProgramFiles)
+			return nil, badProgram("%d files, the limit is %d", len(a.Files), maxProgramFiles)
 		}
 		seenMod := false
 		for _, f := range a.Files {
@@ -79,7 +91,7 @@ func ParseProgram(src []byte) (*Program, error) {
 				return nil, err
 			}
 			if _, dup := p.Files[name]; dup {
-				return nil, fmt.Errorf("%w: duplicate file %q", errBadProgram, name)
+				return nil, badProgram("duplicate file %q", name)
 			}
 			p.Files[name] = f.Data
 		}
@@ -95,24 +107,24 @@ func ParseProgram(src []byte) (*Program, error) {
 // the module set is fixed).
 func checkFileName(name string) error {
 	if name == "" || strings.Contains(name, `\`) || name != path.Clean(name) || path.IsAbs(name) {
-		return fmt.Errorf("%w: file name %q: want a clean relative path", errBadProgram, name)
+		return badProgram("file name %q: want a clean relative path", name)
 	}
 	elems := strings.Split(name, "/")
 	if len(elems) > 8 {
-		return fmt.Errorf("%w: file name %q: too deep", errBadProgram, name)
+		return badProgram("file name %q: too deep", name)
 	}
 	for _, e := range elems {
 		if !fileNameRE.MatchString(e) {
-			return fmt.Errorf("%w: file name %q: only letters, digits and _.+- are allowed, not starting with a dot", errBadProgram, name)
+			return badProgram("file name %q: only letters, digits and _.+- are allowed, not starting with a dot", name)
 		}
 	}
 	switch base := elems[len(elems)-1]; {
 	case base == "go.mod" || base == "go.sum" || base == "go.work" || base == "go.work.sum":
-		return fmt.Errorf("%w: %s is written by the server (the allowed modules are fixed)", errBadProgram, name)
+		return badProgram("%s is written by the server (the allowed modules are fixed)", name)
 	case elems[0] == "prog" || elems[0] == "prog.test" || elems[0] == "prog.a" || elems[0] == "importcfg":
-		return fmt.Errorf("%w: file name %q is reserved", errBadProgram, name)
+		return badProgram("file name %q is reserved", name)
 	case elems[0] == "vendor":
-		return fmt.Errorf("%w: %s: vendored packages are not supported", errBadProgram, name)
+		return badProgram("%s: vendored packages are not supported", name)
 	}
 	return nil
 }
@@ -126,7 +138,7 @@ func checkFileName(name string) error {
 func (p *Program) readGoMod(data []byte) error {
 	f, err := modfile.Parse("go.mod", data, nil)
 	if err != nil {
-		return fmt.Errorf("%w: %s", errBadProgram, strings.TrimSpace(err.Error()))
+		return badProgram("%s", strings.TrimSpace(err.Error()))
 	}
 	allowed := map[string]bool{}
 	for _, m := range AllowedModules {
@@ -151,20 +163,20 @@ func (p *Program) readGoMod(data []byte) error {
 		switch line.Token[0] {
 		case "module", "go", "require":
 		default:
-			return fmt.Errorf("%w: go.mod:%d: %q is not allowed in the playground: only the module line is used, and a go line ignored (the modules and the Go version are fixed)", errBadProgram, line.Start.Line, line.Token[0])
+			return badProgram("go.mod:%d: %q is not allowed in the playground: only the module line is used, and a go line ignored (the modules and the Go version are fixed)", line.Start.Line, line.Token[0])
 		}
 	}
 	for _, r := range f.Require {
 		if !allowed[r.Mod.Path] {
-			return fmt.Errorf("%w: go.mod:%d: module %s is not available in the playground (allowed: %s)", errBadProgram, r.Syntax.Start.Line, r.Mod.Path, allowedList())
+			return badProgram("go.mod:%d: module %s is not available in the playground (allowed: %s)", r.Syntax.Start.Line, r.Mod.Path, allowedList())
 		}
 	}
 	if f.Module == nil {
-		return fmt.Errorf("%w: go.mod: no module line", errBadProgram)
+		return badProgram("go.mod: no module line")
 	}
 	mp := f.Module.Mod.Path
 	if err := module.CheckImportPath(mp); err != nil || allowed[mp] || strings.HasPrefix(mp, "golang.org/x/") {
-		return fmt.Errorf("%w: go.mod:%d: module path %q cannot be used", errBadProgram, f.Module.Syntax.Start.Line, mp)
+		return badProgram("go.mod:%d: module path %q cannot be used", f.Module.Syntax.Start.Line, mp)
 	}
 	p.ModPath = mp
 	return nil
@@ -197,7 +209,7 @@ func (p *Program) classify() error {
 		for _, imp := range f.Imports {
 			if imp.Path.Value == `"C"` {
 				pos := fset.Position(imp.Pos())
-				return fmt.Errorf("%w: %s:%d:%d: cgo (import \"C\") is not supported in the playground", errBadProgram, name, pos.Line, pos.Column)
+				return badProgram("%s:%d:%d: cgo (import \"C\") is not supported in the playground", name, pos.Line, pos.Column)
 			}
 		}
 		if strings.Contains(name, "/") {
@@ -211,7 +223,7 @@ func (p *Program) classify() error {
 			switch {
 			case fn.Name.Name == "main" && f.Name.Name == "main":
 				hasMain = true
-			case strings.HasPrefix(fn.Name.Name, "Test") && isTestFunc(fn):
+			case isTestFunc(fn):
 				hasTest = true
 			}
 		}
@@ -226,18 +238,54 @@ func (p *Program) classify() error {
 	return nil
 }
 
-// isTestFunc reports whether fn looks like func TestXxx(t *testing.T).
+// isTestFunc reports whether fn makes `go test` treat its file as a test,
+// by the go command's rules: TestXxx(*testing.T), FuzzXxx(*testing.F) or
+// TestMain(*testing.M), with no results, where Xxx does not start with a
+// lower-case letter (func Testimony is not a test).
 func isTestFunc(fn *ast.FuncDecl) bool {
-	params := fn.Type.Params.List
-	if len(params) != 1 {
+	name := fn.Name.Name
+	var want []string // the parameter's type name
+	switch {
+	case name == "TestMain":
+		want = []string{"M", "T"}
+	case isTestName(name, "Test"):
+		want = []string{"T"}
+	case isTestName(name, "Fuzz"):
+		want = []string{"F"}
+	default:
 		return false
 	}
-	star, ok := params[0].Type.(*ast.StarExpr)
+	t := fn.Type
+	if t.TypeParams != nil || (t.Results != nil && len(t.Results.List) > 0) {
+		return false
+	}
+	if len(t.Params.List) != 1 || len(t.Params.List[0].Names) > 1 {
+		return false
+	}
+	star, ok := t.Params.List[0].Type.(*ast.StarExpr)
 	if !ok {
 		return false
 	}
-	sel, ok := star.X.(*ast.SelectorExpr)
-	return ok && sel.Sel.Name == "T"
+	// How testing was imported is not known here: *T (a dot import) and
+	// *anything.T both count, as for the go command.
+	switch x := star.X.(type) {
+	case *ast.Ident:
+		return slices.Contains(want, x.Name)
+	case *ast.SelectorExpr:
+		return slices.Contains(want, x.Sel.Name)
+	}
+	return false
+}
+
+// isTestName reports whether name is prefix followed by nothing or by a
+// rune that is not a lower-case letter.
+func isTestName(name, prefix string) bool {
+	rest, ok := strings.CutPrefix(name, prefix)
+	if !ok {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(rest)
+	return rest == "" || !unicode.IsLower(r)
 }
 
 // Key is the cache key of the program built by a given toolchain: a hash

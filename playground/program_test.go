@@ -2,6 +2,7 @@ package playground
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -49,8 +50,46 @@ func TestParseProgram(t *testing.T) {
 		"duplicated": "-- a.go --\npackage main\n-- a.go --\npackage main\n",
 	}
 	for name, src := range bad {
-		if _, err := ParseProgram([]byte(src)); err == nil {
-			t.Errorf("%s: accepted", name)
+		_, err := ParseProgram([]byte(src))
+		if pe, ok := errors.AsType[*ProgramError](err); !ok || pe.Msg == "" || strings.HasPrefix(pe.Msg, "bad program") {
+			t.Errorf("%s: err = %v, want a *ProgramError with its message", name, err)
+		}
+	}
+	ce := programError(&ProgramError{Msg: "prog.go:3:8: cgo is not supported"})
+	if ce.Message != "prog.go:3:8: cgo is not supported" || len(ce.Errors) != 1 || ce.Errors[0].Line != 3 {
+		t.Errorf("programError = %+v", ce)
+	}
+}
+
+// TestTestDetection: a program without main is run as a test when a
+// function is one for the go command, and only then.
+func TestTestDetection(t *testing.T) {
+	for decl, want := range map[string]bool{
+		"func TestX(t *testing.T) {}":                        true,
+		"func Test(t *testing.T) {}":                         true,
+		"func Test_x(t *testing.T) {}":                       true,
+		"func TestÉté(t *testing.T) {}":                      true,
+		"func FuzzX(f *testing.F) {}":                        true,
+		"func TestMain(m *testing.M) {}":                     true,
+		"func TestX(t *T) {}\n\ntype T = testing.T":          true, // *T counts, as after a dot import
+		"func Testimony(t *testing.T) {}":                    false,
+		"func Testété(t *testing.T) {}":                      false,
+		"func TestX(t *testing.T) error { return nil }":      false,
+		"func TestX(t *testing.B) {}":                        false,
+		"func FuzzX(t *testing.T) {}":                        false,
+		"func TestX(a, b *testing.T) {}":                     false,
+		"func TestX() {}":                                    false,
+		"func BenchmarkX(b *testing.B) {}":                   false,
+		"func TestX[P any](t *testing.T) {}":                 false,
+		"type S struct{}\n\nfunc (S) TestX(t *testing.T) {}": false,
+	} {
+		src := "package main\n\nimport \"testing\"\n\nvar _ testing.T\n\n" + decl + "\n"
+		p, err := ParseProgram([]byte(src))
+		if err != nil {
+			t.Fatalf("%s: %v", decl, err)
+		}
+		if p.Test != want {
+			t.Errorf("%s: test = %v, want %v", decl, p.Test, want)
 		}
 	}
 }

@@ -408,8 +408,8 @@ func (s *Server) serveRun(ctx context.Context, t *ticket, src []byte, opts execO
 // programError turns a ParseProgram refusal into a compile error.
 func programError(err error) *CompileError {
 	msg := err.Error()
-	if after, ok := bytes.CutPrefix([]byte(msg), []byte(errBadProgram.Error()+": ")); ok {
-		msg = string(after)
+	if pe, ok := errors.AsType[*ProgramError](err); ok {
+		msg = pe.Msg
 	}
 	return &CompileError{Message: msg, Errors: parseDiags(msg)}
 }

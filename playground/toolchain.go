@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // Module is a third-party module that programs may import.
@@ -68,7 +70,8 @@ func newBuilder(ex Executor, log *slog.Logger, dataDir, modCache string, maxBuil
 		modCache: modCache,
 		goCache:  filepath.Join(dataDir, "gocache"),
 		workRoot: filepath.Join(dataDir, "work"),
-		sem:      make(chan struct{}, maxBuilds),
+		sem:      semaphore.NewWeighted(int64(maxBuilds)),
+		slots:    int64(maxBuilds),
 		ready:    make(chan struct{}),
 		active:   map[string]struct{}{},
 	}
@@ -165,21 +168,11 @@ func (b *Builder) keepCacheFresh(ctx context.Context) {
 // refreshCache renews the warm cache's times while no build runs (the
 // cache is an overlay's lower layer, which must not change under it).
 func (b *Builder) refreshCache(ctx context.Context) error {
-	for i := range cap(b.sem) {
-		select {
-		case b.sem <- struct{}{}:
-		case <-ctx.Done():
-			for range i {
-				<-b.sem
-			}
-			return ctx.Err()
-		}
+	// Every slot: no build runs meanwhile, and new ones wait.
+	if err := b.sem.Acquire(ctx, b.slots); err != nil {
+		return err
 	}
-	defer func() {
-		for range cap(b.sem) {
-			<-b.sem
-		}
-	}()
+	defer b.sem.Release(b.slots)
 	now := time.Now()
 	if err := os.WriteFile(filepath.Join(b.goCache, "trim.txt"), []byte(strconv.FormatInt(now.Unix(), 10)+"\n"), 0o666); err != nil {
 		return err

@@ -43,12 +43,10 @@ func (b *Builder) inWorkspace(ctx context.Context, p *Program, warm bool, build 
 			return nil, err
 		}
 	}
-	select {
-	case b.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := b.sem.Acquire(ctx, 1); err != nil {
+		return nil, err
 	}
-	defer func() { <-b.sem }()
+	defer b.sem.Release(1)
 
 	dir, err := os.MkdirTemp(b.workRoot, "ws-")
 	if err != nil {
