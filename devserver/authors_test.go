@@ -1,25 +1,24 @@
 package devserver
 
 import (
-	"bytes"
-	"image"
-	"image/png"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"playdoc/internal/txtarfs"
 )
 
 // pngOf is a PNG image of w×h pixels.
 func pngOf(t *testing.T, w, h int) string {
 	t.Helper()
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, w, h))); err != nil {
+	b, err := txtarfs.PNG(w, h)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return buf.String()
+	return string(b)
 }
 
 // TestAuthorErrorsInOverlay checks that the mistakes of issue 11 reach the

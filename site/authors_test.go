@@ -4,54 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"image"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
 
-	"golang.org/x/tools/txtar"
+	"playdoc/internal/txtarfs"
 )
-
-// txtarContent turns an archive into a content folder. Its files are
-// taken as they are, except:
-//   - "want/errors" (every error of the build, in order, one per line) and
-//     "want/PATH" / "notwant/PATH" (lines that the built file at URL path
-//     /PATH must, or must not, contain), which are expectations;
-//   - a file whose text is "@png WxH" becomes a PNG image of that size;
-//   - "\r\n" written as the two characters "\r" at a line's end becomes a
-//     CR, and "\ufeff" at a file's start a byte order mark, so that the
-//     archive stays plain text.
-func txtarContent(t *testing.T, data []byte) (fstest.MapFS, map[string]string) {
-	t.Helper()
-	ar := txtar.Parse(data)
-	fsys := fstest.MapFS{}
-	want := map[string]string{}
-	for _, f := range ar.Files {
-		if strings.HasPrefix(f.Name, "want/") || strings.HasPrefix(f.Name, "notwant/") {
-			want[f.Name] = string(f.Data)
-			continue
-		}
-		body := f.Data
-		var w, h int
-		if n, _ := fmt.Sscanf(string(body), "@png %dx%d", &w, &h); n == 2 {
-			var buf bytes.Buffer
-			if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, w, h))); err != nil {
-				t.Fatal(err)
-			}
-			body = buf.Bytes()
-		}
-		body = bytes.ReplaceAll(body, []byte(`\r`+"\n"), []byte("\r\n"))
-		if rest, ok := bytes.CutPrefix(body, []byte(`\ufeff`)); ok {
-			body = append([]byte("\xef\xbb\xbf"), rest...)
-		}
-		fsys[f.Name] = &fstest.MapFile{Data: body}
-	}
-	return fsys, want
-}
 
 // TestAuthors builds each site of testdata/authors/*.txtar: pages written
 // the way authors write them (encodings, every kind of link, raw HTML,
@@ -77,7 +36,10 @@ func testArchives(t *testing.T, dir string) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			content, want := txtarContent(t, data)
+			content, want, err := txtarfs.Parse(data)
+			if err != nil {
+				t.Fatal(err)
+			}
 			cfg := fixtureConfig()
 			cfg.Content = content
 			s, err := New(cfg).Build(context.Background())

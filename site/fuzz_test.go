@@ -78,8 +78,8 @@ func (fs *fuzzSite) check(t *testing.T, page []byte) {
 	}
 }
 
-// htmlProblem checks a rendered page: tags balanced (end tags HTML lets
-// authors omit may be omitted), no inline script, style or event handler.
+// htmlProblem checks a rendered page: tags balanced, no inline script,
+// style or event handler.
 func htmlProblem(page []byte) string {
 	z := html.NewTokenizer(bytes.NewReader(page))
 	var stack []string
@@ -89,9 +89,6 @@ func htmlProblem(page []byte) string {
 		case html.ErrorToken:
 			if z.Err() != io.EOF {
 				return z.Err().Error()
-			}
-			for len(stack) > 0 && optionalEnd[stack[len(stack)-1]] {
-				stack = stack[:len(stack)-1]
 			}
 			if len(stack) > 0 {
 				return "unclosed <" + strings.Join(stack, "> <") + ">"
@@ -112,13 +109,7 @@ func htmlProblem(page []byte) string {
 			}
 		case html.EndTagToken:
 			name := z.Token().Data
-			for len(stack) > 0 && stack[len(stack)-1] != name && optionalEnd[stack[len(stack)-1]] {
-				stack = stack[:len(stack)-1]
-			}
 			if len(stack) == 0 || stack[len(stack)-1] != name {
-				if optionalEnd[name] {
-					continue
-				}
 				return "</" + name + "> does not close the open <" + strings.Join(stack, "> <") + ">"
 			}
 			stack = stack[:len(stack)-1]

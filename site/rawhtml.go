@@ -60,14 +60,6 @@ var voidElements = map[string]bool{
 	"input": true, "link": true, "meta": true, "source": true, "track": true, "wbr": true,
 }
 
-// optionalEnd are elements whose end tag HTML lets authors leave out; they
-// are not matched (a missing </li> breaks nothing).
-var optionalEnd = map[string]bool{
-	"p": true, "li": true, "dt": true, "dd": true, "tr": true, "td": true, "th": true,
-	"thead": true, "tbody": true, "tfoot": true, "option": true, "optgroup": true,
-	"colgroup": true, "caption": true, "rb": true, "rt": true, "rp": true, "rtc": true,
-}
-
 // urlAttrs are the attributes whose value the build resolves, by element,
 // and what they refer to.
 var urlAttrs = map[string]map[string]refKind{
@@ -122,12 +114,19 @@ func (c *htmlChecker) fragment(text []byte, line int, block ast.Node, lazy bool)
 			c.errs.errorf(c.p.Path, at, "raw HTML %s is not allowed: it belongs in the page layout, not in its content", strings.TrimSpace(raw))
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
 			tok := z.Token()
+			foreign := c.inForeign()
 			if part, ok := c.startTag(&tok, tt == xhtml.SelfClosingTagToken, at, block, lazy); ok {
 				f.parts = append(f.parts, part)
 				continue
 			}
+			if !foreign {
+				raw = normalTag(raw, tok.Data, false, tt == xhtml.SelfClosingTagToken)
+			}
 		case xhtml.EndTagToken:
-			c.endTag(z.Token().Data, at)
+			name := z.Token().Data
+			if c.endTag(name, at) {
+				raw = normalTag(raw, name, true, false)
+			}
 		}
 		f.parts = append(f.parts, rawPart{text: raw})
 	}
@@ -169,14 +168,9 @@ func (c *htmlChecker) startTag(tok *xhtml.Token, selfClosing bool, line int, blo
 		refs[a.Key] = len(c.p.refs)
 		c.p.refs = append(c.p.refs, ref{kind: kind, dest: a.Val, line: line, noAlt: kind == refImage && !hasAlt, lazy: lazy, raw: true})
 	}
-	inForeign := false
-	for _, o := range c.stack {
-		if o.name == "svg" || o.name == "math" {
-			inForeign = true
-		}
-	}
+	inForeign := c.inForeign()
 	switch {
-	case voidElements[name] || optionalEnd[name]:
+	case voidElements[name]:
 	case selfClosing && !inForeign:
 		c.errs.errorf(c.p.Path, line, "raw HTML <%s/> is not closed: HTML ignores the '/' on a <%s>; write <%s></%s>", name, name, name, name)
 	case selfClosing:
@@ -189,12 +183,25 @@ func (c *htmlChecker) startTag(tok *xhtml.Token, selfClosing bool, line int, blo
 	return rawPart{tag: tok, refs: refs}, true
 }
 
-// endTag matches a closing tag with the element it closes; elements
-// opened inside that one and left open are errors.
-func (c *htmlChecker) endTag(name string, line int) {
-	if _, bad := forbiddenElements[name]; bad || voidElements[name] || optionalEnd[name] {
-		return
+// inForeign reports whether the next tag is inside SVG or MathML, whose
+// names and attributes keep their case and may be self-closed.
+func (c *htmlChecker) inForeign() bool {
+	for _, o := range c.stack {
+		if o.name == "svg" || o.name == "math" {
+			return true
+		}
 	}
+	return false
+}
+
+// endTag matches a closing tag with the element it closes; elements
+// opened inside that one and left open are errors. It reports whether the
+// tag closes an HTML (not SVG or MathML) element.
+func (c *htmlChecker) endTag(name string, line int) bool {
+	if _, bad := forbiddenElements[name]; bad || voidElements[name] {
+		return true
+	}
+	html := !c.inForeign() || name == "svg" || name == "math"
 	for i := len(c.stack) - 1; i >= 0; i-- {
 		if c.stack[i].name != name {
 			continue
@@ -203,9 +210,27 @@ func (c *htmlChecker) endTag(name string, line int) {
 			c.errs.errorf(c.p.Path, o.line, "raw HTML <%s> is not closed before </%s> on line %d", o.name, name, line)
 		}
 		c.stack = c.stack[:i]
-		return
+		return html
 	}
 	c.errs.errorf(c.p.Path, line, "raw HTML </%s> closes nothing: no <%s> is open", name, name)
+	return html
+}
+
+// normalTag writes an HTML tag as the page's validator wants it: the
+// element's name in lower case, and a void element without the '/' of
+// XHTML (<br/> is <br>). Attributes stay as written.
+func normalTag(raw, name string, end, selfClosing bool) string {
+	prefix := "<"
+	if end {
+		prefix = "</"
+	}
+	if len(raw) >= len(prefix)+len(name) && strings.EqualFold(raw[len(prefix):len(prefix)+len(name)], name) {
+		raw = prefix + name + raw[len(prefix)+len(name):]
+	}
+	if selfClosing && voidElements[name] && strings.HasSuffix(raw, "/>") {
+		raw = strings.TrimRight(strings.TrimSuffix(raw, "/>"), " \t\r\n") + ">"
+	}
+	return raw
 }
 
 // leave is called at the end of a Markdown block: inline elements opened
