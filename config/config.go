@@ -115,6 +115,8 @@ func Load(path string) (*Site, error) {
 // file. Errors are *Error values (several joined by errors.Join).
 func Parse(name string, data []byte) (*Site, error) {
 	s := &Site{File: name}
+	// An editor's "UTF-8 with BOM" mark is not part of the TOML.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(s); err != nil {
 		var strict *toml.StrictMissingError

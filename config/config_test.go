@@ -79,3 +79,15 @@ func TestTutorialConfig(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// TestParseBOM checks that a file saved "UTF-8 with BOM" (and with CRLF
+// line endings) reads like any other.
+func TestParseBOM(t *testing.T) {
+	s, err := Parse("playdoc.toml", []byte("\xef\xbb\xbftitle = \"With a BOM\"\r\ndescription = \"d\"\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Title != "With a BOM" || s.Line("description") != 2 {
+		t.Errorf("title %q, description on line %d", s.Title, s.Line("description"))
+	}
+}
