@@ -11,35 +11,50 @@ import (
 	"playdoc/playground/api"
 )
 
-// readCode reads a {"code": ...} request body, enforcing the size limit.
-func readCode(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// runRequest is a POST /api/run body: {"code": "...", "lang": "python"}.
+type runRequest struct {
+	code []byte
+	lang string // LangGo or LangPython
+}
+
+// readCode reads a {"code": ..., "lang": ...} request body, enforcing the
+// size limit; lang is "go" (the default) or "python".
+func readCode(w http.ResponseWriter, r *http.Request) (runRequest, error) {
 	if r.ContentLength > 8*MaxSourceSize {
-		return nil, fmt.Errorf("request body is %d bytes; the source limit is %d bytes", r.ContentLength, MaxSourceSize)
+		return runRequest{}, fmt.Errorf("request body is %d bytes; the source limit is %d bytes", r.ContentLength, MaxSourceSize)
 	}
 	var req struct {
 		Code *string `json:"code"`
+		Lang string  `json:"lang"`
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8*MaxSourceSize))
 	if err := dec.Decode(&req); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, fmt.Errorf("request body too large; the source limit is %d bytes", MaxSourceSize)
+			return runRequest{}, fmt.Errorf("request body too large; the source limit is %d bytes", MaxSourceSize)
 		}
-		return nil, fmt.Errorf("bad request JSON: %w", err)
+		return runRequest{}, fmt.Errorf("bad request JSON: %w", err)
 	}
 	if req.Code == nil {
-		return nil, errors.New(`bad request: want {"code": "..."}`)
+		return runRequest{}, errors.New(`bad request: want {"code": "..."}`)
 	}
 	if len(*req.Code) > MaxSourceSize {
-		return nil, fmt.Errorf("source is %d bytes; the limit is %d bytes", len(*req.Code), MaxSourceSize)
+		return runRequest{}, fmt.Errorf("source is %d bytes; the limit is %d bytes", len(*req.Code), MaxSourceSize)
 	}
-	return []byte(*req.Code), nil
+	switch req.Lang {
+	case "", LangGo:
+		req.Lang = LangGo
+	case LangPython:
+	default:
+		return runRequest{}, fmt.Errorf("bad request: lang %q is not %q or %q", req.Lang, LangGo, LangPython)
+	}
+	return runRequest{code: []byte(*req.Code), lang: req.Lang}, nil
 }
 
 // handleRun is POST /api/run: compile and run, streaming NDJSON events.
 func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
-	admitRun(s, w, r, readCode, func(ctx context.Context, t *ticket, run *Run, src []byte) {
-		s.streamRun(ctx, w, t, run, src)
+	admitRun(s, w, r, readCode, func(ctx context.Context, t *ticket, run *Run, req runRequest) {
+		s.streamRun(ctx, w, t, run, req)
 	})
 }
 
@@ -71,7 +86,7 @@ func admitRun[T any](s *Server, w http.ResponseWriter, r *http.Request,
 }
 
 // streamRun answers an admitted /api/run with its NDJSON event stream.
-func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, t *ticket, run *Run, src []byte) {
+func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, t *ticket, run *Run, req runRequest) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no") // no proxy buffering
@@ -96,7 +111,7 @@ func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, t *ticket
 		}
 	}
 	emit(api.Event{Kind: api.KindAccepted, ID: run.ID})
-	rep := s.serveRun(ctx, t, src, execOptions{}, emit)
+	rep := s.serveRun(ctx, t, req.code, execOptions{lang: req.lang}, emit)
 	s.logRun(run, rep)
 }
 

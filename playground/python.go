@@ -1,12 +1,14 @@
 package playground
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"playdoc/playground/api"
 	"playdoc/sandbox"
 )
 
@@ -99,5 +101,51 @@ func (p *Python) Spec(scriptDir string, limits sandbox.Limits) sandbox.Spec {
 		Overlays:       []sandbox.Overlay{{Lower: p.empty, Target: "/dev/shm", Size: 16 << 20}},
 		Limits:         limits,
 		SeccompProfile: sandbox.ProfileProgram,
+	}
+}
+
+// The languages a program may be written in (the "lang" of a run request).
+const (
+	LangGo     = "go"
+	LangPython = "python"
+)
+
+// executePython runs a Python program: no compile (compile-start and a
+// zero compile-end keep the events every client expects), the source
+// written to a fresh folder bound read-only at /src, the interpreter in
+// the sandbox with the same limits as a Go program.
+func (s *Server) executePython(ctx context.Context, src []byte, emit func(api.Event)) runReport {
+	var rep runReport
+	end := func(e api.Event, outcome string) runReport {
+		emit(e)
+		rep.final, rep.outcome = e, outcome
+		return rep
+	}
+	emit(api.Event{Kind: api.KindCompileStart})
+	if s.python == nil {
+		return end(api.Event{Kind: api.KindError, Message: "this playground cannot run Python: " + s.pyErr.Error()}, outcomeError)
+	}
+	dir, err := os.MkdirTemp(s.builder.workRoot, "py-")
+	if err != nil {
+		return end(api.Event{Kind: api.KindError, Message: "could not prepare the program: " + err.Error()}, outcomeError)
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return end(api.Event{Kind: api.KindError, Message: "could not prepare the program: " + err.Error()}, outcomeError)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.py"), src, 0o644); err != nil {
+		return end(api.Event{Kind: api.KindError, Message: "could not prepare the program: " + err.Error()}, outcomeError)
+	}
+	emit(api.Event{Kind: api.KindCompileEnd})
+	last := s.runSpec(ctx, s.python.Spec(dir, s.programLimits()), emit)
+	switch {
+	case last.Kind == api.KindError:
+		return end(last, outcomeError)
+	case last.Reason != api.ReasonNone:
+		return end(last, string(last.Reason))
+	case last.Code != 0:
+		return end(last, outcomeExitNonZero)
+	default:
+		return end(last, outcomeOK)
 	}
 }

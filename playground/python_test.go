@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"playdoc/playground/api"
 	"playdoc/sandbox"
 )
 
@@ -107,5 +108,42 @@ for p in ["/etc/passwd", "/root", "/usr/bin/python3", "/home"]:
 				t.Errorf("stderr %q", errOut)
 			}
 		})
+	}
+}
+
+// TestRealPythonRunThroughTheAPI runs a Python program through POST
+// /api/run with "lang": "python": the events of a Go run (compile-start,
+// compile-end, start, timed output, exit) come back, each print when it
+// happened; an unknown lang is a 400.
+func TestRealPythonRunThroughTheAPI(t *testing.T) {
+	_, ts := newRealServer(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	src := "import asyncio\n\nasync def main():\n    print('before')\n    await asyncio.sleep(0.4)\n    print('after')\n\nasyncio.run(main())\n"
+	resp := postJSON(t, ctx, ts.URL+"/api/run", map[string]string{"code": src, "lang": "python"})
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	evs := readEvents(t, resp.Body, nil)
+	if got := output(evs, api.KindStdout); got != "before\nafter\n" {
+		t.Fatalf("stdout %q; events %s", got, kinds(evs))
+	}
+	var times []time.Duration
+	for _, e := range evs {
+		if e.Kind == api.KindStdout {
+			times = append(times, e.T)
+		}
+	}
+	if gap := times[1] - times[0]; gap < 350*time.Millisecond {
+		t.Errorf("the two prints %v apart, want the 400 ms sleep between them (buffered output?)", gap)
+	}
+	exit, ok := find(evs, api.KindExit)
+	if !ok || exit.Code != 0 {
+		t.Errorf("exit %+v", exit.Event)
+	}
+	resp = postJSON(t, ctx, ts.URL+"/api/run", map[string]string{"code": src, "lang": "cobol"})
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Errorf("lang cobol: status %d, want 400", resp.StatusCode)
 	}
 }

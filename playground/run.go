@@ -76,6 +76,8 @@ func (r runReport) exit() api.Event {
 
 // execOptions adjusts execute for one endpoint.
 type execOptions struct {
+	// lang is the program's language: LangGo (the default) or LangPython.
+	lang string
 	// afterBuild, if set, runs between the build and the run (/compile's
 	// vet); an error ends the execution with an error event carrying its
 	// text.
@@ -224,21 +226,32 @@ type chunk struct {
 // output lines, and returns the final event (exit, or error).
 func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func(api.Event)) api.Event {
 	spec := sandbox.Spec{
-		Binary: bin,
-		Limits: sandbox.Limits{
-			WallTime:  s.cfg.RunTimeout,
-			CPUTime:   s.cfg.RunTimeout,
-			Memory:    s.cfg.RunMemory,
-			Pids:      256,
-			FileSize:  16 << 20,
-			OpenFiles: 256,
-			TmpSize:   16 << 20,
-		},
+		Binary:         bin,
+		Limits:         s.programLimits(),
 		SeccompProfile: sandbox.ProfileProgram,
 	}
 	if test {
 		spec.Args = []string{"-test.v"}
 	}
+	return s.runSpec(ctx, spec, emit)
+}
+
+// programLimits are the sandbox limits of one user program.
+func (s *Server) programLimits() sandbox.Limits {
+	return sandbox.Limits{
+		WallTime:  s.cfg.RunTimeout,
+		CPUTime:   s.cfg.RunTimeout,
+		Memory:    s.cfg.RunMemory,
+		Pids:      256,
+		FileSize:  16 << 20,
+		OpenFiles: 256,
+		TmpSize:   16 << 20,
+	}
+}
+
+// runSpec runs one sandboxed program, emitting start and its output, and
+// returns the final event (exit or error).
+func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, emit func(api.Event)) api.Event {
 	// A backstop in case the sandbox's own wall-clock timer fails.
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.RunTimeout+5*time.Second)
 	defer cancel()
@@ -394,6 +407,9 @@ func (s *Server) serveRun(ctx context.Context, t *ticket, src []byte, opts execO
 		emit(api.Event{Kind: api.KindError, Message: "stopped while queued: " + context.Cause(ctx).Error()})
 		return runReport{outcome: string(api.ReasonKilled)}
 	}
+	if opts.lang == LangPython {
+		return s.executePython(ctx, src, emit)
+	}
 	p, err := ParseProgram(src)
 	if err != nil {
 		emit(api.Event{Kind: api.KindCompileStart})
@@ -427,6 +443,14 @@ func (s *Server) logRun(run *Run, rep runReport) {
 // one (exit, compile-error or error). It waits for a runner; it fails
 // only when the server is shutting down or its queue is full.
 func (s *Server) Execute(ctx context.Context, code string, emit func(api.Event)) error {
+	return s.ExecuteLang(ctx, LangGo, code, emit)
+}
+
+// ExecuteLang is Execute for a program in lang (LangGo or LangPython).
+func (s *Server) ExecuteLang(ctx context.Context, lang, code string, emit func(api.Event)) error {
+	if lang != LangGo && lang != LangPython {
+		return fmt.Errorf("unknown language %q (want %q or %q)", lang, LangGo, LangPython)
+	}
 	if len(code) > MaxSourceSize {
 		return fmt.Errorf("source is %d bytes; the limit is %d bytes", len(code), MaxSourceSize)
 	}
@@ -437,7 +461,7 @@ func (s *Server) Execute(ctx context.Context, code string, emit func(api.Event))
 	defer t.done()
 	run, ctx := s.newRun(ctx, "local")
 	defer s.endRun(run)
-	rep := s.serveRun(ctx, t, []byte(code), execOptions{}, emit)
+	rep := s.serveRun(ctx, t, []byte(code), execOptions{lang: lang}, emit)
 	s.logRun(run, rep)
 	return nil
 }

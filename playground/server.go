@@ -61,6 +61,11 @@ type Config struct {
 	WarmTimeout    time.Duration // each step of the cold warm-up (default 5m)
 	CompileMemory  int64         // bytes (default 1 GiB)
 
+	// Python is the interpreter Python programs run on (default
+	// /usr/bin/python3, Debian's); without one, Python runs answer an
+	// error event.
+	Python string
+
 	RunTimeout  time.Duration // wall time of a program (default 10s)
 	RunCPUs     float64       // CPU quota of a program, in CPUs (default 1)
 	RunMemory   int64         // bytes (default 256 MiB)
@@ -126,6 +131,8 @@ type Server struct {
 	log     *slog.Logger
 	exec    Executor
 	builder *Builder
+	python  *Python // nil: no interpreter found
+	pyErr   error   // why, for the error event
 	cache   *Cache
 	shares  share.Store
 	flights singleflight.Group
@@ -232,6 +239,13 @@ func NewServer(cfg Config) (*Server, error) {
 		starts:  make(chan struct{}, max(2, runtime.NumCPU())),
 		runs:    map[string]*Run{},
 		closers: closers,
+	}
+	if py, err := FindPython(cfg.Python); err == nil {
+		s.python = py
+		s.closers = append(s.closers, py.Close)
+	} else {
+		s.pyErr = err
+		s.log.Warn("playground: Python programs cannot run", "err", err)
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.routes()
