@@ -153,7 +153,11 @@ func checkSnippet(ctx context.Context, srv *playground.Server, sn snippet.Snippe
 	var exit api.Event
 	var compileErr, serverErr *api.Event
 	partial := [2]bool{} // the last line of stdout / stderr had no newline
-	err := srv.Execute(ctx, sn.Code, func(ev api.Event) {
+	lang := sn.Lang
+	if lang == "" {
+		lang = playground.LangGo
+	}
+	err := srv.ExecuteLang(ctx, lang, sn.Code, func(ev api.Event) {
 		switch ev.Kind {
 		case api.KindStdout, api.KindStderr:
 			i := 0
