@@ -13,16 +13,16 @@ import (
 	"sync"
 	"time"
 
-	"playdoc/devserver"
 	"playdoc/playground/api"
 )
 
-// withCSP serves h under the published site's strict policy: the
-// playground must work under it (the tests fail on any violation the
-// console reports).
+// csp is the strict policy the site is served with: the playground must work
+// under it (the tests fail on any violation the console reports).
+const csp = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
 func withCSP(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", devserver.CSP)
+		w.Header().Set("Content-Security-Policy", csp)
 		h.ServeHTTP(w, r)
 	})
 }
@@ -163,7 +163,38 @@ func (f *fakeAPI) run(w http.ResponseWriter, r *http.Request) {
 			return true
 		}
 	}
+	piece := func(stream api.Kind, data string) {
+		send(api.Event{Kind: stream, T: time.Since(start), Data: data})
+	}
 	switch {
+	case strings.Contains(code, "fake:pieces"):
+		// The programs: a line printed in pieces, a lone newline,
+		// \r progress, colours, and stderr and stdout by turns.
+		piece(api.KindStdout, "Loading")
+		for i := 0; i < 5; i++ {
+			sleep(40 * time.Millisecond)
+			piece(api.KindStdout, ".")
+		}
+		piece(api.KindStdout, " done")
+		piece(api.KindStdout, "\n")
+		piece(api.KindStdout, "progress 10%")
+		piece(api.KindStdout, "\rprogress 40%")
+		piece(api.KindStdout, "\rprogress 100%\n")
+		piece(api.KindStdout, "\x1b[31mred\x1b[0m \x1b[1")
+		piece(api.KindStdout, ";32mgreen\x1b[0m\n")
+		piece(api.KindStderr, "error 0\n")
+		piece(api.KindStdout, "output 0\n")
+		piece(api.KindStdout, "tail")
+		exit(0, "")
+	case strings.Contains(code, "fake:bench"):
+		// go test -bench . -benchmem -v output.
+		out("stdout", "goos: linux")
+		out("stdout", "BenchmarkSequential")
+		out("stdout", "BenchmarkSequential-2   \t    1203\t    981234 ns/op\t   16384 B/op\t       3 allocs/op")
+		out("stdout", "BenchmarkConcurrent")
+		out("stdout", "BenchmarkConcurrent-2   \t    4410\t    270512.5 ns/op\t   17200 B/op\t      12 allocs/op")
+		out("stdout", "PASS")
+		exit(0, "")
 	case strings.Contains(code, "time.Hour"):
 		out(api.KindStdout, "waiting forever")
 		sleep(time.Hour)

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +97,27 @@ func TestFixture(t *testing.T) {
 		}
 		p.noConsoleErrors("429 (Too Many Requests)", "400 (Bad Request)")
 	})
+	t.Run("lines", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		checkLines(t, p)
+		p.noConsoleErrors()
+	})
+	t.Run("bench", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		p.setCode("concurrent", "package main // fake:bench\n")
+		p.run("concurrent", 10*time.Second)
+		var rows [][]string
+		p.eval(`[...document.querySelectorAll('figure[data-name="concurrent"] .pg-bench tr')].map((r) => [...r.children].map((c) => c.textContent))`, &rows)
+		want := [][]string{
+			{"benchmark", "iterations", "ns/op", "B/op", "allocs/op"},
+			{"BenchmarkSequential", "1203", "981234", "16384", "3"},
+			{"BenchmarkConcurrent", "4410", "270512.5", "17200", "12"},
+		}
+		if fmt.Sprint(rows) != fmt.Sprint(want) {
+			t.Errorf("benchmark table %q, want %q", rows, want)
+		}
+		p.noConsoleErrors()
+	})
 	t.Run("format", func(t *testing.T) {
 		p := openPage(t, browser, url)
 		p.setCode("concurrent", "package main\n\nfunc main() {\n    println(1)\n}\n")
@@ -180,5 +203,45 @@ func checkFallback(t *testing.T, p *page, name, shot string) {
 	p.eval(fmt.Sprintf(`document.querySelector(%q).offsetParent !== null`, fig(name)+` .pg-fmt`), &formatShown)
 	if formatShown {
 		t.Errorf("Format is offered although there is no playground")
+	}
+}
+
+// checkLines: pieces of output make the lines a terminal shows (one row per
+// line, one timeline mark per line; \r overwrites; colours removed), and
+// the page's rules agree with the Go package screen on its shared cases.
+func checkLines(t *testing.T, p *page) {
+	t.Helper()
+	p.setCode("concurrent", "package main // fake:pieces\n")
+	st := p.run("concurrent", 10*time.Second)
+	want := []string{"Loading..... done", "progress 100%", "red green", "error 0", "output 0", "tail"}
+	var got []string
+	for _, l := range st.Lines {
+		// Each row reads "+0.123s", then "stderr" on stderr, then the text.
+		_, text, _ := strings.Cut(l, "s")
+		got = append(got, strings.TrimPrefix(text, "stderr"))
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("rows %q, want %q", got, want)
+	}
+	if st.Ticks != len(want) || len(st.Stderr) != 1 {
+		t.Errorf("%d timeline marks and %d stderr rows, want %d and 1", st.Ticks, len(st.Stderr), len(want))
+	}
+	cases, err := os.ReadFile(filepath.Join(repoRoot(), "screen", "testdata", "cases.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failures []string
+	p.eval(`(() => {
+	  const bad = [];
+	  for (const c of `+string(cases)+`) {
+	    const s = new window.PlaydocLineScreen();
+	    for (const x of c.pieces) s.write(x.stderr, x.t, x.data);
+	    const got = JSON.stringify(s.lines), want = JSON.stringify(c.lines);
+	    if (got !== want) bad.push(c.name + ": got " + got + ", want " + want);
+	  }
+	  return bad;
+	})()`, &failures)
+	for _, f := range failures {
+		t.Error(f)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -153,7 +152,15 @@ func (b *Builder) runTool(ctx context.Context, ws *built, hostPath, path string,
 			{Host: b.modCache, Target: sandboxModCache},
 			{Host: ws.workspace, Target: sandboxWork, Writable: true},
 		},
-		Limits:         buildLimits(timeout, b.limits.Memory),
+		Limits: sandbox.Limits{
+			WallTime:  timeout,
+			CPUTime:   2 * timeout,
+			Memory:    b.limits.Memory,
+			Pids:      1024,
+			FileSize:  512 << 20,
+			OpenFiles: 4096,
+			TmpSize:   1 << 30,
+		},
 		SeccompProfile: sandbox.ProfileBuild,
 	}
 	if warm {
@@ -167,12 +174,20 @@ func (b *Builder) runTool(ctx context.Context, ws *built, hostPath, path string,
 	}
 	var out cappedBuffer
 	out.max = maxBuildOutput
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); _, _ = io.Copy(&out, proc.Stdout()) }()
-	go func() { defer wg.Done(); _, _ = io.Copy(&out, proc.Stderr()) }()
-	wg.Wait()
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		// The go command's stdout and stderr, interleaved as written.
+		for {
+			c, err := proc.Next()
+			if err != nil {
+				return
+			}
+			_, _ = out.Write(c.Data)
+		}
+	}()
 	res, err := proc.Wait()
+	<-read
 	if err != nil {
 		return nil, fmt.Errorf("build sandbox: %w", err)
 	}

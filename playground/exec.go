@@ -3,7 +3,6 @@ package playground
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	"playdoc/sandbox"
@@ -18,8 +17,11 @@ type Executor interface {
 
 // Proc is a started sandboxed process.
 type Proc interface {
-	Stdout() io.Reader
-	Stderr() io.Reader
+	// Next returns the next chunk the program wrote to stdout or stderr,
+	// in write order across both, stamped with its write time; io.EOF
+	// once the process tree is gone and all was read. The output ends
+	// only once Wait has seen the tree gone, so call Wait concurrently.
+	Next() (sandbox.Chunk, error)
 	// Started is when the program was exec'd; output offsets count from it.
 	Started() time.Time
 	// Wait returns once the whole process tree is gone.
@@ -47,8 +49,7 @@ func (e SandboxExecutor) Start(ctx context.Context, spec sandbox.Spec) (Proc, er
 
 type sandboxProc struct{ p *sandbox.Process }
 
-func (s sandboxProc) Stdout() io.Reader             { return s.p.Stdout }
-func (s sandboxProc) Stderr() io.Reader             { return s.p.Stderr }
+func (s sandboxProc) Next() (sandbox.Chunk, error)  { return s.p.Output.Next() }
 func (s sandboxProc) Started() time.Time            { return s.p.Started }
 func (s sandboxProc) Wait() (sandbox.Result, error) { return s.p.Wait() }
 func (s sandboxProc) Kill()                         { s.p.Kill() }

@@ -2,6 +2,7 @@ package playground
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -25,6 +26,7 @@ import (
 //	//fake:raw stdout 0s "text"     write the quoted bytes as they are
 //	//fake:flood stdout N           write N bytes of 'x' lines at once
 //	//fake:long stdout N            write one line of N bytes of "é"
+//	//fake:long stdout N P C        ... of the character C after the prefix P
 //	//fake:sleep 1s
 //	//fake:exit 3
 //	//fake:oom                      end as the sandbox reports an OOM kill
@@ -40,8 +42,8 @@ type fakeExec struct {
 }
 
 type fakeProc struct {
-	stdoutR, stderrR *io.PipeReader
-	stdoutW, stderrW *io.PipeWriter
+	out              chan sandbox.Chunk // closed when the script ends
+	stdoutW, stderrW fakeWriter
 	started          time.Time
 	kill             chan struct{}
 	killOnce         sync.Once
@@ -49,8 +51,31 @@ type fakeProc struct {
 	res              sandbox.Result
 }
 
-func (p *fakeProc) Stdout() io.Reader  { return p.stdoutR }
-func (p *fakeProc) Stderr() io.Reader  { return p.stderrR }
+// fakeWriter makes each write one chunk, as the sandbox does.
+type fakeWriter struct {
+	p *fakeProc
+	s sandbox.Stream
+}
+
+func (w fakeWriter) Write(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	select {
+	case w.p.out <- sandbox.Chunk{Stream: w.s, Data: bytes.Clone(b), At: time.Now()}:
+		return len(b), nil
+	case <-w.p.kill:
+		return 0, io.ErrClosedPipe
+	}
+}
+
+func (p *fakeProc) Next() (sandbox.Chunk, error) {
+	c, ok := <-p.out
+	if !ok {
+		return c, io.EOF
+	}
+	return c, nil
+}
 func (p *fakeProc) Started() time.Time { return p.started }
 func (p *fakeProc) Kill()              { p.killOnce.Do(func() { close(p.kill) }) }
 func (p *fakeProc) Wait() (sandbox.Result, error) {
@@ -60,8 +85,8 @@ func (p *fakeProc) Wait() (sandbox.Result, error) {
 
 func (f *fakeExec) Start(ctx context.Context, spec sandbox.Spec) (Proc, error) {
 	p := &fakeProc{started: time.Now(), kill: make(chan struct{}), done: make(chan struct{})}
-	p.stdoutR, p.stdoutW = io.Pipe()
-	p.stderrR, p.stderrW = io.Pipe()
+	p.out = make(chan sandbox.Chunk)
+	p.stdoutW, p.stderrW = fakeWriter{p, sandbox.Stdout}, fakeWriter{p, sandbox.Stderr}
 	var script []string
 	var workHost string
 	if spec.SeccompProfile == sandbox.ProfileBuild {
@@ -94,8 +119,7 @@ func (f *fakeExec) Start(ctx context.Context, spec sandbox.Spec) (Proc, error) {
 	go func() {
 		defer close(p.done)
 		defer f.running.Add(-1)
-		defer p.stdoutW.Close()
-		defer p.stderrW.Close()
+		defer close(p.out)
 		deadline := time.NewTimer(spec.Limits.WallTime)
 		defer deadline.Stop()
 		start := time.Now()
@@ -144,7 +168,13 @@ func (f *fakeExec) Start(ctx context.Context, spec sandbox.Spec) (Proc, error) {
 				}
 			case "long":
 				n, _ := strconv.Atoi(args[1])
-				if _, err := io.WriteString(w, strings.Repeat("é", n/2)+"\n"); err != nil {
+				prefix, char := "", "é"
+				if len(args) > 2 {
+					if f := strings.Fields(args[2]); len(f) == 2 {
+						prefix, char = f[0], f[1]
+					}
+				}
+				if _, err := io.WriteString(w, prefix+strings.Repeat(char, n/len(char))+"\n"); err != nil {
 					return
 				}
 			case "flood":

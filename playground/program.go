@@ -27,10 +27,14 @@ const MaxSourceSize = 64 << 10
 
 // Program is one user submission as the builder sees it: the files of
 // the workspace (never go.mod: the server writes that) and whether it is
-// a test (no func main, but TestXxx functions) to build with `go test -c`.
+// a test (no func main, but TestXxx, ExampleXxx, FuzzXxx or BenchmarkXxx
+// functions) to build with `go test -c`.
 type Program struct {
 	Files map[string][]byte // relative slash-separated path → content
 	Test  bool
+	// Bench: a test program with BenchmarkXxx functions, run with
+	// -test.bench . -test.benchmem and a bounded -test.benchtime.
+	Bench bool
 	// ModPath is the module path of a go.mod in the submission (empty:
 	// "play"). Nothing else of it is used: its go line would change the
 	// build list's rules (graph pruning before 1.17, toolchain lines),
@@ -196,7 +200,7 @@ func allowedList() string {
 // detects test programs the way the Go playground does.
 func (p *Program) classify() error {
 	fset := token.NewFileSet()
-	hasMain, hasTest := false, false
+	hasMain, hasTest, hasBench := false, false, false
 	for name, data := range p.Files {
 		if !strings.HasSuffix(name, ".go") {
 			continue
@@ -223,7 +227,9 @@ func (p *Program) classify() error {
 			switch {
 			case fn.Name.Name == "main" && f.Name.Name == "main":
 				hasMain = true
-			case isTestFunc(fn):
+			case isTestFunc(fn, "Benchmark"):
+				hasTest, hasBench = true, true
+			case isTestFunc(fn, ""), isExample(fn):
 				hasTest = true
 			}
 		}
@@ -233,19 +239,25 @@ func (p *Program) classify() error {
 			delete(p.Files, "prog.go")
 			p.Files["prog_test.go"] = src
 		}
-		p.Test = true
+		p.Test, p.Bench = true, hasBench
 	}
 	return nil
 }
 
 // isTestFunc reports whether fn makes `go test` treat its file as a test,
 // by the go command's rules: TestXxx(*testing.T), FuzzXxx(*testing.F) or
-// TestMain(*testing.M), with no results, where Xxx does not start with a
+// TestMain(*testing.M) when kind is "", BenchmarkXxx(*testing.B) when it
+// is "Benchmark"; with no results, where Xxx does not start with a
 // lower-case letter (func Testimony is not a test).
-func isTestFunc(fn *ast.FuncDecl) bool {
+func isTestFunc(fn *ast.FuncDecl, kind string) bool {
 	name := fn.Name.Name
 	var want []string // the parameter's type name
 	switch {
+	case kind == "Benchmark":
+		if !isTestName(name, "Benchmark") {
+			return false
+		}
+		want = []string{"B"}
 	case name == "TestMain":
 		want = []string{"M", "T"}
 	case isTestName(name, "Test"):
@@ -277,6 +289,14 @@ func isTestFunc(fn *ast.FuncDecl) bool {
 	return false
 }
 
+// isExample reports whether fn is an example: ExampleXxx() without
+// parameters or results. (The go command runs those with an "// Output:"
+// comment and only compiles the others, as here.)
+func isExample(fn *ast.FuncDecl) bool {
+	return isTestName(fn.Name.Name, "Example") && fn.Type.TypeParams == nil &&
+		fn.Type.Params.NumFields() == 0 && fn.Type.Results.NumFields() == 0
+}
+
 // isTestName reports whether name is prefix followed by nothing or by a
 // rune that is not a lower-case letter.
 func isTestName(name, prefix string) bool {
@@ -286,6 +306,23 @@ func isTestName(name, prefix string) bool {
 	}
 	r, _ := utf8.DecodeRuneInString(rest)
 	return rest == "" || !unicode.IsLower(r)
+}
+
+// benchTime bounds each benchmark's measuring time, so that a file of a
+// few benchmarks ends well within the run's time limit.
+const benchTime = "200ms"
+
+// RunArgs is the command line of the built program: none for a program,
+// -test.v for a test (its PASS/FAIL lines, got/want of examples), and the
+// benchmark flags when it has benchmarks.
+func (p *Program) RunArgs() []string {
+	switch {
+	case p.Bench:
+		return []string{"-test.v", "-test.bench", ".", "-test.benchmem", "-test.benchtime", benchTime}
+	case p.Test:
+		return []string{"-test.v"}
+	}
+	return nil
 }
 
 // Key is the cache key of the program built by a given toolchain: a hash

@@ -143,3 +143,46 @@ func TestCleanOutputAndDiags(t *testing.T) {
 		t.Errorf("diags = %+v", ds)
 	}
 }
+
+// TestProgramKinds: files without main are tests when they have any of the
+// functions the go command runs, by its naming rules; benchmarks add the
+// benchmark flags.
+func TestProgramKinds(t *testing.T) {
+	const head = "package main\n\nimport (\n\t\"fmt\"\n\t\"testing\"\n)\n\nvar _ = fmt.Sprint\nvar _ testing.T\n\n"
+	for _, tc := range []struct {
+		name, body  string
+		test, bench bool
+	}{
+		{"example", "func ExampleHello() {\n\tfmt.Println(\"hi\")\n\t// Output: hi\n}\n", true, false},
+		{"bare Example", "func Example() {\n\t// Output:\n}\n", true, false},
+		{"example of a method", "func ExampleT_Foo() {}\n", true, false},
+		{"lower-case is no example", "func Examplehello() {}\n", false, false},
+		{"example with a parameter", "func ExampleX(n int) {}\n", false, false},
+		{"example with a result", "func ExampleX() int { return 0 }\n", false, false},
+		{"fuzz", "func FuzzX(f *testing.F) { f.Add(1); f.Fuzz(func(t *testing.T, n int) {}) }\n", true, false},
+		{"fuzz with the wrong type", "func FuzzX(t *testing.T) {}\n", false, false},
+		{"benchmark", "func BenchmarkX(b *testing.B) { for b.Loop() {} }\n", true, true},
+		{"benchmark beside a test", "func TestX(t *testing.T) {}\nfunc BenchmarkX(b *testing.B) {}\n", true, true},
+		{"lower-case is no test", "func Testx(t *testing.T) {}\n", false, false},
+		{"TestMain alone", "func TestMain(m *testing.M) {}\n", true, false},
+		{"a main beside an example", "func main() {}\nfunc ExampleX() {}\n", false, false},
+	} {
+		p, err := ParseProgram([]byte(head + tc.body))
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if p.Test != tc.test || p.Bench != tc.bench {
+			t.Errorf("%s: test %v bench %v, want %v %v", tc.name, p.Test, p.Bench, tc.test, tc.bench)
+		}
+		args := strings.Join(p.RunArgs(), " ")
+		switch {
+		case tc.bench && args != "-test.v -test.bench . -test.benchmem -test.benchtime "+benchTime:
+			t.Errorf("%s: run with %q", tc.name, args)
+		case tc.test && !tc.bench && args != "-test.v":
+			t.Errorf("%s: run with %q", tc.name, args)
+		case !tc.test && args != "":
+			t.Errorf("%s: run with %q", tc.name, args)
+		}
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,10 +31,17 @@ func runPython(t *testing.T, sb *sandbox.Sandbox, py *Python, src string) (strin
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	var wg sync.WaitGroup
-	wg.Go(func() { io.Copy(&out, p.Stdout) })
-	wg.Go(func() { io.Copy(&errb, p.Stderr) })
-	wg.Wait()
+	for {
+		c, err := p.Output.Next()
+		if err != nil {
+			break
+		}
+		if c.Stream == sandbox.Stderr {
+			errb.Write(c.Data)
+		} else {
+			out.Write(c.Data)
+		}
+	}
 	res, err := p.Wait()
 	if err != nil {
 		t.Fatal(err)

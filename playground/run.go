@@ -1,11 +1,9 @@
 package playground
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"time"
 
@@ -129,7 +127,7 @@ func (s *Server) execute(ctx context.Context, p *Program, opts execOptions, emit
 		}
 	}
 	emit(api.Event{Kind: api.KindCompileEnd, Compile: rep.compile, Cached: rep.cached})
-	last := s.runBinary(ctx, b.art.Path, p.Test, emit)
+	last := s.runBinary(ctx, b.art.Path, p.RunArgs(), emit)
 	switch {
 	case last.Kind == api.KindError:
 		return end(last, outcomeError)
@@ -224,22 +222,28 @@ type chunk struct {
 
 // runBinary runs a built program in the sandbox, emitting start and the
 // output lines, and returns the final event (exit, or error).
-func (s *Server) runBinary(ctx context.Context, bin string, test bool, emit func(api.Event)) api.Event {
+func (s *Server) runBinary(ctx context.Context, bin string, args []string, emit func(api.Event)) api.Event {
 	spec := sandbox.Spec{
 		Binary:         bin,
+		Args:           args,
 		Limits:         s.programLimits(),
 		SeccompProfile: sandbox.ProfileProgram,
 	}
-	if test {
-		spec.Args = []string{"-test.v"}
-	}
+	spec.Binds, spec.Env = programEnv(s.builder.goroot)
 	return s.runSpec(ctx, spec, emit)
 }
 
-// programLimits are the sandbox limits of one user program (Go or
-// Python): the programLimits profile with this server's time and memory.
+// programLimits are the sandbox limits of one user program.
 func (s *Server) programLimits() sandbox.Limits {
-	return programLimits(s.cfg.RunTimeout, s.cfg.RunMemory)
+	return sandbox.Limits{
+		WallTime:  s.cfg.RunTimeout,
+		CPUTime:   s.cfg.RunTimeout,
+		Memory:    s.cfg.RunMemory,
+		Pids:      256,
+		FileSize:  16 << 20,
+		OpenFiles: 256,
+		TmpSize:   16 << 20,
+	}
 }
 
 // runSpec runs one sandboxed program, emitting start and its output, and
@@ -263,22 +267,25 @@ func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, emit func(api.E
 	started := proc.Started()
 	emit(api.Event{Kind: api.KindStart})
 
+	// The output ends once Wait has seen the process tree gone.
+	var res sandbox.Result
+	var waitErr error
+	waited := make(chan struct{})
+	go func() {
+		res, waitErr = proc.Wait()
+		close(waited)
+	}()
 	ch := make(chan chunk, 16)
-	read := func(r io.Reader, stderr bool) {
-		buf := make([]byte, 32<<10)
+	go func() {
 		for {
-			n, err := r.Read(buf)
-			if n > 0 {
-				ch <- chunk{stderr: stderr, data: bytes.Clone(buf[:n]), at: time.Now()}
-			}
+			c, err := proc.Next()
 			if err != nil {
-				ch <- chunk{stderr: stderr, eof: true}
+				ch <- chunk{eof: true}
 				return
 			}
+			ch <- chunk{stderr: c.Stream == sandbox.Stderr, data: c.Data, at: c.At}
 		}
-	}
-	go read(proc.Stdout(), false)
-	go read(proc.Stderr(), true)
+	}()
 
 	streams := [2]*lineStream{newLineStream(api.KindStdout, started), newLineStream(api.KindStderr, started)}
 	emitAll := func(evs []api.Event) {
@@ -293,11 +300,11 @@ func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, emit func(api.E
 	var total int64
 	reason := api.ReasonNone
 	done := rctx.Done()
-	for open := 2; open > 0; {
+	for open := true; open; {
 		select {
 		case c := <-ch:
 			if c.eof {
-				open--
+				open = false
 				continue
 			}
 			if reason == api.ReasonOutputLimit {
@@ -305,13 +312,16 @@ func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, emit func(api.E
 			}
 			over := false
 			if room := s.cfg.OutputLimit - total; int64(len(c.data)) > room {
-				c.data, over = c.data[:room], true
+				c.data, over = c.data[:cutAt(c.data, int(room))], true
 			}
 			total += int64(len(c.data))
-			ls := streams[0]
+			ls, other := streams[0], streams[1]
 			if c.stderr {
-				ls = streams[1]
+				ls, other = streams[1], streams[0]
 			}
+			// What the other stream has pending was written before this
+			// chunk: send it first, so that events keep the write order.
+			emitAll(other.flushPartial())
 			emitAll(ls.push(c.data, c.at))
 			if ls.hasPending() {
 				timer.Reset(partialFlush)
@@ -343,8 +353,8 @@ func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, emit func(api.E
 	}
 	emitAll(streams[0].flush())
 	emitAll(streams[1].flush())
-	res, err := proc.Wait()
-	if err != nil {
+	<-waited
+	if err := waitErr; err != nil {
 		s.m.sandboxFailures.Inc()
 		s.log.Error("playground: sandbox wait failed", "err", err)
 		return api.Event{Kind: api.KindError, Message: "the sandbox failed: " + err.Error()}

@@ -3,7 +3,6 @@ package playground
 import (
 	"bytes"
 	"time"
-	"unicode/utf8"
 
 	"playdoc/playground/api"
 )
@@ -16,31 +15,20 @@ const maxEventData = 64 << 10
 // output before it is sent as it is.
 const partialFlush = 50 * time.Millisecond
 
-// pieceEnd is where the first piece of a too long line ends: at
-// maxEventData, moved back to the start of a UTF-8 sequence.
-func pieceEnd(b []byte) int {
-	n := maxEventData
-	if len(b) <= n {
-		return len(b)
-	}
-	for i := n; i > n-utf8.UTFMax && i > 0; i-- {
-		if utf8.RuneStart(b[i]) {
-			return i
-		}
-	}
-	return n
-}
-
 // lineStream splits one output stream of a program (stdout or stderr)
 // into output events: one per line, newline included; a line longer than
-// maxEventData in pieces cut at rune starts; and a partial line (no
-// newline yet) once it has waited partialFlush without growing. It does
+// maxEventData in pieces cut between characters; and a partial line (no
+// newline yet) once it has waited partialFlush without growing, or when
+// the other stream writes. A UTF-8 sequence cut between two writes waits
+// for its end: events end between characters, and only bytes that can
+// never be part of one become U+FFFD. It does
 // no I/O and reads no clock: the caller passes the times, so that the
 // splitting is testable without a program or a timer.
 type lineStream struct {
 	kind    api.Kind  // api.KindStdout or api.KindStderr
 	started time.Time // the program's start: event times are relative to it
-	pending []byte    // the incomplete last line
+	pending []byte    // the incomplete last line: whole characters
+	tail    []byte    // an incomplete UTF-8 sequence the next write may complete
 	at      time.Time // when pending last grew
 }
 
@@ -60,7 +48,10 @@ func (ls *lineStream) event(data []byte, t time.Time) api.Event {
 // complete line, and the full-size pieces of an over-long one. What is
 // left waits for more data, flushDue or flush.
 func (ls *lineStream) push(data []byte, t time.Time) []api.Event {
-	ls.pending = append(ls.pending, data...)
+	data = append(ls.tail, data...)
+	k := completeLen(data)
+	ls.pending = append(ls.pending, data[:k]...)
+	ls.tail = bytes.Clone(data[k:])
 	ls.at = t
 	var evs []api.Event
 	for {
@@ -69,7 +60,7 @@ func (ls *lineStream) push(data []byte, t time.Time) []api.Event {
 			if len(ls.pending) < maxEventData {
 				break
 			}
-			n = pieceEnd(ls.pending)
+			n = cutAt(ls.pending, maxEventData)
 		}
 		evs = append(evs, ls.event(ls.pending[:n], t))
 		ls.pending = ls.pending[n:]
@@ -90,16 +81,25 @@ func (ls *lineStream) flushDue(now time.Time) []api.Event {
 	if !ls.hasPending() || now.Sub(ls.at) < partialFlush-time.Millisecond {
 		return nil
 	}
-	return ls.flush()
+	return ls.flushPartial()
 }
 
-// flush returns the partial line, if any, as an event stamped with the
-// time it last grew; at the end of the stream, or before a kill.
-func (ls *lineStream) flush() []api.Event {
+// flushPartial returns the partial line's whole characters, if any, as an
+// event stamped with the time it last grew: when it waited long enough, or
+// before the other stream's output, which was written after it.
+func (ls *lineStream) flushPartial() []api.Event {
 	if !ls.hasPending() {
 		return nil
 	}
 	ev := ls.event(ls.pending, ls.at)
 	ls.pending = nil
 	return []api.Event{ev}
+}
+
+// flush returns all that waits, an incomplete character included (it
+// will never complete now, and becomes U+FFFD); at the end of the stream,
+// or before a kill.
+func (ls *lineStream) flush() []api.Event {
+	ls.pending, ls.tail = append(ls.pending, ls.tail...), nil
+	return ls.flushPartial()
 }

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"bytes"
 	"context"
-	"io"
 	"os/exec"
 	"slices"
 	"testing"
@@ -84,8 +83,8 @@ func overhead(b *testing.B, sb *Sandbox) {
 			b.Fatal(err)
 		}
 		start = append(start, time.Since(t0))
-		go io.Copy(io.Discard, p.Stderr)
-		out, _ := io.ReadAll(p.Stdout)
+		out, _ := readUntil(p.Output, len("hello from the sandbox\n"))
+		go discard(p.Output)
 		r, err := p.Wait()
 		t1 := time.Now()
 		if err != nil || r.ExitCode != 0 || string(out) != "hello from the sandbox\n" {

@@ -4,14 +4,13 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // cgroups is the sandbox's share of the cgroup hierarchy: one parent
@@ -32,6 +31,7 @@ type cgroups struct {
 type runCgroup struct {
 	v2   bool
 	dirs map[string]string // controller → directory
+	peak *os.File          // v2: memory.peak, reset at the exec (see resetPeak)
 }
 
 const cgroupBase = "playdoc"
@@ -88,67 +88,37 @@ func controllers(dir string) map[string]bool {
 	return set
 }
 
-// setupV2 places our parent in the unified hierarchy. In a cgroup systemd
-// delegated to us (Delegate=yes marks it with the xattr trusted.delegate,
-// or user.delegate under a user's manager), even as root, the runs belong
-// inside it: the unit's own limits (MemoryMax=, TasksMax=, CPUWeight=) then
-// bound all runs together. Else at the top, <mount>/playdoc, where we may
-// enable controllers at the root (root on the host); else inside our own
-// cgroup if we may enable controllers there (a non-root user's delegated
-// subtree, a container's cgroup namespace).
+// setupV2 places our parent in the unified hierarchy: at the top,
+// <mount>/playdoc, where we may enable controllers at the root (root on the
+// host); else inside our own cgroup, <own>/playdoc, when it was delegated to
+// us (a systemd unit with Delegate=yes, a non-root user's delegated
+// subtree, a container's cgroup namespace). Our own processes then move to
+// the leaf <own>/playdoc-server first.
 func setupV2(mount, name string) (*cgroups, error) {
-	own, ownErr := ownCgroup(mount)
-	if ownErr == nil && own != mount && delegated(own) {
-		cg, err := setupInside(own, name)
-		if err == nil {
-			return cg, nil
-		}
-		ownErr = err // and not worth a second try below
-	}
 	top, topErr := enableControllers(mount)
 	if topErr == nil {
 		return makeV2Parent(mount, name, top)
 	}
-	if ownErr != nil {
-		return nil, fmt.Errorf("cgroup v2: cannot enable controllers at %s (%v) nor in our own cgroup: %w", mount, topErr, ownErr)
-	}
-	cg, err := setupInside(own, name)
+	own, err := ownCgroup(mount)
 	if err != nil {
-		return nil, fmt.Errorf("cgroup v2: cannot enable controllers at %s (%v) nor in our own cgroup: %w", mount, topErr, err)
+		return nil, fmt.Errorf("cgroup v2: cannot enable controllers at %s (%v): %w", mount, topErr, err)
 	}
-	return cg, nil
-}
-
-// delegated reports whether systemd marked dir as delegated.
-func delegated(dir string) bool {
-	for _, attr := range []string{"trusted.delegate", "user.delegate"} {
-		buf := make([]byte, 8)
-		n, err := unix.Getxattr(dir, attr, buf)
-		if err == nil && string(buf[:n]) == "1" {
-			return true
-		}
-	}
-	return false
-}
-
-// setupInside creates our parent inside own, <own>/playdoc/<name>. Our own
-// processes move to the leaf <own>/playdoc-server first if they are in own.
-func setupInside(own, name string) (*cgroups, error) {
 	ctrl, err := enableControllers(own)
 	if errors.Is(err, syscall.EBUSY) {
+		// Processes of ours sit in own: move them all to the leaf.
 		leaf := filepath.Join(own, cgroupLeaf)
 		if err := os.Mkdir(leaf, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("create %s: %w", leaf, err)
+			return nil, fmt.Errorf("cgroup v2: create %s: %w", leaf, err)
 		}
 		for _, pid := range readPids(filepath.Join(own, "cgroup.procs")) {
 			if err := os.WriteFile(filepath.Join(leaf, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil && !errors.Is(err, syscall.ESRCH) {
-				return nil, fmt.Errorf("move process %d to %s: %w", pid, leaf, err)
+				return nil, fmt.Errorf("cgroup v2: move process %d to %s: %w", pid, leaf, err)
 			}
 		}
 		ctrl, err = enableControllers(own)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cgroup v2: cannot enable controllers at %s (%v) nor in our own cgroup, which is not delegated to us: %w", mount, topErr, err)
 	}
 	return makeV2Parent(own, name, ctrl)
 }
@@ -357,6 +327,27 @@ func (rc *runCgroup) attach(pid int) error {
 	return nil
 }
 
+// resetPeak starts the memory peak afresh from the current usage (at the
+// exec: the init's memory is gone). cgroup v1 resets on a write to
+// memory.max_usage_in_bytes; v2 (Linux 6.12+) for reads through the same
+// descriptor of memory.peak, which is kept. Without either, the peak
+// stays the tree's whole one.
+func (rc *runCgroup) resetPeak() {
+	if rc.v2 {
+		f, err := os.OpenFile(filepath.Join(rc.dirs["unified"], "memory.peak"), os.O_RDWR, 0)
+		if err != nil {
+			return
+		}
+		if _, err := f.WriteString("reset\n"); err != nil {
+			f.Close()
+			return
+		}
+		rc.peak = f
+		return
+	}
+	_ = os.WriteFile(filepath.Join(rc.dirs["memory"], "memory.max_usage_in_bytes"), []byte("0"), 0)
+}
+
 // cgroupStats is what the run's cgroups measured.
 type cgroupStats struct {
 	OOMKilled bool
@@ -370,6 +361,14 @@ func (rc *runCgroup) stats() cgroupStats {
 		d := rc.dirs["unified"]
 		s.OOMKilled = keyedValue(filepath.Join(d, "memory.events"), "oom_kill") > 0
 		s.Peak = readInt(filepath.Join(d, "memory.peak"))
+		if rc.peak != nil {
+			buf := make([]byte, 32)
+			if n, err := rc.peak.ReadAt(buf, 0); n > 0 && (err == nil || err == io.EOF) {
+				if v, err := strconv.ParseInt(strings.TrimSpace(string(buf[:n])), 10, 64); err == nil {
+					s.Peak = v
+				}
+			}
+		}
 		if us := keyedValue(filepath.Join(d, "cpu.stat"), "usage_usec"); us >= 0 {
 			s.CPU = time.Duration(us) * time.Microsecond
 		}
@@ -389,6 +388,10 @@ func (rc *runCgroup) stats() cgroupStats {
 // remove kills anything still in the run's cgroups and deletes them.
 func (rc *runCgroup) remove() error {
 	var errs []error
+	if rc.peak != nil {
+		rc.peak.Close()
+		rc.peak = nil
+	}
 	for _, d := range rc.dirs {
 		if err := killAndRemove(d, rc.v2); err != nil {
 			errs = append(errs, err)

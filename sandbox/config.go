@@ -11,8 +11,13 @@ const initMarker = "playdoc-sandbox-init"
 // File descriptors the init inherits, after stdin/out/err.
 const (
 	fdConfig = 3 // SOCK_SEQPACKET: one message, the JSON initConfig with the mount descriptors
-	fdStatus = 4 // setup errors as text; EOF (close-on-exec) means exec succeeded
+	fdStatus = 4 // the exec record, then setup errors as text; EOF (close-on-exec) after the record means exec succeeded
 )
+
+// execRecord starts the line the init writes on the status pipe just
+// before the exec: "exec UNIXNANO CPU\n", the wall clock at the exec and
+// the init's CPU time in ns.
+const execRecord = "exec"
 
 // initConfig is everything the init needs to build the sandbox. The parent
 // sends it over the control socket once the child sits in its cgroups.
@@ -34,6 +39,10 @@ type initConfig struct {
 
 	TmpSize  int64
 	RootSize int64
+
+	// Stdout and Stderr index the descriptors sent: the output sockets
+	// that become the program's descriptors 1 and 2 (-1: none, a probe).
+	Stdout, Stderr int
 
 	Rlimits  []initRlimit
 	Landlock bool

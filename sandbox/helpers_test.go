@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -102,6 +100,7 @@ func newSandboxWarm(t testing.TB, warm int) *Sandbox {
 type outcome struct {
 	Result
 	Stdout, Stderr string
+	Chunks         []Chunk // in write order
 }
 
 func (o outcome) String() string {
@@ -138,18 +137,68 @@ func runSpec(sb *Sandbox, spec Spec) (outcome, error) {
 		return outcome{}, fmt.Errorf("Start: %w", err)
 	}
 	var o outcome
-	var wg sync.WaitGroup
-	var out, errb bytes.Buffer
-	wg.Add(2)
-	go func() { defer wg.Done(); io.Copy(&out, p.Stdout) }()
-	go func() { defer wg.Done(); io.Copy(&errb, p.Stderr) }()
-	wg.Wait()
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		o.Chunks, err = readOutput(p.Output)
+		done <- err
+	}()
 	o.Result, err = p.Wait()
 	if err != nil {
 		return o, fmt.Errorf("Wait: %w", err)
 	}
+	if err := <-done; err != nil {
+		return o, fmt.Errorf("output: %w", err)
+	}
+	var out, errb strings.Builder
+	for _, c := range o.Chunks {
+		if c.Stream == Stdout {
+			out.Write(c.Data)
+		} else {
+			errb.Write(c.Data)
+		}
+	}
 	o.Stdout, o.Stderr = out.String(), errb.String()
 	return o, nil
+}
+
+// readOutput reads o to its end.
+func readOutput(o *Output) ([]Chunk, error) {
+	var cs []Chunk
+	for {
+		c, err := o.Next()
+		if err == io.EOF {
+			return cs, nil
+		}
+		if err != nil {
+			return cs, err
+		}
+		cs = append(cs, c)
+	}
+}
+
+// discard reads o to its end and drops it.
+func discard(o *Output) {
+	for {
+		if _, err := o.Next(); err != nil {
+			return
+		}
+	}
+}
+
+// readUntil reads o until its stdout holds at least n bytes.
+func readUntil(o *Output, n int) ([]byte, error) {
+	var b []byte
+	for len(b) < n {
+		c, err := o.Next()
+		if err != nil {
+			return b, err
+		}
+		if c.Stream == Stdout {
+			b = append(b, c.Data...)
+		}
+	}
+	return b, nil
 }
 
 // lines maps "key: value" output lines to their values.
@@ -182,4 +231,26 @@ func waitGone(pid int, d time.Duration) bool {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return false
+}
+
+// stdoutReader reads o's stdout as a stream (stderr is dropped) until o
+// ends.
+func stdoutReader(o *Output) io.Reader {
+	r, w := io.Pipe()
+	go func() {
+		for {
+			c, err := o.Next()
+			if err != nil {
+				w.Close()
+				return
+			}
+			if c.Stream == Stdout {
+				if _, err := w.Write(c.Data); err != nil {
+					discard(o)
+					return
+				}
+			}
+		}
+	}()
+	return r
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	llsyscall "github.com/landlock-lsm/go-landlock/landlock/syscall"
@@ -31,6 +32,17 @@ func runInit() error {
 		return err
 	}
 
+	// The output sockets become the program's stdout and stderr (without
+	// close-on-exec, unlike the originals).
+	for i, fd := range []int{cfg.Stdout, cfg.Stderr} {
+		if fd < 0 {
+			continue
+		}
+		if err := unix.Dup3(fd, 1+i, 0); err != nil {
+			return fmt.Errorf("dup output socket: %w", err)
+		}
+		unix.Close(fd)
+	}
 	// The parent moved us into the run's cgroups after the clone: a fresh
 	// cgroup namespace now makes that cgroup our "/".
 	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
@@ -89,8 +101,23 @@ func runInit() error {
 	if env == nil {
 		env = []string{}
 	}
+	// The exec point, for the program's own figures: the time, and the
+	// CPU this process used before it.
+	rec := fmt.Sprintf("%s %d %d\n", execRecord, time.Now().UnixNano(), ownCPU())
+	if _, err := unix.Write(fdStatus, []byte(rec)); err != nil {
+		return fmt.Errorf("report the exec: %w", err)
+	}
 	err = unix.Exec(cfg.Path, argv, env)
 	return fmt.Errorf("exec %s: %w", cfg.Path, err)
+}
+
+// ownCPU is the user and system time of this process so far, in ns.
+func ownCPU() int64 {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // readConfig receives the one config message and its descriptors. Until it
@@ -147,6 +174,13 @@ func readConfig() (*initConfig, error) {
 		return nil
 	}
 	errs := []error{resolve(cfg.Binary)}
+	for _, fd := range []*int{&cfg.Stdout, &cfg.Stderr} {
+		if *fd >= len(fds) {
+			errs = append(errs, fmt.Errorf("config refers to descriptor %d of %d", *fd, len(fds)))
+		} else if *fd >= 0 {
+			*fd = fds[*fd]
+		}
+	}
 	for i := range cfg.Binds {
 		errs = append(errs, resolve(&cfg.Binds[i].Source))
 	}
@@ -154,6 +188,16 @@ func readConfig() (*initConfig, error) {
 		errs = append(errs, resolve(&cfg.Overlays[i].Source))
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// etcFiles are the files the init writes in the sandbox's /etc: the
+// sandbox's user (uid and gid 65534, home /tmp) and localhost.
+func etcFiles() map[string]string {
+	return map[string]string{
+		"hosts":  "127.0.0.1\tlocalhost\n::1\tlocalhost\n",
+		"passwd": "gopher:x:65534:65534:gopher:/tmp:/bin/false\n",
+		"group":  "gopher:x:65534:\n",
+	}
 }
 
 // buildRoot makes the minimal root and pivots into it.
@@ -200,10 +244,13 @@ func buildRoot(cfg *initConfig) error {
 			return fmt.Errorf("/dev/%s: %w", dev, err)
 		}
 	}
-	// Go's resolver answers "localhost" from /etc/hosts; nothing else of /etc.
-	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost\n"
-	if err := os.WriteFile(filepath.Join(r, "etc", "hosts"), []byte(hosts), 0o644); err != nil {
-		return fmt.Errorf("write /etc/hosts: %w", err)
+	// Go's resolver answers "localhost" from /etc/hosts; os/user finds the
+	// program's own user and group (pure Go reads these files). The rest
+	// of /etc is what the caller binds there (Spec.Binds).
+	for name, data := range etcFiles() {
+		if err := os.WriteFile(filepath.Join(r, "etc", name), []byte(data), 0o644); err != nil {
+			return fmt.Errorf("write /etc/%s: %w", name, err)
+		}
 	}
 	if cfg.Binary != nil {
 		if err := mountSource(cfg.Binary, filepath.Join(r, "prog"), false); err != nil {
@@ -448,7 +495,7 @@ func landlockPaths(cfg *initConfig) error {
 		landlock.RWDirs("/tmp").WithRefer(),
 		landlock.RODirs("/proc"),
 		landlock.RWFiles("/dev/null"),
-		landlock.ROFiles("/dev/zero", "/dev/urandom", "/etc/hosts"),
+		landlock.ROFiles("/dev/zero", "/dev/urandom", "/etc/hosts", "/etc/passwd", "/etc/group"),
 	}
 	if cfg.Binary != nil {
 		rules = append(rules, landlock.ROFiles("/prog"))
@@ -468,7 +515,10 @@ func landlockPaths(cfg *initConfig) error {
 	for _, o := range cfg.Overlays {
 		rules = append(rules, landlock.RWDirs(o.Target).WithRefer())
 	}
-	fs := landlock.Config{HandledAccessFS: landlock.V11.HandledAccessFS}
+	// The scope keeps the program from abstract sockets made outside its
+	// domain: its output sockets may belong to the host's network
+	// namespace (see newOutput), where such names are looked up.
+	fs := landlock.Config{HandledAccessFS: landlock.V11.HandledAccessFS, Scoped: llsyscall.ScopeAbstractUnixSocket}
 	fd, flags, err := fs.BestEffort().NewRulesetFD(rules...)
 	if err != nil {
 		return fmt.Errorf("landlock ruleset: %w", err)

@@ -52,7 +52,7 @@ func nonRootHelper(hostile string) int {
 		o, err := runSpec(sb, Spec{Binary: hostile, Args: []string{"whoami"}})
 		rep.Whoami = o.Stdout
 		errs = append(errs, err)
-		o, err = runSpec(sb, Spec{Binary: hostile, Args: []string{"read", "/etc/passwd", hostile, "/proc/1/environ"}})
+		o, err = runSpec(sb, Spec{Binary: hostile, Args: []string{"read", "/etc/shadow", hostile, "/proc/1/environ"}})
 		rep.Read = o.Stdout
 		errs = append(errs, err)
 		rep.Memory, err = runSpec(sb, Spec{Binary: hostile, Args: []string{"memory"}, Limits: Limits{Memory: 64 << 20, WallTime: time.Minute, CPUTime: time.Minute}})

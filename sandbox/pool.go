@@ -21,8 +21,6 @@ type idleInit struct {
 	ctrl   *os.File // our end of the SOCK_SEQPACKET control socket
 	status *os.File // read end of the close-on-exec status pipe
 	stdin  *os.File // write end of the program's stdin
-	stdout *os.File // read end of the program's stdout
-	stderr *os.File // read end of the program's stderr
 }
 
 // maxConfigFds bounds the descriptors sent with a config (binary, binds,
@@ -72,25 +70,18 @@ func (s *Sandbox) spawnInit() (_ *idleInit, err error) {
 	if err != nil {
 		return nil, err
 	}
-	stdoutW, err := pipe(&it.stdout, true)
-	if err != nil {
-		return nil, err
-	}
-	stderrW, err := pipe(&it.stderr, true)
-	if err != nil {
-		return nil, err
-	}
 	path, extra := "/proc/self/exe", []*os.File{childCtrl, statusW} // fdConfig, fdStatus
 	if f := s.initBinary.Load(); f != nil {
 		path, extra = fmt.Sprintf("/proc/self/fd/%d", fdInitBinary), append(extra, f)
 	}
 	it.cmd = &exec.Cmd{
-		Path:       path,
-		Args:       []string{initMarker},
-		Env:        []string{},
+		Path: path,
+		Args: []string{initMarker},
+		Env:  []string{},
+		// Stdout and stderr are /dev/null until the run's output sockets
+		// come with the config (see Output); the init reports its own
+		// failures on the status pipe.
 		Stdin:      stdinR,
-		Stdout:     stdoutW,
-		Stderr:     stderrW,
 		ExtraFiles: extra,
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS |
@@ -159,7 +150,7 @@ func (it *idleInit) close() {
 		_ = it.cmd.Process.Kill()
 		_ = it.cmd.Wait()
 	}
-	for _, f := range []*os.File{it.ctrl, it.status, it.stdin, it.stdout, it.stderr} {
+	for _, f := range []*os.File{it.ctrl, it.status, it.stdin} {
 		if f != nil {
 			f.Close()
 		}

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,11 +21,12 @@ import (
 
 // Process is a program running in the sandbox.
 type Process struct {
-	// Stdout and Stderr are the program's output pipes. Read both
-	// concurrently until EOF (which comes once the whole tree is gone, or the
-	// program closed them); a reader that stops makes the program block once
-	// the pipe is full, until the wall timeout.
-	Stdout, Stderr io.Reader
+	// Output is what the program writes to stdout and stderr, one chunk per
+	// write, in write order across both. Read it until io.EOF, which comes
+	// once the whole tree is gone; a reader that stops makes the program
+	// block once a few writes are queued, until the wall timeout. Nil for
+	// a probe.
+	Output *Output
 	// Started is when the program was exec'd.
 	Started time.Time
 	// Pid is the host pid of the program (PID 1 inside).
@@ -34,11 +36,14 @@ type Process struct {
 	cg       *runCgroup
 	limits   Limits
 	noCgroup bool
-	stdout   *stream
-	stderr   *stream
 	timer    *time.Timer
 	stopCtx  func() bool
-	drain    bool // the caller has the streams: let it read them to the end
+	drain    bool // the caller has the output: let it read it to the end
+
+	// What the init used before the exec, which is not the program's: its
+	// CPU time (in the process's own count), and the cgroups' count when
+	// we saw the exec (the init's setup and the exec itself).
+	initCPU, cgroupCPUAtExec time.Duration
 
 	timedOut atomic.Bool
 	killed   atomic.Bool
@@ -48,30 +53,11 @@ type Process struct {
 	waitErr  error
 }
 
-// stream is one output pipe. It closes itself when its reader reaches the
-// end, so that Wait need not cut off output that is still being read.
-type stream struct {
-	f    *os.File
-	once sync.Once
-}
-
-func newStream(f *os.File) *stream { return &stream{f: f} }
-
-func (s *stream) Read(b []byte) (int, error) {
-	n, err := s.f.Read(b)
-	if err != nil {
-		s.close()
-	}
-	return n, err
-}
-
-func (s *stream) close() { s.once.Do(func() { s.f.Close() }) }
-
 // Start runs spec in a fresh sandbox and returns once the program has been
 // exec'd there (or setup failed). The run ends when the program exits, when
 // Limits.WallTime passes, when Kill is called or when ctx is done; Wait then
-// reports how it ended. Wait must always be called: it reaps PID 1 and
-// removes the run's cgroups.
+// reports how it ended (any number of times). The tree is reaped and its
+// cgroups removed as soon as it is gone, whether or not Wait is called.
 func (s *Sandbox) Start(ctx context.Context, spec Spec) (*Process, error) {
 	return s.start(ctx, spec, false)
 }
@@ -90,6 +76,8 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 		Landlock: s.landlockABI > 0,
 		Seccomp:  s.filters[spec.SeccompProfile],
 		Loopback: true,
+		Stdout:   -1,
+		Stderr:   -1,
 	}
 	if cfg.Dir == "" {
 		cfg.Dir = "/tmp"
@@ -161,7 +149,7 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 		if !filepath.IsAbs(t) || filepath.Clean(t) != t || t == "/" || t == "/tmp" {
 			return fmt.Errorf("%w: bad target %q", errSpec, t)
 		}
-		for _, reserved := range []string{"/proc", "/dev", "/etc", "/.overlay"} {
+		for _, reserved := range []string{"/proc", "/dev", "/.overlay"} {
 			// /dev/shm, where POSIX shared memory and semaphores live, may
 			// hold a writable layer of the run's own.
 			if t == "/dev/shm" {
@@ -170,6 +158,11 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 			if t == reserved || strings.HasPrefix(t, reserved+"/") {
 				return fmt.Errorf("%w: target %q is reserved", errSpec, t)
 			}
+		}
+		// Files may be added to /etc (zoneinfo, services, CA roots), not
+		// the sandbox's own ones replaced.
+		if t == "/etc" || t == "/etc/hosts" || t == "/etc/passwd" || t == "/etc/group" {
+			return fmt.Errorf("%w: target %q is reserved", errSpec, t)
 		}
 		if targets[t] {
 			return fmt.Errorf("%w: target %q used twice", errSpec, t)
@@ -232,16 +225,45 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 		cg:       rc,
 		limits:   limits,
 		noCgroup: rc == nil,
-		stdout:   newStream(it.stdout),
-		stderr:   newStream(it.stderr),
 		stopCtx:  func() bool { return false },
 	}
-	p.Stdout, p.Stderr = p.stdout, p.stderr
 	fail := func(err error) (*Process, error) {
 		it.stdin.Close()
 		p.kill(false)
 		_, _ = p.Wait()
 		return nil, err
+	}
+	if !probe {
+		// As root the senders are made in the init's own network
+		// namespace (see newOutput); without root we cannot join it, and
+		// Landlock's abstract-socket scope is what keeps the program from
+		// reaching the host's abstract sockets through them.
+		netns := ""
+		if s.root {
+			netns = fmt.Sprintf("/proc/%d/ns/net", p.Pid)
+		}
+		out, senders, err := newOutput(netns, s.root)
+		if err != nil {
+			return fail(err)
+		}
+		p.Output = out
+		for i, f := range senders {
+			fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+			f.Close()
+			if err != nil {
+				return fail(fmt.Errorf("output sender: %w", err))
+			}
+			fds = append(fds, fd)
+			if i == 0 {
+				cfg.Stdout = len(fds) - 1
+			} else {
+				cfg.Stderr = len(fds) - 1
+			}
+		}
+		cfgJSON, err = json.Marshal(cfg)
+		if err != nil {
+			return fail(fmt.Errorf("encode sandbox config: %w", err))
+		}
 	}
 	// The init reads its config only now that it sits in the run's
 	// cgroups: nothing it does afterwards escapes their limits.
@@ -268,12 +290,25 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 	if err != nil {
 		return fail(fmt.Errorf("sandbox setup: %w", err))
 	}
-	if len(msg) > 0 {
-		return fail(errors.New(string(msg)))
-	}
-	p.Started = time.Now()
 	if probe {
+		if len(msg) > 0 {
+			return fail(errors.New(string(msg)))
+		}
+		p.Started = time.Now()
 		return p, nil
+	}
+	rest, ok := p.execPoint(msg)
+	if len(rest) > 0 {
+		return fail(errors.New(string(rest)))
+	}
+	if !ok {
+		return fail(errors.New("sandbox setup: the init ended before the exec"))
+	}
+	// The peak from here on is the program's: the init's memory went with
+	// the exec.
+	if rc != nil {
+		rc.resetPeak()
+		p.cgroupCPUAtExec = rc.stats().CPU
 	}
 	p.timer = time.AfterFunc(limits.WallTime, func() {
 		p.timedOut.Store(true)
@@ -281,7 +316,28 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 	})
 	p.stopCtx = context.AfterFunc(ctx, func() { p.kill(true) })
 	p.drain = true
+	// The output ends when the tree is gone, whether or not the caller
+	// waits for it first: reap it as soon as it is.
+	go func() { _, _ = p.Wait() }()
 	return p, nil
+}
+
+// execPoint reads the init's exec record at the start of msg (see
+// execRecord): Started becomes the exec's time and the init's CPU time is
+// kept to be taken off the program's. It returns the rest of msg, and
+// whether a record was there.
+func (p *Process) execPoint(msg []byte) (rest []byte, ok bool) {
+	line, rest, found := bytes.Cut(msg, []byte("\n"))
+	var at, cpu int64
+	if !found || !bytes.HasPrefix(line, []byte(execRecord+" ")) {
+		return msg, false
+	}
+	if _, err := fmt.Sscanf(string(line), execRecord+" %d %d", &at, &cpu); err != nil {
+		return msg, false
+	}
+	p.Started = time.Unix(0, at)
+	p.initCPU = time.Duration(cpu)
+	return rest, true
 }
 
 // rlimits are per process; the cgroups bound the tree. RLIMIT_AS is useless
@@ -367,7 +423,14 @@ func (p *Process) wait() {
 		// RLIMIT_CPU is checked against the process's own (tick-sampled)
 		// times; the cgroup's count is exact and covers the whole tree.
 		ownCPU := state.UserTime() + state.SystemTime()
-		res.CPU = max(ownCPU, st.CPU)
+		progCPU := max(ownCPU-p.initCPU, 0)
+		// The cgroups' count covers the whole tree (children too) but
+		// starts a little late, when we saw the exec; PID 1's own is
+		// exact but only its own. The larger is the better estimate.
+		if st.CPU > 0 {
+			progCPU = max(progCPU, st.CPU-p.cgroupCPUAtExec)
+		}
+		res.CPU = progCPU
 		res.PeakMemory = st.Peak
 		if ru != nil && (p.cg == nil || st.Peak < 0) {
 			res.PeakMemory = ru.Maxrss * 1024
@@ -381,7 +444,7 @@ func (p *Process) wait() {
 		res.Reason = p.reason(ws, st, res, ownCPU)
 	}
 	p.result = res
-	p.closeStreams()
+	p.closeOutput()
 	p.waitErr = errors.Join(errs...)
 }
 
@@ -410,20 +473,23 @@ func (p *Process) reason(ws syscall.WaitStatus, st cgroupStats, res Result, ownC
 	return ReasonNone
 }
 
-// closeStreams closes the output pipes. All writers are dead by now (the
-// kernel empties the pid namespace before PID 1 can be reaped), so a reader
-// still draining gets the rest and EOF, and the stream closes itself then;
-// a stream nobody reads is closed after a grace period, or at once if the
-// caller killed the run and lost interest.
-func (p *Process) closeStreams() {
-	for _, s := range []*stream{p.stdout, p.stderr} {
-		if p.drain && !p.killed.Load() {
-			time.AfterFunc(streamGrace, s.close)
-		} else {
-			s.close()
-		}
+// closeOutput ends the output. All writers are dead by now (the kernel
+// empties the pid namespace before PID 1 can be reaped), so a reader gets
+// what is queued and then EOF, and the output closes itself then; an output
+// nobody reads is closed after a grace period, or at once if the caller
+// killed the run and lost interest.
+func (p *Process) closeOutput() {
+	if p.Output == nil {
+		return
+	}
+	p.Output.end()
+	if p.drain && !p.killed.Load() {
+		p.Output.closeWhenIdle(outputGrace)
+	} else {
+		p.Output.close()
 	}
 }
 
-// streamGrace is how long a finished run's output stays readable.
-const streamGrace = 5 * time.Second
+// outputGrace is how long a finished run's output stays readable without
+// a read.
+const outputGrace = 5 * time.Second

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"slices"
 
 	"playdoc/templates"
 )
@@ -19,7 +18,7 @@ type assetSet struct {
 }
 
 // assets builds the fingerprinted stylesheet (site.css, both highlight
-// themes, playground.css) and script (site.js, playground.js).
+// themes, playground.css) and script (playground.js).
 func (b *Builder) assets(site *Site) (assetSet, error) {
 	read := func(name string, required bool) ([]byte, error) {
 		if b.cfg.Static == nil {
@@ -44,18 +43,9 @@ func (b *Builder) assets(site *Site) (assetSet, error) {
 	if err != nil {
 		return assetSet{}, err
 	}
-	pgJS, err := read("playground.js", false)
+	js, err := read("playground.js", false)
 	if err != nil {
 		return assetSet{}, err
-	}
-	siteJS, err := read("site.js", false)
-	if err != nil {
-		return assetSet{}, err
-	}
-	// One script: the reader features, then the page playground.
-	js := pgJS
-	if len(siteJS) > 0 {
-		js = slices.Concat(siteJS, []byte("\n"), pgJS)
 	}
 	theme, err := themeCSS()
 	if err != nil {

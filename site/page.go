@@ -87,11 +87,6 @@ func parsePage(file, display string, src []byte, md goldmark.Markdown) (*Page, E
 	p.IsIndex = path.Base(file) == indexFile
 	p.Slug = slugFromFile(file)
 	p.body, p.bodyLine = parseFrontMatter(p, src, &errs)
-	if bytes.IndexByte(p.body, '\r') >= 0 {
-		// A page saved with CRLF renders as with LF: its snippets' code,
-		// which readers run and copy, has no CR (lines do not move).
-		p.body = bytes.ReplaceAll(p.body, []byte("\r\n"), []byte("\n"))
-	}
 	switch {
 	case p.IsIndex:
 		p.Slug = slugFromFile(dir) // a section's slug is its folder's
@@ -242,7 +237,7 @@ func (p *Page) collect(errs *ErrorList) {
 				errs.errorf(p.Path, line, "duplicate snippet name %q (first used on line %d)", fi.Name, first)
 			}
 			names[fi.Name] = line
-			cn.Snippet = &snippet.Snippet{File: p.File, Line: line, Page: p.URL, Name: fi.Name, Lang: fi.Lang, Compare: fi.Compare, Code: cn.Code}
+			cn.Snippet = &snippet.Snippet{File: p.File, Line: line, Page: p.URL, Name: fi.Name, Compare: fi.Compare, Code: cn.Code}
 			p.Snippets = append(p.Snippets, cn.Snippet)
 			p.ids[cn.Snippet.ID()] = true
 		}

@@ -9,12 +9,12 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"playdoc/playground"
 	"playdoc/playground/api"
+	"playdoc/screen"
 	"playdoc/site"
 	"playdoc/snippet"
 )
@@ -152,31 +152,13 @@ func checkSnippet(ctx context.Context, srv *playground.Server, sn snippet.Snippe
 	where := func(line int) string { return fmt.Sprintf("%s:%d: snippet %s: ", file, line, sn.Name) }
 	var exit api.Event
 	var compileErr, serverErr *api.Event
-	partial := [2]bool{} // the last line of stdout / stderr had no newline
-	lang := sn.Lang
-	if lang == "" {
-		lang = playground.LangGo
-	}
-	err := srv.ExecuteLang(ctx, lang, sn.Code, func(ev api.Event) {
+	// The pieces make lines by the one definition of a line (package
+	// screen): what a terminal would show.
+	var scr screen.Screen
+	err := srv.Execute(ctx, sn.Code, func(ev api.Event) {
 		switch ev.Kind {
 		case api.KindStdout, api.KindStderr:
-			i := 0
-			if ev.Kind == api.KindStderr {
-				i = 1
-			}
-			text := strings.TrimSuffix(ev.Data, "\n")
-			// A line flushed in pieces (no newline for a while) is one line.
-			if partial[i] {
-				for j := len(r.lines) - 1; j >= 0; j-- {
-					if r.lines[j].Stderr == (i == 1) {
-						r.lines[j].Text += text
-						break
-					}
-				}
-			} else {
-				r.lines = append(r.lines, snippet.OutputLine{Text: text, Stderr: i == 1})
-			}
-			partial[i] = !strings.HasSuffix(ev.Data, "\n")
+			scr.Write(ev.Kind == api.KindStderr, float64(ev.T)/float64(time.Millisecond), ev.Data)
 		case api.KindExit:
 			exit = ev
 		case api.KindCompileError:
@@ -201,6 +183,9 @@ func checkSnippet(ctx context.Context, srv *playground.Server, sn snippet.Snippe
 	case serverErr != nil:
 		r.problems = append(r.problems, where(sn.Line)+serverErr.Message)
 		return r
+	}
+	for _, l := range scr.Lines() {
+		r.lines = append(r.lines, snippet.OutputLine{Text: l.Text, Stderr: l.Stderr})
 	}
 	r.wall = exit.Wall
 	if exit.Reason != api.ReasonNone {

@@ -26,7 +26,13 @@ const checkPage = "---\ntitle: Check\norder: 1\nsummary: A page for the check te
 	"```go run name=good\npackage main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"a\")\n\tfmt.Println(\"b\")\n}\n```\n\n" +
 	"```output\n~ b\n~ a\n```\n\n" +
 	"```go run name=stale\npackage main\n\nimport (\n\t\"fmt\"\n\t\"time\"\n)\n\nfunc main() {\n\ttime.Sleep(300 * time.Millisecond)\n\tfmt.Println(\"new\")\n}\n```\n\n" +
-	"```output duration=2s\nold\n```\n"
+	"```output duration=2s\nold\n```\n\n" +
+	// Pieces of a line 60 ms apart, a \r progress update and a stderr line
+	// make the lines a terminal shows (docs/contracts.md, "Lines").
+	"```go run name=terminal\npackage main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\t\"time\"\n)\n\nfunc main() {\n" +
+	"\tfmt.Print(\"Loading\")\n\tfor i := 0; i < 3; i++ {\n\t\ttime.Sleep(60 * time.Millisecond)\n\t\tfmt.Print(\".\")\n\t}\n" +
+	"\tfmt.Print(\" done\\n\")\n\tfmt.Print(\"progress 10%\\rprogress 100%\\n\")\n\tfmt.Fprintln(os.Stderr, \"warn\")\n}\n```\n\n" +
+	"```output\nLoading... done\nprogress 100%\nstderr: warn\n```\n"
 
 // TestCheckReportsAndUpdates runs `playdoc check` on a page with one
 // matching and one stale snippet in the real sandbox: it reports the stale
@@ -67,7 +73,7 @@ func TestCheckReportsAndUpdates(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "snippet good") {
+	if strings.Contains(out, "snippet good") || strings.Contains(out, "snippet terminal") {
 		t.Errorf("the matching snippet (order-free group) was reported:\n%s", out)
 	}
 
@@ -78,7 +84,7 @@ func TestCheckReportsAndUpdates(t *testing.T) {
 	if !regexp.MustCompile("```output duration=[3-9]00ms\nnew\n```").Match(src) || !strings.Contains(string(src), "~ b\n~ a\n") {
 		t.Errorf("page after -update:\n%s", src)
 	}
-	if out, code := check(); code != 0 || !strings.Contains(out, "ok: 2 snippets") {
+	if out, code := check(); code != 0 || !strings.Contains(out, "ok: 3 snippets") {
 		t.Errorf("check after -update: %d\n%s", code, out)
 	}
 }

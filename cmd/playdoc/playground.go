@@ -23,11 +23,10 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 	addr := fset.String("addr", "127.0.0.1:8081", "listen address")
 	content := fset.String("content", "", "content folder whose runnable snippets are pre-built at start (default ./content if present, else the embedded tutorial)")
 	data := fset.String("data", "", "data folder: module cache, build cache, binaries (default the user cache dir's playdoc/)")
-	def := playground.DefaultConfig()
-	maxBuilds := fset.Int("max-builds", def.MaxBuilds, "compilations at once")
-	runners := fset.Int("runners", def.Runners, "programs compiling or running at once")
-	queue := fset.Int("queue", def.Queue, "programs waiting for a runner before answering 503")
-	rate := fset.Float64("rate", def.RateLimit, "run requests per second per client IP (negative: unlimited)")
+	maxBuilds := fset.Int("max-builds", 2, "compilations at once")
+	runners := fset.Int("runners", 16, "programs compiling or running at once")
+	queue := fset.Int("queue", 64, "programs waiting for a runner before answering 503")
+	rate := fset.Float64("rate", 2, "run requests per second per client IP (negative: unlimited)")
 	prepareOnly := fset.Bool("prepare-only", false, "fill the data folder (modules, warm build cache, sandbox init program) and exit, e.g. while building a container image")
 	shareDB := fset.String("share-db", "", "SQLite database of the shared snippets (default $XDG_DATA_HOME/playdoc/shares.db, i.e. ~/.local/share/playdoc/shares.db)")
 	perDay := fset.Int("share-per-day", 0, "new shared snippets per client IP and UTC day (default 1000; negative: unlimited)")
@@ -133,11 +132,9 @@ func prebuildSources(e *env, content fs.FS) []string {
 		e.log.Warn("playground: cannot pre-build the content's snippets", "err", err)
 		return nil
 	}
-	var codes []string
-	for _, sn := range snips {
-		if sn.IsGo() { // only Go programs have a build to do ahead
-			codes = append(codes, sn.Code)
-		}
+	codes := make([]string, len(snips))
+	for i, sn := range snips {
+		codes[i] = sn.Code
 	}
 	return codes
 }

@@ -54,6 +54,78 @@
   const secs = (ms, digits) => (ms / 1000).toFixed(digits) + ' s';
   const lineCount = (s) => s.split('\n').length;
 
+  // LineScreen turns the pieces of output (stdout and stderr, in the
+  // order written) into the lines a terminal shows. It is the page's copy
+  // of the Go package playdoc/screen (docs/contracts.md, "Lines"), tested
+  // against the same cases (screen/testdata/cases.json): a piece extends
+  // the open line until "\n"; "\r" returns to its start and what follows
+  // overwrites it; "\b" moves back one character; ANSI escape sequences
+  // are removed, even when cut between pieces; a line belongs to stderr
+  // when its first character does, and its time is its first piece's.
+  class LineScreen {
+    constructor() {
+      this.lines = []; // {text, stderr, t, closed}; only the last may be open
+      this.open = null;
+      this.cells = [];
+      this.col = 0;
+      this.esc = null;
+    }
+
+    // write adds one piece written at t ms and returns the index of the
+    // first line it changed.
+    write(stderr, t, data) {
+      const first = this.lines.length - (this.open ? 1 : 0);
+      for (const ch of data) {
+        if (this.esc !== null || ch === '\x1b') {
+          this.escape(ch);
+          continue;
+        }
+        if (!this.open) {
+          this.open = { text: '', stderr: false, t, closed: false };
+          this.lines.push(this.open);
+          this.cells = [];
+          this.col = 0;
+        }
+        if (ch === '\n') {
+          this.finish();
+          this.open.closed = true;
+          this.open = null;
+        } else if (ch === '\r') {
+          this.col = 0;
+        } else if (ch === '\b') {
+          this.col = Math.max(0, this.col - 1);
+        } else {
+          this.cells[this.col++] = [ch, stderr];
+        }
+      }
+      if (this.open) this.finish();
+      return first;
+    }
+
+    finish() {
+      this.open.text = this.cells.map((c) => c[0]).join('');
+      this.open.stderr = this.cells.length ? this.cells[0][1] : false;
+    }
+
+    // escape consumes one character of ESC [ ... final, ESC ] ... BEL or
+    // ESC \, or ESC and one character.
+    escape(ch) {
+      const e = (this.esc = (this.esc || []).concat(ch));
+      if (e.length < 2) return;
+      const c = ch.codePointAt(0);
+      const done = e[1] === '[' ? e.length > 2 && c >= 0x40 && c <= 0x7e
+        : e[1] === ']' ? ch === '\x07' || (e.length > 3 && e[e.length - 2] === '\x1b' && ch === '\\')
+        : true;
+      if (done || e.length > 256) this.esc = null;
+    }
+
+    // text is the whole screen, as screen.Screen.Text.
+    text() {
+      return this.lines.map((l) => l.text + (l.closed ? '\n' : '')).join('');
+    }
+  }
+  window.PlaydocLineScreen = LineScreen; // for the browser tests
+
   let uid = 0;
   const snippets = [];
 
@@ -117,7 +189,10 @@
       this.tl = el('div', 'pg-tl');
       this.tl.setAttribute('role', 'img');
       this.foot = el('p', 'pg-foot');
-      this.out.append(this.msg, this.errs, this.log, this.tl, this.foot);
+      this.bench = el('div', 'pg-bench');
+      this.out.append(this.msg, this.errs, this.log, this.bench, this.tl, this.foot);
+      this.screen = new LineScreen();
+      this.rows = [];
 
       code.closest('pre').replaceWith(this.ed, hint, bar, this.out);
       this.render();
@@ -182,7 +257,7 @@
     clear() {
       this.out.hidden = false;
       this.out.classList.remove('pg-recorded');
-      for (const n of [this.msg, this.errs, this.log, this.foot]) n.textContent = '';
+      for (const n of [this.msg, this.errs, this.log, this.bench, this.foot]) n.textContent = '';
       this.msg.className = 'pg-msg';
       this.foot.className = 'pg-foot';
       delete this.foot.dataset.wallMs;
@@ -190,8 +265,8 @@
       this.frame = 0;
       this.tl.textContent = '';
       this.tl.hidden = true;
-      this.lines = [];
-      this.shown = 0;
+      this.screen = new LineScreen();
+      this.rows = [];
       this.unmark();
     }
 
@@ -200,20 +275,30 @@
       this.msg.classList.toggle('pg-bad', !!bad);
     }
 
-    append(t, kind, text) {
-      this.lines.push([t, kind === 'stderr', text]);
+    // piece adds one piece of output and updates the rows it changed: the
+    // open last row grows in place, so a line printed in pieces is one row.
+    piece(t, kind, data) {
+      const lines = this.screen.lines;
+      const first = this.screen.write(kind === 'stderr', t, data);
       if (t != null) this.liveTimeline(t);
-      if (this.shown >= MAX_LINES) {
-        this.foot.textContent = `${this.lines.length - MAX_LINES} more lines not shown`;
-        return;
-      }
-      this.shown++;
-      const row = el('div', 'pg-line' + (kind === 'stderr' ? ' pg-stderr' : ''));
-      if (t != null) row.append(el('span', 'pg-t', '+' + (t / 1000).toFixed(3) + 's'));
-      if (kind === 'stderr') row.append(el('span', 'pg-tag', 'stderr'));
-      row.append(el('span', 'pg-d', text));
       const atEnd = this.log.scrollTop + this.log.clientHeight >= this.log.scrollHeight - 4;
-      this.log.append(row);
+      for (let i = first; i < lines.length; i++) {
+        if (i >= MAX_LINES) {
+          this.foot.textContent = `${lines.length - MAX_LINES} more lines not shown`;
+          break;
+        }
+        const l = lines[i];
+        let row = this.rows[i];
+        if (!row) {
+          row = this.rows[i] = el('div', 'pg-line');
+          this.log.append(row);
+        }
+        row.className = 'pg-line' + (l.stderr ? ' pg-stderr' : '');
+        row.textContent = '';
+        if (l.t != null) row.append(el('span', 'pg-t', '+' + (l.t / 1000).toFixed(3) + 's'));
+        if (l.stderr) row.append(el('span', 'pg-tag', 'stderr'));
+        row.append(el('span', 'pg-d', l.text));
+      }
       if (atEnd) this.log.scrollTop = this.log.scrollHeight;
     }
 
@@ -254,7 +339,7 @@
         res = await fetch(API + 'run', {
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ code: this.ta.value, lang: this.fig.dataset.lang || 'go' }),
+          body: JSON.stringify({ code: this.ta.value }),
           signal: ctrl.signal,
         });
       } catch (err) {
@@ -303,7 +388,7 @@
         case 'compile-end': this.say(ev.cached ? 'Cached build' : `Compiled in ${Math.round(ev.ms)} ms`); break;
         case 'start': this.status.textContent += ' · running…'; break;
         case 'stdout':
-        case 'stderr': this.append(ev.t, ev.kind, String(ev.data).replace(/\r?\n$/, '')); break;
+        case 'stderr': this.piece(ev.t, ev.kind, String(ev.data)); break;
         case 'compile-error': this.compileError(ev); break;
         case 'exit': this.exit(ev); break;
         case 'error': this.end('Playground error: ' + ev.message, true); break;
@@ -373,9 +458,42 @@
       if (ev.cpuMs != null) parts.push('CPU ' + secs(ev.cpuMs, 3));
       if (ev.peakMemKB) parts.push('peak memory ' + (ev.peakMemKB / 1024).toFixed(1) + ' MiB');
       this.wall = wall;
+      this.benchTable();
       this.timeline(wall);
       this.end(parts.join(' · '), !!(r || ev.code));
       this.foot.dataset.wallMs = wall;
+    }
+
+    // benchTable shows the results of `go test -bench . -benchmem` (the
+    // lines "BenchmarkX-2  1000  123.4 ns/op  16 B/op  1 allocs/op") as a
+    // table: one row per benchmark.
+    benchTable() {
+      const rows = [];
+      for (const l of this.screen.lines) {
+        const m = /^(Benchmark\S*?)(?:-\d+)?\s+(\d+)\s+([\d.]+) ns\/op(?:\s+(\d+) B\/op)?(?:\s+(\d+) allocs\/op)?/.exec(l.text);
+        if (m) rows.push([m[1], m[2], m[3], m[4] || '', m[5] || '']);
+      }
+      this.bench.textContent = '';
+      if (!rows.length) return;
+      const table = el('table', 'pg-bench-table');
+      table.append(el('caption', '', 'Benchmarks'));
+      const head = el('tr');
+      for (const h of ['benchmark', 'iterations', 'ns/op', 'B/op', 'allocs/op']) {
+        const th = el('th', '', h);
+        th.scope = 'col';
+        head.append(th);
+      }
+      table.append(head);
+      for (const r of rows) {
+        const tr = el('tr');
+        r.forEach((v, i) => {
+          const c = el(i ? 'td' : 'th', '', v);
+          if (!i) c.scope = 'row';
+          tr.append(c);
+        });
+        table.append(tr);
+      }
+      this.bench.append(table);
     }
 
     end(text, bad) {
@@ -391,13 +509,13 @@
     timeline(wall) {
       cancelAnimationFrame(this.frame);
       this.frame = 0;
-      const lines = this.lines.filter((l) => l[0] != null).slice(0, 500);
+      const lines = this.screen.lines.filter((l) => l.t != null).slice(0, 500);
       this.tl.textContent = '';
       if (!lines.length) return;
-      const span = Math.max(wall, ...lines.map((l) => l[0]), 1);
+      const span = Math.max(wall, ...lines.map((l) => l.t), 1);
       const axis = el('div', 'pg-axis');
       const stacks = new Map();
-      for (const [t, err, text] of lines) {
+      for (const { t, stderr: err, text } of lines) {
         const x = Math.round((t / span) * 100);
         const row = stacks.get(x) || 0;
         stacks.set(x, row + 1);
@@ -492,8 +610,8 @@
     s.out.classList.add('pg-recorded');
     s.note(`Playground unavailable (${why}) — showing the recorded output.`);
     const exp = s.fig.querySelector('.output-expected');
-    const text = exp ? exp.textContent.replace(/\n$/, '') : '';
-    if (text) for (const line of text.split('\n')) s.append(null, 'stdout', line);
+    const text = exp ? exp.textContent : '';
+    if (text) s.piece(null, 'stdout', text);
     const d = +s.fig.dataset.durationMs;
     s.end(exp ? 'Recorded output' + (d ? `; the run takes about ${secs(d, 1)}` : '') : 'No recorded output for this snippet');
   }

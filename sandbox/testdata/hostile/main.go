@@ -48,6 +48,52 @@ func main() {
 			fmt.Printf("fd %s: %s %v\n", n, target, err)
 		}
 		d.Close()
+	case "interleave":
+		// N lines to stderr and stdout by turns, each its own write.
+		n, _ := strconv.Atoi(args[0])
+		for i := 0; i < n; i++ {
+			fmt.Fprintln(os.Stderr, "error", i)
+			fmt.Println("output", i)
+		}
+	case "writes":
+		// Each argument is one write (Go-quoted), to stdout, or to stderr
+		// when prefixed with "2:"; "sleep:D" pauses.
+		for _, a := range args {
+			if d, ok := strings.CutPrefix(a, "sleep:"); ok {
+				dur, _ := time.ParseDuration(d)
+				time.Sleep(dur)
+				continue
+			}
+			w := os.Stdout
+			if rest, ok := strings.CutPrefix(a, "2:"); ok {
+				w, a = os.Stderr, rest
+			}
+			b, err := strconv.Unquote(a)
+			if err != nil {
+				b = a
+			}
+			w.Write([]byte(b))
+		}
+	case "alloc":
+		// Allocate and touch N MiB, keep it until the end.
+		n, _ := strconv.Atoi(args[0])
+		b := make([]byte, n<<20)
+		for i := 0; i < len(b); i += 4096 {
+			b[i] = 1
+		}
+		fmt.Println("allocated", len(b)>>20, "MiB", b[len(b)/2] >= 0)
+	case "bigwrite":
+		// One write of N bytes of 'x' and a newline, then its result on stderr.
+		n, _ := strconv.Atoi(args[0])
+		b := []byte(strings.Repeat("x", n) + "\n")
+		m, err := os.Stdout.Write(b)
+		fmt.Fprintf(os.Stderr, "wrote %d of %d: %v\n", m, len(b), err)
+	case "stdoutescape":
+		// Send through the stdout socket to an abstract name, and re-aim it.
+		addr := &syscall.SockaddrUnix{Name: "@" + args[0]}
+		report("sendto", syscall.Sendto(1, []byte("escaped\n"), 0, addr))
+		report("connect", syscall.Connect(1, addr))
+		fmt.Fprintln(os.Stderr, "still on stderr")
 	case "cat":
 		n, err := io.Copy(os.Stdout, os.Stdin)
 		fmt.Fprintf(os.Stderr, "copied %d bytes, err=%v\n", n, err)
