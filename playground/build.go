@@ -152,15 +152,7 @@ func (b *Builder) runTool(ctx context.Context, ws *built, hostPath, path string,
 			{Host: b.modCache, Target: sandboxModCache},
 			{Host: ws.workspace, Target: sandboxWork, Writable: true},
 		},
-		Limits: sandbox.Limits{
-			WallTime:  timeout,
-			CPUTime:   2 * timeout,
-			Memory:    b.limits.Memory,
-			Pids:      1024,
-			FileSize:  512 << 20,
-			OpenFiles: 4096,
-			TmpSize:   1 << 30,
-		},
+		Limits:         buildLimits(timeout, b.limits.Memory),
 		SeccompProfile: sandbox.ProfileBuild,
 	}
 	if warm {

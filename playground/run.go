@@ -233,17 +233,10 @@ func (s *Server) runBinary(ctx context.Context, bin string, args []string, emit 
 	return s.runSpec(ctx, spec, emit)
 }
 
-// programLimits are the sandbox limits of one user program.
+// programLimits are the sandbox limits of one user program (Go or
+// Python): the programLimits profile with this server's time and memory.
 func (s *Server) programLimits() sandbox.Limits {
-	return sandbox.Limits{
-		WallTime:  s.cfg.RunTimeout,
-		CPUTime:   s.cfg.RunTimeout,
-		Memory:    s.cfg.RunMemory,
-		Pids:      256,
-		FileSize:  16 << 20,
-		OpenFiles: 256,
-		TmpSize:   16 << 20,
-	}
+	return programLimits(s.cfg.RunTimeout, s.cfg.RunMemory)
 }
 
 // runSpec runs one sandboxed program, emitting start and its output, and

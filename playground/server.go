@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,7 +25,8 @@ import (
 	"playdoc/share"
 )
 
-// Config configures a Server. Zero fields take the defaults below.
+// Config configures a Server. Zero fields take the values of
+// DefaultConfig, given in the comments.
 type Config struct {
 	// DataDir holds the private module cache, the warm build cache, the
 	// binary cache and the build workspaces (default
@@ -78,6 +80,69 @@ type Config struct {
 	RateBurst int
 }
 
+// DefaultConfig returns what each zero field of a Config stands for.
+// DataDir, ModCache, Executor, Logger, Shares and ShareDB stay empty here:
+// NewServer resolves them (the user cache folder, DataDir/gomod, the real
+// sandbox, slog.Default, share.DefaultPath).
+func DefaultConfig() Config {
+	return Config{
+		MaxBuilds:      2,
+		Runners:        16,
+		Queue:          64,
+		CacheSize:      1 << 30,
+		CompileTimeout: 30 * time.Second,
+		WarmTimeout:    5 * time.Minute,
+		CompileMemory:  1 << 30,
+		RunTimeout:     10 * time.Second,
+		RunCPUs:        1,
+		RunMemory:      256 << 20,
+		OutputLimit:    1 << 20,
+		RateLimit:      2,
+		RateBurst:      20,
+	}
+}
+
+// Validate reports every field whose value means nothing: a negative
+// count, size or duration, a CPU quota or rate that is not a number. Zero
+// fields are valid (they take DefaultConfig's values), and so is a
+// negative RateLimit (no limit).
+func (c Config) Validate() error {
+	var errs []error
+	check := func(name string, bad bool) {
+		if bad {
+			errs = append(errs, fmt.Errorf("playground config: %s must not be negative", name))
+		}
+	}
+	check("MaxBuilds", c.MaxBuilds < 0)
+	check("Runners", c.Runners < 0)
+	check("Queue", c.Queue < 0)
+	check("CacheSize", c.CacheSize < 0)
+	check("CompileTimeout", c.CompileTimeout < 0)
+	check("WarmTimeout", c.WarmTimeout < 0)
+	check("CompileMemory", c.CompileMemory < 0)
+	check("RunTimeout", c.RunTimeout < 0)
+	check("RunCPUs", c.RunCPUs < 0)
+	check("RunMemory", c.RunMemory < 0)
+	check("OutputLimit", c.OutputLimit < 0)
+	check("RateBurst", c.RateBurst < 0)
+	if math.IsNaN(c.RunCPUs) || math.IsInf(c.RunCPUs, 0) {
+		errs = append(errs, fmt.Errorf("playground config: RunCPUs is %v", c.RunCPUs))
+	}
+	if math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0) {
+		errs = append(errs, fmt.Errorf("playground config: RateLimit is %v", c.RateLimit))
+	}
+	return errors.Join(errs...)
+}
+
+// orDefault sets *v to d when it is the zero value.
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
+}
+
+// setDefaults fills the zero fields of a valid Config.
 func (c *Config) setDefaults() error {
 	if c.DataDir == "" {
 		dir, err := os.UserCacheDir()
@@ -89,38 +154,20 @@ func (c *Config) setDefaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	def(&c.MaxBuilds, 2)
-	def(&c.Runners, 16)
-	def(&c.Queue, 64)
-	def(&c.RateBurst, 20)
-	defDur := func(v *time.Duration, d time.Duration) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	defDur(&c.CompileTimeout, 30*time.Second)
-	defDur(&c.WarmTimeout, 5*time.Minute)
-	defDur(&c.RunTimeout, 10*time.Second)
-	def64 := func(v *int64, d int64) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	if c.RunCPUs <= 0 {
-		c.RunCPUs = 1
-	}
-	def64(&c.CacheSize, 1<<30)
-	def64(&c.CompileMemory, 1<<30)
-	def64(&c.RunMemory, 256<<20)
-	def64(&c.OutputLimit, 1<<20)
-	if c.RateLimit == 0 {
-		c.RateLimit = 2
-	}
+	d := DefaultConfig()
+	orDefault(&c.MaxBuilds, d.MaxBuilds)
+	orDefault(&c.Runners, d.Runners)
+	orDefault(&c.Queue, d.Queue)
+	orDefault(&c.CacheSize, d.CacheSize)
+	orDefault(&c.CompileTimeout, d.CompileTimeout)
+	orDefault(&c.WarmTimeout, d.WarmTimeout)
+	orDefault(&c.CompileMemory, d.CompileMemory)
+	orDefault(&c.RunTimeout, d.RunTimeout)
+	orDefault(&c.RunCPUs, d.RunCPUs)
+	orDefault(&c.RunMemory, d.RunMemory)
+	orDefault(&c.OutputLimit, d.OutputLimit)
+	orDefault(&c.RateLimit, d.RateLimit)
+	orDefault(&c.RateBurst, d.RateBurst)
 	return nil
 }
 
@@ -164,6 +211,9 @@ type Server struct {
 // cache, the warm build cache and the content's snippets are prepared in
 // the background (runs wait for the toolchain to be ready).
 func NewServer(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
