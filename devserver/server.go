@@ -408,7 +408,7 @@ func newSnippets(old, cur *site.Site) []snippet.Snippet {
 	}
 	var out []snippet.Snippet
 	for _, sn := range cur.Snippets {
-		if !seen[sn.Code] {
+		if sn.IsGo() && !seen[sn.Code] { // only Go programs are pre-built
 			seen[sn.Code] = true
 			out = append(out, sn)
 		}

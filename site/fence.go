@@ -29,14 +29,14 @@ func parseFenceInfo(info string) (fenceInfo, []string) {
 	for _, f := range fields[1:] {
 		key, val, hasVal := strings.Cut(f, "=")
 		switch {
-		case fi.Lang == "go" && f == "run":
+		case runnable(fi.Lang) && f == "run":
 			fi.Run = true
-		case fi.Lang == "go" && key == "name" && hasVal:
+		case runnable(fi.Lang) && key == "name" && hasVal:
 			if !validName(val) {
 				errs = append(errs, fmt.Sprintf("invalid snippet name %q (use letters, digits, '-' and '_')", val))
 			}
 			fi.Name = val
-		case fi.Lang == "go" && key == "compare" && hasVal:
+		case runnable(fi.Lang) && key == "compare" && hasVal:
 			if !validName(val) {
 				errs = append(errs, fmt.Sprintf("invalid compare key %q (use letters, digits, '-' and '_')", val))
 			}
@@ -56,18 +56,22 @@ func parseFenceInfo(info string) (fenceInfo, []string) {
 			errs = append(errs, fmt.Sprintf("unknown code fence attribute %q for %q (allowed: %s)", f, fi.Lang, allowedAttrs(fi.Lang)))
 		}
 	}
-	if fi.Lang == "go" && !fi.Run && (fi.Name != "" || fi.Compare != "") {
-		errs = append(errs, "name= and compare= need the run attribute (```go run name=ID)")
+	if runnable(fi.Lang) && !fi.Run && (fi.Name != "" || fi.Compare != "") {
+		errs = append(errs, fmt.Sprintf("name= and compare= need the run attribute (```%s run name=ID)", fi.Lang))
 	}
 	if fi.Run && fi.Name == "" {
-		errs = append(errs, "runnable snippet needs a name (```go run name=ID)")
+		errs = append(errs, fmt.Sprintf("runnable snippet needs a name (```%s run name=ID)", fi.Lang))
 	}
 	return fi, errs
 }
 
+// runnable reports whether fences of lang may be run: Go, and Python on
+// the playground's python3.
+func runnable(lang string) bool { return lang == "go" || lang == "python" }
+
 func allowedAttrs(lang string) string {
 	switch lang {
-	case "go":
+	case "go", "python":
 		return "run, name=ID, compare=KEY"
 	case "output":
 		return "duration=D, tolerance=D"

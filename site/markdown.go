@@ -168,6 +168,9 @@ func renderCode(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.W
 	fmt.Fprintf(w, "<figure class=\"snippet snippet-%s\"", n.Lang)
 	if s := n.Snippet; s != nil {
 		fmt.Fprintf(w, " id=\"%s\" data-run data-name=\"%s\"", s.ID(), s.Name)
+		if s.Lang == "python" {
+			w.WriteString(" data-lang=\"python\"")
+		}
 		if s.Compare != "" {
 			fmt.Fprintf(w, " data-compare=\"%s\"", s.Compare)
 		}

@@ -23,10 +23,15 @@ type Snippet struct {
 	Line     int    // line of the ```go run fence
 	Page     string // URL path of the page (e.g. "/gather/")
 	Name     string // name=ID, unique per page
+	Lang     string // "go" or "python": the fence's language
 	Compare  string // compare=KEY, "" if none
 	Code     string
 	Expected Expected
 }
+
+// IsGo reports whether the snippet is a Go program (the fence's language
+// is go; an empty Lang, from callers that predate Python snippets, is Go).
+func (s Snippet) IsGo() bool { return s.Lang == "" || s.Lang == "go" }
 
 // ID is the snippet's HTML id on its page.
 func (s Snippet) ID() string { return "snippet-" + s.Name }

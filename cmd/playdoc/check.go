@@ -155,7 +155,11 @@ func checkSnippet(ctx context.Context, srv *playground.Server, sn snippet.Snippe
 	// The pieces make lines by the one definition of a line (package
 	// screen): what a terminal would show.
 	var scr screen.Screen
-	err := srv.Execute(ctx, sn.Code, func(ev api.Event) {
+	lang := sn.Lang
+	if lang == "" {
+		lang = playground.LangGo
+	}
+	err := srv.ExecuteLang(ctx, lang, sn.Code, func(ev api.Event) {
 		switch ev.Kind {
 		case api.KindStdout, api.KindStderr:
 			scr.Write(ev.Kind == api.KindStderr, float64(ev.T)/float64(time.Millisecond), ev.Data)

@@ -133,9 +133,11 @@ func prebuildSources(e *env, content fs.FS) []string {
 		e.log.Warn("playground: cannot pre-build the content's snippets", "err", err)
 		return nil
 	}
-	codes := make([]string, len(snips))
-	for i, sn := range snips {
-		codes[i] = sn.Code
+	var codes []string
+	for _, sn := range snips {
+		if sn.IsGo() { // only Go programs have a build to do ahead
+			codes = append(codes, sn.Code)
+		}
 	}
 	return codes
 }

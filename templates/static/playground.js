@@ -339,7 +339,7 @@
         res = await fetch(API + 'run', {
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ code: this.ta.value }),
+          body: JSON.stringify({ code: this.ta.value, lang: this.fig.dataset.lang || 'go' }),
           signal: ctrl.signal,
         });
       } catch (err) {

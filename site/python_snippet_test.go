@@ -1,0 +1,45 @@
+package site
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestPythonRunSnippets builds a page whose Python side is runnable: the
+// snippet is Python with its own expected output, the page marks it
+// data-lang="python" for the page's Run, and the pair with the Go program
+// after it still forms. Attributes that need run are refused on Python as
+// on Go, with file:line.
+func TestPythonRunSnippets(t *testing.T) {
+	body := "Both.\n\n```python run name=py-gather compare=g\nimport asyncio\nprint('hi')\n```\n\n```output\nhi\n```\n\n" +
+		"```go run name=go-gather compare=g\npackage main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hi\") }\n```\n\n```output\nhi\n```\n"
+	cfg := fixtureConfig()
+	cfg.Content = memContent(map[string]string{"01-a.md": page("A", 1, body)})
+	s, err := New(cfg).Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Snippets) != 2 || s.Snippets[0].Lang != "python" || s.Snippets[0].IsGo() || !s.Snippets[1].IsGo() {
+		t.Fatalf("snippets %+v", s.Snippets)
+	}
+	if got := s.Snippets[0].Expected.Lines; len(got) != 1 || got[0].Text != "hi" {
+		t.Errorf("python expected output %+v", got)
+	}
+	html := string(s.Files["/a/index.html"].Body)
+	if !strings.Contains(html, `id="snippet-py-gather" data-run data-name="py-gather" data-lang="python"`) {
+		t.Errorf("the python snippet is not marked runnable python:\n%s", between(html, "<main", "</main>"))
+	}
+	if strings.Contains(html, `id="snippet-go-gather" data-run data-name="go-gather" data-lang`) {
+		t.Error("the go snippet carries data-lang")
+	}
+	if !strings.Contains(html, `<div class="pair">`) {
+		t.Error("the python/go pair did not form")
+	}
+
+	cfg.Content = memContent(map[string]string{"01-a.md": page("A", 1, "x\n\n```python name=x\nprint(1)\n```\n")})
+	_, err = New(cfg).Build(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "01-a.md:8: name= and compare= need the run attribute (```python run name=ID)") {
+		t.Errorf("python name= without run: %v", err)
+	}
+}
