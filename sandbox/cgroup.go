@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // cgroups is the sandbox's share of the cgroup hierarchy: one parent
@@ -88,37 +90,67 @@ func controllers(dir string) map[string]bool {
 	return set
 }
 
-// setupV2 places our parent in the unified hierarchy: at the top,
-// <mount>/playdoc, where we may enable controllers at the root (root on the
-// host); else inside our own cgroup, <own>/playdoc, when it was delegated to
-// us (a systemd unit with Delegate=yes, a non-root user's delegated
-// subtree, a container's cgroup namespace). Our own processes then move to
-// the leaf <own>/playdoc-server first.
+// setupV2 places our parent in the unified hierarchy. In a cgroup systemd
+// delegated to us (Delegate=yes marks it with the xattr trusted.delegate,
+// or user.delegate under a user's manager), even as root, the runs belong
+// inside it: the unit's own limits (MemoryMax=, TasksMax=, CPUWeight=) then
+// bound all runs together. Else at the top, <mount>/playdoc, where we may
+// enable controllers at the root (root on the host); else inside our own
+// cgroup if we may enable controllers there (a non-root user's delegated
+// subtree, a container's cgroup namespace).
 func setupV2(mount, name string) (*cgroups, error) {
+	own, ownErr := ownCgroup(mount)
+	if ownErr == nil && own != mount && delegated(own) {
+		cg, err := setupInside(own, name)
+		if err == nil {
+			return cg, nil
+		}
+		ownErr = err // and not worth a second try below
+	}
 	top, topErr := enableControllers(mount)
 	if topErr == nil {
 		return makeV2Parent(mount, name, top)
 	}
-	own, err := ownCgroup(mount)
-	if err != nil {
-		return nil, fmt.Errorf("cgroup v2: cannot enable controllers at %s (%v): %w", mount, topErr, err)
+	if ownErr != nil {
+		return nil, fmt.Errorf("cgroup v2: cannot enable controllers at %s (%v) nor in our own cgroup: %w", mount, topErr, ownErr)
 	}
+	cg, err := setupInside(own, name)
+	if err != nil {
+		return nil, fmt.Errorf("cgroup v2: cannot enable controllers at %s (%v) nor in our own cgroup: %w", mount, topErr, err)
+	}
+	return cg, nil
+}
+
+// delegated reports whether systemd marked dir as delegated.
+func delegated(dir string) bool {
+	for _, attr := range []string{"trusted.delegate", "user.delegate"} {
+		buf := make([]byte, 8)
+		n, err := unix.Getxattr(dir, attr, buf)
+		if err == nil && string(buf[:n]) == "1" {
+			return true
+		}
+	}
+	return false
+}
+
+// setupInside creates our parent inside own, <own>/playdoc/<name>. Our own
+// processes move to the leaf <own>/playdoc-server first if they are in own.
+func setupInside(own, name string) (*cgroups, error) {
 	ctrl, err := enableControllers(own)
 	if errors.Is(err, syscall.EBUSY) {
-		// Processes of ours sit in own: move them all to the leaf.
 		leaf := filepath.Join(own, cgroupLeaf)
 		if err := os.Mkdir(leaf, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("cgroup v2: create %s: %w", leaf, err)
+			return nil, fmt.Errorf("create %s: %w", leaf, err)
 		}
 		for _, pid := range readPids(filepath.Join(own, "cgroup.procs")) {
 			if err := os.WriteFile(filepath.Join(leaf, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil && !errors.Is(err, syscall.ESRCH) {
-				return nil, fmt.Errorf("cgroup v2: move process %d to %s: %w", pid, leaf, err)
+				return nil, fmt.Errorf("move process %d to %s: %w", pid, leaf, err)
 			}
 		}
 		ctrl, err = enableControllers(own)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cgroup v2: cannot enable controllers at %s (%v) nor in our own cgroup, which is not delegated to us: %w", mount, topErr, err)
+		return nil, err
 	}
 	return makeV2Parent(own, name, ctrl)
 }

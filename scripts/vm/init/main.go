@@ -45,9 +45,14 @@ type testRun struct {
 	// Argv is the command; Argv[0] an absolute path.
 	Argv []string
 	Env  []string
-	// UID, when non-zero, runs the command as that user (and group), in a
-	// cgroup delegated to it as systemd's Delegate=yes would.
+	// UID, when non-zero, runs the command as that user (and group).
 	UID int
+	// Delegate hands the run's cgroup to it as systemd's Delegate=yes
+	// does: owned by UID, marked with the xattr trusted.delegate.
+	Delegate bool
+	// Inside says the sandbox must put its cgroups inside the run's cgroup
+	// (<Cgroup>/playdoc), not at the top of the hierarchy.
+	Inside bool
 	// Cgroup is the run's service cgroup, relative to /sys/fs/cgroup.
 	Cgroup string
 	// Timeout bounds the run (Go duration).
@@ -277,13 +282,16 @@ func (r testRun) exec() (int, time.Duration, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return -1, 0, err
 	}
-	if r.UID != 0 {
+	if r.Delegate {
 		// What systemd chowns for Delegate=yes: the directory and the
 		// files through which the delegate manages its subtree.
 		for _, f := range []string{"", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"} {
 			if err := os.Chown(filepath.Join(dir, f), r.UID, r.UID); err != nil {
 				return -1, 0, fmt.Errorf("delegate %s: %w", dir, err)
 			}
+		}
+		if err := unix.Setxattr(dir, "trusted.delegate", []byte("1"), 0); err != nil {
+			return -1, 0, fmt.Errorf("mark %s delegated: %w", dir, err)
 		}
 	}
 	cg, err := os.Open(dir)
@@ -330,6 +338,9 @@ func (r testRun) exec() (int, time.Duration, error) {
 	}
 	if err != nil {
 		return -1, wall, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, "playdoc")); (err == nil) != r.Inside {
+		return 1, wall, fmt.Errorf("the sandbox's cgroups are not where expected (inside /%s: %v)", r.Cgroup, r.Inside)
 	}
 	// A service that leaves processes or a run's cgroup behind fails.
 	if left := leftovers(); left != "" {
