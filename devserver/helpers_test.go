@@ -2,7 +2,6 @@ package devserver
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -13,10 +12,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"playdoc/internal/testenv"
 	"playdoc/site"
 )
 
@@ -31,25 +30,7 @@ type testSite struct {
 	static  string // the static folder
 	dev     *Server
 	http    *httptest.Server
-	errOut  *syncBuffer // what the terminal would print
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	errOut  *testenv.SyncBuffer // what the terminal would print
 }
 
 // copyDir copies the files of the folder src (an fs.FS) into dst.
@@ -70,7 +51,7 @@ func newTestSite(t testing.TB, contentSrc fs.FS, mutate func(*Config)) *testSite
 		t:       t,
 		content: filepath.Join(dir, "content"),
 		static:  filepath.Join(dir, "static"),
-		errOut:  &syncBuffer{},
+		errOut:  &testenv.SyncBuffer{},
 	}
 	if contentSrc == nil {
 		contentSrc = os.DirFS("testdata/content")

@@ -13,16 +13,16 @@ import (
 	"sync"
 	"time"
 
+	"playdoc/devserver"
 	"playdoc/playground/api"
 )
 
-// csp is the strict policy the site is served with: the playground must work
-// under it (the tests fail on any violation the console reports).
-const csp = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-
+// withCSP serves h under the published site's strict policy: the
+// playground must work under it (the tests fail on any violation the
+// console reports).
 func withCSP(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", csp)
+		w.Header().Set("Content-Security-Policy", devserver.CSP)
 		h.ServeHTTP(w, r)
 	})
 }

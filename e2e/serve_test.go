@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -95,28 +93,10 @@ func buildSite(t *testing.T) string {
 	return out
 }
 
-// syncBuffer collects the server's log for the failure message.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // serveProc is a `playdoc serve` started by a test.
 type serveProc struct {
 	base    string
-	logs    *syncBuffer
+	logs    *testenv.SyncBuffer
 	done    chan struct{} // closed when the process has exited
 	waitErr error         // its exit status, once done is closed
 }
@@ -133,7 +113,7 @@ func runServe(t *testing.T, dir string, cleanExit bool, args ...string) *servePr
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	s := &serveProc{base: "http://" + addr, logs: &syncBuffer{}, done: make(chan struct{})}
+	s := &serveProc{base: "http://" + addr, logs: &testenv.SyncBuffer{}, done: make(chan struct{})}
 	cmd := exec.Command(playdocBin(t), append([]string{"serve", "--addr", addr}, args...)...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs

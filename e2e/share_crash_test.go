@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"playdoc/internal/testenv"
 )
 
 // playgroundProc is a `playdoc playground` started by a test.
@@ -33,7 +35,7 @@ func startPlayground(t *testing.T, args ...string) *playgroundProc {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	p := &playgroundProc{serveProc: &serveProc{base: "http://" + addr, logs: &syncBuffer{}, done: make(chan struct{})}}
+	p := &playgroundProc{serveProc: &serveProc{base: "http://" + addr, logs: &testenv.SyncBuffer{}, done: make(chan struct{})}}
 	p.cmd = exec.Command(playdocBin(t), append([]string{"playground", "--addr", addr, "--data", testDataDir(), "--rate", "-1"}, args...)...)
 	p.cmd.Dir = repoRoot()
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs

@@ -3,8 +3,10 @@
 package testenv
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // DataDirEnv names the environment variable that overrides PlaygroundDataDir.
@@ -30,3 +32,24 @@ func PlaygroundDataDir() string {
 // ModCache is the Go module cache of playground servers whose tests need no
 // sandbox (fake executors): a folder beside PlaygroundDataDir.
 func ModCache() string { return PlaygroundDataDir() + "-gomod" }
+
+// SyncBuffer is a bytes.Buffer safe for concurrent use: the log or the
+// terminal output of a server under test, read while it still writes.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write appends p; it never fails.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
