@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Times playdoc and Hugo building the same synthetic corpus, side by side.
 #
-#   bench/hugo.sh [PAGES] [RUNS]      (defaults: 1000 pages, 5 runs)
+#   bench/hugo.sh [PAGES] [RUNS] [SECTIONS]   (defaults: 1000 pages, 5 runs, 0 = one flat folder)
 #
 # It installs Debian's hugo if missing, writes the corpus in both forms
 # (go run ./bench/corpus), then times, alternating the two tools so that
@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 
 pages=${1:-1000}
 runs=${2:-5}
+sections=${3:-0}
 out=bench/out
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -24,9 +25,9 @@ if ! command -v hugo >/dev/null 2>&1; then
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hugo >/dev/null
 fi
 
-echo "== corpus: $pages pages"
-go run ./bench/corpus -form playdoc -n "$pages" -out "$out/playdoc"
-go run ./bench/corpus -form hugo -n "$pages" -out "$out/hugo"
+echo "== corpus: $pages pages in $sections sections"
+go run ./bench/corpus -form playdoc -n "$pages" -sections "$sections" -out "$out/playdoc"
+go run ./bench/corpus -form hugo -n "$pages" -sections "$sections" -out "$out/hugo"
 go build -o "$out/playdoc-bin" ./cmd/playdoc
 echo "hugo: $(hugo version | cut -d' ' -f1-2)"
 
@@ -59,3 +60,5 @@ awk -v c="${total[cold]}" -v w="${total[warm]}" -v h="${total[hugo]}" -v n="$run
 	printf "  hugo           %8.1f ms  %6.2f ms/page\n", h / n, h / n / p
 	printf "  ratio playdoc cold / hugo: %.2f   warm / hugo: %.2f\n", c / h, w / h
 }'
+bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.1f MB", s / 1e6}'; }
+echo "  output (bytes of files): playdoc $(bytes "$out/playdoc-public"), hugo $(bytes "$out/hugo-public")"

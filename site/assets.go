@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 
 	"playdoc/templates"
 )
@@ -18,7 +19,7 @@ type assetSet struct {
 }
 
 // assets builds the fingerprinted stylesheet (site.css, both highlight
-// themes, playground.css) and script (playground.js).
+// themes, playground.css) and script (site.js, playground.js).
 func (b *Builder) assets(site *Site) (assetSet, error) {
 	read := func(name string, required bool) ([]byte, error) {
 		if b.cfg.Static == nil {
@@ -43,9 +44,18 @@ func (b *Builder) assets(site *Site) (assetSet, error) {
 	if err != nil {
 		return assetSet{}, err
 	}
-	js, err := read("playground.js", false)
+	pgJS, err := read("playground.js", false)
 	if err != nil {
 		return assetSet{}, err
+	}
+	siteJS, err := read("site.js", false)
+	if err != nil {
+		return assetSet{}, err
+	}
+	// One script: the reader features, then the page playground.
+	js := pgJS
+	if len(siteJS) > 0 {
+		js = slices.Concat(siteJS, []byte("\n"), pgJS)
 	}
 	theme, err := themeCSS()
 	if err != nil {

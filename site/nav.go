@@ -16,10 +16,10 @@ import (
 // navigation is the sidebar, rendered once per build in pieces so that a
 // page only concatenates strings: every entry of the top level closed, and
 // each section's pages in both states (current or not). A page carries its
-// own section open and the others closed, listing only their own page, so
-// its size does not grow with the number of pages of other sections; the
-// full list of every section's pages is one fingerprinted file (fullPath),
-// which the script fetches once when the reader opens another section.
+// own section open and the others as one link each, so its size does not
+// grow with the number of pages of other sections; the full list of every
+// section's pages is one fingerprinted file (fullPath), which the script
+// fetches when the reader unfolds another section.
 type navigation struct {
 	entries []navPiece
 	byURL   map[string]int // top-level page or section URL → entry
@@ -92,14 +92,13 @@ func renderNav(ctx context.Context, top []navEntry) (*navigation, error) {
 			pc.plain = append(pc.plain, pl)
 			pc.marked = append(pc.marked, cu)
 		}
-		group := templates.NavGroup{Title: s.Title, URL: s.URL, Open: true}
+		group := templates.NavGroup{Title: s.Title, URL: s.URL}
 		open, err := render(templates.NavSection(group, templ.Raw(marker)))
 		if err != nil {
 			return nil, err
 		}
 		pc.head, pc.tail, _ = strings.Cut(open, marker)
-		group.Open, group.Full = false, "#"
-		closed, err := render(templates.NavSection(group, templ.Raw(pc.plain[0])))
+		closed, err := render(templates.NavSectionClosed(group))
 		if err != nil {
 			return nil, err
 		}
@@ -116,9 +115,6 @@ func renderNav(ctx context.Context, top []navEntry) (*navigation, error) {
 	}
 	n.full = js
 	n.fullPath = "/assets/nav." + fingerprint(n.full) + ".json"
-	for i := range n.entries {
-		n.entries[i].closed = strings.Replace(n.entries[i].closed, `data-nav-full="#"`, `data-nav-full="`+n.fullPath+`"`, 1)
-	}
 	for i := range n.entries {
 		size := 0
 		for j := range n.entries {

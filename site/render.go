@@ -15,6 +15,11 @@ import (
 
 // head is the <head> data shared by all pages.
 func (b *Builder) head(a assetSet, title, desc, urlPath, ogType string) templates.Head {
+	return b.headNav(a, title, desc, urlPath, ogType, "")
+}
+
+// headNav is head with the URL of the navigation file.
+func (b *Builder) headNav(a assetSet, title, desc, urlPath, ogType, navData string) templates.Head {
 	h := templates.Head{
 		Title:       title,
 		Description: desc,
@@ -26,6 +31,7 @@ func (b *Builder) head(a assetSet, title, desc, urlPath, ogType string) template
 		Lang:        b.cfg.Language,
 		Footer:      b.cfg.Footer,
 		Playground:  b.cfg.PlaygroundURL,
+		NavData:     navData,
 	}
 	if urlPath != "" && b.cfg.BaseURL != "" {
 		h.Canonical = b.cfg.BaseURL + urlPath
@@ -112,7 +118,7 @@ func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, links []
 		}
 	}
 	view := templates.Page{
-		Head:      b.head(a, p.Title+" · "+b.cfg.SiteTitle, p.Summary, p.URL, "article"),
+		Head:      b.headNav(a, p.Title+" · "+b.cfg.SiteTitle, p.Summary, p.URL, "article", nav.fullPath),
 		SiteTitle: b.cfg.SiteTitle,
 		Nav:       nav.component(p),
 		Heading:   p.Heading,

@@ -51,12 +51,15 @@ func TestSections(t *testing.T) {
 			t.Errorf("/guide/setup/ lacks %s", w)
 		}
 	}
-	// The other section is closed and lists only its own page.
+	// The other section is one link and the page names the full navigation.
 	if strings.Contains(setup, `href="/ref/api/"`) {
 		t.Error("/guide/setup/ lists the pages of a closed section")
 	}
-	if !strings.Contains(setup, `<details data-nav-full="/assets/nav.`) {
-		t.Error("a closed section does not name the full navigation")
+	if !strings.Contains(setup, `<li class="nav-section nav-closed"><a href="/ref/" data-section="/ref/">Ref</a></li>`) {
+		t.Error("a closed section is not a link to its page")
+	}
+	if !strings.Contains(setup, `<meta name="playdoc-nav" content="/assets/nav.`) {
+		t.Error("the page does not name the navigation file")
 	}
 	run := string(s.Files["/guide/run/index.html"].Body)
 	if !strings.Contains(run, `<a class="pager-next" href="/ref/" rel="next">`) {

@@ -21,7 +21,7 @@ const favicon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><re
 // the 404 page, sitemap.xml, robots.txt and the icon.
 func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, nav *navigation, a assetSet) error {
 	ix := templates.Index{
-		Head:      b.head(a, b.cfg.SiteTitle, b.cfg.Intro, "/", "website"),
+		Head:      b.headNav(a, b.cfg.SiteTitle, b.cfg.Intro, "/", "website", nav.fullPath),
 		SiteTitle: b.cfg.SiteTitle,
 		Intro:     b.cfg.Intro,
 		Sidebar:   nav.component(nil),
@@ -45,7 +45,7 @@ func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, nav *navigati
 
 	buf.Reset()
 	nf := templates.NotFound{
-		Head:      b.head(a, "Page not found · "+b.cfg.SiteTitle, "", "", "website"),
+		Head:      b.headNav(a, "Page not found · "+b.cfg.SiteTitle, "", "", "website", nav.fullPath),
 		SiteTitle: b.cfg.SiteTitle,
 		Nav:       nav.component(nil),
 	}

@@ -25,6 +25,9 @@ type Head struct {
 	Playground string
 	// Refresh, on a redirect page, is the URL it sends the reader to.
 	Refresh string
+	// NavData is the URL of the site's navigation file (every section's
+	// pages, as JSON), which the script reads to unfold other sections.
+	NavData string
 }
 
 // ReloadScript is where `playdoc serve` serves the live-reload script.
@@ -42,10 +45,6 @@ type NavLink struct {
 type NavGroup struct {
 	Title string
 	URL   string // the section's own page
-	Open  bool   // the current page is in it
-	// Full is the URL of the fragment listing every section's pages
-	// ("" for an open section, which lists its own).
-	Full string
 }
 
 // TOCEntry is a heading in the on-page table of contents.

@@ -3,6 +3,7 @@
 //
 //	go run ./bench/corpus -form playdoc -n 1000 -out bench/out/playdoc
 //	go run ./bench/corpus -form hugo -n 1000 -out bench/out/hugo
+//	go run ./bench/corpus -form playdoc -n 1000 -sections 20 -out bench/out/playdoc
 package main
 
 import (
@@ -16,15 +17,16 @@ import (
 func main() {
 	n := flag.Int("n", 1000, "number of pages")
 	form := flag.String("form", "playdoc", "playdoc or hugo")
+	sections := flag.Int("sections", 0, "number of section folders (0: one flat folder)")
 	out := flag.String("out", "", "output folder (required; emptied first)")
 	flag.Parse()
-	if err := run(*n, *form, *out); err != nil {
+	if err := run(corpus.Shape{Pages: *n, Sections: *sections}, *form, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "corpus:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n int, form, out string) error {
+func run(shape corpus.Shape, form, out string) error {
 	if out == "" {
 		return fmt.Errorf("-out is required")
 	}
@@ -40,5 +42,5 @@ func run(n int, form, out string) error {
 	if err := os.RemoveAll(out); err != nil {
 		return err
 	}
-	return corpus.Write(out, n, f)
+	return shape.Write(out, f)
 }

@@ -147,17 +147,64 @@ func output(i, n int) string {
 	}
 }
 
-// Page returns the Markdown of page i of n.
-func Page(i, n int, form Form) []byte {
-	var b strings.Builder
-	link := func(j int) string {
-		j = (j%n + n) % n
-		if form == Hugo {
-			return fmt.Sprintf("/page-%04d/", j)
-		}
-		return FileName(j, Playdoc)
+// Shape is how a corpus is laid out: Pages pages, in Sections folders of
+// consecutive pages (0: one flat folder).
+type Shape struct {
+	Pages, Sections int
+}
+
+// section is the section of page i, or -1 for a flat corpus.
+func (s Shape) section(i int) int {
+	if s.Sections <= 0 {
+		return -1
 	}
-	fmt.Fprintf(&b, "---\ntitle: \"Page %d: concurrency topic %d\"\n", i, i*13%97)
+	return i * s.Sections / s.Pages
+}
+
+// sectionDir is the folder of section k.
+func sectionDir(k int, form Form) string {
+	if form == Hugo {
+		return fmt.Sprintf("chapter-%02d", k)
+	}
+	return fmt.Sprintf("%02d-chapter-%02d", k, k)
+}
+
+// File is the path of page i relative to the content folder.
+func (s Shape) File(i int, form Form) string {
+	if k := s.section(i); k >= 0 {
+		return sectionDir(k, form) + "/" + FileName(i, form)
+	}
+	return FileName(i, form)
+}
+
+// link is how page i links to page j.
+func (s Shape) link(i, j int, form Form) string {
+	j = (j%s.Pages + s.Pages) % s.Pages
+	if form == Hugo {
+		if k := s.section(j); k >= 0 {
+			return fmt.Sprintf("/%s/page-%04d/", sectionDir(k, form), j)
+		}
+		return fmt.Sprintf("/page-%04d/", j)
+	}
+	if s.section(i) == s.section(j) {
+		return FileName(j, form)
+	}
+	return "../" + s.File(j, form)
+}
+
+// Page returns the Markdown of page i of n, in one flat folder.
+func Page(i, n int, form Form) []byte { return Shape{Pages: n}.Page(i, form) }
+
+// Page returns the Markdown of page i.
+func (s Shape) Page(i int, form Form) []byte {
+	var b strings.Builder
+	link := func(j int) string { return s.link(i, j, form) }
+	// Titles of varied length, as real documentation has.
+	title := fmt.Sprintf("Page %d: concurrency topic %d", i, i*13%97)
+	if i%4 == 1 {
+		title += ", with goroutines, channels and a worked example of cancellation"
+	}
+	fmt.Fprintf(&b, "---\ntitle: \"%s\"\n", title)
 	if form == Hugo {
 		fmt.Fprintf(&b, "weight: %d\nslug: page-%04d\n", i+1, i)
 	} else {
@@ -165,27 +212,46 @@ func Page(i, n int, form Form) []byte {
 	}
 	fmt.Fprintf(&b, "summary: \"Synthetic page %d: goroutines, channels and the event loop, compared.\"\n---\n\n", i)
 	fmt.Fprintf(&b, "# Page %d\n\n", i)
-	for s := range 3 {
-		fmt.Fprintf(&b, "## Section %d.%d: why *blocking* matters\n\n", i, s)
+	for sec := range 3 {
+		fmt.Fprintf(&b, "## Section %d.%d: why *blocking* matters\n\n", i, sec)
 		fmt.Fprintf(&b, "In asyncio, a coroutine gives up control only at an `await`; in Go the **scheduler** "+
 			"preempts goroutines, so a loop on page %d section %d cannot starve the others. "+
 			"See [the previous page](%s) and [the next one](%s) for _more_ on `GOMAXPROCS` "+
-			"and ~~threads~~ goroutines. Visit https://go.dev/doc for the reference.\n\n", i, s, link(i-1), link(i+1))
-		fmt.Fprintf(&b, "- a goroutine costs about %d KiB of stack at first\n- channels carry values *and* synchronisation\n- `context.Context` cancels work number %d\n\n", 2+s, i*3+s)
-		fmt.Fprintf(&b, "### Step %d\n\n1. Start the tasks.\n2. Wait for **all** of them.\n3. Print the elapsed time (about %d ms).\n\n", s+1, 10+i%90)
+			"and ~~threads~~ goroutines. Visit https://go.dev/doc for the reference.\n\n", i, sec, link(i-1), link(i+1))
+		fmt.Fprintf(&b, "- a goroutine costs about %d KiB of stack at first\n- channels carry values *and* synchronisation\n- `context.Context` cancels work number %d\n\n", 2+sec, i*3+sec)
+		fmt.Fprintf(&b, "### Step %d\n\n1. Start the tasks.\n2. Wait for **all** of them.\n3. Print the elapsed time (about %d ms).\n\n", sec+1, 10+i%90)
 		if form == Hugo {
-			fmt.Fprintf(&b, "```go\n%s```\n\n```text\nsee the playdoc version\n```\n\n", Program(i, s))
+			fmt.Fprintf(&b, "```go\n%s```\n\n```text\nsee the playdoc version\n```\n\n", Program(i, sec))
 		} else {
-			fmt.Fprintf(&b, "```go run name=p%d\n%s```\n\n%s\n", s, Program(i, s), output(i, s))
+			fmt.Fprintf(&b, "```go run name=p%d\n%s```\n\n%s\n", sec, Program(i, sec), output(i, sec))
 		}
 		fmt.Fprintf(&b, "| Model | Unit | Page |\n|---|---|---|\n| asyncio | coroutine | %d |\n| Go | goroutine | %d |\n\n", i, i)
+		if sec == 1 {
+			fmt.Fprintf(&b, "> A block quote: measure before you optimise page %d.\n\n", i)
+			fmt.Fprintf(&b, "```python\nasync def main():\n    await asyncio.gather(*(work(%d, n) for n in range(3)))\n```\n\n", i)
+			fmt.Fprintf(&b, "```sh\ngo test -run TestPage%d -count=1 ./...\n```\n\n", i)
+		}
 	}
 	return []byte(b.String())
 }
 
-// Write writes an n-page corpus into dir (created if needed). For Hugo it
-// writes a whole Hugo site: config, layouts and content/.
-func Write(dir string, n int, form Form) error {
+// indexPage is the _index.md of section k.
+func indexPage(k int, form Form) []byte {
+	key := "order"
+	if form == Hugo {
+		key = "weight"
+	}
+	return fmt.Appendf(nil, "---\ntitle: \"Chapter %d\"\n%s: %d\nsummary: \"Chapter %d of the synthetic corpus.\"\n---\n\nThe pages of chapter %d.\n", k, key, k+1, k, k)
+}
+
+// Write writes an n-page corpus into dir (created if needed), in one flat
+// folder. For Hugo it writes a whole Hugo site: config, layouts and content/.
+func Write(dir string, n int, form Form) error { return Shape{Pages: n}.Write(dir, form) }
+
+// Write writes the corpus into dir (created if needed); sections get an
+// _index.md each. For Hugo it writes a whole Hugo site: config, layouts
+// and content/.
+func (s Shape) Write(dir string, form Form) error {
 	content := dir
 	if form == Hugo {
 		content = filepath.Join(dir, "content")
@@ -193,15 +259,40 @@ func Write(dir string, n int, form Form) error {
 			return err
 		}
 	}
-	if err := os.MkdirAll(content, 0o755); err != nil {
-		return fmt.Errorf("corpus: %w", err)
-	}
-	for i := range n {
-		if err := os.WriteFile(filepath.Join(content, FileName(i, form)), Page(i, n, form), 0o644); err != nil {
+	write := func(name string, data []byte) error {
+		p := filepath.Join(content, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("corpus: %w", err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return fmt.Errorf("corpus: %w", err)
+		}
+		return nil
+	}
+	for k := range max(s.Sections, 0) {
+		if err := write(sectionDir(k, form)+"/_index.md", indexPage(k, form)); err != nil {
+			return err
+		}
+	}
+	for i := range s.Pages {
+		if err := write(s.File(i, form), s.Page(i, form)); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// Files returns the corpus as content paths and their bytes (playdoc's
+// form), for builds in memory.
+func (s Shape) Files() map[string][]byte {
+	files := map[string][]byte{}
+	for k := range max(s.Sections, 0) {
+		files[sectionDir(k, Playdoc)+"/_index.md"] = indexPage(k, Playdoc)
+	}
+	for i := range s.Pages {
+		files[s.File(i, Playdoc)] = s.Page(i, Playdoc)
+	}
+	return files
 }
 
 // writeHugoSite writes a minimal Hugo site whose pages carry what playdoc's
