@@ -92,6 +92,12 @@ jq -n --argjson modules "$modules_json" --argjson env "$env_json" \
 	]}' >"$root/etc/vminit.json"
 
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$work/initramfs.cpio"
+# Some distributions keep the kernel image readable by root only.
+boot=$kernel
+if [ ! -r "$boot" ]; then
+	boot=$work/vmlinuz
+	as_root cat "$kernel" >"$boot"
+fi
 
 accel=tcg,thread=multi
 if [ -w /dev/kvm ]; then accel=kvm; fi
@@ -103,7 +109,7 @@ set +e
 timeout "${VM_TIMEOUT:-3600}" qemu-system-x86_64 \
 	-accel "$accel" -cpu max -smp "${VM_CPUS:-2}" -m "${VM_MEM:-2048}" \
 	-nodefaults -display none -serial stdio -no-reboot \
-	-kernel "$kernel" -initrd "$work/initramfs.cpio" \
+	-kernel "$boot" -initrd "$work/initramfs.cpio" \
 	-append "console=ttyS0 panic=-1 quiet no_timer_check systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all" \
 	</dev/null 2>&1 | tee "$log"
 qemu=${PIPESTATUS[0]}
