@@ -77,3 +77,30 @@ func testArchives(t *testing.T, dir string) {
 		})
 	}
 }
+
+// TestEncodingsRenderAlike checks that a page saved with a byte order mark
+// and CRLF line endings builds into exactly the same site as the same page
+// saved with LF and no mark: no stray CR in the HTML or in the snippets.
+func TestEncodingsRenderAlike(t *testing.T) {
+	lf := "---\ntitle: \"A: page\"\norder: 1\nsummary: s\n---\n## Section\n\nText <kbd>x</kbd>\nwrapped.\n\n" +
+		"| a | b |\n|---|---|\n| 1 | 2 |\n\n```go run name=hello\npackage main\n\nfunc main() { println(\"hi\") }\n```\n```output\nstderr: hi\n```\n"
+	crlf := "\xef\xbb\xbf" + strings.ReplaceAll(lf, "\n", "\r\n")
+	build := func(src string) *Site {
+		cfg := fixtureConfig()
+		cfg.Content = memContent(map[string]string{"01-a.md": src})
+		s, err := New(cfg).Build(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a, b := build(lf), build(crlf)
+	for _, p := range a.Paths() {
+		if !bytes.Equal(a.Files[p].Body, b.Files[p].Body) {
+			t.Errorf("%s differs between LF and BOM+CRLF:\n%s", p, firstDiff(string(b.Files[p].Body), string(a.Files[p].Body)))
+		}
+	}
+	if len(b.Snippets) != 1 || strings.Contains(b.Snippets[0].Code, "\r") || b.Snippets[0].Code != a.Snippets[0].Code {
+		t.Errorf("snippets %+v, want the LF one's", b.Snippets)
+	}
+}

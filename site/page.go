@@ -87,6 +87,11 @@ func parsePage(file, display string, src []byte, md goldmark.Markdown) (*Page, E
 	p.IsIndex = path.Base(file) == indexFile
 	p.Slug = slugFromFile(file)
 	p.body, p.bodyLine = parseFrontMatter(p, src, &errs)
+	if bytes.IndexByte(p.body, '\r') >= 0 {
+		// A page saved with CRLF renders as with LF: its snippets' code,
+		// which readers run and copy, has no CR (lines do not move).
+		p.body = bytes.ReplaceAll(p.body, []byte("\r\n"), []byte("\n"))
+	}
 	switch {
 	case p.IsIndex:
 		p.Slug = slugFromFile(dir) // a section's slug is its folder's
