@@ -33,6 +33,7 @@ type env struct {
 
 func commands() []command {
 	return []command{
+		{"new", "write a small working site into a new folder", runNew},
 		{"build", "render content/ into a static site in public/", runBuild},
 		{"serve", "build, watch, live-reload and run the playground on one port", runServe},
 		{"check", "run every snippet in the sandbox and compare with its expected output", runCheck},
