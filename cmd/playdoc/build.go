@@ -144,6 +144,8 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	var sf siteFlags
 	sf.register(fset, "")
 	out := fset.String("out", "public", "output folder (replaced only when the build succeeds)")
+	checkExternal := fset.Bool("check-external", false, "also check links to other sites (HEAD requests; good answers cached for a day in the cache folder)")
+	externalTimeout := fset.Duration("external-timeout", 10*time.Second, "with -check-external: how long each site may take to answer")
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
@@ -156,6 +158,19 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	s, err := b.Build(ctx)
 	if err != nil {
 		return reportContentErrors(e, err)
+	}
+	if *checkExternal {
+		lc := &site.LinkChecker{Timeout: *externalTimeout}
+		if cfg.CacheDir != "" {
+			lc.CacheFile = filepath.Join(cfg.CacheDir, "external-links.json")
+		}
+		broken, err := lc.Check(ctx, s.ExternalLinks())
+		if err != nil {
+			return err
+		}
+		if len(broken) > 0 {
+			return reportContentErrors(e, broken)
+		}
 	}
 	// The cache is saved while the output is written: one is CPU, the
 	// other mostly waiting for the disk.
