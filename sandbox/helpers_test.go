@@ -27,6 +27,9 @@ func TestMain(m *testing.M) {
 	if bin := os.Getenv(nonRootHelperEnv); bin != "" {
 		os.Exit(nonRootHelper(bin))
 	}
+	if bin := os.Getenv(crashHelperEnv); bin != "" {
+		os.Exit(crashHelper(bin))
+	}
 	dir, err := os.MkdirTemp("", "sandbox-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -320,10 +320,11 @@ func (r testRun) exec() (int, time.Duration, error) {
 	if err := cmd.Start(); err != nil {
 		return -1, 0, err
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	done := make(chan int, 1)
+	go func() { done <- reapUntil(cmd.Process.Pid) }()
+	var code int
 	select {
-	case err = <-done:
+	case code = <-done:
 	case <-time.After(timeout):
 		// The whole service, as systemd would stop it.
 		_ = os.WriteFile(dir+"/cgroup.kill", []byte("1"), 0)
@@ -332,12 +333,8 @@ func (r testRun) exec() (int, time.Duration, error) {
 	}
 	wall := time.Since(start)
 	fmt.Printf("vminit: cgroups after %s: %s\n", r.Name, strings.Join(cgroupTree(), " "))
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode(), wall, nil
-	}
-	if err != nil {
-		return -1, wall, err
+	if code != 0 {
+		return code, wall, nil
 	}
 	if _, err := os.Stat(filepath.Join(dir, "playdoc")); (err == nil) != r.Inside {
 		return 1, wall, fmt.Errorf("the sandbox's cgroups are not where expected (inside /%s: %v)", r.Cgroup, r.Inside)
@@ -347,6 +344,28 @@ func (r testRun) exec() (int, time.Duration, error) {
 		return 1, wall, fmt.Errorf("left behind: %s", left)
 	}
 	return 0, wall, nil
+}
+
+// reapUntil waits for any child until pid has ended and returns pid's exit
+// code (-1 if killed by a signal). As PID 1 we inherit every orphan, and a
+// zombie nobody reaps would look like a live process to the tests (a killed
+// server's sandbox init, for one); os/exec's Wait cannot be used next to
+// this loop, which would take its child's status.
+func reapUntil(pid int) int {
+	for {
+		var ws unix.WaitStatus
+		got, err := unix.Wait4(-1, &ws, 0, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			fmt.Printf("vminit: wait: %v\n", err)
+			return -1
+		}
+		if got == pid {
+			return ws.ExitStatus()
+		}
+	}
 }
 
 // containerEntry runs in the container's new namespaces: it replaces the
