@@ -200,7 +200,7 @@ func checkSnippet(ctx context.Context, srv *playground.Server, sn snippet.Snippe
 	wall := r.wall
 	if sn.Expected.Duration > 0 && wall > sn.Expected.Duration {
 		// Late: forgive what the machine's load explains (load.go).
-		if empty, err := measureEmpty(ctx, srv); err == nil {
+		if empty, err := measureEmpty(ctx, srv, lang); err == nil {
 			wall = judgedWall(costOf(exit), empty, sn.Expected.Duration)
 		}
 	}

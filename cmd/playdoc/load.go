@@ -52,8 +52,12 @@ func (h *cpuHog) Stop() {
 }
 
 // emptyProgram is run next to a late snippet to measure what starting,
-// and computing, cost on the machine at that moment.
-const emptyProgram = "package main\n\nfunc main() {}\n"
+// and computing, cost on the machine at that moment, one per language:
+// Python's interpreter start-up (imports from disk) costs more than Go's.
+var emptyPrograms = map[string]string{
+	playground.LangGo:     "package main\n\nfunc main() {}\n",
+	playground.LangPython: "pass\n",
+}
 
 // runCost is the wall and CPU time of one sandboxed run.
 type runCost struct {
@@ -70,11 +74,11 @@ const emptySamples = 2
 // is the exec, runtime start-up and exit that every snippet's wall time
 // includes, and wall/cpu is how much a millisecond of CPU work is stretched
 // by the machine's load just now.
-func measureEmpty(ctx context.Context, srv *playground.Server) (runCost, error) {
+func measureEmpty(ctx context.Context, srv *playground.Server, lang string) (runCost, error) {
 	var worst runCost
 	stretch := 1.0
 	for range emptySamples {
-		c, err := runEmpty(ctx, srv)
+		c, err := runEmpty(ctx, srv, lang)
 		if err != nil {
 			return runCost{}, err
 		}
@@ -87,11 +91,15 @@ func measureEmpty(ctx context.Context, srv *playground.Server) (runCost, error) 
 	return worst, nil
 }
 
-// runEmpty runs the empty program once.
-func runEmpty(ctx context.Context, srv *playground.Server) (runCost, error) {
+// runEmpty runs the empty program of lang once.
+func runEmpty(ctx context.Context, srv *playground.Server, lang string) (runCost, error) {
+	code, ok := emptyPrograms[lang]
+	if !ok {
+		return runCost{}, fmt.Errorf("no empty program for language %q", lang)
+	}
 	var exit *api.Event
 	var failure string
-	err := srv.Execute(ctx, emptyProgram, func(ev api.Event) {
+	err := srv.ExecuteLang(ctx, lang, code, func(ev api.Event) {
 		switch ev.Kind {
 		case api.KindExit:
 			exit = &ev
