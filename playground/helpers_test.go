@@ -17,16 +17,30 @@ import (
 
 	"playdoc/internal/testenv"
 	"playdoc/playground/api"
+	"playdoc/playground/internal/scripted"
+	"playdoc/sandbox"
 )
 
 // testModCache is a module cache shared by the tests' servers (filling
 // one takes seconds; the go command makes sharing safe).
 func testModCache() string { return testenv.ModCache() }
 
+// fakeExec is the scripted executor as an Executor (internal/scripted:
+// //fake: directives in the source script the build and the run).
+type fakeExec struct{ *scripted.Exec }
+
+func (f fakeExec) Start(ctx context.Context, spec sandbox.Spec) (Proc, error) {
+	p, err := f.Exec.Start(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // newFakeServer starts a Server over the scripted fake executor.
 func newFakeServer(t *testing.T, mod func(*Config)) (*Server, *fakeExec, *httptest.Server) {
 	t.Helper()
-	fx := &fakeExec{}
+	fx := &fakeExec{&scripted.Exec{}}
 	cfg := Config{
 		DataDir:   t.TempDir(),
 		ModCache:  testModCache(),

@@ -18,7 +18,7 @@ import (
 func TestRunStreamsEventsAsTheyHappen(t *testing.T) {
 	s, fx, ts := newFakeServer(t, nil)
 	code := prog("out stdout 0s first", "out stderr 50ms oops", "out stdout 400ms second")
-	builds := fx.builds.Load()
+	builds := fx.Builds.Load()
 	var firstAt time.Time
 	ctx := context.Background()
 	evs := readEvents(t, startRun(t, ctx, ts.URL, code).Body, func(e timedEvent) {
@@ -50,7 +50,7 @@ func TestRunStreamsEventsAsTheyHappen(t *testing.T) {
 	if gap := exit.at.Sub(firstAt); gap < 300*time.Millisecond {
 		t.Errorf("first line arrived only %v before the exit: output is buffered", gap)
 	}
-	if n := fx.builds.Load() - builds; n != 1 {
+	if n := fx.Builds.Load() - builds; n != 1 {
 		t.Errorf("%d builds, want 1", n)
 	}
 
@@ -59,7 +59,7 @@ func TestRunStreamsEventsAsTheyHappen(t *testing.T) {
 	if ce, _ := find(evs, api.KindCompileEnd); !ce.Cached {
 		t.Error("second run: not cached")
 	}
-	if n := fx.builds.Load() - builds; n != 1 {
+	if n := fx.Builds.Load() - builds; n != 1 {
 		t.Errorf("%d builds after the second run, want 1", n)
 	}
 	if r, q := s.counts(); r != 0 || q != 0 {
@@ -70,7 +70,7 @@ func TestRunStreamsEventsAsTheyHappen(t *testing.T) {
 func TestRunCompileErrorShapeAndCache(t *testing.T) {
 	_, fx, ts := newFakeServer(t, nil)
 	code := prog("compile-error 3:5 undefined: x")
-	builds := fx.builds.Load()
+	builds := fx.Builds.Load()
 	for i := range 2 {
 		evs := runCode(t, ts.URL, code)
 		if got, want := kinds(evs), "accepted,compile-start,compile-error"; got != want {
@@ -84,7 +84,7 @@ func TestRunCompileErrorShapeAndCache(t *testing.T) {
 			t.Errorf("errors = %+v", ce.Errors)
 		}
 	}
-	if n := fx.builds.Load() - builds; n != 1 {
+	if n := fx.Builds.Load() - builds; n != 1 {
 		t.Errorf("%d builds, want 1 (compile errors are cached)", n)
 	}
 	// The wire format has line/col/msg fields.
@@ -96,20 +96,20 @@ func TestRunCompileErrorShapeAndCache(t *testing.T) {
 
 func TestRunCgoIsACompileError(t *testing.T) {
 	_, fx, ts := newFakeServer(t, nil)
-	builds := fx.builds.Load()
+	builds := fx.Builds.Load()
 	evs := runCode(t, ts.URL, "package main\n\nimport \"C\"\n\nfunc main() {}\n")
 	ce, ok := find(evs, api.KindCompileError)
 	if !ok || !strings.Contains(ce.Message, "cgo") || len(ce.Errors) != 1 || ce.Errors[0].Line != 3 {
 		t.Fatalf("events = %+v", evs)
 	}
-	if fx.builds.Load() != builds {
+	if fx.Builds.Load() != builds {
 		t.Error("cgo program reached the compiler")
 	}
 }
 
 func TestRunRejectsBadRequests(t *testing.T) {
 	_, fx, ts := newFakeServer(t, nil)
-	builds := fx.builds.Load()
+	builds := fx.Builds.Load()
 	cases := []struct {
 		name, body string
 	}{
@@ -137,7 +137,7 @@ func TestRunRejectsBadRequests(t *testing.T) {
 	if output(evs, api.KindStdout) != "ok\n" {
 		t.Errorf("64 KiB program: %s", kinds(evs))
 	}
-	if n := fx.builds.Load() - builds; n != 1 {
+	if n := fx.Builds.Load() - builds; n != 1 {
 		t.Errorf("%d builds, want 1: rejected requests must not reach the builder", n)
 	}
 }
@@ -214,7 +214,7 @@ func TestStopKillsTheRun(t *testing.T) {
 	if !strings.Contains(exit.Message, "stopped by the client") {
 		t.Errorf("exit message = %q", exit.Message)
 	}
-	eventually(t, 2*time.Second, "nothing running", func() bool { return fx.running.Load() == 0 })
+	eventually(t, 2*time.Second, "nothing running", func() bool { return fx.Running.Load() == 0 })
 	if r, _ := s.counts(); r != 0 {
 		t.Errorf("running = %d", r)
 	}
@@ -239,7 +239,7 @@ func TestClientDisconnectKillsAndCleansUp(t *testing.T) {
 			cancel()
 		}
 	})
-	eventually(t, 3*time.Second, "the program to be killed", func() bool { return fx.running.Load() == 0 })
+	eventually(t, 3*time.Second, "the program to be killed", func() bool { return fx.Running.Load() == 0 })
 	eventually(t, 3*time.Second, "healthz running=0", func() bool {
 		var h healthResponse
 		getJSON(t, ts.URL+"/healthz", &h)
@@ -323,7 +323,7 @@ func TestPartialLineIsFlushed(t *testing.T) {
 func TestSingleFlight(t *testing.T) {
 	_, fx, ts := newFakeServer(t, nil)
 	code := prog("compile-sleep 300ms", "out stdout 0s x")
-	builds := fx.builds.Load()
+	builds := fx.Builds.Load()
 	done := make(chan []timedEvent)
 	for range 3 {
 		go func() {
@@ -337,7 +337,7 @@ func TestSingleFlight(t *testing.T) {
 			t.Errorf("a run got %s", kinds(evs))
 		}
 	}
-	if n := fx.builds.Load() - builds; n != 1 {
+	if n := fx.Builds.Load() - builds; n != 1 {
 		t.Errorf("%d builds for 3 concurrent identical runs, want 1", n)
 	}
 }
@@ -348,12 +348,12 @@ func TestSingleFlight(t *testing.T) {
 func TestSingleFlightOutlivesItsLeader(t *testing.T) {
 	_, fx, ts := newFakeServer(t, nil)
 	code := prog("compile-sleep 600ms", "out stdout 0s x")
-	builds := fx.builds.Load()
+	builds := fx.Builds.Load()
 	leader, leave := context.WithCancel(context.Background())
 	resp := startRun(t, leader, ts.URL, code)
 	readEvents(t, resp.Body, func(e timedEvent) {
 		if e.Kind == api.KindCompileStart {
-			eventually(t, 5*time.Second, "the compile to start", func() bool { return fx.builds.Load() > builds })
+			eventually(t, 5*time.Second, "the compile to start", func() bool { return fx.Builds.Load() > builds })
 			leave()
 		}
 	})
@@ -361,7 +361,7 @@ func TestSingleFlightOutlivesItsLeader(t *testing.T) {
 	if output(evs, api.KindStdout) != "x\n" {
 		t.Fatalf("the follower got %s", kinds(evs))
 	}
-	if n := fx.builds.Load() - builds; n != 1 {
+	if n := fx.Builds.Load() - builds; n != 1 {
 		t.Errorf("%d builds, want the leader's one to serve the follower", n)
 	}
 }
@@ -369,7 +369,7 @@ func TestSingleFlightOutlivesItsLeader(t *testing.T) {
 func TestCompileTimeoutIsNotCached(t *testing.T) {
 	_, fx, ts := newFakeServer(t, func(c *Config) { c.CompileTimeout = 200 * time.Millisecond })
 	code := prog("compile-hang")
-	builds := fx.builds.Load()
+	builds := fx.Builds.Load()
 	for range 2 {
 		evs := runCode(t, ts.URL, code)
 		ce, ok := find(evs, api.KindCompileError)
@@ -377,14 +377,14 @@ func TestCompileTimeoutIsNotCached(t *testing.T) {
 			t.Fatalf("events %s %+v", kinds(evs), ce.Event)
 		}
 	}
-	if n := fx.builds.Load() - builds; n != 2 {
+	if n := fx.Builds.Load() - builds; n != 2 {
 		t.Errorf("%d builds, want 2: a timeout must not be cached", n)
 	}
 }
 
 func TestSandboxFailureIsAnErrorEvent(t *testing.T) {
 	s, fx, ts := newFakeServer(t, nil)
-	fx.failRun.Store(true)
+	fx.FailRun.Store(true)
 	evs := runCode(t, ts.URL, prog("out stdout 0s x"))
 	if last := evs[len(evs)-1]; last.Kind != api.KindError || !strings.Contains(last.Message, "sandbox") {
 		t.Fatalf("last event = %+v", last.Event)
@@ -399,7 +399,7 @@ func TestSandboxFailureIsAnErrorEvent(t *testing.T) {
 		t.Error("sandbox failure not counted")
 	}
 	// The server keeps serving.
-	fx.failRun.Store(false)
+	fx.FailRun.Store(false)
 	if evs := runCode(t, ts.URL, prog("out stdout 0s x")); output(evs, api.KindStdout) != "x\n" {
 		t.Errorf("next run: %s", kinds(evs))
 	}
@@ -412,7 +412,7 @@ func TestShutdownKillsLeftoverRuns(t *testing.T) {
 	resp := startRun(t, ctx, ts.URL, prog("out stdout 0s started", "sleep 30s"))
 	got := make(chan []timedEvent)
 	go func() { got <- readEvents(t, resp.Body, nil) }()
-	eventually(t, 3*time.Second, "the program to run", func() bool { return fx.running.Load() == 1 })
+	eventually(t, 3*time.Second, "the program to run", func() bool { return fx.Running.Load() == 1 })
 	sctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -424,7 +424,7 @@ func TestShutdownKillsLeftoverRuns(t *testing.T) {
 	if exit, _ := find(evs, api.KindExit); exit.Reason != api.ReasonKilled {
 		t.Errorf("exit = %+v", exit.Event)
 	}
-	if fx.running.Load() != 0 {
+	if fx.Running.Load() != 0 {
 		t.Error("a program survived Shutdown")
 	}
 	r := postJSON(t, ctx, ts.URL+"/api/run", map[string]string{"code": prog()})
@@ -458,7 +458,7 @@ func TestStopWhileQueued(t *testing.T) {
 	defer cancel()
 	first := startRun(t, ctx, ts.URL, prog("sleep 10s"))
 	defer first.Body.Close()
-	eventually(t, 3*time.Second, "the first program to run", func() bool { return fx.runs.Load() == 1 })
+	eventually(t, 3*time.Second, "the first program to run", func() bool { return fx.Runs.Load() == 1 })
 	var id string
 	start := time.Now()
 	evs := readEvents(t, startRun(t, ctx, ts.URL, prog("out stdout 0s never")).Body, func(e timedEvent) {
@@ -477,8 +477,8 @@ func TestStopWhileQueued(t *testing.T) {
 	if time.Since(start) > 3*time.Second {
 		t.Errorf("stop of a queued run took %v", time.Since(start))
 	}
-	if fx.runs.Load() != 1 {
-		t.Errorf("%d programs ran, want only the first", fx.runs.Load())
+	if fx.Runs.Load() != 1 {
+		t.Errorf("%d programs ran, want only the first", fx.Runs.Load())
 	}
 	if _, q := s.counts(); q != 0 {
 		t.Errorf("queued = %d after the stop", q)
@@ -488,9 +488,9 @@ func TestStopWhileQueued(t *testing.T) {
 func TestWarmPrebuildsAndStopsAtShutdown(t *testing.T) {
 	s, fx, ts := newFakeServer(t, nil)
 	code := prog("out stdout 0s warm")
-	builds := fx.builds.Load()
+	builds := fx.Builds.Load()
 	s.Warm(context.Background(), []string{code, "not go at all {", code})
-	eventually(t, 5*time.Second, "the warm build", func() bool { return fx.builds.Load()-builds >= 2 })
+	eventually(t, 5*time.Second, "the warm build", func() bool { return fx.Builds.Load()-builds >= 2 })
 	evs := runCode(t, ts.URL, code)
 	if ce, _ := find(evs, api.KindCompileEnd); !ce.Cached {
 		t.Errorf("warmed program not cached: %s", kinds(evs))

@@ -1,4 +1,8 @@
-package playground
+// Package scripted is the fake sandbox of the playground's tests: an
+// executor that runs nothing and replays directives written in the
+// submitted source instead. The playground's own tests and the exported
+// kit playground/playgroundtest share it.
+package scripted
 
 import (
 	"bufio"
@@ -17,8 +21,8 @@ import (
 	"playdoc/sandbox"
 )
 
-// fakeExec is a scripted Executor for the HTTP and protocol tests: it runs
-// no program at all. A "build" copies the source into the output binary
+// Exec is a scripted executor for the HTTP and protocol tests: it runs no
+// program at all. A "build" copies the source into the output binary
 // (or fails as the source's //fake: directives say); a "run" replays the
 // //fake: directives found in the binary (the copied source):
 //
@@ -34,16 +38,21 @@ import (
 //	//fake:compile-hang             the build never ends (until its time limit)
 //	//fake:compile-sleep 300ms      the build takes that long
 //	//fake:vet 4:2 msg              go vet reports that
-type fakeExec struct {
-	running atomic.Int64 // processes not yet ended
-	builds  atomic.Int64 // go build / go test -c runs
-	runs    atomic.Int64 // program runs
-	failRun atomic.Bool  // Start of a program fails (sandbox failure)
+//
+// A build is a spec with the build seccomp profile whose Dir is the
+// target of the workspace bind; a run is any other spec, whose Binary is
+// the "built" source.
+type Exec struct {
+	Running atomic.Int64 // processes not yet ended
+	Builds  atomic.Int64 // go build / go test -c runs
+	Runs    atomic.Int64 // program runs
+	FailRun atomic.Bool  // Start of a program fails (sandbox failure)
 }
 
-type fakeProc struct {
+// Proc is a scripted process: Kill and the wall-time limit end it.
+type Proc struct {
 	out              chan sandbox.Chunk // closed when the script ends
-	stdoutW, stderrW fakeWriter
+	stdoutW, stderrW writer
 	started          time.Time
 	kill             chan struct{}
 	killOnce         sync.Once
@@ -51,13 +60,13 @@ type fakeProc struct {
 	res              sandbox.Result
 }
 
-// fakeWriter makes each write one chunk, as the sandbox does.
-type fakeWriter struct {
-	p *fakeProc
+// writer makes each write one chunk, as the sandbox does.
+type writer struct {
+	p *Proc
 	s sandbox.Stream
 }
 
-func (w fakeWriter) Write(b []byte) (int, error) {
+func (w writer) Write(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
@@ -69,30 +78,41 @@ func (w fakeWriter) Write(b []byte) (int, error) {
 	}
 }
 
-func (p *fakeProc) Next() (sandbox.Chunk, error) {
+// Next returns the next chunk the script wrote, in write order across
+// both streams; io.EOF once the script has ended.
+func (p *Proc) Next() (sandbox.Chunk, error) {
 	c, ok := <-p.out
 	if !ok {
 		return c, io.EOF
 	}
 	return c, nil
 }
-func (p *fakeProc) Started() time.Time { return p.started }
-func (p *fakeProc) Kill()              { p.killOnce.Do(func() { close(p.kill) }) }
-func (p *fakeProc) Wait() (sandbox.Result, error) {
+
+// Started is when the process started.
+func (p *Proc) Started() time.Time { return p.started }
+
+// Kill ends the process (its result's reason is killed); more calls do
+// nothing.
+func (p *Proc) Kill() { p.killOnce.Do(func() { close(p.kill) }) }
+
+// Wait returns the result once the process has ended; it never fails.
+func (p *Proc) Wait() (sandbox.Result, error) {
 	<-p.done
 	return p.res, nil
 }
 
-func (f *fakeExec) Start(ctx context.Context, spec sandbox.Spec) (Proc, error) {
-	p := &fakeProc{started: time.Now(), kill: make(chan struct{}), done: make(chan struct{})}
+// Start starts the build or the run spec describes, as its source's
+// directives script it.
+func (f *Exec) Start(ctx context.Context, spec sandbox.Spec) (*Proc, error) {
+	p := &Proc{started: time.Now(), kill: make(chan struct{}), done: make(chan struct{})}
 	p.out = make(chan sandbox.Chunk)
-	p.stdoutW, p.stderrW = fakeWriter{p, sandbox.Stdout}, fakeWriter{p, sandbox.Stderr}
+	p.stdoutW, p.stderrW = writer{p, sandbox.Stdout}, writer{p, sandbox.Stderr}
 	var script []string
 	var workHost string
 	if spec.SeccompProfile == sandbox.ProfileBuild {
-		f.builds.Add(1)
+		f.Builds.Add(1)
 		for _, b := range spec.Binds {
-			if b.Target == sandboxWork {
+			if b.Target == spec.Dir {
 				workHost = b.Host
 			}
 		}
@@ -105,20 +125,20 @@ func (f *fakeExec) Start(ctx context.Context, spec sandbox.Spec) (Proc, error) {
 		}
 		script = directives(src)
 	} else {
-		if f.failRun.Load() {
+		if f.FailRun.Load() {
 			return nil, fmt.Errorf("fake: sandbox start failed")
 		}
-		f.runs.Add(1)
+		f.Runs.Add(1)
 		src, err := os.ReadFile(spec.Binary)
 		if err != nil {
 			return nil, fmt.Errorf("fake: read binary: %w", err)
 		}
 		script = directives(string(src))
 	}
-	f.running.Add(1)
+	f.Running.Add(1)
 	go func() {
 		defer close(p.done)
-		defer f.running.Add(-1)
+		defer f.Running.Add(-1)
 		defer close(p.out)
 		deadline := time.NewTimer(spec.Limits.WallTime)
 		defer deadline.Stop()
@@ -142,7 +162,7 @@ func (f *fakeExec) Start(ctx context.Context, spec sandbox.Spec) (Proc, error) {
 		}
 		defer func() { p.res.Wall = time.Since(start) }()
 		if spec.SeccompProfile == sandbox.ProfileBuild {
-			f.fakeBuild(p, spec, workHost, script, wait)
+			f.build(p, spec, workHost, script, wait)
 			return
 		}
 		p.res.PeakMemory = 2 << 20
@@ -208,7 +228,7 @@ func (f *fakeExec) Start(ctx context.Context, spec sandbox.Spec) (Proc, error) {
 	return p, nil
 }
 
-func (f *fakeExec) fakeBuild(p *fakeProc, spec sandbox.Spec, workHost string, script []string, wait func(time.Duration) bool) {
+func (f *Exec) build(p *Proc, spec sandbox.Spec, workHost string, script []string, wait func(time.Duration) bool) {
 	vet := spec.Args[0] == "vet"
 	for _, line := range script {
 		verb, rest, _ := strings.Cut(line, " ")
@@ -235,7 +255,7 @@ func (f *fakeExec) fakeBuild(p *fakeProc, spec sandbox.Spec, workHost string, sc
 	if vet {
 		return
 	}
-	if !strings.HasPrefix(spec.Path, sandboxGoroot) || spec.Dir != sandboxWork {
+	if spec.Path == "" || workHost == "" {
 		fmt.Fprintf(p.stderrW, "fake: unexpected build spec %+v\n", spec)
 		p.res.ExitCode = 2
 		return
@@ -250,7 +270,7 @@ func (f *fakeExec) fakeBuild(p *fakeProc, spec sandbox.Spec, workHost string, sc
 		}
 	}
 	src, _ := readGoFiles(workHost)
-	if err := os.WriteFile(filepath.Join(workHost, strings.TrimPrefix(out, sandboxWork+"/")), []byte(src), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(workHost, strings.TrimPrefix(out, spec.Dir+"/")), []byte(src), 0o755); err != nil {
 		fmt.Fprintln(p.stderrW, err)
 		p.res.ExitCode = 1
 	}
