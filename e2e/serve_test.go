@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -169,15 +170,31 @@ func (s *serveProc) waitReady(t *testing.T, what string, timeout time.Duration, 
 }
 
 // startServe runs `playdoc serve` from the repository root on a free port,
-// waits until /healthz answers, and stops it (SIGINT, then SIGKILL) at the
-// end of the test. It returns the base URL.
+// waits until /healthz says the playground is ready, and stops it (SIGINT,
+// then SIGKILL) at the end of the test. It returns the base URL.
 func startServe(t *testing.T) string {
 	t.Helper()
-	s := runServe(t, repoRoot(), false, "--data", testDataDir())
-	// Wait for the playground's toolchain to be ready: the first start
-	// prepares the sandbox's Go build cache, which takes a while on a busy
-	// machine.
-	s.waitReady(t, "the playground ready", serveReadyTimeout, func() error {
+	s := startServeProc(t)
+	s.waitPlaygroundReady(t, serveReadyTimeout)
+	return s.base
+}
+
+// startServeProc runs `playdoc serve` like startServe but returns as soon
+// as the site answers, before the playground is ready.
+func startServeProc(t *testing.T) *serveProc {
+	t.Helper()
+	// Shares go to a database of the test's, not the user's data folder.
+	s := runServe(t, repoRoot(), false, "--data", testDataDir(), "--share-db", filepath.Join(t.TempDir(), "shares.db"))
+	s.waitReady(t, "the site served", serveReadyTimeout, func() error { return httpOK(s.base + "/") })
+	return s
+}
+
+// waitPlaygroundReady waits for the playground's toolchain: the first start
+// prepares the sandbox's Go build cache, which takes a while on a busy
+// machine.
+func (s *serveProc) waitPlaygroundReady(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	s.waitReady(t, "the playground ready", timeout, func() error {
 		h, err := health(s.base)
 		switch {
 		case err != nil:
@@ -189,7 +206,6 @@ func startServe(t *testing.T) string {
 		}
 		return nil
 	})
-	return s.base
 }
 
 // testDataDir is the playground data folder that every test package and

@@ -134,6 +134,27 @@ func TestShareSurvivesKill(t *testing.T) {
 	}
 	check(q.base)
 
+	// The production server answers the pages too: /p/ID in the site's
+	// look and CSP, a 404 page for an unknown id, and /play/.
+	for id := range got {
+		body, status, err := httpGet(q.base + "/p/" + id)
+		if err != nil || status != 200 || !strings.Contains(body, `id="snippet-play"`) || !strings.Contains(body, `/assets/app.`) {
+			t.Errorf("/p/%s: %d %v %.300q", id, status, err, body)
+		}
+		break
+	}
+	if body, status, _ := httpGet(q.base + "/p/AAAAAAAAAAA"); status != 404 || !strings.Contains(body, "Snippet not found") {
+		t.Errorf("/p/ of an unknown id: %d %.300q", status, body)
+	}
+	res, err := http.Get(q.base + "/play/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Security-Policy"), "script-src 'self'") {
+		t.Errorf("/play/: %s, CSP %q", res.Status, res.Header.Get("Content-Security-Policy"))
+	}
+
 	// Backup while q runs, then restore the copy for a third server.
 	backup := filepath.Join(dir, "backup.db")
 	out, err := exec.Command(playdocBin(t), "playground", "--share-db", db, "--share-backup", backup).CombinedOutput()

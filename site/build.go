@@ -85,7 +85,8 @@ type Site struct {
 	Snippets []snippet.Snippet // every runnable snippet, in page order
 	Built    time.Time
 
-	top []navEntry // the navigation's top level: root pages and sections
+	top  []navEntry // the navigation's top level: root pages and sections
+	play *playPage  // for the shared snippets' pages (WriteShared)
 }
 
 // File is one output file.
@@ -179,6 +180,9 @@ func (b *Builder) Build(ctx context.Context) (*Site, error) {
 		return nil, err
 	}
 	if err := b.renderSiteFiles(ctx, site, nav, assets); err != nil {
+		return nil, err
+	}
+	if err := b.renderPlay(ctx, site, nav, assets); err != nil {
 		return nil, err
 	}
 	b.cfg.Logger.Debug("site built", "pages", len(pages), "files", len(site.Files), "took", time.Since(start))

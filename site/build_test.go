@@ -260,7 +260,7 @@ func TestIncrementalRebuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"/404.html", "/a/index.html", "/b/index.html", "/c/index.html", "/index.html"}
+	want := []string{"/404.html", "/a/index.html", "/b/index.html", "/c/index.html", "/index.html", "/play/index.html"}
 	if got := s4.Changed(s3); !slices.Equal(got, want) {
 		t.Errorf("title edit changed %v, want %v", got, want)
 	}

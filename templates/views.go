@@ -90,3 +90,29 @@ type NotFound struct {
 	SiteTitle string
 	Nav       templ.Component // the sidebar's <li> items
 }
+
+// Play is the playground page: /play/ (an example in the editor and a menu
+// of the site's runnable snippets) and /p/ID (a shared snippet).
+type Play struct {
+	Head      Head
+	SiteTitle string
+	Nav       templ.Component // the sidebar's <li> items
+	Heading   string
+	Intro     string
+	Code      string // the code in the editor
+	// Missing: /p/ID of an unknown id; the page says so, without editor.
+	Missing bool
+	ShareID string   // /p/ID: the id, for the links to the source
+	From    *NavLink // the page the code was shared from, if any
+	// FromPath is where a new share of this code says it comes from
+	// (data-from): the original page, so a re-shared edit links back too.
+	FromPath string
+	Examples []Example // /play/ only
+}
+
+// Example is one entry of the playground's examples menu.
+type Example struct {
+	Label string // "Page title: snippet name"
+	Code  string
+	From  string // the snippet's place: its page URL and #snippet-name
+}

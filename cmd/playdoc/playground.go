@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"playdoc"
+	"playdoc/devserver"
 	"playdoc/playground"
 	"playdoc/share"
 	"playdoc/site"
@@ -32,6 +33,7 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 	shareDB := fset.String("share-db", "", "SQLite database of the shared snippets (default $XDG_DATA_HOME/playdoc/shares.db, i.e. ~/.local/share/playdoc/shares.db)")
 	perDay := fset.Int("share-per-day", 0, "new shared snippets per client IP and UTC day (default 1000; negative: unlimited)")
 	bytesPerDay := fset.Int64("share-bytes-per-day", 0, "bytes of new shared snippets per client IP and UTC day (default 4 MiB; negative: unlimited)")
+	baseURL := fset.String("base-url", "", "absolute URL of the site, for the canonical links of the pages it serves (default: base_url of the site configuration)")
 	backup := fset.String("share-backup", "", "write a consistent copy of the share database to this new file, then exit (safe while a server runs)")
 	if err := parseFlags(fset, args); err != nil {
 		return err
@@ -46,8 +48,15 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 	if *prepareOnly {
 		*shareDB = ":memory:" // preparing shares nothing: no database to create
 	}
+	// The site too, so that a shared link (/p/ID) opens a playground page
+	// with its stylesheet and script, and /play/ works, on this origin.
+	var pages *site.Site
+	if !*prepareOnly {
+		pages = buildPlaygroundSite(ctx, e, *content, *baseURL)
+	}
 	srv, err := playground.NewServer(playground.Config{
-		DataDir: *data, Prebuild: prebuildSources(e, contentFS), Logger: e.log, ShareDB: *shareDB,
+		SharePage: sharePage(e.log, func() *site.Site { return pages }),
+		DataDir:   *data, Prebuild: prebuildSources(e, contentFS), Logger: e.log, ShareDB: *shareDB,
 		ShareLimits: share.Limits{SharesPerDay: *perDay, BytesPerDay: *bytesPerDay},
 		MaxBuilds:   *maxBuilds, Runners: *runners, Queue: *queue, RateLimit: *rate,
 	})
@@ -69,7 +78,11 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	handler := srv.Handler()
+	if pages != nil {
+		handler = newServeMux(withCSP(pages.Handler()), srv.Handler())
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	e.log.Info("playground listening", "addr", "http://"+ln.Addr().String())
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
@@ -93,6 +106,30 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("shutdown: %w", perr)
 	}
 	return nil
+}
+
+// buildPlaygroundSite builds the site (content as serve finds it) in
+// memory; nil if it does not build: /p/ID pages are then plain.
+func buildPlaygroundSite(ctx context.Context, e *env, content, baseURL string) *site.Site {
+	sf := siteFlags{content: content, baseURL: baseURL}
+	cfg, err := sf.config(e)
+	if err == nil {
+		cfg.CacheDir = "" // highlight once, in memory
+		var s *site.Site
+		if s, err = site.New(cfg).Build(ctx); err == nil {
+			return s
+		}
+	}
+	e.log.Warn("playground: the site does not build; shared snippets get plain pages", "err", err)
+	return nil
+}
+
+// withCSP adds the site's Content-Security-Policy to every answer of h.
+func withCSP(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", devserver.CSP)
+		h.ServeHTTP(w, r)
+	})
 }
 
 // backupShares copies the share database at path (default its default

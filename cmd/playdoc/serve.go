@@ -65,9 +65,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 	var pg *playground.Server
 	var pgHandler http.Handler
+	var dev *devserver.Server // set below; /p/ID pages use its current site
 	if !*noPlayground {
 		pg, err = playground.NewServer(playground.Config{
-			Prebuild: prebuildSources(e, cfg.Content), Logger: e.log, DataDir: *data, ShareDB: *shareDB,
+			SharePage: sharePage(e.log, func() *site.Site { return dev.Site() }),
+			Prebuild:  prebuildSources(e, cfg.Content), Logger: e.log, DataDir: *data, ShareDB: *shareDB,
 			// One local reader: the production limit (2 runs/s per IP,
 			// burst 20) would refuse a "Run all" of a compare bar clicked
 			// twice. Still bounded in case --addr exposes it; the runners
@@ -89,7 +91,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		defer rw.Stop()
 		onBuild = rw.OnBuild
 	}
-	dev := devserver.New(devserver.Config{
+	dev = devserver.New(devserver.Config{
 		Site:       cfg,
 		ContentDir: contentDir,
 		StaticDir:  staticDir,

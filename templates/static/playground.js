@@ -136,6 +136,9 @@
       this.fig = fig;
       this.name = fig.dataset.name || fig.id || id;
       this.orig = code.textContent;
+      // Edits are kept in localStorage per page and snippet, with the
+      // original they were made on: a changed original drops them.
+      this.key = 'playdoc:' + location.pathname + '#' + this.name;
       this.ctrl = null; // AbortController of the run in flight
       this.runId = ''; // id from the "accepted" event, for /api/stop
       this.wall = null; // wall time of the last completed run, for Compare
@@ -173,8 +176,23 @@
       bar.setAttribute('role', 'group');
       bar.setAttribute('aria-label', `Playground for ${this.name}`);
       this.fmtBtn = button('Format', 'pg-fmt', () => this.format());
-      bar.append(this.runBtn, this.stopBtn, this.fmtBtn,
+      this.shareBtn = button('Share', 'pg-share', () => this.share());
+      this.shareBtn.title = 'Save the code and copy a link to it';
+      bar.append(this.runBtn, this.stopBtn, this.fmtBtn, this.shareBtn,
         button('Reset', 'pg-reset', () => this.reset()), button('Copy', 'pg-copy', () => this.copy()), this.status);
+
+      // Share result: the link, selectable, and a message screen readers
+      // announce (it is polite: the focus stays on the Share button).
+      this.shared = el('div', 'pg-shared');
+      this.shared.hidden = true;
+      this.link = el('input', 'pg-link');
+      this.link.readOnly = true;
+      this.link.id = id + '-link';
+      this.link.setAttribute('aria-label', `Link to the shared code of ${this.name}`);
+      this.link.addEventListener('focus', () => this.link.select());
+      this.shareMsg = el('p', 'pg-share-msg');
+      this.shareMsg.setAttribute('aria-live', 'polite');
+      this.shared.append(this.link, this.shareMsg);
 
       // Output panel, hidden until something is run.
       this.out = el('div', 'pg-out');
@@ -194,12 +212,18 @@
       this.screen = new LineScreen();
       this.rows = [];
 
-      code.closest('pre').replaceWith(this.ed, hint, bar, this.out);
+      code.closest('pre').replaceWith(this.ed, hint, bar, this.shared, this.out);
+      const kept = this.load();
+      if (kept != null) {
+        this.ta.value = kept;
+        this.say('Your edit is back (Reset drops it)');
+      }
       this.render();
 
       this.ta.addEventListener('input', () => {
         if (this.marked && lineCount(this.ta.value) !== this.marked) this.unmark();
         this.render();
+        this.save();
       });
       this.ta.addEventListener('keydown', (e) => this.key(e));
       this.ta.addEventListener('blur', () => { this.esc = false; });
@@ -247,6 +271,69 @@
       this.ta.value = v;
       this.unmark();
       this.render();
+      this.save();
+    }
+
+    // load returns the edit kept for this snippet, if it was made on the
+    // current original; save keeps the editor's code (or forgets it when
+    // it is the original). Storage may be off or full: then nothing is kept.
+    load() {
+      try {
+        const v = JSON.parse(localStorage.getItem(this.key));
+        if (v && v.o === this.orig && typeof v.c === 'string') return v.c;
+      } catch (_) { /* unreadable: as if nothing was kept */ }
+      return null;
+    }
+
+    save() {
+      try {
+        if (this.ta.value === this.orig) localStorage.removeItem(this.key);
+        else localStorage.setItem(this.key, JSON.stringify({ o: this.orig, c: this.ta.value }));
+      } catch (_) { /* storage unavailable */ }
+    }
+
+    // share stores the editor's code on the playground and shows, copies
+    // and announces its link.
+    async share() {
+      // Not disabled while it works: a disabled button would lose the focus.
+      if (this.sharing) return;
+      this.sharing = true;
+      this.shared.hidden = false;
+      this.shareMsg.textContent = 'Sharing…';
+      const from = this.fig.dataset.from || location.pathname + (this.fig.id ? '#' + this.fig.id : '');
+      let msg;
+      try {
+        const res = await fetch('/share?from=' + encodeURIComponent(from), {
+          method: 'POST', headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: this.ta.value,
+        });
+        const text = await res.text();
+        if (res.ok && /^[\w-]{11,44}$/.test(text)) {
+          this.link.value = location.origin + '/p/' + text;
+          this.link.hidden = false;
+          msg = (await this.toClipboard(this.link.value)) ? 'Link copied to the clipboard' : 'Link ready: select it and copy it';
+        } else {
+          let why = '';
+          try { why = JSON.parse(text).error; } catch (_) { /* not JSON */ }
+          msg = [404, 405, 501].includes(res.status) ? 'Sharing needs the playground server, which this site does not have'
+            : `Could not share (HTTP ${res.status})` + (why ? ': ' + why : '');
+        }
+      } catch (_) {
+        msg = 'Could not share: the playground cannot be reached';
+      }
+      if (!this.link.value) this.link.hidden = true;
+      this.shareMsg.textContent = msg;
+      this.sharing = false;
+    }
+
+    async toClipboard(text) {
+      try {
+        await navigator.clipboard.writeText(text);
+        return true;
+      } catch (_) {
+        // No async clipboard (plain http, no permission): copy the selection.
+        this.link.select();
+        try { return document.execCommand('copy'); } catch (__) { return false; }
+      }
     }
 
     say(text) {
@@ -586,6 +673,13 @@
       this.say('Reset to the original code');
     }
 
+    // setOriginal makes code the snippet's original (an example picked on
+    // the playground page), dropping any edit.
+    setOriginal(code) {
+      this.orig = code;
+      this.reset();
+    }
+
     async copy() {
       try {
         await navigator.clipboard.writeText(this.ta.value);
@@ -604,7 +698,8 @@
     for (const o of snippets) {
       o.runBtn.textContent = 'Playground unavailable — show recorded output';
       o.runBtn.classList.add('pg-off');
-      o.fmtBtn.hidden = true; // formatting needs the playground too
+      o.fmtBtn.hidden = true; // formatting and sharing need the playground too
+      o.shareBtn.hidden = true;
     }
     s.say('');
     s.out.classList.add('pg-recorded');
@@ -622,6 +717,7 @@
       o.runBtn.textContent = 'Run';
       o.runBtn.classList.remove('pg-off');
       o.fmtBtn.hidden = false;
+      o.shareBtn.hidden = false;
     }
   }
 
@@ -662,4 +758,18 @@
     if (key) groups.set(key, [...(groups.get(key) || []), s]);
   }
   for (const [key, group] of groups) if (group.length > 1) compareBar(key, group);
+
+  // The playground page's examples menu (/play/): each option carries the
+  // code of one of the site's runnable snippets and the page it is from.
+  const menu = document.getElementById('play-example');
+  const play = snippets.find((s) => s.fig.id === 'snippet-play');
+  if (menu && play) {
+    menu.addEventListener('change', () => {
+      const opt = menu.selectedOptions[0];
+      if (!opt || opt.dataset.code == null) return;
+      play.fig.dataset.from = opt.dataset.from || '';
+      play.setOriginal(opt.dataset.code);
+      play.say(`Example: ${opt.textContent}`);
+    });
+  }
 })();
