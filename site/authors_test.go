@@ -104,3 +104,25 @@ func TestEncodingsRenderAlike(t *testing.T) {
 		t.Errorf("snippets %+v, want the LF one's", b.Snippets)
 	}
 }
+
+// TestLinkToRedirect checks that a link to an old URL the site redirects
+// (playdoc.toml's [redirects]) is good, and broken without the redirect.
+func TestLinkToRedirect(t *testing.T) {
+	content := memContent(map[string]string{
+		"01-a.md": page("A", 1, "See [the old page](/old/#part) and [again](../old).\n"),
+		"02-b.md": page("B", 2, "## Part\n"),
+	})
+	cfg := fixtureConfig()
+	cfg.Content = content
+	cfg.Redirects = map[string]string{"/old/": "/b/"}
+	if _, err := New(cfg).Build(context.Background()); err != nil {
+		t.Errorf("with the redirect: %v", err)
+	}
+	cfg.Redirects = nil
+	_, err := New(cfg).Build(context.Background())
+	want := `content/01-a.md:6: broken link "../old": no page at /old (the link is relative to the page's URL /a/)
+content/01-a.md:6: broken link "/old/#part": no page at /old/`
+	if err == nil || err.Error() != want {
+		t.Errorf("without the redirect: %v\nwant:\n%s", err, want)
+	}
+}

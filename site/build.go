@@ -279,7 +279,7 @@ func (b *Builder) load(ctx context.Context) (*loaded, error) {
 	}
 	top, pages, arrErrs := arrange(pages, b.cfg.ContentName, b.cfg.NavOrder, Error{File: b.cfg.ConfigFile, Line: b.cfg.NavOrderLine})
 	errs = append(errs, arrErrs...)
-	links, published, lerrs, err := newLinker(b.cfg.Content, b.cfg.ContentName, pages).resolveAll(pages)
+	links, published, lerrs, err := newLinker(b.cfg.Content, b.cfg.ContentName, pages, b.cfg.Redirects).resolveAll(pages)
 	if err != nil {
 		return nil, err
 	}

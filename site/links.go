@@ -41,6 +41,9 @@ type resolved struct {
 type route struct {
 	page *Page  // a content page, or nil
 	name string // how errors name the others ("the index page")
+	// anyAnchor: the route leads elsewhere (a redirect), whose ids are
+	// not known here.
+	anyAnchor bool
 }
 
 // siteRoutes are the URL paths of the files every site has beside its pages.
@@ -67,7 +70,9 @@ type linker struct {
 	missing     map[string]bool         // content paths known not to be files
 }
 
-func newLinker(content fs.FS, contentName string, pages []*Page) *linker {
+// newLinker returns a linker for the pages of content; redirects are the
+// old URL paths the site answers with a redirect (Config.Redirects).
+func newLinker(content fs.FS, contentName string, pages []*Page, redirects map[string]string) *linker {
 	l := &linker{
 		content: content, contentName: contentName,
 		byFile:  map[string]*Page{},
@@ -77,6 +82,11 @@ func newLinker(content fs.FS, contentName string, pages []*Page) *linker {
 	}
 	for p, name := range siteRoutes {
 		l.routes[p] = route{name: name}
+	}
+	for from := range redirects {
+		for _, u := range []string{from, strings.TrimSuffix(from, "/"), strings.TrimSuffix(from, "/") + "/index.html"} {
+			l.routes[u] = route{name: "the redirect " + from, anyAnchor: true}
+		}
 	}
 	for _, p := range pages {
 		l.byFile[p.File] = p
@@ -237,7 +247,7 @@ func (l *linker) resolve(p *Page, r ref) (resolved, string, error) {
 	if rt.page != nil {
 		return as, l.checkAnchor(rt.page, r.dest, frag, rawFrag), nil
 	}
-	if hasFrag && frag != "" && !slices.Contains(layoutAnchors, frag) && !slices.Contains(layoutAnchors, rawFrag) {
+	if hasFrag && frag != "" && !rt.anyAnchor && !slices.Contains(layoutAnchors, frag) && !slices.Contains(layoutAnchors, rawFrag) {
 		return as, fmt.Sprintf("broken link %q: %s has no element with id %q", r.dest, rt.name, frag), nil
 	}
 	return as, "", nil
