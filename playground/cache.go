@@ -1,11 +1,12 @@
 package playground
 
 import (
-	"container/list"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+
+	"playdoc/playground/internal/lru"
 )
 
 // Cache keeps built binaries on disk, bounded in total size, evicting the
@@ -15,10 +16,8 @@ type Cache struct {
 	dir string
 	max int64
 
-	mu    sync.Mutex
-	size  int64
-	lru   *list.List // front = most recently used; values are *cacheEntry
-	items map[string]*list.Element
+	mu      sync.Mutex
+	entries *lru.Cache[string, *cacheEntry] // by key, cost in bytes
 }
 
 type cacheEntry struct {
@@ -26,7 +25,8 @@ type cacheEntry struct {
 	path string        // binary on disk ("" for a compile error)
 	err  *CompileError // cached compile failure
 	size int64
-	refs int
+	refs int  // runs holding the binary
+	gone bool // evicted: the last release removes the file
 }
 
 // Artifact is a binary taken from the cache; Release unpins it.
@@ -49,7 +49,8 @@ func NewCache(dir string, max int64) (*Cache, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create cache dir: %w", err)
 	}
-	c := &Cache{dir: dir, max: max, lru: list.New(), items: map[string]*list.Element{}}
+	c := &Cache{dir: dir, max: max}
+	c.entries = lru.New(max, func(e *cacheEntry) int64 { return e.size }, c.evicted)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read cache dir: %w", err)
@@ -61,12 +62,8 @@ func NewCache(dir string, max int64) (*Cache, error) {
 			_ = os.RemoveAll(p) // a temp file of an interrupted insert
 			continue
 		}
-		c.items[e.Name()] = c.lru.PushBack(&cacheEntry{key: e.Name(), path: p, size: fi.Size()})
-		c.size += fi.Size()
+		c.entries.Add(e.Name(), &cacheEntry{key: e.Name(), path: p, size: fi.Size()})
 	}
-	c.mu.Lock()
-	c.evictLocked()
-	c.mu.Unlock()
 	return c, nil
 }
 
@@ -75,12 +72,10 @@ func NewCache(dir string, max int64) (*Cache, error) {
 func (c *Cache) Get(key string) (a *Artifact, cerr *CompileError, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, found := c.items[key]
+	e, found := c.entries.Get(key)
 	if !found {
 		return nil, nil, false
 	}
-	c.lru.MoveToFront(el)
-	e := el.Value.(*cacheEntry)
 	if e.err != nil {
 		return nil, e.err, true
 	}
@@ -93,10 +88,10 @@ func (c *Cache) unpinFunc(e *cacheEntry) func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		e.refs--
-		if e.refs == 0 && c.items[e.key] == nil {
-			_ = os.Remove(e.path) // evicted while pinned
+		// Evicted while pinned; a newer entry of the key owns the path.
+		if e.refs == 0 && e.gone && !c.entries.Contains(e.key) {
+			_ = os.Remove(e.path)
 		}
-		c.evictLocked()
 	}
 }
 
@@ -118,19 +113,16 @@ func (c *Cache) PutBinary(key, src string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.items[key]; ok {
+	if _, ok := c.entries.Get(key); ok {
 		// Built twice (e.g. after an eviction race): keep the first.
 		_ = os.Remove(tmp)
-		c.lru.MoveToFront(el)
 		return nil
 	}
 	if err := os.Rename(tmp, dst); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("cache: %w", err)
 	}
-	c.items[key] = c.lru.PushFront(&cacheEntry{key: key, path: dst, size: fi.Size()})
-	c.size += fi.Size()
-	c.evictLocked()
+	c.entries.Add(key, &cacheEntry{key: key, path: dst, size: fi.Size()})
 	return nil
 }
 
@@ -138,29 +130,19 @@ func (c *Cache) PutBinary(key, src string) error {
 func (c *Cache) PutError(key string, ce *CompileError) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.items[key]; ok {
+	if c.entries.Contains(key) {
 		return
 	}
 	size := int64(len(ce.Message) + 64*len(ce.Errors) + 128)
-	c.items[key] = c.lru.PushFront(&cacheEntry{key: key, err: ce, size: size})
-	c.size += size
-	c.evictLocked()
+	c.entries.Add(key, &cacheEntry{key: key, err: ce, size: size})
 }
 
-// evictLocked drops least recently used entries until the cache fits.
-// Pinned binaries leave the index at once but their file stays until the
-// last user releases it.
-func (c *Cache) evictLocked() {
-	for el := c.lru.Back(); el != nil && c.size > c.max; {
-		prev := el.Prev()
-		e := el.Value.(*cacheEntry)
-		c.lru.Remove(el)
-		delete(c.items, e.key)
-		c.size -= e.size
-		if e.path != "" && e.refs == 0 {
-			_ = os.Remove(e.path)
-		}
-		el = prev
+// evicted removes an evicted binary's file, or leaves it to the last
+// release while a run holds it. Called with c.mu held.
+func (c *Cache) evicted(_ string, e *cacheEntry) {
+	e.gone = true
+	if e.path != "" && e.refs == 0 {
+		_ = os.Remove(e.path)
 	}
 }
 
@@ -168,5 +150,5 @@ func (c *Cache) evictLocked() {
 func (c *Cache) Stats() (entries int, bytes int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.items), c.size
+	return c.entries.Len(), c.entries.Cost()
 }

@@ -1,10 +1,11 @@
 package playground
 
 import (
-	"container/list"
 	"net"
 	"net/http"
 	"sync"
+
+	"playdoc/playground/internal/lru"
 
 	"golang.org/x/time/rate"
 )
@@ -14,15 +15,8 @@ import (
 type rateLimiter struct {
 	limit   rate.Limit
 	burst   int
-	max     int
 	mu      sync.Mutex
-	lru     *list.List // front = most recently seen; values are *clientBucket
-	clients map[string]*list.Element
-}
-
-type clientBucket struct {
-	client string
-	lim    *rate.Limiter
+	clients *lru.Cache[string, *rate.Limiter] // at most maxClients
 }
 
 // newRateLimiter returns nil (no limit) when perSecond <= 0.
@@ -31,8 +25,8 @@ func newRateLimiter(perSecond float64, burst, maxClients int) *rateLimiter {
 		return nil
 	}
 	return &rateLimiter{
-		limit: rate.Limit(perSecond), burst: max(burst, 1), max: max(maxClients, 1),
-		lru: list.New(), clients: map[string]*list.Element{},
+		limit: rate.Limit(perSecond), burst: max(burst, 1),
+		clients: lru.New[string, *rate.Limiter](int64(max(maxClients, 1)), nil, nil),
 	}
 }
 
@@ -43,19 +37,12 @@ func (r *rateLimiter) allow(client string) bool {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	el, ok := r.clients[client]
-	if ok {
-		r.lru.MoveToFront(el)
-	} else {
-		for r.lru.Len() >= r.max {
-			old := r.lru.Back()
-			r.lru.Remove(old)
-			delete(r.clients, old.Value.(*clientBucket).client)
-		}
-		el = r.lru.PushFront(&clientBucket{client: client, lim: rate.NewLimiter(r.limit, r.burst)})
-		r.clients[client] = el
+	lim, ok := r.clients.Get(client)
+	if !ok {
+		lim = rate.NewLimiter(r.limit, r.burst)
+		r.clients.Add(client, lim)
 	}
-	return el.Value.(*clientBucket).lim.Allow()
+	return lim.Allow()
 }
 
 // size is the number of clients remembered.
@@ -65,7 +52,7 @@ func (r *rateLimiter) size() int {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.clients)
+	return r.clients.Len()
 }
 
 // clientIP is the rate limit key: the remote IP (not the port).
