@@ -130,7 +130,7 @@ func hasAttr(tok html.Token, key string) bool {
 // txtar archives of testdata/authors.
 func seedPages(f *testing.F) [][]byte {
 	var out [][]byte
-	for _, glob := range []string{filepath.Join(contentDir, "*.md"), "testdata/fixture/content/*.md"} {
+	for _, glob := range []string{filepath.Join(contentDir, "*.md"), filepath.Join(contentDir, "*", "*.md"), "testdata/fixture/content/*.md"} {
 		files, _ := filepath.Glob(glob)
 		for _, name := range files {
 			data, err := os.ReadFile(name)
@@ -151,6 +151,9 @@ func seedPages(f *testing.F) [][]byte {
 				out = append(out, file.Data)
 			}
 		}
+	}
+	if len(out) < 20 {
+		f.Fatalf("only %d seed pages: is the tutorial in %s?", len(out), contentDir)
 	}
 	return out
 }
