@@ -37,7 +37,7 @@ func crashHelper(hostile string) int {
 				rep.Parents = sb.cg.parents
 			}
 			// The sleeper runs once it has said so.
-			_, err = bufio.NewReader(p.Stdout).ReadString('\n')
+			_, err = bufio.NewReader(stdoutReader(p.Output)).ReadString('\n')
 		}
 	}
 	if err != nil {
