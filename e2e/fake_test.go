@@ -35,7 +35,8 @@ type fakeAPI struct {
 	mu       sync.Mutex
 	nextID   int
 	running  map[string]context.CancelFunc
-	requests int // every request to the API, to prove none is made on load
+	stdin    map[string]chan stdinReq // per run, for /api/stdin
+	requests int                      // every request to the API, to prove none is made on load
 }
 
 // count wraps an API handler to count its requests.
@@ -84,9 +85,11 @@ func fixtureServer(api *fakeAPI) (*httptest.Server, error) {
 	mux.HandleFunc("GET /assets/app.css", asset("text/css; charset=utf-8", css))
 	if api != nil {
 		api.running = map[string]context.CancelFunc{}
+		api.stdin = map[string]chan stdinReq{}
 		mux.HandleFunc("/api/", api.count(http.NotFound))
 		mux.HandleFunc("POST /api/run", api.count(api.run))
 		mux.HandleFunc("POST /api/stop", api.count(api.stop))
+		mux.HandleFunc("POST /api/stdin", api.count(api.stdinPost))
 		mux.HandleFunc("POST /api/fmt", api.count(api.fmt))
 		mux.HandleFunc("/healthz", api.count(api.healthz))
 	}
@@ -100,7 +103,11 @@ func jsonError(w http.ResponseWriter, code int, msg string) {
 }
 
 func (f *fakeAPI) run(w http.ResponseWriter, r *http.Request) {
-	var req struct{ Code string }
+	var req struct {
+		Code      string
+		Stdin     string
+		StdinOpen bool
+	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		jsonError(w, http.StatusBadRequest, "bad JSON: "+err.Error())
 		return
@@ -121,6 +128,8 @@ func (f *fakeAPI) run(w http.ResponseWriter, r *http.Request) {
 	f.nextID++
 	id := "run" + strconv.Itoa(f.nextID)
 	f.running[id] = cancel
+	in := make(chan stdinReq, 16)
+	f.stdin[id] = in
 	f.mu.Unlock()
 	defer func() {
 		f.mu.Lock()
@@ -167,6 +176,27 @@ func (f *fakeAPI) run(w http.ResponseWriter, r *http.Request) {
 		send(api.Event{Kind: stream, T: time.Since(start), Data: data})
 	}
 	switch {
+	case strings.Contains(code, "fake:stdin"):
+		// Echo the standard input, line by line, until EOF.
+		echo := func(s string) { piece(api.KindStdout, "got: "+strings.TrimSuffix(s, "\n")+"\n") }
+		if req.Stdin != "" {
+			echo(req.Stdin)
+		}
+		for req.StdinOpen {
+			select {
+			case r := <-in:
+				if r.Data != "" {
+					echo(r.Data)
+				}
+				if r.EOF {
+					piece(api.KindStdout, "EOF\n")
+					req.StdinOpen = false
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+		exit(0, "")
 	case strings.Contains(code, "fake:pieces"):
 		// The programs: a line printed in pieces, a lone newline,
 		// \r progress, colours, and stderr and stdout by turns.
@@ -246,6 +276,30 @@ func find(code, s string) (line, col int, ok bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// stdinReq is a POST /api/stdin body.
+type stdinReq struct {
+	ID   string
+	Data string
+	EOF  bool
+}
+
+func (f *fakeAPI) stdinPost(w http.ResponseWriter, r *http.Request) {
+	var req stdinReq
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		jsonError(w, http.StatusBadRequest, "bad JSON")
+		return
+	}
+	f.mu.Lock()
+	in := f.stdin[req.ID]
+	f.mu.Unlock()
+	if in == nil {
+		jsonError(w, http.StatusNotFound, "no such run")
+		return
+	}
+	in <- req
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (f *fakeAPI) stop(w http.ResponseWriter, r *http.Request) {

@@ -102,6 +102,37 @@ func TestFixture(t *testing.T) {
 		checkLines(t, p)
 		p.noConsoleErrors()
 	})
+	t.Run("stdin", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		box := `document.querySelector('figure[data-name="concurrent"] .pg-stdin')`
+		key := func(k string, ctrl bool) {
+			p.eval(fmt.Sprintf(`%s.dispatchEvent(new KeyboardEvent('keydown', {key: %q, ctrlKey: %v, bubbles: true, cancelable: true}))`, box, k, ctrl), nil)
+		}
+		rows := `pgt.state("concurrent").lines.map((l) => l.replace(/^\+[\d.]+s/, ''))`
+		p.setCode("concurrent", "package main // fake:stdin\n")
+		// Typed before Run: the program's input from the start.
+		p.eval(box+`.value = "first"; true`, nil)
+		p.eval(`pgt.watch("concurrent")`, nil)
+		p.do(chromedp.Click(chromedp.CSS(fig("concurrent") + ` .pg-run`)))
+		p.wait("the first line echoed", rows+`.join("|") === "got: first"`, 10*time.Second)
+		// While it runs: Enter sends the line, Ctrl+D ends the input.
+		p.eval(box+`.value = "second"; true`, nil)
+		key("Enter", false)
+		p.wait("the second line echoed", rows+`.join("|") === "got: first|got: second"`, 10*time.Second)
+		key("d", true)
+		p.wait("the end of the run", `pgt.done("concurrent")`, 10*time.Second)
+		var got []string
+		p.eval(rows, &got)
+		if strings.Join(got, "|") != "got: first|got: second|EOF" {
+			t.Errorf("rows %q", got)
+		}
+		var after string
+		p.eval(box+`.value`, &after)
+		if after != "first" {
+			t.Errorf("the box holds %q after the run, want the text typed before it", after)
+		}
+		p.noConsoleErrors()
+	})
 	t.Run("bench", func(t *testing.T) {
 		p := openPage(t, browser, url)
 		p.setCode("concurrent", "package main // fake:bench\n")

@@ -7,27 +7,33 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"playdoc/playground/api"
 )
 
-// runRequest is a POST /api/run body: {"code": "...", "lang": "python"}.
+// runRequest is a POST /api/run body: {"code": "...", "lang": "python",
+// "stdin": "...", "stdinOpen": true}.
 type runRequest struct {
-	code []byte
-	lang string // LangGo or LangPython
+	code      []byte
+	lang      string // LangGo or LangPython
+	stdin     string // the program's standard input, from the start
+	stdinOpen bool   // stdin stays open after it, for /api/stdin, until EOF
 }
 
 // readCode reads a {"code": ..., "lang": ...} request body, enforcing the
 // size limit; lang is "go" (the default) or "python".
 func readCode(w http.ResponseWriter, r *http.Request) (runRequest, error) {
-	if r.ContentLength > 8*MaxSourceSize {
+	if r.ContentLength > 8*MaxSourceSize+2*maxStdin {
 		return runRequest{}, fmt.Errorf("request body is %d bytes; the source limit is %d bytes", r.ContentLength, MaxSourceSize)
 	}
 	var req struct {
-		Code *string `json:"code"`
-		Lang string  `json:"lang"`
+		Code      *string `json:"code"`
+		Lang      string  `json:"lang"`
+		Stdin     string  `json:"stdin"`
+		StdinOpen bool    `json:"stdinOpen"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8*MaxSourceSize))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8*MaxSourceSize+2*maxStdin))
 	if err := dec.Decode(&req); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -48,7 +54,10 @@ func readCode(w http.ResponseWriter, r *http.Request) (runRequest, error) {
 	default:
 		return runRequest{}, fmt.Errorf("bad request: lang %q is not %q or %q", req.Lang, LangGo, LangPython)
 	}
-	return runRequest{code: []byte(*req.Code), lang: req.Lang}, nil
+	if len(req.Stdin) > maxStdin {
+		return runRequest{}, fmt.Errorf("stdin is %d bytes; the limit is %d bytes", len(req.Stdin), maxStdin)
+	}
+	return runRequest{code: []byte(*req.Code), lang: req.Lang, stdin: req.Stdin, stdinOpen: req.StdinOpen}, nil
 }
 
 // handleRun is POST /api/run: compile and run, streaming NDJSON events.
@@ -110,8 +119,19 @@ func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, t *ticket
 			run.cancel(errClientGone)
 		}
 	}
+	opts := execOptions{lang: req.lang}
+	switch {
+	case req.stdinOpen:
+		in := newRunInput(req.stdin)
+		s.mu.Lock() // /api/stdin looks it up concurrently
+		run.input = in
+		s.mu.Unlock()
+		opts.stdin = in
+	case req.stdin != "":
+		opts.stdin = strings.NewReader(req.stdin)
+	}
 	emit(api.Event{Kind: api.KindAccepted, ID: run.ID})
-	rep := s.serveRun(ctx, t, req.code, execOptions{lang: req.lang}, emit)
+	rep := s.serveRun(ctx, t, req.code, opts, emit)
 	s.logRun(run, rep)
 }
 

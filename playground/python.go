@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,7 +115,7 @@ const (
 // zero compile-end keep the events every client expects), the source
 // written to a fresh folder bound read-only at /src, the interpreter in
 // the sandbox with the same limits as a Go program.
-func (s *Server) executePython(ctx context.Context, src []byte, emit func(api.Event)) runReport {
+func (s *Server) executePython(ctx context.Context, src []byte, stdin io.Reader, emit func(api.Event)) runReport {
 	var rep runReport
 	end := func(e api.Event, outcome string) runReport {
 		emit(e)
@@ -137,7 +138,9 @@ func (s *Server) executePython(ctx context.Context, src []byte, emit func(api.Ev
 		return end(api.Event{Kind: api.KindError, Message: "could not prepare the program: " + err.Error()}, outcomeError)
 	}
 	emit(api.Event{Kind: api.KindCompileEnd})
-	last := s.runSpec(ctx, s.python.Spec(dir, s.programLimits()), emit)
+	spec := s.python.Spec(dir, s.programLimits())
+	spec.Stdin = stdin
+	last := s.runSpec(ctx, spec, emit)
 	switch {
 	case last.Kind == api.KindError:
 		return end(last, outcomeError)

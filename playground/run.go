@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -17,6 +18,7 @@ type Run struct {
 	Client  string
 	Started time.Time
 	cancel  context.CancelCauseFunc
+	input   *runInput // the standard input /api/stdin feeds; nil unless open
 }
 
 // Outcomes of a run, as counted in playdoc_runs_total and logged.
@@ -47,8 +49,12 @@ func (s *Server) newRun(ctx context.Context, client string) (*Run, context.Conte
 func (s *Server) endRun(r *Run) {
 	s.mu.Lock()
 	delete(s.runs, r.ID)
+	in := r.input
 	s.mu.Unlock()
 	r.cancel(nil)
+	if in != nil {
+		in.close() // ends the sandbox's copy of it
+	}
 }
 
 // runReport is what executing one program came to: the log line, the
@@ -80,6 +86,8 @@ type execOptions struct {
 	// vet); an error ends the execution with an error event carrying its
 	// text.
 	afterBuild func(ctx context.Context, p *Program) error
+	// stdin is the program's standard input; nil: EOF at once.
+	stdin io.Reader
 }
 
 // toolchainWaitMessage is compile-start's message while a new server is
@@ -127,7 +135,7 @@ func (s *Server) execute(ctx context.Context, p *Program, opts execOptions, emit
 		}
 	}
 	emit(api.Event{Kind: api.KindCompileEnd, Compile: rep.compile, Cached: rep.cached})
-	last := s.runBinary(ctx, b.art.Path, p.RunArgs(), emit)
+	last := s.runBinary(ctx, b.art.Path, p.RunArgs(), opts.stdin, emit)
 	switch {
 	case last.Kind == api.KindError:
 		return end(last, outcomeError)
@@ -222,10 +230,11 @@ type chunk struct {
 
 // runBinary runs a built program in the sandbox, emitting start and the
 // output lines, and returns the final event (exit, or error).
-func (s *Server) runBinary(ctx context.Context, bin string, args []string, emit func(api.Event)) api.Event {
+func (s *Server) runBinary(ctx context.Context, bin string, args []string, stdin io.Reader, emit func(api.Event)) api.Event {
 	spec := sandbox.Spec{
 		Binary:         bin,
 		Args:           args,
+		Stdin:          stdin,
 		Limits:         s.programLimits(),
 		SeccompProfile: sandbox.ProfileProgram,
 	}
@@ -404,7 +413,7 @@ func (s *Server) serveRun(ctx context.Context, t *ticket, src []byte, opts execO
 		return runReport{outcome: string(api.ReasonKilled)}
 	}
 	if opts.lang == LangPython {
-		return s.executePython(ctx, src, emit)
+		return s.executePython(ctx, src, opts.stdin, emit)
 	}
 	p, err := ParseProgram(src)
 	if err != nil {

@@ -409,6 +409,7 @@ func (s *Server) routes() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/run", s.handleRun)
 	mux.HandleFunc("POST /api/stop", s.handleStop)
+	mux.HandleFunc("POST /api/stdin", s.handleStdin)
 	for _, p := range []string{"/api/fmt", "/fmt"} {
 		mux.HandleFunc("POST "+p, cors(s.handleFmt))
 		mux.HandleFunc("OPTIONS "+p, cors(nil))

@@ -194,6 +194,31 @@
       this.shareMsg.setAttribute('aria-live', 'polite');
       this.shared.append(this.link, this.shareMsg);
 
+      // Standard input (docs/contracts.md §3, /api/stdin): what is typed
+      // before Run is the program's input from the start; while it runs,
+      // Enter sends the line and Ctrl+D (or the EOF button) ends the input.
+      const inWrap = el('div', 'pg-in');
+      this.inBox = el('textarea', 'pg-stdin');
+      this.inBox.rows = 1;
+      this.inBox.spellcheck = false;
+      this.inBox.placeholder = 'Standard input: type before Run; while it runs, Enter sends a line, Ctrl+D ends it';
+      this.inBox.setAttribute('aria-label', `Standard input of ${this.name}`);
+      this.eofBtn = button('EOF', 'pg-eof', () => this.sendInput(true));
+      this.eofBtn.title = 'End the standard input (Ctrl+D)';
+      this.eofBtn.hidden = true;
+      inWrap.append(this.inBox, this.eofBtn);
+      this.inBox.addEventListener('keydown', (e) => {
+        if (!this.ctrl) return; // before Run: an ordinary text box
+        if (e.key === 'Enter' && !e.shiftKey && !e.ctrlKey && !e.metaKey) {
+          e.preventDefault();
+          this.sendInput(false);
+        } else if (e.key === 'd' && e.ctrlKey) {
+          e.preventDefault();
+          this.sendInput(true);
+        }
+      });
+      this.stdinQueue = [];
+
       // Output panel, hidden until something is run.
       this.out = el('div', 'pg-out');
       this.out.hidden = true;
@@ -212,7 +237,7 @@
       this.screen = new LineScreen();
       this.rows = [];
 
-      code.closest('pre').replaceWith(this.ed, hint, bar, this.shared, this.out);
+      code.closest('pre').replaceWith(this.ed, hint, bar, this.shared, inWrap, this.out);
       const kept = this.load();
       if (kept != null) {
         this.ta.value = kept;
@@ -395,6 +420,7 @@
       this.runBtn.disabled = on;
       this.stopBtn.hidden = !on;
       this.fig.classList.toggle('pg-running', on);
+      this.eofBtn.hidden = !on;
       if (focusStop) this.stopBtn.focus();
       if (focusRun) this.runBtn.focus();
     }
@@ -408,25 +434,32 @@
       this.clear();
       this.busy(true);
       this.say('Sending…');
+      // The box's text goes with the run; while it runs the box takes new
+      // lines, and gets its text back after.
+      const typed = this.inBox.value;
+      this.inBox.value = '';
+      this.stdinQueue = [];
+      this.stdinEOF = false;
       try {
-        await this.stream(ctrl);
+        await this.stream(ctrl, typed);
       } catch (err) {
         if (ctrl.signal.aborted) this.end('Stopped');
         else if (!this.ended) this.end('The run failed: ' + (err.message || err), true);
       } finally {
         this.ctrl = null;
+        this.inBox.value = typed;
         this.busy(false);
         if (this.onDone) this.onDone();
       }
     }
 
-    async stream(ctrl) {
+    async stream(ctrl, stdin) {
       let res;
       try {
         res = await fetch(API + 'run', {
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ code: this.ta.value, lang: this.fig.dataset.lang || 'go' }),
+          body: JSON.stringify({ code: this.ta.value, lang: this.fig.dataset.lang || 'go', stdin, stdinOpen: true }),
           signal: ctrl.signal,
         });
       } catch (err) {
@@ -470,7 +503,7 @@
 
     event(ev) {
       switch (ev.kind) {
-        case 'accepted': this.runId = ev.id; this.say('Queued…'); break;
+        case 'accepted': this.runId = ev.id; this.say('Queued…'); this.flushInput(); break;
         case 'compile-start': this.say(ev.message ? `Compiling: ${ev.message}…` : 'Compiling…'); break;
         case 'compile-end': this.say(ev.cached ? 'Cached build' : `Compiled in ${Math.round(ev.ms)} ms`); break;
         case 'start': this.status.textContent += ' · running…'; break;
@@ -628,6 +661,32 @@
         this.frame = 0;
         this.timeline(Math.max(+this.fig.dataset.durationMs || 0, this.lastT));
       });
+    }
+
+    // sendInput sends the box's line (with its newline, unless eof) to the
+    // running program's standard input, and ends the input if eof.
+    sendInput(eof) {
+      if (!this.ctrl || this.stdinEOF) return;
+      const data = this.inBox.value + (eof ? '' : '\n');
+      this.inBox.value = '';
+      if (eof) this.stdinEOF = true;
+      this.stdinQueue.push({ data, eof });
+      this.flushInput();
+    }
+
+    // flushInput posts the queued input in order, once the run has an id.
+    async flushInput() {
+      if (!this.runId || this.sending) return;
+      this.sending = true;
+      try {
+        while (this.stdinQueue.length) {
+          const { data, eof } = this.stdinQueue.shift();
+          await fetch(API + 'stdin', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ id: this.runId, data, eof }) });
+        }
+      } catch (_) { /* the run ended: nothing more to send */ } finally {
+        this.sending = false;
+      }
     }
 
     async stop() {

@@ -32,6 +32,7 @@ import (
 //	//fake:long stdout N            write one line of N bytes of "é"
 //	//fake:long stdout N P C        ... of the character C after the prefix P
 //	//fake:sleep 1s
+//	//fake:cat                      copy stdin to stdout, each read one write, until EOF
 //	//fake:exit 3
 //	//fake:oom                      end as the sandbox reports an OOM kill
 //	//fake:compile-error 3:5 msg    the build fails with that diagnostic
@@ -209,6 +210,22 @@ func (f *Exec) Start(ctx context.Context, spec sandbox.Spec) (*Proc, error) {
 					}
 					if _, err := io.WriteString(w, line); err != nil {
 						return
+					}
+				}
+			case "cat":
+				if spec.Stdin == nil {
+					continue
+				}
+				buf := make([]byte, 4096)
+				for {
+					n, err := spec.Stdin.Read(buf)
+					if n > 0 {
+						if _, werr := p.stdoutW.Write(buf[:n]); werr != nil {
+							return
+						}
+					}
+					if err != nil {
+						break
 					}
 				}
 			case "sleep":
