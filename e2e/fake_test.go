@@ -60,6 +60,12 @@ func (f *fakeAPI) requestCount() int {
 // api is not nil, the fake API under /api/. Without api, /api/ is 404, as on
 // a static host.
 func fixtureServer(api *fakeAPI) (*httptest.Server, error) {
+	return fixtureServerWith(api, nil)
+}
+
+// fixtureServerWith is fixtureServer whose /api/ is down when api is nil:
+// answered by down, or 404 (a static host) when down is nil too.
+func fixtureServerWith(api *fakeAPI, down http.Handler) (*httptest.Server, error) {
 	static := filepath.Join(repoRoot(), "templates", "static")
 	js, err := os.ReadFile(filepath.Join(static, "playground.js"))
 	if err != nil {
@@ -92,6 +98,8 @@ func fixtureServer(api *fakeAPI) (*httptest.Server, error) {
 		mux.HandleFunc("POST /api/stdin", api.count(api.stdinPost))
 		mux.HandleFunc("POST /api/fmt", api.count(api.fmt))
 		mux.HandleFunc("/healthz", api.count(api.healthz))
+	} else if down != nil {
+		mux.Handle("/api/", down)
 	}
 	return httptest.NewServer(withCSP(mux)), nil
 }

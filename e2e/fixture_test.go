@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -212,9 +213,29 @@ func TestFixtureStatic(t *testing.T) {
 	p.noConsoleErrors("404")
 }
 
+// TestFixtureNeedsLinux: serve off Linux answers the playground's calls
+// with 501 and why; Run shows the recorded output and says the playground
+// needs Linux.
+func TestFixtureNeedsLinux(t *testing.T) {
+	const why = "sandbox: the playground's sandbox needs Linux (this is darwin/arm64): unsupported operation; run `playdoc serve --playground URL` to use a playground running on Linux"
+	srv, err := fixtureServerWith(nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		jsonError(w, http.StatusNotImplemented, why)
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	p := openPage(t, newBrowser(t), srv.URL+"/gather/")
+	st := checkFallback(t, p, "concurrent", "fixture-needs-linux.png")
+	if !strings.Contains(st.Msg, "needs Linux") || !strings.Contains(st.Msg, "--playground URL") {
+		t.Errorf("message %q, want the reason: the playground needs Linux", st.Msg)
+	}
+	p.noConsoleErrors("501")
+}
+
 // checkFallback presses Run where there is no playground and checks the
 // message on the button and the recorded output in the panel.
-func checkFallback(t *testing.T, p *page, name, shot string) {
+func checkFallback(t *testing.T, p *page, name, shot string) snippetState {
 	st := p.run(name, 15*time.Second)
 	p.screenshot(name, shot)
 	if !strings.Contains(st.RunLabel, "unavailable") {
@@ -235,6 +256,7 @@ func checkFallback(t *testing.T, p *page, name, shot string) {
 	if formatShown {
 		t.Errorf("Format is offered although there is no playground")
 	}
+	return st
 }
 
 // checkLines: pieces of output make the lines a terminal shows (one row per

@@ -7,12 +7,41 @@
 // The init receives its config over a socket, builds the sandbox (mounts,
 // loopback, rlimits, capabilities, Landlock, seccomp) and execs the program,
 // which so becomes PID 1. See the README's "Sandbox" section for the layers.
+//
+// The sandbox needs Linux: on other systems New returns an error wrapping
+// errors.ErrUnsupported and Main does nothing.
 package sandbox
 
 import (
 	"io"
+	"log/slog"
 	"time"
 )
+
+// Options configure a Sandbox.
+type Options struct {
+	// StateDir is accepted for the API's sake; a run keeps nothing on disk:
+	// its root, /tmp and overlay layers are tmpfs mounts that exist only in
+	// the run's own mount namespace and vanish with it.
+	StateDir string
+	Logger   *slog.Logger
+	// CPUs is the cgroup CPU quota of one run, in CPUs (default 1).
+	CPUs float64
+	// Warm is how many sandbox inits are kept started ahead of need, which
+	// takes their start-up off a run's latency (default 2; negative: none).
+	Warm int
+	// InitBinary is the init program, built by BuildInit. Empty: this
+	// process's own executable, which must call Main first thing (every
+	// run then pays its whole package initialisation).
+	InitBinary string
+}
+
+// Layer is one isolation mechanism and whether it is in force.
+type Layer struct {
+	Name   string `json:"name"`
+	Active bool   `json:"active"`
+	Note   string `json:"note,omitempty"`
+}
 
 // Limits bound what one sandboxed process tree may use.
 type Limits struct {
@@ -85,4 +114,19 @@ type Result struct {
 	Wall       time.Duration // from exec of the program to its end
 	CPU        time.Duration // user+system of the whole tree
 	PeakMemory int64         // bytes
+}
+
+// InitBuild says how BuildInit compiles the init program.
+type InitBuild struct {
+	// Go is the go command (default: "go" on PATH).
+	Go string
+	// Dir keeps the binaries, one per source and toolchain (required).
+	Dir string
+	// ModCache is the module cache the build reads and fills (default: the
+	// go command's own).
+	ModCache string
+	// Proxy is GOPROXY for modules missing from ModCache. Default: the host
+	// module cache as a file:// proxy, then proxy.golang.org with the
+	// checksum database.
+	Proxy string
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package sandbox
 
 import (
@@ -39,21 +41,6 @@ func main() {
 	os.Exit(2) // not started as a sandbox init
 }
 `
-
-// InitBuild says how BuildInit compiles the init program.
-type InitBuild struct {
-	// Go is the go command (default: "go" on PATH).
-	Go string
-	// Dir keeps the binaries, one per source and toolchain (required).
-	Dir string
-	// ModCache is the module cache the build reads and fills (default: the
-	// go command's own).
-	ModCache string
-	// Proxy is GOPROXY for modules missing from ModCache. Default: the host
-	// module cache as a file:// proxy, then proxy.golang.org with the
-	// checksum database.
-	Proxy string
-}
 
 // BuildInit compiles the sandbox's init as a small program of its own (this
 // package and what it imports, ~2.5 MB) and returns its path. A re-executed

@@ -1,3 +1,5 @@
+//go:build linux
+
 package sandbox
 
 import (
@@ -15,31 +17,6 @@ import (
 	llsyscall "github.com/landlock-lsm/go-landlock/landlock/syscall"
 	"golang.org/x/sys/unix"
 )
-
-// Options configure a Sandbox.
-type Options struct {
-	// StateDir is accepted for the API's sake; a run keeps nothing on disk:
-	// its root, /tmp and overlay layers are tmpfs mounts that exist only in
-	// the run's own mount namespace and vanish with it.
-	StateDir string
-	Logger   *slog.Logger
-	// CPUs is the cgroup CPU quota of one run, in CPUs (default 1).
-	CPUs float64
-	// Warm is how many sandbox inits are kept started ahead of need, which
-	// takes their start-up off a run's latency (default 2; negative: none).
-	Warm int
-	// InitBinary is the init program, built by BuildInit. Empty: this
-	// process's own executable, which must call Main first thing (every
-	// run then pays its whole package initialisation).
-	InitBinary string
-}
-
-// Layer is one isolation mechanism and whether it is in force.
-type Layer struct {
-	Name   string `json:"name"`
-	Active bool   `json:"active"`
-	Note   string `json:"note,omitempty"`
-}
 
 // Sandbox starts sandboxed processes. It is safe for concurrent use.
 type Sandbox struct {

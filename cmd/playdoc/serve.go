@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -38,10 +39,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	noPlayground := fset.Bool("no-playground", false, "serve the site without the playground API")
 	data := fset.String("data", "", "playground data folder: module cache, build cache, binaries (default the user cache dir's playdoc/)")
 	shareDB := fset.String("share-db", "", "SQLite database of the shared snippets (default $XDG_DATA_HOME/playdoc/shares.db)")
+	remote := fset.String("playground", "", "forward the playground API to the playground backend at `URL` (e.g. playdoc playground on a Linux host) instead of running one here")
 	var sf siteFlags
 	sf.register(fset, "")
 	if err := parseFlags(fset, args); err != nil {
 		return err
+	}
+	if *noPlayground && *remote != "" {
+		fmt.Fprintln(e.stderr, "--no-playground and --playground exclude each other")
+		return errUsage
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -66,7 +72,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	var pg *playground.Server
 	var pgHandler http.Handler
 	var dev *devserver.Server // set below; /p/ID pages use its current site
-	if !*noPlayground {
+	switch {
+	case *remote != "":
+		// No local sandbox: the backend elsewhere compiles and runs.
+		if pgHandler, err = newPlaygroundProxy(*remote, e.log); err != nil {
+			return err
+		}
+		e.log.Info("playground: forwarding to a remote backend", "backend", *remote)
+	case !*noPlayground:
 		pg, err = playground.NewServer(playground.Config{
 			SharePage: sharePage(e.log, func() *site.Site { return dev.Site() }),
 			Prebuild:  prebuildSources(e, cfg.Content), Logger: e.log, DataDir: *data, ShareDB: *shareDB,
@@ -76,10 +89,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			// and the queue bound the load anyway.
 			RateLimit: 50, RateBurst: 200,
 		})
-		if err != nil {
+		switch {
+		case errors.Is(err, errors.ErrUnsupported):
+			// Not Linux: the site and live reload work all the same, and
+			// the page says why Run shows the recorded output.
+			e.log.Warn("playground unavailable: serving the site without it; --playground URL forwards to a playground running on Linux", "err", err)
+			pgHandler = unavailablePlayground(err)
+		case err != nil:
 			return fmt.Errorf("playground: %w", err)
+		default:
+			pgHandler = pg.Handler()
 		}
-		pgHandler = pg.Handler()
 	}
 
 	contentDir, staticDir := sf.dirs()

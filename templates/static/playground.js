@@ -473,7 +473,9 @@
         return this.end('The playground is busy; ' + (after >= 0 ? `retrying is possible in ${after} s` : 'try again shortly'), true);
       }
       if ([404, 405, 501, 502, 504].includes(res.status) || (res.ok && !type.includes('ndjson'))) {
-        return unavailable(this, res.ok ? 'unexpected response' : 'HTTP ' + res.status);
+        // serve answers 501 with why (e.g. the sandbox needs Linux), 502 when
+        // its --playground backend is down: say so rather than a bare status.
+        return unavailable(this, res.ok ? 'unexpected response' : await errorText(res));
       }
       if (!res.ok) {
         let msg = '';
@@ -709,10 +711,10 @@
       let res;
       try {
         res = await fetch(API + 'fmt', { method: 'POST', body: new URLSearchParams({ body: this.ta.value, imports: 'true' }) });
-        if (!res.ok || !(res.headers.get('Content-Type') || '').includes('json')) throw new Error('HTTP ' + res.status);
+        if (!res.ok || !(res.headers.get('Content-Type') || '').includes('json')) throw new Error(await errorText(res));
         res = await res.json();
-      } catch (_) {
-        return this.say('Format is unavailable here');
+      } catch (err) {
+        return this.say('Format is unavailable here' + (err && err.message ? ` (${err.message})` : ''));
       }
       if (res.Error) {
         this.clear();
@@ -768,6 +770,18 @@
     if (text) s.piece(null, 'stdout', text);
     const d = +s.fig.dataset.durationMs;
     s.end(exp ? 'Recorded output' + (d ? `; the run takes about ${secs(d, 1)}` : '') : 'No recorded output for this snippet');
+  }
+
+  // errorText is a failed response's JSON {"error"} if it has one, else its
+  // status.
+  async function errorText(res) {
+    try {
+      if ((res.headers.get('Content-Type') || '').includes('json')) {
+        const msg = (await res.json()).error;
+        if (msg) return msg;
+      }
+    } catch (_) { /* not JSON */ }
+    return 'HTTP ' + res.status;
   }
 
   function setAvailable() {
