@@ -15,6 +15,7 @@ import (
 // assetSet is the fingerprinted CSS and JS of a build.
 type assetSet struct {
 	CSS, JS string // URL paths
+	ThemeJS string // the theme script run before paint; "" without theme.js
 	key     [sha256.Size]byte
 }
 
@@ -67,11 +68,22 @@ func (b *Builder) assets(site *Site) (assetSet, error) {
 	css.Write(siteCSS)
 	css.WriteString("\n/* playground.css */\n")
 	css.Write(pgCSS)
+	themeJS, err := read("theme.js", false)
+	if err != nil {
+		return assetSet{}, err
+	}
+	cssBytes := css.Bytes()
 	var a assetSet
-	a.CSS = "/assets/app." + fingerprint(css.Bytes()) + ".css"
+	if len(themeJS) > 0 {
+		// The reader's theme switch: rules for html[data-theme] too.
+		cssBytes = []byte(themeable(css.String()))
+		a.ThemeJS = "/assets/theme." + fingerprint(themeJS) + ".js"
+		site.add(a.ThemeJS, themeJS, "")
+	}
+	a.CSS = "/assets/app." + fingerprint(cssBytes) + ".css"
 	a.JS = "/assets/app." + fingerprint(js) + ".js"
-	a.key = sha256.Sum256([]byte(a.CSS + a.JS))
-	site.add(a.CSS, css.Bytes(), "")
+	a.key = sha256.Sum256([]byte(a.CSS + a.JS + a.ThemeJS))
+	site.add(a.CSS, cssBytes, "")
 	site.add(a.JS, js, "")
 	if b.cfg.LiveReload {
 		reload, err := read("reload.js", false)

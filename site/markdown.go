@@ -14,11 +14,16 @@ import (
 	"github.com/yuin/goldmark/util"
 )
 
-// newMarkdown returns the goldmark converter that parses the content: GFM
-// and heading ids. Pages are rendered by pageRenderer.
+// extensions are goldmark's extensions the content may use: GFM (tables,
+// task lists, strikethrough, autolinks), footnotes and definition lists.
+var extensions = []goldmark.Extender{extension.GFM, extension.Footnote, extension.DefinitionList}
+
+// newMarkdown returns the goldmark converter that parses the content: GFM,
+// footnotes, definition lists and heading ids. Pages are rendered by
+// pageRenderer.
 func newMarkdown() goldmark.Markdown {
 	return goldmark.New(
-		goldmark.WithExtensions(extension.GFM),
+		goldmark.WithExtensions(extensions...),
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
 	)
 }
@@ -30,7 +35,7 @@ func newMarkdown() goldmark.Markdown {
 // it for the next build.
 func pageRenderer(p *Page, links []resolved) renderer.Renderer {
 	return goldmark.New(
-		goldmark.WithExtensions(extension.GFM),
+		goldmark.WithExtensions(extensions...),
 		goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(nodeRenderer{p: p, links: links}, 100))),
 	).Renderer()
 }
@@ -47,6 +52,7 @@ func (r nodeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(ast.KindHeading, renderHeading)
 	reg.Register(kindCode, renderCode)
 	reg.Register(kindPair, renderPair)
+	reg.Register(kindCallout, renderCallout)
 	reg.Register(ast.KindLink, r.renderLink)
 	reg.Register(ast.KindImage, r.renderImage)
 	reg.Register(ast.KindRawHTML, r.renderRaw)

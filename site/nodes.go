@@ -37,3 +37,20 @@ type pairNode struct{ ast.BaseBlock }
 func (n *pairNode) Kind() ast.NodeKind { return kindPair }
 
 func (n *pairNode) Dump(src []byte, level int) { ast.DumpHelper(n, src, level, nil, nil) }
+
+// kindCallout is the node kind of a GitHub-style callout.
+var kindCallout = ast.NewNodeKind("PlaydocCallout")
+
+// calloutNode is a block quote that starts with [!NOTE], [!TIP],
+// [!IMPORTANT], [!WARNING] or [!CAUTION]: its children are the quote's,
+// without the marker.
+type calloutNode struct {
+	ast.BaseBlock
+	Variant string // "note", "tip", "important", "warning", "caution"
+}
+
+func (n *calloutNode) Kind() ast.NodeKind { return kindCallout }
+
+func (n *calloutNode) Dump(src []byte, level int) {
+	ast.DumpHelper(n, src, level, map[string]string{"Variant": n.Variant}, nil)
+}

@@ -134,6 +134,7 @@ func (p *Page) collect(errs *ErrorList) {
 		p.Heading = plainText(h, p.body)
 		p.doc.RemoveChild(p.doc, h)
 	}
+	var quotes []*ast.Blockquote
 	var fences []*ast.FencedCodeBlock
 	top := map[ast.Node]int{}
 	i := 0
@@ -158,6 +159,8 @@ func (p *Page) collect(errs *ErrorList) {
 			return ast.WalkContinue, nil
 		}
 		switch n := n.(type) {
+		case *ast.Blockquote:
+			quotes = append(quotes, n)
 		case *ast.Heading:
 			id, _ := n.AttributeString("id")
 			idStr := string(asBytes(id))
@@ -193,6 +196,7 @@ func (p *Page) collect(errs *ErrorList) {
 		return ast.WalkContinue, nil
 	})
 	hc.finish()
+	p.callouts(quotes)
 	names := map[string]int{}
 	for _, fb := range fences {
 		line := p.line(fb.Pos())

@@ -26,6 +26,7 @@ func (b *Builder) headNav(a assetSet, title, desc, urlPath, ogType, navData stri
 		OGType:      ogType,
 		SiteName:    b.cfg.SiteTitle,
 		CSS:         a.CSS,
+		ThemeJS:     a.ThemeJS,
 		JS:          a.JS,
 		LiveReload:  b.cfg.LiveReload,
 		Lang:        b.cfg.Language,
@@ -116,6 +117,17 @@ func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, links []
 		if err := pageRenderer(p, links).Render(&body, p.body, p.doc); err != nil {
 			return nil, fmt.Errorf("render markdown: %w", err)
 		}
+	}
+	if bytes.Contains(body.Bytes(), []byte(`id="fnref`)) {
+		// goldmark's footnote ids are "fn:1" and "fnref:1": valid HTML,
+		// but ids of letters, digits, '-' and '_' are safe everywhere
+		// (CSS selectors, validators).
+		b := body.Bytes()
+		for _, r := range [][2]string{{`id="fn:`, `id="fn-`}, {`href="#fn:`, `href="#fn-`}, {`id="fnref:`, `id="fnref-`}, {`href="#fnref:`, `href="#fnref-`}} {
+			b = bytes.ReplaceAll(b, []byte(r[0]), []byte(r[1]))
+		}
+		body.Reset()
+		body.Write(b)
 	}
 	view := templates.Page{
 		Head:      b.headNav(a, p.Title+" · "+b.cfg.SiteTitle, p.Summary, p.URL, "article", nav.fullPath),

@@ -13,6 +13,9 @@ type Head struct {
 	OGType      string // "website" or "article"
 	SiteName    string
 	CSS, JS     string // fingerprinted asset URLs
+	// ThemeJS, if set, is a small script run before the first paint (it
+	// applies the reader's chosen theme).
+	ThemeJS string
 	// LiveReload adds the live-reload script and data-livereload; only
 	// `playdoc serve` sets it, never a build.
 	LiveReload bool

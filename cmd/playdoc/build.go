@@ -47,16 +47,18 @@ func (f *siteFlags) dirs() (content, static string) {
 }
 
 // siteConfig finds and reads the site's playdoc.toml: the --config file;
-// else ./playdoc.toml; else the one in the content folder's parent; else,
+// else, with --content, the one in the content folder's parent; else
+// ./playdoc.toml; else,
 // for the embedded tutorial, its embedded one; else a configuration with
 // only a title.
 func (f *siteFlags) siteConfig(contentDir string) (*config.Site, error) {
 	candidates := []string{f.configFile}
-	if f.configFile == "" {
+	switch {
+	case f.configFile != "":
+	case f.content != "": // a site elsewhere: its own configuration
+		candidates = []string{filepath.Join(filepath.Dir(filepath.Clean(f.content)), config.FileName)}
+	default:
 		candidates = []string{config.FileName}
-		if contentDir != "" {
-			candidates = append(candidates, filepath.Join(filepath.Dir(filepath.Clean(contentDir)), config.FileName))
-		}
 	}
 	for _, c := range candidates {
 		sc, err := config.Load(c)

@@ -1,0 +1,127 @@
+package e2e
+
+import (
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestReaderFeatures serves `playdoc build` as a static host would, under
+// the site's CSP, and uses the reader features in Chromium: the theme
+// switch (remembered across pages and applied before the first paint, by a
+// blocking script in <head> ahead of the stylesheet), the copy buttons,
+// unfolding another section of the sidebar from the navigation file, and
+// axe in the chosen themes against the system's.
+func TestReaderFeatures(t *testing.T) {
+	out := buildSite(t)
+	srv := &http.Server{Handler: withCSP(http.FileServer(http.Dir(out))), ReadHeaderTimeout: 5 * time.Second}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	base := "http://" + ln.Addr().String()
+	p := openPage(t, newBrowser(t), base+"/using-playdoc/runnable-examples/")
+
+	t.Run("theme", func(t *testing.T) {
+		var ok bool
+		p.eval(`(() => { const s = document.head.querySelector('script[src^="/assets/theme."]'), l = document.head.querySelector('link[rel=stylesheet]');
+			return !!s && !s.defer && !s.async && !!(s.compareDocumentPosition(l) & Node.DOCUMENT_POSITION_FOLLOWING); })()`, &ok)
+		if !ok {
+			t.Fatal("the theme script is not a blocking script before the stylesheet")
+		}
+		p.colorScheme("light")
+		var label string
+		for _, want := range []string{"Theme: System", "Theme: Light", "Theme: Dark"} {
+			p.eval(`document.querySelector('.theme-toggle').textContent`, &label)
+			if label != want {
+				t.Fatalf("switch says %q, want %q", label, want)
+			}
+			if want != "Theme: Dark" {
+				p.do(chromedp.Click(chromedp.CSS(`.theme-toggle`)))
+			}
+		}
+		// The next page starts dark on a light system, with no script run
+		// after the stylesheet.
+		p.navigate(base + "/asyncio/gather/")
+		var bg string
+		p.eval(`document.documentElement.dataset.theme + ' ' + getComputedStyle(document.body).backgroundColor`, &bg)
+		if bg != "dark rgb(13, 17, 23)" {
+			t.Errorf("after choosing dark: %q, want the dark background", bg)
+		}
+		axeJS := loadAxe(t)
+		axeCheck(t, p, axeJS, "/asyncio/gather/ chosen dark, light system")
+		p.do(chromedp.Click(chromedp.CSS(`.theme-toggle`))) // → system
+		p.colorScheme("dark")
+		p.eval(`getComputedStyle(document.body).backgroundColor`, &bg)
+		if bg != "rgb(13, 17, 23)" {
+			t.Errorf("system dark: background %q", bg)
+		}
+		p.navigate(base + "/asyncio/gather/")
+		p.eval(`document.querySelector('.theme-toggle').textContent`, &label)
+		if label != "Theme: System" {
+			t.Errorf("after cycling back: %q", label)
+		}
+		p.colorScheme("dark")
+		p.eval(`localStorage.setItem('playdoc-theme', 'light'); true`, nil)
+		p.navigate(base + "/asyncio/gather/")
+		p.eval(`getComputedStyle(document.body).backgroundColor`, &bg)
+		if bg != "rgb(255, 255, 255)" {
+			t.Errorf("chosen light on a dark system: background %q", bg)
+		}
+		axeCheck(t, p, axeJS, "/asyncio/gather/ chosen light, dark system")
+		p.eval(`localStorage.removeItem('playdoc-theme'); true`, nil)
+		p.colorScheme("light")
+	})
+
+	t.Run("copy", func(t *testing.T) {
+		p.navigate(base + "/using-playdoc/runnable-examples/")
+		// Headless Chromium has no clipboard to grant: the test takes
+		// its place, to see what the button writes.
+		p.eval(`window.copied = null; navigator.clipboard.writeText = async (t) => { window.copied = t; }; true`, nil)
+		var n int
+		p.eval(`document.querySelectorAll('.copy-code').length`, &n)
+		if n < 2 {
+			t.Fatalf("%d copy buttons", n)
+		}
+		p.do(chromedp.Click(chromedp.CSS(`.code-block .copy-code`)))
+		p.wait("the copy button to confirm", `document.querySelector('.code-block .copy-code').textContent === 'Copied'`, 5*time.Second)
+		var same bool
+		p.eval(`window.copied === document.querySelector('.code-block pre').textContent && window.copied.length > 10`, &same)
+		if !same {
+			t.Error("the clipboard does not hold the code block")
+		}
+	})
+
+	t.Run("unfold-section", func(t *testing.T) {
+		var n int
+		p.eval(`document.querySelectorAll('.nav-closed').length`, &n)
+		if n == 0 {
+			t.Fatal("no other section in the sidebar")
+		}
+		p.do(chromedp.Click(chromedp.CSS(`.nav-closed .nav-unfold`)))
+		p.wait("the other section's pages", `document.querySelectorAll('.nav-closed ol a[href^="/asyncio/"]').length > 10`, 10*time.Second)
+		var exp string
+		p.eval(`document.querySelector('.nav-closed .nav-unfold').getAttribute('aria-expanded')`, &exp)
+		if exp != "true" {
+			t.Errorf("aria-expanded = %q after unfolding", exp)
+		}
+	})
+	p.noConsoleErrors()
+}
+
+// loadAxe reads axe-core's script (scripts/test.sh installs it).
+func loadAxe(t *testing.T) []byte {
+	t.Helper()
+	js, err := os.ReadFile(filepath.Join(auditModules(t), "axe-core", "axe.min.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}

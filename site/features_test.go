@@ -1,0 +1,33 @@
+package site
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestReaderMarkdown: GitHub callouts, footnotes (with ids of letters,
+// digits and dashes) and definition lists.
+func TestReaderMarkdown(t *testing.T) {
+	cfg := fixtureConfig()
+	cfg.Content = memContent(map[string]string{"01-a.md": page("A", 1,
+		"> [!NOTE]\n> Read **this**.\n\n> [!caution]\n> Hot.\n\n> [!NOTE] not alone on its line\n\nText.[^x]\n\nTerm\n: Its definition.\n\n[^x]: The note.\n")})
+	s, err := New(cfg).Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(s.Files["/a/index.html"].Body)
+	for _, w := range []string{
+		"<div class=\"callout callout-note\" role=\"note\">\n<p class=\"callout-title\">Note</p>\n<p>Read <strong>this</strong>.</p>\n</div>",
+		"<div class=\"callout callout-caution\" role=\"note\">\n<p class=\"callout-title\">Caution</p>\n<p>Hot.</p>\n</div>",
+		"<blockquote>\n<p>[!NOTE] not alone on its line</p>",
+		`<sup id="fnref-1"><a href="#fn-1"`,
+		`<li id="fn-1">`,
+		"<dl>\n<dt>Term</dt>\n<dd>Its definition.</dd>\n</dl>",
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+	checkSiteHTML(t, s)
+}
