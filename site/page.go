@@ -174,12 +174,12 @@ func (p *Page) collect(errs *ErrorList) {
 			p.refs = append(p.refs, ref{kind: refImage, dest: string(n.Destination), line: p.line(n.Pos()),
 				noAlt: plainText(n, p.body) == "", lazy: below(n)})
 		case *ast.RawHTML, *ast.HTMLBlock:
-			var block ast.Node
-			if n.Type() == ast.TypeInline {
-				block = n.Parent()
-				for block != nil && block.Type() != ast.TypeBlock {
-					block = block.Parent()
-				}
+			// Elements must close in the Markdown block that holds the
+			// tag: an inline tag's paragraph, an HTML block's list item or
+			// quote (nil: the page).
+			block := n.Parent()
+			for block != nil && block.Type() != ast.TypeBlock {
+				block = block.Parent()
 			}
 			text, start := fragText(n, p.body)
 			p.raw[n] = hc.fragment(text, p.line(start), block, below(n))

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/yuin/goldmark/ast"
+	east "github.com/yuin/goldmark/extension/ast"
 	xhtml "golang.org/x/net/html"
 )
 
@@ -76,7 +77,7 @@ var urlAttrs = map[string]map[string]refKind{
 type openTag struct {
 	name  string
 	line  int
-	block ast.Node // the Markdown block of an inline tag; nil in an HTML block
+	block ast.Node // the Markdown block it must close in; nil: the page
 }
 
 // htmlChecker checks the raw HTML of one page in document order, keeping
@@ -89,8 +90,7 @@ type htmlChecker struct {
 }
 
 // fragment checks one piece of raw HTML that starts on file line line;
-// block is the Markdown block holding an inline tag (nil for an HTML
-// block). lazy says whether images in it are below the fold.
+// block is the Markdown block its elements must close in (nil: the page). lazy says whether images in it are below the fold.
 func (c *htmlChecker) fragment(text []byte, line int, block ast.Node, lazy bool) *rawFrag {
 	f := &rawFrag{}
 	z := xhtml.NewTokenizer(bytes.NewReader(text))
@@ -238,7 +238,16 @@ func normalTag(raw, name string, end, selfClosing bool) string {
 func (c *htmlChecker) leave(block ast.Node) {
 	for len(c.stack) > 0 && c.stack[len(c.stack)-1].block == block {
 		o := c.stack[len(c.stack)-1]
-		c.errs.errorf(c.p.Path, o.line, "raw HTML <%s> is not closed in its paragraph", o.name)
+		where := "its paragraph"
+		switch block.(type) {
+		case *ast.ListItem, *ast.List:
+			where = "its list item"
+		case *ast.Blockquote:
+			where = "its quote"
+		case *east.TableCell, *east.TableRow, *east.TableHeader, *east.Table:
+			where = "its table cell"
+		}
+		c.errs.errorf(c.p.Path, o.line, "raw HTML <%s> is not closed in %s", o.name, where)
 		c.stack = c.stack[:len(c.stack)-1]
 	}
 }
