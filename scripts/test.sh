@@ -35,6 +35,12 @@ if [ ! -x /usr/bin/python3 ]; then
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 >/dev/null
 fi
 
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	echo "== installing postgresql (the shared snippets' multi-instance store: share and e2e tests start their own cluster)"
+	as_root apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
+
 # axe-core and html-validate for the audit tests (e2e/audit_test.go), into a
 # gitignored cache folder; pinned versions (html-validate 10 is the last line
 # that runs on Debian's Node 20).

@@ -33,6 +33,7 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 	shareDB := fset.String("share-db", "", "SQLite database of the shared snippets (default $XDG_DATA_HOME/playdoc/shares.db, i.e. ~/.local/share/playdoc/shares.db)")
 	perDay := fset.Int("share-per-day", 0, "new shared snippets per client IP and UTC day (default 1000; negative: unlimited)")
 	bytesPerDay := fset.Int64("share-bytes-per-day", 0, "bytes of new shared snippets per client IP and UTC day (default 4 MiB; negative: unlimited)")
+	dbURL := fset.String("db", "", "PostgreSQL database of the shared snippets, for several instances (postgres://user@host/db); replaces --share-db")
 	baseURL := fset.String("base-url", "", "absolute URL of the site, for the canonical links of the pages it serves (default: base_url of the site configuration)")
 	backup := fset.String("share-backup", "", "write a consistent copy of the share database to this new file, then exit (safe while a server runs)")
 	if err := parseFlags(fset, args); err != nil {
@@ -54,7 +55,19 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 	if !*prepareOnly {
 		pages = buildPlaygroundSite(ctx, e, *content, *baseURL)
 	}
+	var shares share.Store // nil: the server opens the SQLite file
+	if *dbURL != "" && !*prepareOnly {
+		pg, err := share.OpenPostgres(ctx, *dbURL, share.PostgresOptions{
+			Limits: share.Limits{SharesPerDay: *perDay, BytesPerDay: *bytesPerDay}, Logger: e.log,
+		})
+		if err != nil {
+			return err
+		}
+		defer pg.Close()
+		shares = pg
+	}
 	srv, err := playground.NewServer(playground.Config{
+		Shares:    shares,
 		SharePage: sharePage(e.log, func() *site.Site { return pages }),
 		DataDir:   *data, Prebuild: prebuildSources(e, contentFS), Logger: e.log, ShareDB: *shareDB,
 		ShareLimits: share.Limits{SharesPerDay: *perDay, BytesPerDay: *bytesPerDay},
