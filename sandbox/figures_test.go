@@ -59,7 +59,14 @@ func TestFiguresAreTheProgramsOwn(t *testing.T) {
 		if args[0] == "alloc" {
 			want = 64 << 20
 		}
-		if bm > rm || bm < want || bm > want+4<<20 {
+		// cgroup v2 also charges the run's kernel memory (page tables,
+		// slab): a hello world peaks at ~4.8 MiB there (the VM of
+		// scripts/cgroup-v2-vm.sh), against under 4 on v1.
+		slack := int64(4 << 20)
+		if sb.cg.v2 {
+			slack = 8 << 20
+		}
+		if bm > rm || bm < want || bm > want+slack {
 			t.Errorf("%v: peak memory %d KiB sandboxed against %d KiB bare (all: %v, %v)", args, bm>>10, rm>>10, boxedMem, bareMem)
 		}
 	}

@@ -29,7 +29,10 @@ func TestOutputOrderAcrossStreams(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			o, err := runSpec(sb, Spec{Binary: hostileBinary, Args: []string{"interleave", fmt.Sprint(n)}})
+			// A minute: on an emulated VM (scripts/cgroup-v2-vm.sh) the
+			// concurrent runs took more than the default 10 s.
+			o, err := runSpec(sb, Spec{Binary: hostileBinary, Args: []string{"interleave", fmt.Sprint(n)},
+				Limits: Limits{WallTime: time.Minute, CPUTime: time.Minute}})
 			if err != nil {
 				errs <- err
 				return
