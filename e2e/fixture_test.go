@@ -148,6 +148,23 @@ func TestFixture(t *testing.T) {
 		if fmt.Sprint(rows) != fmt.Sprint(want) {
 			t.Errorf("benchmark table %q, want %q", rows, want)
 		}
+		// A compare group of benchmark snippets: their results side by side.
+		p.setCode("sequential", "package main // fake:bench\n")
+		p.do(chromedp.Click(chromedp.CSS(`.pg-cmp-run`)))
+		p.wait("both runs of the comparison", `!document.querySelector('.pg-cmp-run').disabled && !document.querySelector('.pg-cmp-res').textContent.includes('–')`, 20*time.Second)
+		p.eval(`[...document.querySelectorAll('.pg-cmp-bench tr')].map((r) => [...r.children].map((c) => c.textContent))`, &rows)
+		want = [][]string{
+			{"benchmark", "snippet", "ns/op", "B/op", "allocs/op"},
+			{"BenchmarkSequential", "sequential", "981234", "16384", "3"},
+			{"BenchmarkSequential", "concurrent", "981234", "16384", "3"},
+			{"BenchmarkConcurrent", "sequential", "270512.5", "17200", "12"},
+			{"BenchmarkConcurrent", "concurrent", "270512.5", "17200", "12"},
+		}
+		if fmt.Sprint(rows) != fmt.Sprint(want) {
+			t.Errorf("compared benchmarks %q, want %q", rows, want)
+		}
+		// Edits are kept across reloads: Reset both for the next subtests.
+		p.do(chromedp.Click(chromedp.CSS(fig("sequential")+` .pg-reset`)), chromedp.Click(chromedp.CSS(fig("concurrent")+` .pg-reset`)))
 		p.noConsoleErrors()
 	})
 	t.Run("format", func(t *testing.T) {

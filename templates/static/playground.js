@@ -596,6 +596,7 @@
         if (m) rows.push([m[1], m[2], m[3], m[4] || '', m[5] || '']);
       }
       this.bench.textContent = '';
+      this.benchRows = rows;
       if (!rows.length) return;
       const table = el('table', 'pg-bench-table');
       table.append(el('caption', '', 'Benchmarks'));
@@ -803,8 +804,10 @@
     bar.setAttribute('aria-label', 'Compare ' + group.map((s) => s.name).join(' and '));
     const res = el('output', 'pg-cmp-res');
     res.setAttribute('aria-live', 'polite');
+    const benches = el('div', 'pg-cmp-bench');
     const show = () => {
       res.textContent = group.map((s) => `${s.name} ${s.wall == null ? '–' : secs(s.wall, 1)}`).join(' · ');
+      compareBenchmarks(benches, group);
     };
     const b = button(`Run all ${group.length} and compare`, 'pg-cmp-run', async () => {
       b.disabled = true;
@@ -813,12 +816,43 @@
       for (const s of group) await s.run();
       b.disabled = false;
     });
-    bar.append(el('span', 'pg-cmp-title', 'Compare'), b, res);
+    bar.append(el('span', 'pg-cmp-title', 'Compare'), b, res, benches);
     for (const s of group) s.onDone = show;
     show();
     const last = group[group.length - 1].fig;
     (last.closest('.pair') || last).after(bar);
     bar.dataset.compare = key;
+  }
+
+  // compareBenchmarks shows the benchmark results of a compare group side
+  // by side: for each benchmark name, one row per snippet that has it, in
+  // the group's order, so ns/op, B/op and allocs/op line up.
+  function compareBenchmarks(box, group) {
+    box.textContent = '';
+    const names = [];
+    for (const s of group) for (const r of s.benchRows || []) if (!names.includes(r[0])) names.push(r[0]);
+    if (!names.length) return;
+    const table = el('table', 'pg-bench-table');
+    table.append(el('caption', '', 'Benchmarks side by side'));
+    const head = el('tr');
+    for (const h of ['benchmark', 'snippet', 'ns/op', 'B/op', 'allocs/op']) {
+      const th = el('th', '', h);
+      th.scope = 'col';
+      head.append(th);
+    }
+    table.append(head);
+    for (const n of names) {
+      for (const s of group) {
+        const r = (s.benchRows || []).find((x) => x[0] === n);
+        if (!r) continue;
+        const tr = el('tr');
+        const th = el('th', '', n);
+        th.scope = 'row';
+        tr.append(th, el('td', '', s.name), el('td', '', r[2]), el('td', '', r[3]), el('td', '', r[4]));
+        table.append(tr);
+      }
+    }
+    box.append(table);
   }
 
   for (const fig of document.querySelectorAll('figure[data-run]')) {
