@@ -38,6 +38,9 @@ type SandboxExecutor struct {
 // Layers reports which isolation mechanisms are in force.
 func (e SandboxExecutor) Layers() []sandbox.Layer { return e.Sandbox.Layers() }
 
+// Usage reports what all runs take now against the sandbox's totals.
+func (e SandboxExecutor) Usage() sandbox.Usage { return e.Sandbox.Usage() }
+
 // Start implements Executor.
 func (e SandboxExecutor) Start(ctx context.Context, spec sandbox.Spec) (Proc, error) {
 	p, err := e.Sandbox.Start(ctx, spec)

@@ -81,7 +81,12 @@ func FindPython(path string) (*Python, error) {
 }
 
 // Close removes the empty folder FindPython made.
-func (p *Python) Close() error { return os.Remove(p.empty) }
+func (p *Python) Close() error {
+	if err := os.Remove(p.empty); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
 
 // pythonScriptDir is where a program's source is visible inside.
 const pythonScriptDir = "/src"

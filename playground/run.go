@@ -185,7 +185,7 @@ func (s *Server) build(ctx context.Context, p *Program) (buildResult, error) {
 		// started it, bounded by the compile time limit and Shutdown.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.CompileTimeout+flightMargin)
 		defer cancel()
-		defer context.AfterFunc(s.bgCtx, cancel)()
+		defer context.AfterFunc(s.killCtx, cancel)()
 		t0 := time.Now()
 		bin, ws, err := s.builder.compile(fctx, p)
 		if fctx.Err() == nil {

@@ -44,9 +44,18 @@ type Config struct {
 	Prebuild []string
 	Logger   *slog.Logger
 
-	MaxBuilds int   // concurrent compilations (default 2)
-	Runners   int   // runs holding a runner at once, compile included (default 16)
-	Queue     int   // runs waiting for a runner before 503 (default 64)
+	MaxBuilds int // concurrent compilations (default 2)
+	// Runners caps the runs holding a runner at once, compile included
+	// (default 256). Within it, runs are admitted by resources: a run
+	// starts while all runs together use under 90% of the sandbox's
+	// totals (memory, processes; sandbox.Totals), so programs that sleep
+	// (1-2 MB each) are not held back by a count sized for busy ones.
+	Runners int
+	Queue   int // runs waiting for a runner before 503 (default 256)
+	// RunTotals bound all programs together, enforced by the kernel on the
+	// run sandbox's parent cgroup (sandbox.Totals' defaults: half the
+	// machine's memory, 8192 processes).
+	RunTotals sandbox.Totals
 	CacheSize int64 // bytes of cached binaries (default 1 GiB)
 
 	// Shares keeps the shared snippets (/share, /p/ID); the caller closes
@@ -87,8 +96,8 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		MaxBuilds:      2,
-		Runners:        16,
-		Queue:          64,
+		Runners:        256,
+		Queue:          256,
 		CacheSize:      1 << 30,
 		CompileTimeout: 30 * time.Second,
 		WarmTimeout:    5 * time.Minute,
@@ -187,9 +196,13 @@ type Server struct {
 	m       *metrics
 	mux     *http.ServeMux
 
-	bgCtx    context.Context // background work (prepare, warm); ended by Shutdown
-	initDone chan struct{}   // closed when the init program is in use, or failed
-	initErr  error           // why it failed; read after initDone
+	bgCtx context.Context // background work (prepare, warm); ended by Shutdown
+	// killCtx ends shared compiles: only when Shutdown gives up waiting
+	// for the runs in flight (which may be waiting on such a compile).
+	killCtx  context.Context
+	killAll  context.CancelFunc
+	initDone chan struct{} // closed when the init program is in use, or failed
+	initErr  error         // why it failed; read after initDone
 	bgCancel context.CancelFunc
 	bg       sync.WaitGroup
 
@@ -231,11 +244,14 @@ func NewServer(cfg Config) (*Server, error) {
 	if ex == nil {
 		// Programs get RunCPUs each (fair under a burst); builds get all
 		// (the compiler and linker use them, and few run at once).
-		runSB, err := sandbox.New(sandbox.Options{Logger: cfg.Logger, CPUs: cfg.RunCPUs})
+		runSB, err := sandbox.New(sandbox.Options{Logger: cfg.Logger, CPUs: cfg.RunCPUs, Totals: cfg.RunTotals})
 		if err != nil {
 			return nil, fmt.Errorf("sandbox: %w", err)
 		}
-		buildSB, err := sandbox.New(sandbox.Options{Logger: cfg.Logger, CPUs: float64(runtime.NumCPU())})
+		// Builds have their own, smaller budget: MaxBuilds compiles at
+		// their own memory limit, plus room for the warm-up's go command.
+		buildSB, err := sandbox.New(sandbox.Options{Logger: cfg.Logger, CPUs: float64(runtime.NumCPU()),
+			Totals: sandbox.Totals{Memory: int64(cfg.MaxBuilds)*cfg.CompileMemory + 512<<20}})
 		if err != nil {
 			_ = runSB.Close()
 			return nil, fmt.Errorf("build sandbox: %w", err)
@@ -298,6 +314,7 @@ func NewServer(cfg Config) (*Server, error) {
 		s.log.Warn("playground: Python programs cannot run", "err", err)
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
+	s.killCtx, s.killAll = context.WithCancel(context.Background())
 	s.routes()
 	s.bg.Add(1)
 	go func() {
@@ -484,13 +501,19 @@ func (s *Server) admit() (*ticket, error) {
 	return &ticket{s: s}, nil
 }
 
-// wait blocks until a runner is free.
+// wait blocks until a runner is free and the runs already going leave
+// room (memory and processes under 90% of the sandbox's totals). Holding
+// the runner while waiting for room keeps the queue's order.
 func (t *ticket) wait(ctx context.Context) error {
 	s := t.s
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	if err := s.waitForRoom(ctx); err != nil {
+		<-s.slots
+		return err
 	}
 	s.mu.Lock()
 	s.queued--
@@ -500,6 +523,35 @@ func (t *ticket) wait(ctx context.Context) error {
 	s.mu.Unlock()
 	t.state = 1
 	return nil
+}
+
+// usager is an Executor that can tell what all its runs use (the real
+// sandbox; fakes cannot, and then only the runner count admits).
+type usager interface{ Usage() sandbox.Usage }
+
+// waitForRoom polls (every 20 ms: a run ending frees memory in the kernel,
+// not through us) until the runs going leave room for one more.
+func (s *Server) waitForRoom(ctx context.Context) error {
+	u, ok := s.exec.(usager)
+	if !ok {
+		return nil
+	}
+	logged := false
+	for {
+		usage := u.Usage()
+		if usage.Room() {
+			return nil
+		}
+		if !logged {
+			s.log.Info("playground: a run waits for room", "usage", usage.String())
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // done gives the runner (or queue slot) back.
@@ -549,6 +601,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		close(done)
 	}()
 	defer func() {
+		s.killAll()
 		if s.builder.Workspaces() == 0 {
 			_ = os.RemoveAll(s.builder.workRoot)
 		}
@@ -563,6 +616,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 	}
+	s.killAll() // shared compiles: their runs are killed next
 	s.mu.Lock()
 	for _, r := range s.runs {
 		r.cancel(errServerShutdown)

@@ -13,8 +13,10 @@
 package sandbox
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -30,6 +32,9 @@ type Options struct {
 	// Warm is how many sandbox inits are kept started ahead of need, which
 	// takes their start-up off a run's latency (default 2; negative: none).
 	Warm int
+	// Totals bound all runs together (Totals' defaults), enforced on the
+	// sandbox's parent cgroup.
+	Totals Totals
 	// InitBinary is the init program, built by BuildInit. Empty: this
 	// process's own executable, which must call Main first thing (every
 	// run then pays its whole package initialisation).
@@ -129,4 +134,44 @@ type InitBuild struct {
 	// module cache as a file:// proxy, then proxy.golang.org with the
 	// checksum database.
 	Proxy string
+}
+
+// Totals bound what all runs of one Sandbox may take together. The kernel
+// enforces them on the sandbox's parent cgroup: one greedy program meets
+// its own run's limits first, and many together meet these, where the
+// kernel's OOM killer picks the largest run, not the sleeping ones.
+type Totals struct {
+	// Memory is bytes for all runs together (default: half the machine's
+	// memory, /proc/meminfo MemTotal).
+	Memory int64
+	// Pids is processes and threads for all runs together (default 8192).
+	Pids int
+}
+
+// Usage is what all runs of a Sandbox take now, against its Totals.
+type Usage struct {
+	Memory, MemoryMax int64 // bytes
+	Pids, PidsMax     int
+	// Known is false without cgroups: then nothing is measured and
+	// admission can only count runs.
+	Known bool
+}
+
+// Room reports whether another run may start: usage below 90% of each
+// total. Without measurements it always says yes.
+func (u Usage) Room() bool {
+	if !u.Known {
+		return true
+	}
+	return u.Memory < u.MemoryMax/10*9 && u.Pids < u.PidsMax/10*9
+}
+
+func (u Usage) String() string {
+	if !u.Known {
+		return "unmeasured"
+	}
+	return strings.Join([]string{
+		fmt.Sprintf("memory %d/%d MiB", u.Memory>>20, u.MemoryMax>>20),
+		fmt.Sprintf("pids %d/%d", u.Pids, u.PidsMax),
+	}, ", ")
 }

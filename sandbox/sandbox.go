@@ -25,6 +25,7 @@ type Sandbox struct {
 	uid, gid    int // host ids the sandboxed processes run as
 	cg          *cgroups
 	cpus        float64
+	totals      Totals
 	landlockABI int
 	seccomp     bool
 	filters     map[Profile][]unix.SockFilter // assembled seccomp programs
@@ -86,6 +87,10 @@ func New(opts Options) (*Sandbox, error) {
 	cg, cgErr := setupCgroups(name)
 	if cgErr == nil {
 		s.cg = cg
+		s.totals = opts.Totals.withDefaults()
+		if err := cg.setTotals(s.totals); err != nil {
+			log.Warn("sandbox: no total limit for all runs together", "err", err)
+		}
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -53,6 +53,9 @@ func (s *Sandbox) UseInitBinary(string) error { return errNeedsLinux }
 // sandbox to start the init in.
 func BuildInit(context.Context, InitBuild) (string, error) { return "", errNeedsLinux }
 
+// Usage reports nothing measured off Linux.
+func (s *Sandbox) Usage() Usage { return Usage{} }
+
 // Layers reports no layers: none is in force off Linux.
 func (s *Sandbox) Layers() []Layer { return nil }
 
