@@ -362,3 +362,18 @@ func TestMemoryStore(t *testing.T) {
 		t.Errorf("Get = %+v, %v", sn, err)
 	}
 }
+
+// BenchmarkPutOneSharer is the latency of one share when nobody else
+// shares: a transaction and its fsync (go test -bench PutOneSharer ./share).
+func BenchmarkPutOneSharer(b *testing.B) {
+	s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "s.db"), SQLiteOptions{Limits: Limits{SharesPerDay: -1, BytesPerDay: -1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for i := 0; b.Loop(); i++ {
+		if _, err := s.Put(context.Background(), "c", code(i), ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

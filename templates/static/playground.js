@@ -186,6 +186,7 @@
       this.shared = el('div', 'pg-shared');
       this.shared.hidden = true;
       this.link = el('input', 'pg-link');
+      this.link.setAttribute('type', 'text');
       this.link.readOnly = true;
       this.link.id = id + '-link';
       this.link.setAttribute('aria-label', `Link to the shared code of ${this.name}`);
