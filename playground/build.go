@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -53,15 +54,20 @@ type Builder struct {
 	sem      *semaphore.Weighted // one unit per build at once, maxBuilds units
 	slots    int64
 
-	ready   chan struct{} // closed when prepare has finished
-	prepErr error
-	goMod   []byte // written into every workspace
-	goSum   []byte
-	// exports maps each package of the warm cache to its archive there
-	// (a path inside the sandbox): programs that import only these are
-	// compiled and linked directly, without the go command (fastBuild).
-	exports map[string]string
-	fastCfg []byte // importcfg listing every archive of exports
+	// stdReady is closed once the modules are in place and the standard
+	// library is warm: programs that import no module build from then on.
+	// ready is closed when prepare has finished (the allowed modules warm
+	// too). prepErr is set before stdReady closes when the module cache
+	// failed, else before ready closes.
+	stdReady chan struct{}
+	ready    chan struct{}
+	prepErr  error
+	goMod    []byte // written into every workspace
+	goSum    []byte
+	// fast is the direct compile path's archives; nil until the standard
+	// library is warm, replaced once the modules are (read by concurrent
+	// builds, hence atomic).
+	fast atomic.Pointer[fastPath]
 
 	mu     sync.Mutex
 	active map[string]struct{} // live workspaces, for tests and cleanup
@@ -78,7 +84,7 @@ func (b *Builder) goArgs(p *Program) []string {
 // compile builds p. On success it returns the host path of the binary,
 // which lives in a workspace the caller must remove with release.
 func (b *Builder) compile(ctx context.Context, p *Program) (binary string, ws *built, err error) {
-	if err := b.waitReady(ctx); err != nil {
+	if err := b.waitReadyFor(ctx, p); err != nil {
 		return "", nil, err
 	}
 	if b.fastBuildable(p) {

@@ -55,7 +55,8 @@ func TestRefreshCacheRenewsTimes(t *testing.T) {
 }
 
 func TestFastBuildable(t *testing.T) {
-	b := &Builder{exports: map[string]string{"fmt": "/gocache/a", "modernc.org/sqlite": "/gocache/b"}}
+	b := &Builder{}
+	b.fast.Store(&fastPath{exports: map[string]string{"fmt": "/gocache/a", "modernc.org/sqlite": "/gocache/b"}})
 	cases := map[string]bool{
 		"package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println() }\n":               true,
 		"package main\n\nimport (\n\t\"fmt\"\n\t\"unsafe\"\n)\n":                          true,

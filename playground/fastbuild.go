@@ -16,7 +16,8 @@ import (
 // do nothing more than run compile and link with these archives).
 func (b *Builder) fastBuildable(p *Program) bool {
 	src, ok := p.Files["prog.go"]
-	if b.exports == nil || p.Test || len(p.Files) != 1 || !ok || p.ModPath != "" {
+	fp := b.fast.Load()
+	if fp == nil || p.Test || len(p.Files) != 1 || !ok || p.ModPath != "" {
 		return false
 	}
 	f, err := parser.ParseFile(token.NewFileSet(), "prog.go", src, parser.ImportsOnly|parser.ParseComments)
@@ -37,7 +38,7 @@ func (b *Builder) fastBuildable(p *Program) bool {
 	}
 	for _, imp := range f.Imports {
 		path, err := strconv.Unquote(imp.Path.Value)
-		if err != nil || path == "embed" || (path != "unsafe" && b.exports[path] == "") {
+		if err != nil || path == "embed" || (path != "unsafe" && fp.exports[path] == "") {
 			return false
 		}
 	}
@@ -51,8 +52,9 @@ func (b *Builder) fastBuild(ctx context.Context, p *Program) (*built, error) {
 	tool := func(name string) (string, string) {
 		return filepath.Join(b.goroot, filepath.FromSlash(b.toolRel), name), sandboxGoroot + "/" + b.toolRel + "/" + name
 	}
+	fp := b.fast.Load() // fastBuildable saw it set; it is never unset
 	return b.inWorkspace(ctx, p, false, func(ws *built) error {
-		if err := os.WriteFile(filepath.Join(ws.workspace, "importcfg"), b.fastCfg, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(ws.workspace, "importcfg"), fp.importcfg, 0o644); err != nil {
 			return err
 		}
 		host, path := tool("compile")

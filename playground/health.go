@@ -9,10 +9,14 @@ import (
 
 // healthResponse is the /healthz answer.
 type healthResponse struct {
-	OK           bool   `json:"ok"`
-	Running      int    `json:"running"`
-	Queued       int    `json:"queued"`
-	Ready        bool   `json:"ready"` // the toolchain is prepared
+	OK      bool `json:"ok"`
+	Running int  `json:"running"`
+	Queued  int  `json:"queued"`
+	// StdReady: the standard library is warm, so programs that import no
+	// module build without waiting. Ready: the allowed modules are warm
+	// too (minutes after StdReady on a new machine).
+	StdReady     bool   `json:"stdReady"`
+	Ready        bool   `json:"ready"`
 	Error        string `json:"error,omitempty"`
 	CacheEntries int    `json:"cacheEntries"`
 	CacheBytes   int64  `json:"cacheBytes"`
@@ -26,6 +30,14 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	h.CacheEntries, h.CacheBytes = s.cache.Stats()
 	if l, ok := s.exec.(interface{ Layers() []sandbox.Layer }); ok {
 		h.Sandbox = l.Layers()
+	}
+	select {
+	case <-s.builder.stdReady:
+		h.StdReady = true
+		if s.builder.prepErr != nil {
+			h.OK, h.Error = false, s.builder.prepErr.Error()
+		}
+	default:
 	}
 	select {
 	case <-s.builder.ready:

@@ -8,10 +8,12 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -340,4 +342,33 @@ func (p *Program) Key(toolchain string) string {
 		h.Write(p.Files[n])
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// moduleImports lists, sorted, the imports of p's Go files that name a
+// module (the first path element has a dot, e.g. modernc.org/sqlite): what
+// the build needs beyond the standard library and p's own packages. Files
+// that do not parse contribute nothing (the compiler reports them).
+func (p *Program) moduleImports() []string {
+	seen := map[string]bool{}
+	fset := token.NewFileSet()
+	for name, data := range p.Files {
+		if !strings.HasSuffix(name, ".go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, data, parser.ImportsOnly)
+		if err != nil {
+			continue
+		}
+		for _, imp := range f.Imports {
+			path, err := strconv.Unquote(imp.Path.Value)
+			if err != nil {
+				continue
+			}
+			first, _, _ := strings.Cut(path, "/")
+			if strings.Contains(first, ".") && !strings.HasPrefix(path, p.ModPath+"/") {
+				seen[path] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"playdoc/playground/api"
@@ -91,8 +92,16 @@ type execOptions struct {
 }
 
 // toolchainWaitMessage is compile-start's message while a new server is
-// still preparing its module and build caches.
-const toolchainWaitMessage = "preparing the Go toolchain (once per server start, about a minute)"
+// still preparing what p needs: the standard library (seconds), or the
+// modules p imports, warmed after it (minutes on a new machine, for
+// modernc.org/sqlite).
+func toolchainWaitMessage(p *Program) string {
+	if mods := p.moduleImports(); len(mods) > 0 {
+		return "waiting for the playground to warm its build cache for " + strings.Join(mods, ", ") +
+			" (once per new server; minutes on a new machine)"
+	}
+	return "preparing the Go standard library (once per server start)"
+}
 
 // execute compiles (or takes from the cache) and runs p, calling emit for
 // each event from compile-start on, the final one included. /api/run
@@ -104,13 +113,13 @@ func (s *Server) execute(ctx context.Context, p *Program, opts execOptions, emit
 		rep.final, rep.outcome = e, outcome
 		return rep
 	}
-	if s.builder.isReady() {
+	if s.builder.isReadyFor(p) {
 		emit(api.Event{Kind: api.KindCompileStart})
 	} else {
-		// Only in the first minute or two of a new server: say why the
-		// compile is slow, and keep the wait out of the compile time.
-		emit(api.Event{Kind: api.KindCompileStart, Message: toolchainWaitMessage})
-		if err := s.builder.waitReady(ctx); err != nil && ctx.Err() == nil {
+		// Only while a new server warms its caches: say why the compile
+		// is slow, and keep the wait out of the compile time.
+		emit(api.Event{Kind: api.KindCompileStart, Message: toolchainWaitMessage(p)})
+		if err := s.builder.waitReadyFor(ctx, p); err != nil && ctx.Err() == nil {
 			s.log.Error("playground: toolchain not ready", "err", err)
 			return end(api.Event{Kind: api.KindError, Message: "the playground's toolchain could not be prepared: " + err.Error()}, outcomeError)
 		}
@@ -177,7 +186,7 @@ func (s *Server) build(ctx context.Context, p *Program) (buildResult, error) {
 	s.m.cacheMisses.Inc()
 	// The shared compile must not depend on the toolchain wait, which
 	// only the caller's context bounds.
-	if err := s.builder.waitReady(ctx); err != nil {
+	if err := s.builder.waitReadyFor(ctx, p); err != nil {
 		return buildResult{dur: time.Since(start)}, err
 	}
 	ch := s.flights.DoChan(key, func() (any, error) {

@@ -515,23 +515,66 @@ func TestWarmPrebuildsAndStopsAtShutdown(t *testing.T) {
 func TestRunSaysWhenTheToolchainIsBeingPrepared(t *testing.T) {
 	s, _, ts := newFakeServer(t, nil)
 	// As if the server had just started (no other goroutine reads the
-	// channel in this test).
-	ready := make(chan struct{})
-	s.builder.ready = ready
+	// channels in this test).
+	stdReady, ready := make(chan struct{}), make(chan struct{})
+	s.builder.stdReady, s.builder.ready = stdReady, ready
 	const wait = 400 * time.Millisecond
-	time.AfterFunc(wait, func() { close(ready) })
-	evs := runCode(t, ts.URL, prog("out stdout 0s hi"))
+	time.AfterFunc(wait, func() { close(stdReady) })
+	code := prog("out stdout 0s hi")
+	evs := runCode(t, ts.URL, code)
 	if got, want := kinds(evs), "accepted,compile-start,compile-end,start,stdout,exit"; got != want {
 		t.Fatalf("kinds = %s, want %s", got, want)
 	}
-	if evs[1].Message != toolchainWaitMessage {
-		t.Errorf("compile-start message = %q, want %q", evs[1].Message, toolchainWaitMessage)
+	p, _ := ParseProgram([]byte(code))
+	if want := toolchainWaitMessage(p); evs[1].Message != want || !strings.Contains(want, "standard library") {
+		t.Errorf("compile-start message = %q, want %q", evs[1].Message, want)
 	}
 	if ms := evs[2].Compile; ms >= wait {
 		t.Errorf("compile-end ms = %v: the toolchain wait was counted as compile time", ms)
 	}
-	// Once ready, compile-start carries no message.
+	// Once the standard library is ready, compile-start carries no
+	// message for a program that imports no module...
 	if evs := runCode(t, ts.URL, prog("out stdout 0s again")); evs[1].Kind != api.KindCompileStart || evs[1].Message != "" {
-		t.Errorf("compile-start after ready = %+v", evs[1].Event)
+		t.Errorf("compile-start after the standard library is ready = %+v", evs[1].Event)
+	}
+	// ...while one that imports a module waits for the modules' warm-up
+	// and is told which module it waits for.
+	var h healthResponse
+	if getJSON(t, ts.URL+"/healthz", &h); !h.OK || !h.StdReady || h.Ready {
+		t.Errorf("healthz with the standard library warm, the modules not = %+v, want stdReady only", h)
+	}
+	modCode := "package main\n\nimport _ \"modernc.org/sqlite\"\n\nfunc main() {}\n//fake:out stdout 0s db\n"
+	time.AfterFunc(wait, func() { close(ready) })
+	evs = runCode(t, ts.URL, modCode)
+	if got, want := kinds(evs), "accepted,compile-start,compile-end,start,stdout,exit"; got != want {
+		t.Fatalf("module program: kinds = %s, want %s", got, want)
+	}
+	if msg := evs[1].Message; !strings.Contains(msg, "modernc.org/sqlite") {
+		t.Errorf("module program: compile-start message = %q, want it to name modernc.org/sqlite", msg)
+	}
+	if ms := evs[2].Compile; ms >= wait {
+		t.Errorf("module program: compile-end ms = %v: the wait was counted as compile time", ms)
+	}
+	if evs := runCode(t, ts.URL, modCode+"//again\n"); evs[1].Message != "" {
+		t.Errorf("compile-start after the modules are ready = %+v", evs[1].Event)
+	}
+}
+
+// TestModuleImports: what makes a program wait for the modules' warm-up.
+func TestModuleImports(t *testing.T) {
+	cases := map[string]string{
+		"package main\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n)\n":                                                                          "",
+		"package main\n\nimport (\n\t\"fmt\"\n\t_ \"modernc.org/sqlite\"\n\t\"golang.org/x/sync/errgroup\"\n)\n":                            "golang.org/x/sync/errgroup modernc.org/sqlite",
+		"-- go.mod --\nmodule example.com/m\n-- prog.go --\npackage main\n\nimport \"example.com/m/util\"\n-- util/u.go --\npackage util\n": "",
+		"package main\n\nimport \"fmt\n": "", // a syntax error: the compiler says so
+	}
+	for src, want := range cases {
+		p, err := ParseProgram([]byte(src))
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		if got := strings.Join(p.moduleImports(), " "); got != want {
+			t.Errorf("moduleImports(%q) = %q, want %q", src, got, want)
+		}
 	}
 }

@@ -72,6 +72,7 @@ func newBuilder(ex Executor, log *slog.Logger, dataDir, modCache string, maxBuil
 		workRoot: filepath.Join(dataDir, "work"),
 		sem:      semaphore.NewWeighted(int64(maxBuilds)),
 		slots:    int64(maxBuilds),
+		stdReady: make(chan struct{}),
 		ready:    make(chan struct{}),
 		active:   map[string]struct{}{},
 	}
@@ -121,25 +122,48 @@ func (b *Builder) toolchainID() string {
 	return sb.String()
 }
 
-// prepare fills the private module cache and warms the build cache. It
-// runs once, in the background; builds wait for it.
+// prepare fills the private module cache and warms the build cache, the
+// standard library first: on a new machine the allowed modules take minutes
+// (modernc.org/sqlite above all), and a program that imports none of them
+// need not wait for them. It runs once, in the background; builds wait for
+// the stage they need (waitReadyFor).
 func (b *Builder) prepare(ctx context.Context) {
-	defer close(b.ready)
+	stdDone := false
+	defer func() {
+		if !stdDone {
+			close(b.stdReady)
+		}
+		close(b.ready)
+	}()
 	start := time.Now()
 	if err := b.prepareModules(ctx); err != nil {
 		b.prepErr = fmt.Errorf("prepare the module cache: %w", err)
 		b.log.Error("playground: toolchain setup failed", "err", b.prepErr)
 		return
 	}
-	if err := b.warmCache(ctx); err != nil {
-		// Builds still work, compiling what the cache lacks (slowly).
-		b.log.Error("playground: could not warm the build cache; builds will be slow", "err", err)
+	for _, modules := range []bool{false, true} {
+		stage := "standard library"
+		if modules {
+			stage = "allowed modules"
+		}
+		// The modules' warm-up writes new entries into the cache that user
+		// builds already see as their overlay's lower layer: an entry a
+		// build misses, or finds half written (the go command checks sizes
+		// and hashes), it compiles itself.
+		if err := b.warmCache(ctx, modules); err != nil {
+			// Builds still work, compiling what the cache lacks (slowly).
+			b.log.Error("playground: could not warm the build cache; builds will be slow", "stage", stage, "err", err)
+		}
+		if err := b.loadExports(ctx, modules); err != nil {
+			// Not fatal: builds then take the go command's way.
+			b.log.Warn("playground: no direct compile path", "stage", stage, "err", err)
+		}
+		b.log.Info("playground: toolchain ready", "stage", stage, "go", b.version, "ms", time.Since(start).Milliseconds())
+		if !modules {
+			close(b.stdReady)
+			stdDone = true
+		}
 	}
-	if err := b.loadExports(ctx); err != nil {
-		// Not fatal: every build then takes the go command's way.
-		b.log.Warn("playground: no direct compile path", "err", err)
-	}
-	b.log.Info("playground: toolchain ready", "go", b.version, "ms", time.Since(start).Milliseconds())
 }
 
 // cacheRefresh is how often the warm cache's times are renewed: under
@@ -185,13 +209,33 @@ func (b *Builder) refreshCache(ctx context.Context) error {
 	})
 }
 
-// isReady reports, without waiting, whether prepare has finished.
-func (b *Builder) isReady() bool {
+// readyFor is the stage of prepare that p waits for: stdReady when it
+// imports no module, else ready.
+func (b *Builder) readyFor(p *Program) <-chan struct{} {
+	if len(p.moduleImports()) == 0 {
+		return b.stdReady
+	}
+	return b.ready
+}
+
+// isReadyFor reports, without waiting, whether p may be built now.
+func (b *Builder) isReadyFor(p *Program) bool {
 	select {
-	case <-b.ready:
+	case <-b.readyFor(p):
 		return true
 	default:
 		return false
+	}
+}
+
+// waitReadyFor blocks until p may be built (see readyFor) and returns the
+// error of preparing the module cache, if that failed.
+func (b *Builder) waitReadyFor(ctx context.Context, p *Program) error {
+	select {
+	case <-b.readyFor(p):
+		return b.prepErr
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -223,7 +267,7 @@ func (b *Builder) prepareModules(ctx context.Context) error {
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod.String()), 0o644); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "warm.go"), warmSource(false), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "warm.go"), warmSource(false, true), 0o644); err != nil {
 		return err
 	}
 	hostCache, err := exec.CommandContext(ctx, b.goBin, "env", "GOMODCACHE").Output()
@@ -261,8 +305,8 @@ func (b *Builder) prepareModules(ctx context.Context) error {
 }
 
 // warmSource is a program (a test with test) that imports the common
-// standard packages and every allowed package.
-func warmSource(test bool) []byte {
+// standard packages, and with modules every allowed package too.
+func warmSource(test, modules bool) []byte {
 	var src strings.Builder
 	if test {
 		src.WriteString("package main\n\nimport (\n\t\"testing\"\n")
@@ -274,7 +318,9 @@ func warmSource(test bool) []byte {
 	}
 	for _, m := range AllowedModules {
 		for _, p := range m.Packages {
-			fmt.Fprintf(&src, "\t_ %q\n", p)
+			if modules {
+				fmt.Fprintf(&src, "\t_ %q\n", p)
+			}
 		}
 	}
 	if test {
@@ -285,11 +331,13 @@ func warmSource(test bool) []byte {
 	return []byte(src.String())
 }
 
-// warmCache compiles the allowed packages into the build cache, inside
-// the sandbox with the cache writable, with the flags and environment of
-// user builds. User builds only ever see the cache copy-on-write.
-func (b *Builder) warmCache(ctx context.Context) error {
-	marker := filepath.Join(b.goCache, ".playdoc-warm-"+shortHash(b.toolchainID()+string(warmSource(false))+strings.Join(vetArgs, " ")))
+// warmCache compiles the common standard packages (with modules: and the
+// allowed ones, their test variant and vet facts) into the build cache,
+// inside the sandbox with the cache writable, with the flags and
+// environment of user builds. User builds only ever see the cache
+// copy-on-write.
+func (b *Builder) warmCache(ctx context.Context, modules bool) error {
+	marker := filepath.Join(b.goCache, ".playdoc-warm-"+shortHash(b.toolchainID()+string(warmSource(false, modules))+strings.Join(vetArgs, " ")))
 	if _, err := os.Stat(marker); err == nil {
 		return nil
 	}
@@ -309,10 +357,19 @@ func (b *Builder) warmCache(ctx context.Context) error {
 	if err := os.Chmod(b.goCache, 0o777); err != nil {
 		return err
 	}
-	for _, prog := range []*Program{
-		{Files: map[string][]byte{"prog.go": warmSource(false)}},
-		{Files: map[string][]byte{"prog_test.go": warmSource(true)}, Test: true},
-	} {
+	progs := []*Program{{Files: map[string][]byte{"prog.go": warmSource(false, modules)}}}
+	if !modules {
+		// Only the common packages, fast: tests and vet come with the
+		// modules.
+		ws, err := b.runGo(ctx, progs[0], b.goArgs(progs[0]), true, b.limits.WarmTimeout)
+		if err != nil {
+			return err
+		}
+		b.release(ws)
+		return os.WriteFile(marker, []byte(b.toolchainID()+"\n"), 0o644)
+	}
+	progs = append(progs, &Program{Files: map[string][]byte{"prog_test.go": warmSource(true, true)}, Test: true})
+	for _, prog := range progs {
 		ws, err := b.runGo(ctx, prog, b.goArgs(prog), true, b.limits.WarmTimeout)
 		if err != nil {
 			return err
@@ -324,7 +381,7 @@ func (b *Builder) warmCache(ctx context.Context) error {
 	// generated C translation that takes minutes cold (a /compile with
 	// withVet would hit the compile time limit). With the build flags of
 	// the build above, vet reuses its archives instead of recompiling.
-	ws, err := b.runGo(ctx, &Program{Files: map[string][]byte{"prog.go": warmSource(false)}}, vetArgs, true, b.limits.WarmTimeout)
+	ws, err := b.runGo(ctx, &Program{Files: map[string][]byte{"prog.go": warmSource(false, true)}}, vetArgs, true, b.limits.WarmTimeout)
 	if err != nil {
 		return fmt.Errorf("vet: %w", err) // the marker stays unwritten: retried at the next start
 	}
@@ -332,11 +389,20 @@ func (b *Builder) warmCache(ctx context.Context) error {
 	return os.WriteFile(marker, []byte(b.toolchainID()+"\n"), 0o644)
 }
 
+// fastPath is what the direct compile path needs: each package of the warm
+// cache and its archive there (a path inside the sandbox), and the
+// importcfg listing them all. Programs that import only these are compiled
+// and linked without the go command (fastBuild).
+type fastPath struct {
+	exports   map[string]string
+	importcfg []byte
+}
+
 // loadExports asks the go command (in the sandbox, with the cache
-// writable, on the trusted warm-up program) where the warm packages'
-// archives are.
-func (b *Builder) loadExports(ctx context.Context) error {
-	prog := &Program{Files: map[string][]byte{"prog.go": warmSource(false)}}
+// writable, on the trusted warm-up program, with modules or without) where
+// the warm packages' archives are.
+func (b *Builder) loadExports(ctx context.Context, modules bool) error {
+	prog := &Program{Files: map[string][]byte{"prog.go": warmSource(false, modules)}}
 	// The build flags matter: -trimpath changes the archives.
 	args := append(append([]string{"list", "-export", "-deps"}, buildFlags...), "-f", "{{if .Export}}{{.ImportPath}}={{.Export}}{{end}}", ".")
 	ws, err := b.runGo(ctx, prog, args, true, b.limits.WarmTimeout)
@@ -357,6 +423,6 @@ func (b *Builder) loadExports(ctx context.Context) error {
 	if exports["fmt"] == "" || exports["runtime"] == "" {
 		return fmt.Errorf("go list -export: unexpected output %q", ws.output)
 	}
-	b.exports, b.fastCfg = exports, []byte(cfg.String())
+	b.fast.Store(&fastPath{exports: exports, importcfg: []byte(cfg.String())})
 	return nil
 }

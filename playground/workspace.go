@@ -39,7 +39,7 @@ func (b *Builder) Workspaces() int {
 // calls build on it; the workspace is removed unless build succeeds.
 func (b *Builder) inWorkspace(ctx context.Context, p *Program, warm bool, build func(*built) error) (*built, error) {
 	if !warm {
-		if err := b.waitReady(ctx); err != nil {
+		if err := b.waitReadyFor(ctx, p); err != nil {
 			return nil, err
 		}
 	}
