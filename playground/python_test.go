@@ -59,7 +59,7 @@ func TestPythonInTheSandbox(t *testing.T) {
 		t.Fatalf("%v (scripts/test.sh installs python3)", err)
 	}
 	defer py.Close()
-	sb, err := sandbox.New(sandbox.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	sb, err := sandbox.New(context.Background(), sandbox.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -244,13 +244,13 @@ func NewServer(cfg Config) (*Server, error) {
 	if ex == nil {
 		// Programs get RunCPUs each (fair under a burst); builds get all
 		// (the compiler and linker use them, and few run at once).
-		runSB, err := sandbox.New(sandbox.Options{Logger: cfg.Logger, CPUs: cfg.RunCPUs, Totals: cfg.RunTotals})
+		runSB, err := sandbox.New(context.Background(), sandbox.Options{Logger: cfg.Logger, CPUs: cfg.RunCPUs, Totals: cfg.RunTotals})
 		if err != nil {
 			return nil, fmt.Errorf("sandbox: %w", err)
 		}
 		// Builds have their own, smaller budget: MaxBuilds compiles at
 		// their own memory limit, plus room for the warm-up's go command.
-		buildSB, err := sandbox.New(sandbox.Options{Logger: cfg.Logger, CPUs: float64(runtime.NumCPU()),
+		buildSB, err := sandbox.New(context.Background(), sandbox.Options{Logger: cfg.Logger, CPUs: float64(runtime.NumCPU()),
 			Totals: sandbox.Totals{Memory: int64(cfg.MaxBuilds)*cfg.CompileMemory + 512<<20}})
 		if err != nil {
 			_ = runSB.Close()

@@ -22,11 +22,10 @@ import (
 
 // Options configure a Sandbox.
 type Options struct {
-	// StateDir is accepted for the API's sake; a run keeps nothing on disk:
-	// its root, /tmp and overlay layers are tmpfs mounts that exist only in
-	// the run's own mount namespace and vanish with it.
-	StateDir string
-	Logger   *slog.Logger
+	// Logger gets the layers' report and problems (default slog.Default).
+	// A run keeps nothing on disk: its root, /tmp and overlay layers are
+	// tmpfs mounts that exist only in the run's own mount namespace.
+	Logger *slog.Logger
 	// CPUs is the cgroup CPU quota of one run, in CPUs (default 1).
 	CPUs float64
 	// Warm is how many sandbox inits are kept started ahead of need, which

@@ -89,7 +89,7 @@ func newSandbox(t testing.TB) *Sandbox {
 // inits).
 func newSandboxWarm(t testing.TB, warm int) *Sandbox {
 	t.Helper()
-	sb, err := New(Options{Warm: warm, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	sb, err := New(context.Background(), Options{Warm: warm, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -42,7 +42,7 @@ func TestInitBinary(t *testing.T) {
 		t.Fatalf("second build: %q %v, want the cached %q", again, err, bin)
 	}
 
-	sb, err := New(Options{InitBinary: bin, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	sb, err := New(context.Background(), Options{InitBinary: bin, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatalf("New with the init binary: %v", err)
 	}

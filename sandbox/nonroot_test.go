@@ -3,6 +3,7 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -45,7 +46,7 @@ func nonRootHelper(hostile string) int {
 			return 1
 		}
 	}
-	sb, err := New(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	sb, err := New(context.Background(), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		rep.Refused = err.Error()
 	} else {

@@ -47,8 +47,9 @@ const sandboxUID = 65534
 
 // New probes what the kernel and our privileges allow, says loudly what is
 // missing, and refuses when the namespaces cannot be built: a program is
-// never run unsandboxed.
-func New(opts Options) (*Sandbox, error) {
+// never run unsandboxed. The probe (one real start) ends with ctx, or
+// after 20 s.
+func New(ctx context.Context, opts Options) (*Sandbox, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -93,9 +94,11 @@ func New(opts Options) (*Sandbox, error) {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	// The probe starts a real init; a healthy host needs well under a
+	// second, a stuck one is not waited on for long.
+	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	if err := s.probe(ctx); err != nil {
+	if err := s.probe(pctx); err != nil {
 		if s.cg != nil {
 			_ = s.cg.destroy()
 		}

@@ -41,7 +41,7 @@ func Main() {}
 
 // New always fails off Linux, with an error wrapping errors.ErrUnsupported
 // that says the playground needs Linux.
-func New(Options) (*Sandbox, error) { return nil, errNeedsLinux }
+func New(context.Context, Options) (*Sandbox, error) { return nil, errNeedsLinux }
 
 // Start always fails off Linux (errors.ErrUnsupported).
 func (s *Sandbox) Start(context.Context, Spec) (*Process, error) { return nil, errNeedsLinux }

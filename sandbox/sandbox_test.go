@@ -695,7 +695,7 @@ func TestBindsAndOverlays(t *testing.T) {
 
 func TestNothingLeftBehind(t *testing.T) {
 	mountsBefore := countMounts(t)
-	sb, err := New(Options{})
+	sb, err := New(context.Background(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ type crashReport struct {
 // to be killed.
 func crashHelper(hostile string) int {
 	var rep crashReport
-	sb, err := New(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	sb, err := New(context.Background(), Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err == nil {
 		var p *Process
 		p, err = sb.Start(context.Background(), Spec{Binary: hostile, Args: []string{"sleep"}, Limits: Limits{WallTime: time.Hour}})
