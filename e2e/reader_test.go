@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // TestReaderFeatures serves `playdoc build` as a static host would, under
@@ -111,6 +113,42 @@ func TestReaderFeatures(t *testing.T) {
 		p.eval(`document.querySelector('.nav-closed .nav-unfold').getAttribute('aria-expanded')`, &exp)
 		if exp != "true" {
 			t.Errorf("aria-expanded = %q after unfolding", exp)
+		}
+	})
+	t.Run("search", func(t *testing.T) {
+		p.navigate(base + "/asyncio/gather/")
+		p.do(chromedp.KeyEvent("/"))
+		var focused bool
+		p.eval(`document.activeElement.id === 'search-q'`, &focused)
+		if !focused {
+			t.Fatal("/ does not focus the search box")
+		}
+		p.do(chromedp.SendKeys(chromedp.CSS(`#search-q`), "gather"))
+		p.wait("results", `!document.getElementById('search-results').hidden && document.querySelectorAll('#search-results a').length > 0`, 10*time.Second)
+		var urls []string
+		p.eval(`[...document.querySelectorAll('#search-results a')].map(a => a.getAttribute('href'))`, &urls)
+		if len(urls) == 0 || urls[0] != "/asyncio/gather/" || !slices.Contains(urls, "/asyncio/taskgroup-vs-errgroup/") {
+			t.Errorf("results for gather: %v, want /asyncio/gather/ first and the errgroup page (a synonym)", urls)
+		}
+		// Titles show the words matched.
+		p.eval(`(() => { const i = document.getElementById('search-q'); i.value = 'errgr'; i.dispatchEvent(new Event('input')); return true; })()`, nil)
+		p.wait("results for errgr", `[...document.querySelectorAll('#search-results mark')].some(m => m.textContent.toLowerCase() === 'errgr')`, 10*time.Second)
+		p.eval(`[...document.querySelectorAll('#search-results a')].map(a => a.getAttribute('href'))`, &urls)
+		if len(urls) == 0 || urls[0] != "/asyncio/taskgroup-vs-errgroup/" {
+			t.Errorf("results for errgr: %v, want the errgroup page first", urls)
+		}
+		p.do(chromedp.KeyEvent(kb.ArrowDown))
+		var href string
+		p.eval(`document.activeElement.getAttribute('href')`, &href)
+		if href != urls[0] {
+			t.Errorf("ArrowDown focused %q, want the first result", href)
+		}
+		axeCheck(t, p, loadAxe(t), "/asyncio/gather/ with search results")
+		p.do(chromedp.KeyEvent(kb.Escape))
+		var hidden bool
+		p.eval(`document.getElementById('search-results').hidden`, &hidden)
+		if !hidden {
+			t.Error("Escape does not close the results")
 		}
 	})
 	p.noConsoleErrors()

@@ -48,6 +48,9 @@ type Config struct {
 	// Redirects maps old URL paths to new ones: each old path gets a page
 	// that sends the reader on.
 	Redirects map[string]string
+	// Synonyms are search synonyms: a search for a key also finds its
+	// words' pages, and the reverse.
+	Synonyms map[string][]string
 	// LiveReload injects the live-reload script into every page. Only
 	// `playdoc serve` sets it; a build for publishing never does.
 	LiveReload bool

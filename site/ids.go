@@ -17,7 +17,7 @@ type ids struct{ used map[string]bool }
 var _ parser.IDs = (*ids)(nil)
 
 // layoutIDs are ids the page layout uses; headings get other ones.
-var layoutIDs = []string{"main", "sidebar", "nav-title", "toc", "toc-title", "menu", "top"}
+var layoutIDs = []string{"main", "sidebar", "nav-title", "toc", "toc-title", "menu", "top", "search-q", "search-results"}
 
 // newIDs returns a generator with the layout's ids already taken.
 func newIDs() *ids {

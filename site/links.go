@@ -54,6 +54,7 @@ var siteRoutes = map[string]string{
 	"/sitemap.xml": "the sitemap",
 	"/robots.txt":  "robots.txt",
 	"/favicon.svg": "the site icon",
+	"/search/":     "the index of pages",
 }
 
 // layoutAnchors are the ids every page's layout has, as link targets.

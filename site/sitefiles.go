@@ -57,6 +57,9 @@ func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, nav *navigati
 	if err := b.renderRedirects(ctx, site, nav, a); err != nil {
 		return err
 	}
+	if err := b.renderSearch(ctx, site, nav, a); err != nil {
+		return err
+	}
 	robots := "User-agent: *\nAllow: /\n"
 	if b.cfg.BaseURL != "" { // a sitemap lists absolute URLs only
 		buf.Reset()
@@ -135,4 +138,38 @@ func (b *Builder) renderRedirects(ctx context.Context, site *Site, nav *navigati
 		site.add(file, buf.Bytes(), "")
 	}
 	return errs.err()
+}
+
+// searchDir is where the search index is served. It is not fingerprinted:
+// every page names it, and a new name for each edit would make every page
+// change with any page's text.
+const searchDir = "/_search/"
+
+// renderSearch writes the search index (see search.go) and the site's
+// index of pages, /search/, where the search form leads without JavaScript.
+func (b *Builder) renderSearch(ctx context.Context, site *Site, nav *navigation, a assetSet) error {
+	ix, err := buildSearch(site.Pages, b.cfg.Synonyms)
+	if err != nil {
+		return err
+	}
+	for name, body := range ix.files {
+		site.add(searchDir+name, body, "")
+	}
+	sp := templates.SearchPage{
+		Head:      b.headNav(a, "All pages · "+b.cfg.SiteTitle, "", "/search/", "website", nav.fullPath),
+		SiteTitle: b.cfg.SiteTitle,
+		Nav:       nav.component(nil),
+	}
+	for _, p := range site.Pages {
+		sp.Pages = append(sp.Pages, templates.NavLink{URL: p.URL, Title: p.Title})
+	}
+	slices.SortStableFunc(sp.Pages, func(x, y templates.NavLink) int {
+		return strings.Compare(strings.ToLower(x.Title), strings.ToLower(y.Title))
+	})
+	var buf bytes.Buffer
+	if err := templates.SearchView(sp).Render(ctx, &buf); err != nil {
+		return fmt.Errorf("render search page: %w", err)
+	}
+	site.add("/search/index.html", buf.Bytes(), "")
+	return nil
 }

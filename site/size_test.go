@@ -3,6 +3,7 @@ package site
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -18,20 +19,29 @@ func shapeFS(s corpus.Shape) fstest.MapFS {
 	return fsys
 }
 
-// siteBytes is the size of every file of a built site.
-func siteBytes(s *Site) int {
-	n := 0
-	for _, f := range s.Files {
-		n += len(f.Body)
+// siteBytes is the size of the files of a built site, without the
+// search index (/_search/, read a shard at a time) and the /play/ page
+// (every snippet as an example: it grows with the snippets, linearly),
+// which it returns apart.
+func siteBytes(s *Site) (pages, search, play int) {
+	for p, f := range s.Files {
+		switch {
+		case strings.HasPrefix(p, "/_search/"):
+			search += len(f.Body)
+		case strings.HasPrefix(p, "/play/"):
+			play += len(f.Body)
+		default:
+			pages += len(f.Body)
+		}
 	}
-	return n
+	return pages, search, play
 }
 
 // TestOutputGrowsLinearly builds the corpus at 250 pages in 5 sections and
 // at 1000 pages in 20 (sections of 50 pages both times): the size per page
 // must stay the same (it grew with the page count when every page carried
-// every page in its sidebar), and the 1000-page site must stay within
-// issue 14's 35 MB.
+// every page in its sidebar), and the 1000-page site's pages must stay
+// within issue 14's 35 MB; a one-word search query loads at most 150 KB.
 func TestOutputGrowsLinearly(t *testing.T) {
 	sizes := map[int]int{}
 	for _, shape := range []corpus.Shape{{Pages: 250, Sections: 5}, {Pages: 1000, Sections: 20}} {
@@ -39,7 +49,22 @@ func TestOutputGrowsLinearly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sizes[shape.Pages] = siteBytes(s)
+		var search, play int
+		sizes[shape.Pages], search, play = siteBytes(s)
+		t.Logf("search index %.1f MB, /play/ %.1f MB", float64(search)/1e6, float64(play)/1e6)
+		// A query loads pages.json and the shard of each word: the
+		// largest shard bounds a one-word query.
+		largest := 0
+		for p, f := range s.Files {
+			if strings.HasPrefix(p, "/_search/") && p != "/_search/pages.json" {
+				largest = max(largest, len(f.Body))
+			}
+		}
+		query := len(s.Files["/_search/pages.json"].Body) + largest
+		t.Logf("search: pages.json %d bytes, largest shard %d bytes", len(s.Files["/_search/pages.json"].Body), largest)
+		if shape.Pages == 1000 && query > 150_000 {
+			t.Errorf("a one-word query loads up to %d bytes, want at most 150 KB", query)
+		}
 		t.Logf("%d pages in %d sections: %.1f MB, %.1f KB per page", shape.Pages, shape.Sections,
 			float64(sizes[shape.Pages])/1e6, float64(sizes[shape.Pages])/float64(shape.Pages)/1e3)
 	}

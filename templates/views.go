@@ -87,6 +87,15 @@ type IndexEntry struct {
 	Pages []NavLink // a section's pages; nil for a page
 }
 
+// SearchPage is the site's index of pages, where search leads without
+// JavaScript.
+type SearchPage struct {
+	Head      Head
+	SiteTitle string
+	Nav       templ.Component // the sidebar's <li> items
+	Pages     []NavLink       // by title
+}
+
 // NotFound is the 404 page.
 type NotFound struct {
 	Head      Head

@@ -82,7 +82,8 @@ func (f *siteFlags) config(e *env) (site.Config, error) {
 	}
 	cfg := site.Config{BaseURL: sc.BaseURL, Logger: e.log, SiteTitle: sc.Title, Intro: sc.Description,
 		Language: sc.Language, Footer: sc.Footer, PlaygroundURL: sc.PlaygroundURL,
-		NavOrder: sc.Nav.Order, NavOrderLine: sc.Line("nav.order"), ConfigFile: sc.File, Redirects: sc.Redirects}
+		NavOrder: sc.Nav.Order, NavOrderLine: sc.Line("nav.order"), ConfigFile: sc.File, Redirects: sc.Redirects,
+		Synonyms: sc.Search.Synonyms}
 	if sc.Repository.Edit != "" {
 		cfg.EditURL = sc.EditURL
 	}

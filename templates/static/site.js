@@ -26,7 +26,7 @@
         if (!ol) {
           const data = await loadNav();
           ol = document.createElement('ol');
-          ol.innerHTML = data[a.dataset.section] || ''; // built by playdoc, same origin
+          ol.innerHTML = data[a.getAttribute('href')] || ''; // built by playdoc, same origin
           li.append(ol);
         }
         const open = btn.getAttribute('aria-expanded') !== 'true';
@@ -89,4 +89,139 @@
     show();
     header.append(btn);
   }
+})();
+
+(() => {
+  'use strict';
+
+  // Search: the index is built by playdoc build (/_search/, see site/search.go):
+  // pages.json, and one shard per first three letters of a term. Each
+  // word typed (2+ letters) matches the terms it begins (a two-letter word,
+  // only itself); a page must match every word. Results are links: arrow keys move between them, Escape goes back.
+  const input = document.getElementById('search-q');
+  if (!input) return;
+  const form = input.form;
+  const box = document.createElement('div');
+  box.className = 'search-results';
+  box.id = 'search-results';
+  box.hidden = true;
+  const status = document.createElement('p');
+  status.className = 'search-status';
+  status.setAttribute('role', 'status');
+  const list = document.createElement('ul');
+  box.append(status, list);
+  form.append(box);
+
+  const cache = new Map();
+  const load = (name) => {
+    if (!cache.has(name)) {
+      cache.set(name, fetch('/_search/' + name + '.json').then((r) => (r.ok ? r.json() : {})).catch(() => ({})));
+    }
+    return cache.get(name);
+  };
+  const shardName = (k) => (/^[a-z0-9_]+$/.test(k) ? k
+    : 'u' + Array.from(new TextEncoder().encode(k), (b) => b.toString(16).padStart(2, '0')).join(''));
+  const words = (q) => (q.toLowerCase().match(/[\p{L}_][\p{L}\p{N}_.]*/gu) || []).filter((w) => [...w].length >= 2);
+
+  const mark = (text, ws) => {
+    const frag = document.createDocumentFragment();
+    const lower = text.toLowerCase();
+    let i = 0;
+    while (i < text.length) {
+      let best = -1, len = 0;
+      for (const w of ws) {
+        const j = lower.indexOf(w, i);
+        if (j >= 0 && (best < 0 || j < best)) { best = j; len = w.length; }
+      }
+      if (best < 0) break;
+      frag.append(text.slice(i, best));
+      const m = document.createElement('mark');
+      m.textContent = text.slice(best, best + len);
+      frag.append(m);
+      i = best + len;
+    }
+    frag.append(text.slice(i));
+    return frag;
+  };
+
+  let seq = 0;
+  const search = async () => {
+    const ws = words(input.value);
+    const mine = ++seq;
+    if (ws.length === 0) { box.hidden = true; return; }
+    const meta = await load('pages');
+    const have = new Set((meta.shards || '').split(' '));
+    const shards = await Promise.all(ws.map((w) => {
+      const key = [...w].slice(0, 3).join('');
+      return have.has(key) ? load(shardName(key)) : {};
+    }));
+    if (mine !== seq) return; // a newer query is on its way
+    let total = null;
+    ws.forEach((w, i) => {
+      const scores = new Map();
+      for (const [term, postings] of Object.entries(shards[i])) {
+        if (!term.startsWith(w)) continue;
+        const boost = term === w ? 2 : 1;
+        for (let j = 0; j < postings.length; j += 2) {
+          const pg = postings[j], s = postings[j + 1] * boost;
+          scores.set(pg, Math.max(scores.get(pg) || 0, s));
+        }
+      }
+      if (total === null) total = scores;
+      else {
+        for (const pg of [...total.keys()]) {
+          if (scores.has(pg)) total.set(pg, total.get(pg) + scores.get(pg));
+          else total.delete(pg);
+        }
+      }
+    });
+    const found = [...(total || new Map()).entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 12);
+    list.replaceChildren();
+    for (const [pg] of found) {
+      const [url, title, sec] = meta.pages[pg];
+      const li = document.createElement('li');
+      const a = document.createElement('a');
+      a.href = url;
+      a.append(mark(title, ws));
+      if (sec >= 0) {
+        const s = document.createElement('span');
+        s.className = 'search-section';
+        s.textContent = meta.sections[sec];
+        a.append(s);
+      }
+      li.append(a);
+      list.append(li);
+    }
+    status.textContent = found.length ? found.length + (found.length === 1 ? ' page' : ' pages') : 'No page matches.';
+    box.hidden = false;
+  };
+  input.addEventListener('input', search);
+  const links = () => [...list.querySelectorAll('a')];
+  form.addEventListener('keydown', (e) => {
+    const ls = links();
+    const at = ls.indexOf(document.activeElement);
+    if (e.key === 'ArrowDown' && ls.length) {
+      e.preventDefault();
+      ls[Math.min(at + 1, ls.length - 1)].focus();
+    } else if (e.key === 'ArrowUp' && at >= 0) {
+      e.preventDefault();
+      (at === 0 ? input : ls[at - 1]).focus();
+    } else if (e.key === 'Escape') {
+      box.hidden = true;
+      input.focus();
+    } else if (e.key === 'Enter' && document.activeElement === input && ls.length) {
+      e.preventDefault();
+      location.href = ls[0].href;
+    }
+  });
+  form.addEventListener('focusout', (e) => { if (!form.contains(e.relatedTarget)) box.hidden = true; });
+  // "/" or Ctrl+K (Cmd+K) focuses the box, unless the reader is typing.
+  document.addEventListener('keydown', (e) => {
+    const typing = e.target.closest && e.target.closest('input, textarea, select, [contenteditable]');
+    if ((e.key === '/' && !typing && !e.ctrlKey && !e.metaKey) || (e.key === 'k' && (e.ctrlKey || e.metaKey))) {
+      e.preventDefault();
+      input.focus();
+      input.select();
+    }
+  });
 })();

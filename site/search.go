@@ -1,0 +1,179 @@
+package site
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// The search index: built by the build, in Go, and read by site.js. Terms
+// are lower-cased words and Go-style dotted names ("asyncio.gather" is
+// indexed as itself and as "asyncio" and "gather"), from each page's title
+// (weight 10), headings (5) and text, code and expected output (1). The
+// index is split into shards by the first three letters of a term, so that a
+// query loads the page list and the shard of each word typed:
+//
+//	/_search/pages.json   {"pages": [[url, title, section index], …], "sections": [titles], "shards": "keys …"}
+//	/_search/gat.json     {"gather": [page, score, page, score, …], "gated": …}
+//
+// Synonyms from playdoc.toml ([search.synonyms] gather = ["errgroup",
+// "WaitGroup"]) add each word's pages to the others', both ways, at half
+// the score: a search for "gather" finds the pages about errgroup.
+
+// termRE finds the words and dotted names of a text.
+var termRE = regexp.MustCompile(`[\p{L}_][\p{L}\p{N}_]*(?:\.[\p{L}_][\p{L}\p{N}_]*)*`)
+
+// stopWords are too common to be worth a posting.
+var stopWords = map[string]bool{"the": true, "and": true, "of": true, "to": true, "in": true, "is": true, "it": true,
+	"a": true, "an": true, "for": true, "on": true, "as": true, "by": true, "be": true, "or": true, "that": true,
+	"this": true, "with": true, "are": true, "at": true, "from": true, "its": true, "if": true}
+
+// searchIndex is the built index: its files by name.
+type searchIndex struct {
+	files map[string][]byte // "pages.json", "ga.json", …
+}
+
+// addTerms adds the terms of text to a page's scores.
+func addTerms(scores map[string]int, text string, weight int) {
+	for _, m := range termRE.FindAllString(text, -1) {
+		t := strings.ToLower(m)
+		add := func(t string) {
+			if len([]rune(t)) >= 2 && !stopWords[t] {
+				scores[t] = min(scores[t]+weight, 1000)
+			}
+		}
+		add(t)
+		if strings.Contains(t, ".") {
+			for part := range strings.SplitSeq(t, ".") {
+				add(part)
+			}
+		}
+	}
+}
+
+// shardKey is the shard of a term: its first three letters (runes; a
+// two-letter term is its own shard's key).
+func shardKey(term string) string {
+	r := []rune(term)
+	return string(r[:min(3, len(r))])
+}
+
+// buildSearch indexes the pages (in reading order).
+func buildSearch(pages []*Page, synonyms map[string][]string) (*searchIndex, error) {
+	type posting struct{ page, score int }
+	index := map[string][]posting{}
+	var sections []string
+	secIdx := map[*Section]int{}
+	meta := make([][]any, 0, len(pages))
+	for i, p := range pages {
+		scores := map[string]int{}
+		addTerms(scores, p.Title, 10)
+		for _, h := range p.Headings {
+			addTerms(scores, h.Text, 5)
+		}
+		addTerms(scores, string(p.body), 1)
+		for t, s := range scores {
+			index[t] = append(index[t], posting{i, s})
+		}
+		si := -1
+		if p.Section != nil {
+			n, ok := secIdx[p.Section]
+			if !ok {
+				n = len(sections)
+				secIdx[p.Section] = n
+				sections = append(sections, p.Section.Title)
+			}
+			si = n
+		}
+		meta = append(meta, []any{p.URL, p.Title, si})
+	}
+	// Synonyms, both ways, at half the score, merged into existing postings.
+	merged := map[string][]posting{}
+	for word, others := range synonyms {
+		group := append([]string{word}, others...)
+		for _, a := range group {
+			a = strings.ToLower(a)
+			for _, b := range group {
+				b = strings.ToLower(b)
+				if a == b {
+					continue
+				}
+				for _, ps := range index[b] {
+					merged[a] = append(merged[a], posting{ps.page, max(1, ps.score/2)})
+				}
+			}
+		}
+	}
+	for t, extra := range merged {
+		best := map[int]int{}
+		for _, ps := range index[t] {
+			best[ps.page] = ps.score
+		}
+		for _, ps := range extra {
+			best[ps.page] = max(best[ps.page], ps.score)
+		}
+		list := make([]posting, 0, len(best))
+		for pg, s := range best {
+			list = append(list, posting{pg, s})
+		}
+		index[t] = list
+	}
+	// Each term's postings are one flat list: page, score, page, score, …
+	shards := map[string]map[string][]int{}
+	for t, list := range index {
+		sort.Slice(list, func(i, j int) bool {
+			if list[i].score != list[j].score {
+				return list[i].score > list[j].score
+			}
+			return list[i].page < list[j].page
+		})
+		k := shardKey(t)
+		if shards[k] == nil {
+			shards[k] = map[string][]int{}
+		}
+		flat := make([]int, 0, 2*len(list))
+		for _, ps := range list {
+			flat = append(flat, ps.page, ps.score)
+		}
+		shards[k][t] = flat
+	}
+	ix := &searchIndex{files: map[string][]byte{}}
+	keys := make([]string, 0, len(shards))
+	for k := range shards {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	// The shards' keys, so that a query asks only for shards that exist.
+	pagesJSON, err := json.Marshal(map[string]any{"pages": meta, "sections": sections, "shards": strings.Join(keys, " ")})
+	if err != nil {
+		return nil, fmt.Errorf("search index: %w", err)
+	}
+	ix.files["pages.json"] = pagesJSON
+	for _, k := range keys {
+		b, err := json.Marshal(shards[k])
+		if err != nil {
+			return nil, fmt.Errorf("search index: %w", err)
+		}
+		ix.files[shardFile(k)] = b
+	}
+	return ix, nil
+}
+
+// shardFile names a shard's file: its key when it is made of [a-z0-9_],
+// else "u" and the hex of its UTF-8 bytes (site.js computes the same).
+func shardFile(key string) string {
+	plain := key != ""
+	for _, r := range key {
+		if !(('a' <= r && r <= 'z') || ('0' <= r && r <= '9') || r == '_') {
+			plain = false
+		}
+	}
+	if plain {
+		return key + ".json"
+	}
+	return "u" + hex.EncodeToString([]byte(key)) + ".json"
+}

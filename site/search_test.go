@@ -1,0 +1,56 @@
+package site
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+)
+
+// TestSearchIndex: dotted Go and Python names are indexed whole and by
+// part, and a synonym finds the other word's pages.
+func TestSearchIndex(t *testing.T) {
+	cfg := fixtureConfig()
+	cfg.Content = memContent(map[string]string{
+		"01-py.md": page("Python side", 1, "Run them with asyncio.gather.\n"),
+		"02-go.md": page("Go side", 2, "An errgroup.Group waits for them.\n"),
+		"03-no.md": page("Other", 3, "Nothing related.\n"),
+	})
+	lookup := func(synonyms map[string][]string, term string) []string {
+		cfg.Synonyms = synonyms
+		s, err := New(cfg).Build(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var meta struct{ Pages [][]any }
+		if err := json.Unmarshal(s.Files["/_search/pages.json"].Body, &meta); err != nil {
+			t.Fatal(err)
+		}
+		var shard map[string][]int
+		if err := json.Unmarshal(s.Files["/_search/"+shardFile(shardKey(term))].Body, &shard); err != nil {
+			t.Fatal(err)
+		}
+		var urls []string
+		for i := 0; i < len(shard[term]); i += 2 {
+			urls = append(urls, meta.Pages[shard[term][i]][0].(string))
+		}
+		slices.Sort(urls)
+		return urls
+	}
+	if got := lookup(nil, "gather"); !slices.Equal(got, []string{"/py/"}) {
+		t.Errorf("gather: %v", got)
+	}
+	if got := lookup(nil, "asyncio.gather"); !slices.Equal(got, []string{"/py/"}) {
+		t.Errorf("asyncio.gather: %v", got)
+	}
+	syn := map[string][]string{"gather": {"errgroup", "WaitGroup"}}
+	if got := lookup(syn, "gather"); !slices.Equal(got, []string{"/go/", "/py/"}) {
+		t.Errorf("gather with synonyms: %v", got)
+	}
+	if got := lookup(syn, "errgroup"); !slices.Equal(got, []string{"/go/", "/py/"}) {
+		t.Errorf("errgroup with synonyms (the reverse): %v", got)
+	}
+	if shardFile("gat") != "gat.json" || shardFile("éa") != "uc3a961.json" {
+		t.Errorf("shard names %q %q", shardFile("ga"), shardFile("éa"))
+	}
+}
