@@ -346,6 +346,14 @@ func NewServer(cfg Config) (*Server, error) {
 // generator's package initialisation (~70 ms of CPU) at every run. Until it
 // is built, and if building fails, the inits are playdoc itself.
 func (s *Server) useSmallInit(ctx context.Context, sbs []*sandbox.Sandbox) error {
+	// After the standard library's warm-up: on a new machine both compile
+	// from an empty cache, and a reader's first Run waits on the warm-up,
+	// not on this.
+	select {
+	case <-s.builder.stdReady:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	start := time.Now()
 	path, err := sandbox.BuildInit(ctx, sandbox.InitBuild{Go: s.builder.goBin, Dir: filepath.Join(s.cfg.DataDir, "init")})
 	if err != nil {
