@@ -79,7 +79,7 @@ func TestTestDetection(t *testing.T) {
 		"func FuzzX(t *testing.T) {}":                        false,
 		"func TestX(a, b *testing.T) {}":                     false,
 		"func TestX() {}":                                    false,
-		"func BenchmarkX(b *testing.B) {}":                   false,
+		"func BenchmarkX(b *testing.B) {}":                   true, // benchmarks run too (issue 10)
 		"func TestX[P any](t *testing.T) {}":                 false,
 		"type S struct{}\n\nfunc (S) TestX(t *testing.T) {}": false,
 	} {
