@@ -146,14 +146,5 @@ func (s *Server) executePython(ctx context.Context, src []byte, stdin io.Reader,
 	spec := s.python.Spec(dir, s.programLimits())
 	spec.Stdin = stdin
 	last := s.runSpec(ctx, spec, emit)
-	switch {
-	case last.Kind == api.KindError:
-		return end(last, outcomeError)
-	case last.Reason != api.ReasonNone:
-		return end(last, string(last.Reason))
-	case last.Code != 0:
-		return end(last, outcomeExitNonZero)
-	default:
-		return end(last, outcomeOK)
-	}
+	return end(last, runOutcome(last))
 }

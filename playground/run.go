@@ -145,15 +145,20 @@ func (s *Server) execute(ctx context.Context, p *Program, opts execOptions, emit
 	}
 	emit(api.Event{Kind: api.KindCompileEnd, Compile: rep.compile, Cached: rep.cached})
 	last := s.runBinary(ctx, b.art.Path, p.RunArgs(), opts.stdin, emit)
+	return end(last, runOutcome(last))
+}
+
+// runOutcome is the metrics outcome of a run's final event (exit or error).
+func runOutcome(last api.Event) string {
 	switch {
 	case last.Kind == api.KindError:
-		return end(last, outcomeError)
+		return outcomeError
 	case last.Reason != api.ReasonNone:
-		return end(last, string(last.Reason))
+		return string(last.Reason)
 	case last.Code != 0:
-		return end(last, outcomeExitNonZero)
+		return outcomeExitNonZero
 	default:
-		return end(last, outcomeOK)
+		return outcomeOK
 	}
 }
 
