@@ -63,10 +63,14 @@ func TestRealHostileSuiteThroughTheAPI(t *testing.T) {
 		{"huge sparse file", `"fmt"; "os"`, `f, err := os.Create("/tmp/huge"); if err != nil { fmt.Println(err); return }
 	if err := f.Truncate(1 << 40); err == nil { fi, _ := f.Stat(); fmt.Println("ESCAPED: size", fi.Size()) } else { fmt.Println("truncate:", err) }`, anyExit, ""},
 		{"print 100 MiB", `"os"`, `os.Stdout.Write(make([]byte, 100<<20)); println("ESCAPED")`, string(api.ReasonOutputLimit), ""},
+		{"print 3 MiB in one call", `"fmt"`, `fmt.Print(strings.Repeat("x", 3<<20)); println("ESCAPED")`, string(api.ReasonOutputLimit), ""},
+		{"print 100 MiB to stderr in one call", `"os"`, `os.Stderr.Write(make([]byte, 100<<20)); println("ESCAPED")`, string(api.ReasonOutputLimit), ""},
+		{"print 100 MiB in small writes", `"fmt"`, `for i := 0; i < 100<<10; i++ { fmt.Println(strings.Repeat("y", 1023)) }; println("ESCAPED")`, string(api.ReasonOutputLimit), ""},
 		{"busy loop", ``, `for i := 0; ; i++ { _ = i }`, string(api.ReasonTimeout), ""},
 		{"sleep forever", `"time"`, `time.Sleep(time.Hour)`, string(api.ReasonTimeout), ""},
 		{"100k goroutines", `"fmt"; "time"`, `for i := 0; i < 100000; i++ { go time.Sleep(time.Hour) }; fmt.Println("spawned")`, anyExit, ""},
-		{"read host files", `"fmt"; "os"`, `for _, p := range []string{"/etc/passwd", "/etc/shadow", ` + strconv.Quote(realDataDir()) + `, ` + strconv.Quote(filepath.Join(realDataDir(), "gocache")) + `, ` + strconv.Quote(os.Args[0]) + `} {
+		{"read host files", `"fmt"; "os"`, `if b, err := os.ReadFile("/etc/passwd"); err == nil && strings.Contains(string(b), "root:") { fmt.Printf("ESCAPED: the host's /etc/passwd %q\n", b) }
+	for _, p := range []string{"/etc/shadow", "/root", "/home", ` + strconv.Quote(realDataDir()) + `, ` + strconv.Quote(filepath.Join(realDataDir(), "gocache")) + `, ` + strconv.Quote(os.Args[0]) + `} {
 		if b, err := os.ReadFile(p); err == nil { fmt.Println("ESCAPED: read", p, len(b)) } else { fmt.Println("blocked:", err) }
 		if es, err := os.ReadDir(p); err == nil { fmt.Println("ESCAPED: listed", p, len(es)) }
 	}
@@ -209,6 +213,11 @@ func firstLines(s string, n int) string {
 	ls := strings.SplitN(s, "\n", n+1)
 	if len(ls) > n {
 		ls = ls[:n]
+	}
+	for i, l := range ls {
+		if len(l) > 200 {
+			ls[i] = l[:200] + "…"
+		}
 	}
 	return strings.Join(ls, " | ")
 }

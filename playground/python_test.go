@@ -100,9 +100,11 @@ if __name__ == "__main__":
         print(pool.map(abs, [-4, -5]))
 `, "[1, 2, 3]\n[4, 5]\n"},
 		{"host invisible", `import os
-for p in ["/etc/passwd", "/root", "/usr/bin/python3", "/home"]:
+for p in ["/etc/shadow", "/root", "/usr/bin/python3", "/home"]:
     print(p, os.path.exists(p))
-`, "/etc/passwd False\n/root False\n/usr/bin/python3 False\n/home False\n"},
+# The sandbox's own /etc/passwd names only its user, not the host's.
+print("root:" in open("/etc/passwd").read())
+`, "/etc/shadow False\n/root False\n/usr/bin/python3 False\n/home False\nFalse\n"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

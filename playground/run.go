@@ -385,6 +385,8 @@ func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, emit func(api.E
 			reason = api.ReasonKilled
 		case sandbox.ReasonSignal:
 			reason = api.ReasonSignal
+		case sandbox.ReasonWriteTooLarge:
+			reason = api.ReasonOutputLimit
 		}
 	}
 	ev := api.Event{
@@ -405,6 +407,9 @@ func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, emit func(api.E
 		ev.Message = fmt.Sprintf("the program ran out of memory (limit %d MiB) and was killed", s.cfg.RunMemory>>20)
 	case api.ReasonOutputLimit:
 		ev.Message = fmt.Sprintf("the program wrote more than %d KiB of output and was killed", s.cfg.OutputLimit>>10)
+		if res.Reason == sandbox.ReasonWriteTooLarge {
+			ev.Message = fmt.Sprintf("the program wrote more in one call than its output takes at once and was killed (the output limit is %d KiB)", s.cfg.OutputLimit>>10)
+		}
 	case api.ReasonKilled:
 		ev.Message = "the program was killed"
 		if c := context.Cause(ctx); c != nil {

@@ -108,6 +108,9 @@ const (
 	ReasonKilled  Reason = "killed" // Kill was called or the context ended
 	ReasonSignal  Reason = "signal" // died of a signal of its own making
 	ReasonCPU     Reason = "cpu"    // RLIMIT_CPU
+	// ReasonWriteTooLarge: a single write to stdout or stderr was larger
+	// than Sandbox.MaxWrite and the seccomp filter killed the process.
+	ReasonWriteTooLarge Reason = "write-too-large"
 )
 
 // Result is what is known once the process tree is gone.

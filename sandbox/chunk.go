@@ -34,8 +34,10 @@ type Chunk struct {
 }
 
 // MaxWrite is the largest single write(2) the program's stdout and stderr
-// accept, in bytes, when the sandbox runs as root (a larger one fails with
-// EMSGSIZE, "message too long"). Without root the kernel's net.core.wmem_max
-// bounds it instead, typically to about 400 KiB. Go's fmt and log write one
-// call per print, so this is the longest single print.
+// accept, in bytes, when the sandbox runs as root: a datagram is all or
+// nothing, and each one queued holds kernel memory until read. Without root the
+// kernel's net.core.wmem_max bounds it instead (Sandbox.MaxWrite gives the
+// figure in force). Go's fmt and log write one call per print, so this is
+// the longest single print; the seccomp filter kills a program that writes
+// more in one call (ReasonWriteTooLarge).
 const MaxWrite = 4 << 20

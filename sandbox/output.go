@@ -294,3 +294,28 @@ func (o *Output) close() {
 		o.f.Close()
 	})
 }
+
+// maxDatagram is the largest write the output senders carry, in bytes: the
+// send buffer Output sets (SO_SNDBUFFORCE as root, else SO_SNDBUF, which
+// the kernel caps at net.core.wmem_max and doubles), less the 32 bytes
+// unix_dgram_sendmsg keeps back (net/unix/af_unix.c), and at most
+// MaxWrite.
+func maxDatagram(root bool) (int, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, fmt.Errorf("output socket probe: %w", err)
+	}
+	defer unix.Close(fd)
+	opt := unix.SO_SNDBUF
+	if root {
+		opt = unix.SO_SNDBUFFORCE
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt, MaxWrite); err != nil {
+		return 0, fmt.Errorf("output socket probe: send buffer: %w", err)
+	}
+	got, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
+	if err != nil {
+		return 0, fmt.Errorf("output socket probe: send buffer: %w", err)
+	}
+	return min(MaxWrite, got-32), nil
+}

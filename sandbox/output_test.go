@@ -129,6 +129,48 @@ func TestOutputBigWrite(t *testing.T) {
 	}
 }
 
+// TestOutputWriteLargerThanMaxWrite: a write of exactly MaxWrite bytes
+// arrives whole; one byte more, to stdout or stderr, is killed by the
+// seccomp filter (ReasonWriteTooLarge) instead of failing with EMSGSIZE,
+// which a program that ignores Write's error would never show. The same
+// socket under another descriptor gets the kernel's EMSGSIZE (for a write
+// over its own, larger bound), and the
+// build profile is not subject to the rule.
+func TestOutputWriteLargerThanMaxWrite(t *testing.T) {
+	t.Parallel()
+	sb := newSandbox(t)
+	if !sb.seccomp {
+		t.Skip("no seccomp on this kernel: nothing kills a large write (TestHostFeatures says whether that is expected)")
+	}
+	max := sb.MaxWrite()
+	if max < 64<<10 {
+		t.Fatalf("MaxWrite %d, want at least 64 KiB", max)
+	}
+	// bigwrite adds a newline: n+1 bytes in one call.
+	o := run(t, sb, Spec{Binary: hostileBinary, Args: []string{"bigwrite", fmt.Sprint(max - 1)}})
+	if o.Reason != ReasonNone || len(o.Stdout) != max {
+		t.Errorf("a write of MaxWrite (%d) bytes: reason %q, %d bytes arrived\n%s", max, o.Reason, len(o.Stdout), clip(o.Stderr))
+	}
+	for _, mode := range []string{"bigwrite", "bigwrite-stderr"} {
+		o = run(t, sb, Spec{Binary: hostileBinary, Args: []string{mode, fmt.Sprint(max)}})
+		if o.Reason != ReasonWriteTooLarge || o.Signal != "bad system call" {
+			t.Errorf("%s of MaxWrite+1 bytes: reason %q signal %q, want %q\n%s", mode, o.Reason, o.Signal, ReasonWriteTooLarge, o)
+		}
+		if strings.Contains(o.Stderr, "wrote") {
+			t.Errorf("%s: the program went on after the write: %s", mode, clip(o.Stderr))
+		}
+	}
+	// The send buffer is twice MaxWrite: 4 times it fails whatever the kernel.
+	o = run(t, sb, Spec{Binary: hostileBinary, Args: []string{"bigwrite-dup", fmt.Sprint(4 * max)}})
+	if o.Reason != ReasonNone || !strings.Contains(o.Stderr, "message too long") {
+		t.Errorf("through a dup of stdout: reason %q, stderr %q; want EMSGSIZE", o.Reason, clip(o.Stderr))
+	}
+	o = run(t, sb, Spec{Binary: hostileBinary, Args: []string{"bigwrite", fmt.Sprint(max)}, SeccompProfile: ProfileBuild})
+	if o.Reason == ReasonWriteTooLarge {
+		t.Errorf("the build profile kills large writes too: %v", o)
+	}
+}
+
 // TestOutputSocketReachesNothingElse: the program's stdout is a datagram
 // socket, which could be aimed at another address; an abstract socket of
 // the host must stay out of reach.

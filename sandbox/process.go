@@ -34,13 +34,14 @@ type Process struct {
 	// Pid is the host pid of the program (PID 1 inside).
 	Pid int
 
-	cmd      *exec.Cmd
-	cg       *runCgroup
-	limits   Limits
-	noCgroup bool
-	timer    *time.Timer
-	stopCtx  func() bool
-	drain    bool // the caller has the output: let it read it to the end
+	cmd       *exec.Cmd
+	cg        *runCgroup
+	limits    Limits
+	noCgroup  bool
+	writeKill bool // SIGSYS means a write larger than Sandbox.MaxWrite
+	timer     *time.Timer
+	stopCtx   func() bool
+	drain     bool // the caller has the output: let it read it to the end
 
 	// What the init used before the exec, which is not the program's: its
 	// CPU time (in the process's own count), and the cgroups' count when
@@ -228,6 +229,8 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 		limits:   limits,
 		noCgroup: rc == nil,
 		stopCtx:  func() bool { return false },
+		// The program profile's filter kills large writes with SIGSYS.
+		writeKill: cfg.Seccomp != nil && spec.SeccompProfile == ProfileProgram,
 	}
 	fail := func(err error) (*Process, error) {
 		it.stdin.Close()
@@ -469,6 +472,11 @@ func (p *Process) reason(ws syscall.WaitStatus, st cgroupStats, res Result, ownC
 	case ws.Signaled() && (ws.Signal() == syscall.SIGXCPU ||
 		ws.Signal() == syscall.SIGKILL && ownCPU >= p.limits.CPUTime/2):
 		return ReasonCPU
+	// Only the seccomp filter's rule on large writes kills with SIGSYS
+	// (its other refusals are errors); a program that raises SIGSYS
+	// itself is reported the same way, which misleads no one but it.
+	case ws.Signaled() && ws.Signal() == syscall.SIGSYS && p.writeKill:
+		return ReasonWriteTooLarge
 	case ws.Signaled():
 		return ReasonSignal
 	}

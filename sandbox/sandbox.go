@@ -29,6 +29,7 @@ type Sandbox struct {
 	landlockABI int
 	seccomp     bool
 	filters     map[Profile][]unix.SockFilter // assembled seccomp programs
+	maxWrite    int                           // bytes: the largest write to stdout or stderr
 	layers      []Layer
 	runs        atomic.Uint64
 
@@ -63,11 +64,16 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 	} else {
 		s.uid, s.gid = os.Geteuid(), os.Getegid()
 	}
+	mw, err := maxDatagram(s.root)
+	if err != nil {
+		return nil, err
+	}
+	s.maxWrite = mw
 	if _, err := unix.PrctlRetInt(unix.PR_GET_SECCOMP, 0, 0, 0, 0); err == nil {
 		s.seccomp = true
 		s.filters = map[Profile][]unix.SockFilter{}
 		for _, p := range []Profile{ProfileProgram, ProfileBuild} {
-			prog, err := seccompProgram(p)
+			prog, err := seccompProgram(p, s.maxWrite)
 			if err != nil {
 				return nil, err
 			}
@@ -218,6 +224,13 @@ func (s *Sandbox) closeInits() {
 	}
 	s.oldInits = nil
 }
+
+// MaxWrite is the largest single write(2) to the program's stdout or
+// stderr, in bytes: MaxWrite as root, less without root (see maxDatagram).
+// With the seccomp filter a larger write to fd 1 or 2 kills the program
+// (ReasonWriteTooLarge); without it, or through another descriptor of the
+// same socket, the write fails with EMSGSIZE.
+func (s *Sandbox) MaxWrite() int { return s.maxWrite }
 
 // Layers reports the isolation layers and whether each is active.
 func (s *Sandbox) Layers() []Layer {

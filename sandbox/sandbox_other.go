@@ -59,6 +59,9 @@ func (s *Sandbox) Usage() Usage { return Usage{} }
 // Layers reports no layers: none is in force off Linux.
 func (s *Sandbox) Layers() []Layer { return nil }
 
+// MaxWrite is 0 off Linux.
+func (s *Sandbox) MaxWrite() int { return 0 }
+
 // Close does nothing.
 func (s *Sandbox) Close() error { return nil }
 

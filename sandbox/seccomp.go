@@ -104,9 +104,26 @@ const namespaceCloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE
 // seccompPolicy builds the filter for a profile: the deny-list and the
 // conditional refusals first (EPERM, so programs get a clear error), then
 // the allow-list; every other call fails with ENOSYS.
-func seccompPolicy(p Profile) seccomp.Policy {
+//
+// maxWrite (bytes, > 0) is the largest write(2) the program's stdout and
+// stderr datagram sockets carry: in the program profile a larger write to
+// fd 1 or 2 kills the process with SIGSYS (Process reads that as
+// ReasonWriteTooLarge) rather than failing with EMSGSIZE, which a program
+// that ignores Write's error, as fmt.Print callers do, would never show.
+func seccompPolicy(p Profile, maxWrite int) seccomp.Policy {
 	enosys := seccomp.ActionErrno | seccomp.Action(unix.ENOSYS)
-	groups := []seccomp.SyscallGroup{
+	var groups []seccomp.SyscallGroup
+	if p == ProfileProgram {
+		var tooLarge []seccomp.NameWithConditions
+		for _, fd := range []uint64{1, 2} {
+			tooLarge = append(tooLarge, seccomp.NameWithConditions{Name: "write", Conditions: seccomp.ArgumentConditions{
+				{Argument: 0, Operation: seccomp.Equal, Value: fd},
+				{Argument: 2, Operation: seccomp.GreaterThan, Value: uint64(maxWrite)},
+			}})
+		}
+		groups = append(groups, seccomp.SyscallGroup{Action: seccomp.ActionKillProcess, NamesWithCondtions: tooLarge})
+	}
+	groups = append(groups, []seccomp.SyscallGroup{
 		{Action: seccomp.ActionErrno, Names: deniedSyscalls},
 		// clone3 passes its flags in memory, out of the filter's reach:
 		// ENOSYS makes Go and glibc fall back to clone, whose flags we check.
@@ -121,7 +138,7 @@ func seccompPolicy(p Profile) seccomp.Policy {
 				{Argument: 0, Operation: seccomp.Equal, Value: unix.PR_SET_PDEATHSIG},
 			}},
 		}},
-	}
+	}...)
 	// Sockets: local (unix), IP and netlink route (queries in the private
 	// network namespace) only; no packet, vsock, alg, key, bluetooth, ...
 	// The build profile needs no IP at all (GOPROXY=off).
@@ -154,8 +171,8 @@ func seccompPolicy(p Profile) seccomp.Policy {
 
 // seccompProgram assembles the profile's filter into the classic BPF the
 // kernel loads. The parent does it once per Sandbox; the init only loads it.
-func seccompProgram(p Profile) ([]unix.SockFilter, error) {
-	policy := seccompPolicy(p)
+func seccompProgram(p Profile, maxWrite int) ([]unix.SockFilter, error) {
+	policy := seccompPolicy(p, maxWrite)
 	insns, err := policy.Assemble()
 	if err != nil {
 		return nil, fmt.Errorf("assemble seccomp policy: %w", err)

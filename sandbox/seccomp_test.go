@@ -63,7 +63,7 @@ func TestUnlistedSyscallsRefused(t *testing.T) {
 // call is on both lists.
 func TestSeccompPolicyAssembles(t *testing.T) {
 	for _, p := range []Profile{ProfileProgram, ProfileBuild} {
-		if _, err := seccompProgram(p); err != nil {
+		if _, err := seccompProgram(p, MaxWrite); err != nil {
 			t.Errorf("profile %v: %v", p, err)
 		}
 	}

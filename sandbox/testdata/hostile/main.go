@@ -82,11 +82,24 @@ func main() {
 			b[i] = 1
 		}
 		fmt.Println("allocated", len(b)>>20, "MiB", b[len(b)/2] >= 0)
-	case "bigwrite":
-		// One write of N bytes of 'x' and a newline, then its result on stderr.
+	case "bigwrite", "bigwrite-stderr", "bigwrite-dup":
+		// One write of N bytes of 'x' and a newline (to stdout, stderr or
+		// a dup of stdout), then its result on stderr.
 		n, _ := strconv.Atoi(args[0])
 		b := []byte(strings.Repeat("x", n) + "\n")
-		m, err := os.Stdout.Write(b)
+		w := os.Stdout
+		switch os.Args[1] {
+		case "bigwrite-stderr":
+			w = os.Stderr
+		case "bigwrite-dup":
+			fd, err := syscall.Dup(1)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "dup:", err)
+				return
+			}
+			w = os.NewFile(uintptr(fd), "stdout-dup")
+		}
+		m, err := w.Write(b)
 		fmt.Fprintf(os.Stderr, "wrote %d of %d: %v\n", m, len(b), err)
 	case "stdoutescape":
 		// Send through the stdout socket to an abstract name, and re-aim it.

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command init is PID 1 of the throwaway VM that scripts/cgroup-v2-vm.sh
 // boots to run the sandbox's tests on a cgroup v2-only kernel. It does what
 // a real host's init (systemd) would have done by the time a service starts:
