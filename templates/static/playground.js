@@ -138,7 +138,7 @@
       this.orig = code.textContent;
       // Edits are kept in localStorage per page and snippet, with the
       // original they were made on: a changed original drops them.
-      this.key = 'playdoc:' + location.pathname + '#' + this.name;
+      this.storeKey = 'playdoc:' + location.pathname + '#' + this.name;
       this.ctrl = null; // AbortController of the run in flight
       this.runId = ''; // id from the "accepted" event, for /api/stop
       this.wall = null; // wall time of the last completed run, for Compare
@@ -305,7 +305,7 @@
     // it is the original). Storage may be off or full: then nothing is kept.
     load() {
       try {
-        const v = JSON.parse(localStorage.getItem(this.key));
+        const v = JSON.parse(localStorage.getItem(this.storeKey));
         if (v && v.o === this.orig && typeof v.c === 'string') return v.c;
       } catch (_) { /* unreadable: as if nothing was kept */ }
       return null;
@@ -313,8 +313,8 @@
 
     save() {
       try {
-        if (this.ta.value === this.orig) localStorage.removeItem(this.key);
-        else localStorage.setItem(this.key, JSON.stringify({ o: this.orig, c: this.ta.value }));
+        if (this.ta.value === this.orig) localStorage.removeItem(this.storeKey);
+        else localStorage.setItem(this.storeKey, JSON.stringify({ o: this.orig, c: this.ta.value }));
       } catch (_) { /* storage unavailable */ }
     }
 
