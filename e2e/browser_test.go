@@ -131,7 +131,9 @@ type snippetState struct {
 // to set up, and installs the test helpers.
 func openPage(t *testing.T, browser context.Context, url string) *page {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(browser)
+	// A browser context of its own: each page is a new reader, with no
+	// edits kept in localStorage by an earlier scenario.
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	p := &page{t: t, ctx: ctx}
 	msgs := chromedp.Console(ctx)
