@@ -138,6 +138,8 @@ func allowClipboard(t *testing.T, p *page, origin string) {
 			_, err := cdp.Call(ctx, tg, browser.SetPermission, browser.SetPermissionParams{
 				Permission: &browser.PermissionDescriptor{Name: name, AllowWithoutSanitization: true},
 				Setting:    browser.PermissionSettingGranted, Origin: origin,
+				// Each page has a browser context of its own (openPage).
+				BrowserContextID: chromedp.FromContext(ctx).BrowserContextID,
 			})
 			return err
 		}))

@@ -3,6 +3,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -226,11 +227,18 @@ func expectHello(t *testing.T, sb *Sandbox) {
 	}
 }
 
-// waitGone waits until no process of the host has the given pid.
+// waitGone waits until the process with the given pid is gone or dead: a
+// zombie counts as gone, since who reaps an orphan (the host's PID 1, here
+// perhaps a container's) is not the sandbox's doing.
 func waitGone(pid int, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return true
+		}
+		// pid (comm) state ...: comm may hold spaces and parentheses.
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && (b[i+2] == 'Z' || b[i+2] == 'X') {
 			return true
 		}
 		time.Sleep(10 * time.Millisecond)

@@ -102,13 +102,8 @@ func newOutput(netns string, root bool) (_ *Output, senders [2]*os.File, err err
 			}
 			// A datagram is all or nothing: the send buffer bounds the
 			// largest write.
-			if root {
-				err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, MaxWrite)
-			} else {
-				err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, MaxWrite)
-			}
-			if err != nil {
-				return fmt.Errorf("output sender: send buffer: %w", err)
+			if err := setSendBuffer(fd, root); err != nil {
+				return fmt.Errorf("output sender: %w", err)
 			}
 			if err := unix.Connect(fd, addr); err != nil {
 				return fmt.Errorf("output sender: connect: %w", err)
@@ -306,16 +301,30 @@ func maxDatagram(root bool) (int, error) {
 		return 0, fmt.Errorf("output socket probe: %w", err)
 	}
 	defer unix.Close(fd)
-	opt := unix.SO_SNDBUF
-	if root {
-		opt = unix.SO_SNDBUFFORCE
-	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt, MaxWrite); err != nil {
-		return 0, fmt.Errorf("output socket probe: send buffer: %w", err)
+	if err := setSendBuffer(fd, root); err != nil {
+		return 0, fmt.Errorf("output socket probe: %w", err)
 	}
 	got, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
 	if err != nil {
 		return 0, fmt.Errorf("output socket probe: send buffer: %w", err)
 	}
 	return min(MaxWrite, got-32), nil
+}
+
+// setSendBuffer asks for a send buffer of MaxWrite bytes: past
+// net.core.wmem_max with SO_SNDBUFFORCE as root, which needs CAP_NET_ADMIN
+// in the host's network namespace (root of a user namespace lacks it and
+// gets the capped SO_SNDBUF instead).
+func setSendBuffer(fd int, root bool) error {
+	err := error(unix.EPERM)
+	if root {
+		err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, MaxWrite)
+	}
+	if errors.Is(err, unix.EPERM) {
+		err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, MaxWrite)
+	}
+	if err != nil {
+		return fmt.Errorf("send buffer: %w", err)
+	}
+	return nil
 }

@@ -76,6 +76,10 @@
     document.head.appendChild(link);
   }
 
+  // Load the overlay's style now, not when a build first fails: the
+  // overlay must never show unstyled while it loads.
+  ensureStyle();
+
   function buildOverlay() {
     ensureStyle();
     var box = document.createElement("div");
