@@ -15,8 +15,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +77,16 @@ type Config struct {
 	// Errors receives each failed build's errors, one "file:line:
 	// message" per line, once per change (default: discarded).
 	Errors io.Writer
+	// ConfigFile, when set, is the site's configuration file on disk
+	// (it need not exist yet): the server watches it and, when it
+	// changes, rebuilds with the configuration Reload returns. A Reload
+	// error (a broken file: "playdoc.toml:3: ...") is shown like a
+	// build's errors and the last good site stays served, until a save
+	// of the file makes Reload succeed.
+	ConfigFile string
+	// Reload reads the site configuration again; ContentDir and
+	// StaticDir still replace its file systems. Required with ConfigFile.
+	Reload func() (site.Config, error)
 	// OnBuild, if set, is called after each good build with the
 	// previous good site (nil at first) and the new one; serve uses it
 	// to re-warm changed snippets. It must not block for long.
@@ -93,7 +105,7 @@ type built struct {
 // Server rebuilds the site on changes and serves it with live reload.
 type Server struct {
 	cfg     Config
-	builder *site.Builder
+	builder *site.Builder // guarded by buildMu
 	current atomic.Pointer[built]
 	hub     *hub
 	id      string        // distinguishes server instances for the pages
@@ -105,27 +117,33 @@ type Server struct {
 
 	watch atomic.Pointer[watcher] // set while Run watches
 	dirs  []*dirFS                // the folders on disk, watched
+	// static serves reload.js; a reloaded configuration keeps the
+	// static folder (the flags choose it, not the file).
+	static fs.FS
 
 	buildMu     sync.Mutex  // serializes Rebuild; guards the fields below
 	gen         uint64      // counts Rebuild calls
 	pendingFail *time.Timer // a failed build's errors, held back
 	lastErrs    []string    // last errors printed, to print each once
 	builds      atomic.Int64
+	// configDirty is set when ConfigFile changed and stays set until
+	// Reload succeeds: a content edit must not hide a broken config.
+	configDirty atomic.Bool
 }
 
 // New returns a Server; call Rebuild (or Run) to build the site.
 func New(cfg Config) *Server {
-	cfg.Site.LiveReload = true
 	var dirs []*dirFS
 	if cfg.ContentDir != "" {
-		d := newDirFS(cfg.ContentDir)
-		cfg.Site.Content = d
-		dirs = append(dirs, d)
+		dirs = append(dirs, newDirFS(cfg.ContentDir))
 	}
 	if cfg.StaticDir != "" {
-		d := newDirFS(cfg.StaticDir)
-		cfg.Site.Static = d
-		dirs = append(dirs, d)
+		dirs = append(dirs, newDirFS(cfg.StaticDir))
+	}
+	if cfg.ConfigFile != "" {
+		if abs, err := filepath.Abs(cfg.ConfigFile); err == nil {
+			cfg.ConfigFile = abs // as the watcher names it
+		}
 	}
 	if cfg.Quiet <= 0 {
 		cfg.Quiet = DefaultQuiet
@@ -146,14 +164,49 @@ func New(cfg Config) *Server {
 		cfg.Errors = io.Discard
 	}
 	s := &Server{
-		cfg:     cfg,
-		builder: site.New(cfg.Site),
-		id:      strconv.FormatInt(time.Now().UnixNano(), 36),
-		done:    make(chan struct{}),
-		dirs:    dirs,
+		cfg:  cfg,
+		id:   strconv.FormatInt(time.Now().UnixNano(), 36),
+		done: make(chan struct{}),
+		dirs: dirs,
 	}
+	s.cfg.Site = s.served(cfg.Site)
+	s.static = s.cfg.Site.Static
+	s.builder = site.New(s.cfg.Site)
 	s.hub = newHub(s.state)
 	return s
+}
+
+// served adapts a site configuration to serving: live reload on, and the
+// watched folders in place of its file systems.
+func (s *Server) served(c site.Config) site.Config {
+	c.LiveReload = true
+	i := 0
+	if s.cfg.ContentDir != "" {
+		c.Content = s.dirs[i]
+		i++
+	}
+	if s.cfg.StaticDir != "" {
+		c.Static = s.dirs[i]
+	}
+	return c
+}
+
+// reconfigure reads the configuration file again when it changed since
+// the last successful read, and starts a new builder with it. Called with
+// buildMu held.
+func (s *Server) reconfigure() error {
+	if s.cfg.Reload == nil || !s.configDirty.Swap(false) {
+		return nil
+	}
+	c, err := s.cfg.Reload()
+	if err != nil {
+		s.configDirty.Store(true) // read it again on the next build
+		return err
+	}
+	s.cfg.Site = s.served(c)
+	s.builder = s.builder.Reconfigured(s.cfg.Site)
+	s.cfg.Logger.Info("configuration reloaded", "file", s.cfg.ConfigFile)
+	return nil
 }
 
 // Site returns the site being served: the last good build, or nil.
@@ -210,6 +263,10 @@ func (s *Server) Rebuild(ctx context.Context) error {
 	if s.pendingFail != nil {
 		s.pendingFail.Stop()
 		s.pendingFail = nil
+	}
+	if err := s.reconfigure(); err != nil {
+		s.fail(err)
+		return err
 	}
 	next, err := s.builder.Build(ctx)
 	if err != nil {
@@ -289,7 +346,8 @@ func (s *Server) publishFail(msgs []string) {
 }
 
 // errorLines turns a build error into "file:line: message" lines: every
-// content error of an ErrorList, or the error itself.
+// content error of an ErrorList, or the error's lines (a configuration's
+// errors are joined, one per line).
 func errorLines(err error) []string {
 	var list site.ErrorList
 	if errors.As(err, &list) && len(list) > 0 {
@@ -299,7 +357,7 @@ func errorLines(err error) []string {
 		}
 		return out
 	}
-	return []string{err.Error()}
+	return strings.Split(strings.TrimRight(err.Error(), "\n"), "\n")
 }
 
 // Handler serves the current site, the event stream, and the reload
@@ -339,8 +397,8 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) serveScript(w http.ResponseWriter, r *http.Request) {
 	var js []byte
 	var err error
-	if s.cfg.Site.Static != nil {
-		js, err = fs.ReadFile(s.cfg.Site.Static, "reload.js")
+	if s.static != nil {
+		js, err = fs.ReadFile(s.static, "reload.js")
 	}
 	if (err != nil || js == nil) && s.Site() != nil {
 		if f, ok := s.Site().Files[ScriptPath]; ok {

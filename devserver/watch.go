@@ -17,12 +17,12 @@ import (
 // after each burst of changes until ctx ends. A failed build is not an
 // error of Run: the pages show it and the next change may fix it.
 func (s *Server) Run(ctx context.Context) error {
-	if len(s.dirs) == 0 {
+	if len(s.dirs) == 0 && s.cfg.ConfigFile == "" {
 		_ = s.Rebuild(ctx)
 		<-ctx.Done()
 		return nil
 	}
-	w, err := newWatcher(s.dirs)
+	w, err := newWatcher(s.dirs, s.cfg.ConfigFile, func() { s.configDirty.Store(true) })
 	if err != nil {
 		return err
 	}
@@ -44,18 +44,30 @@ func (s *Server) Run(ctx context.Context) error {
 type watcher struct {
 	fs   *fsnotify.Watcher
 	dirs []*dirFS // told of every change
+	// config is the configuration file's absolute path ("" for none);
+	// its folder is watched alone (editors save by renaming a new file
+	// over the old one, which a watch of the file would lose), and
+	// onConfig is called when the file changes.
+	config   string
+	onConfig func()
 }
 
-func newWatcher(dirs []*dirFS) (*watcher, error) {
+func newWatcher(dirs []*dirFS, config string, onConfig func()) (*watcher, error) {
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return nil, fmt.Errorf("watch: %w", err)
 	}
-	w := &watcher{fs: fw, dirs: dirs}
+	w := &watcher{fs: fw, dirs: dirs, config: config, onConfig: onConfig}
 	for _, d := range dirs {
 		if err := w.addTree(d.root); err != nil {
 			fw.Close()
 			return nil, err
+		}
+	}
+	if config != "" {
+		if err := fw.Add(filepath.Dir(config)); err != nil {
+			fw.Close()
+			return nil, fmt.Errorf("watch %s: %w", filepath.Dir(config), err)
 		}
 	}
 	return w, nil
@@ -97,6 +109,16 @@ func (w *watcher) dropTree(dir string) {
 			_ = w.fs.Remove(p)
 		}
 	}
+}
+
+// inTree reports whether p is inside one of the watched folders.
+func (w *watcher) inTree(p string) bool {
+	for _, d := range w.dirs {
+		if p == d.root || strings.HasPrefix(p, d.root+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }
 
 // ignored reports whether a file name is an editor's or the system's
@@ -185,6 +207,18 @@ func (w *watcher) loop(ctx context.Context, quiet, maxWait time.Duration, build 
 func (w *watcher) handle(ev fsnotify.Event, warn func(string, ...any)) bool {
 	for _, d := range w.dirs {
 		d.invalidate(ev.Name)
+	}
+	if w.config != "" {
+		switch {
+		case ev.Name == w.config:
+			if ev.Op == fsnotify.Chmod {
+				return false
+			}
+			w.onConfig()
+			return true
+		case filepath.Dir(ev.Name) == filepath.Dir(w.config) && !w.inTree(ev.Name):
+			return false // another file beside the configuration
+		}
 	}
 	if ignored(filepath.Base(ev.Name)) {
 		return false

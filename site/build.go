@@ -142,6 +142,20 @@ func New(cfg Config) *Builder {
 	}
 }
 
+// Reconfigured returns a Builder for cfg that keeps b's highlight cache
+// when both cache in the same folder (highlighting depends on the code
+// alone, not on the configuration); the parsed and rendered pages are not
+// kept, since the configuration shapes every page. Do not use b after.
+func (b *Builder) Reconfigured(cfg Config) *Builder {
+	nb := New(cfg)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if cfg.CacheDir == b.cfg.CacheDir {
+		nb.hl, nb.hlLoaded = b.hl, b.hlLoaded
+	}
+	return nb
+}
+
 // Build builds the whole site into memory. Content mistakes come back as
 // an ErrorList holding all of them; the Builder keeps its caches either way.
 func (b *Builder) Build(ctx context.Context) (*Site, error) {

@@ -46,25 +46,28 @@ func (f *siteFlags) dirs() (content, static string) {
 	return content, static
 }
 
+// configPath is the configuration file siteConfig reads first: the one
+// `playdoc serve` watches (it may not exist yet).
+func (f *siteFlags) configPath() string {
+	switch {
+	case f.configFile != "":
+		return f.configFile
+	case f.content != "":
+		return filepath.Join(filepath.Dir(filepath.Clean(f.content)), config.FileName)
+	}
+	return config.FileName
+}
+
 // siteConfig finds and reads the site's playdoc.toml: the --config file;
 // else, with --content, the one in the content folder's parent; else
 // ./playdoc.toml; else,
 // for the embedded tutorial, its embedded one; else a configuration with
 // only a title.
 func (f *siteFlags) siteConfig(contentDir string) (*config.Site, error) {
-	candidates := []string{f.configFile}
-	switch {
-	case f.configFile != "":
-	case f.content != "": // a site elsewhere: its own configuration
-		candidates = []string{filepath.Join(filepath.Dir(filepath.Clean(f.content)), config.FileName)}
-	default:
-		candidates = []string{config.FileName}
-	}
-	for _, c := range candidates {
-		sc, err := config.Load(c)
-		if err == nil || !errors.Is(err, fs.ErrNotExist) || f.configFile != "" {
-			return sc, err
-		}
+	// With --content, a site elsewhere: its own configuration.
+	sc, err := config.Load(f.configPath())
+	if err == nil || !errors.Is(err, fs.ErrNotExist) || f.configFile != "" {
+		return sc, err
 	}
 	if contentDir == "" {
 		return config.Parse(config.FileName+" (embedded)", playdoc.Config)

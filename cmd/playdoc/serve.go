@@ -111,8 +111,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		defer rw.Stop()
 		onBuild = rw.OnBuild
 	}
+	// An edit of playdoc.toml rebuilds with it, under the same flags.
+	reload := func() (site.Config, error) {
+		c, err := sf.config(e)
+		if err == nil && !*noPlayground {
+			c.PlaygroundURL = ""
+		}
+		return c, err
+	}
 	dev = devserver.New(devserver.Config{
 		Site:       cfg,
+		ConfigFile: sf.configPath(),
+		Reload:     reload,
 		ContentDir: contentDir,
 		StaticDir:  staticDir,
 		Logger:     e.log,
