@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -134,4 +135,16 @@ func DefaultPath() (string, error) {
 		return "", fmt.Errorf("share store: no data folder: %w", err)
 	}
 	return filepath.Join(d, "playdoc", file), nil
+}
+
+// SQLiteOptions configures OpenSQLite. The zero value is usable.
+type SQLiteOptions struct {
+	Limits Limits
+	// ImportDir is the folder of the file store older versions kept
+	// (<id>.go files); its snippets are copied in once, on the first
+	// open that finds it. "" imports nothing.
+	ImportDir string
+	Logger    *slog.Logger
+	// Clock is the time source of the quota's days (default time.Now).
+	Clock func() time.Time
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package share
 
 import (
@@ -17,18 +19,6 @@ import (
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite", pure Go
 )
-
-// SQLiteOptions configures OpenSQLite. The zero value is usable.
-type SQLiteOptions struct {
-	Limits Limits
-	// ImportDir is the folder of the file store older versions kept
-	// (<id>.go files); its snippets are copied in once, on the first
-	// open that finds it. "" imports nothing.
-	ImportDir string
-	Logger    *slog.Logger
-	// Clock is the time source of the quota's days (default time.Now).
-	Clock func() time.Time
-}
 
 // SQLite is the embedded Store: one database file, in WAL mode with
 // synchronous=FULL, so that every commit is on disk (fsynced) before Put
