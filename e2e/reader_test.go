@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,6 +99,68 @@ func TestReaderFeatures(t *testing.T) {
 		p.eval(`window.copied === document.querySelector('.code-block pre').textContent && window.copied.length > 10`, &same)
 		if !same {
 			t.Error("the clipboard does not hold the code block")
+		}
+	})
+
+	t.Run("line-numbers-and-highlights", func(t *testing.T) {
+		// A static block: each line its own box of one line's height, the
+		// highlighted ones tinted; the numbers show but are not text.
+		// (A page without runnable snippets: no editors to wait for.)
+		p.do(chromedp.Navigate(base+"/using-playdoc/pages/"), chromedp.WaitReady(chromedp.CSS(`pre.linenos`)))
+		var st struct {
+			Lines, Marked, Numbers int
+			Heights                []float64
+			LineHeight             float64
+			Tint, Plain, Number    string
+			Text                   string
+			Hidden                 bool
+		}
+		p.eval(`(() => { const pre = document.querySelector('pre.linenos'), ls = [...pre.querySelectorAll('.code-line')], ln = pre.querySelector('.lnum');
+			return { Lines: ls.length, Marked: pre.querySelectorAll('mark.code-line').length, Numbers: pre.querySelectorAll('.lnum').length,
+				Heights: ls.map(l => l.getBoundingClientRect().height), LineHeight: parseFloat(getComputedStyle(pre).lineHeight),
+				Tint: getComputedStyle(pre.querySelector('mark.code-line')).backgroundColor, Plain: getComputedStyle(ls[0]).backgroundColor,
+				Number: getComputedStyle(ln, '::before').content, Text: pre.textContent, Hidden: ln.getAttribute('aria-hidden') === 'true' }; })()`, &st)
+		if st.Lines != 3 || st.Marked != 2 || st.Numbers != 3 {
+			t.Fatalf("static block: %d lines, %d marked, %d numbers; want 3, 2, 3", st.Lines, st.Marked, st.Numbers)
+		}
+		for i, h := range st.Heights {
+			if h < st.LineHeight-1 || h > st.LineHeight+1 {
+				t.Errorf("line %d is %.1f px high, want one line (%.1f px)", i+1, h, st.LineHeight)
+			}
+		}
+		if st.Tint == st.Plain || st.Tint == "rgba(0, 0, 0, 0)" {
+			t.Errorf("a highlighted line's background %q, a plain one's %q", st.Tint, st.Plain)
+		}
+		if st.Number != `"1"` || !st.Hidden || strings.ContainsAny(st.Text[:5], "0123456789") || !strings.HasPrefix(st.Text, "async def main") {
+			t.Errorf("line number %s (aria-hidden %v); the block's text starts %q, want the code without numbers", st.Number, st.Hidden, st.Text[:min(20, len(st.Text))])
+		}
+		axeAllModes(t, p, loadAxe(t), "/using-playdoc/pages/ with numbered lines")
+
+		// The runnable editor: a gutter of numbers beside the textarea,
+		// the marked line under line 6 until lines are added.
+		p.navigate(base + "/using-playdoc/runnable-examples/")
+		var ed struct {
+			Gutter, Value string
+			Marks         int
+			MarkTop, Line float64
+			GutterHidden  bool
+		}
+		p.eval(`(() => { const f = document.querySelector('figure[data-name="lines"]'), g = f.querySelector('.pg-gutter'), m = f.querySelector('.pg-hlline'), ta = f.querySelector('textarea');
+			return { Gutter: g ? g.textContent : '', Value: ta.value, Marks: f.querySelectorAll('.pg-hlline').length, GutterHidden: !!g && g.getAttribute('aria-hidden') === 'true',
+				MarkTop: m ? m.getBoundingClientRect().top - ta.getBoundingClientRect().top : -1, Line: parseFloat(getComputedStyle(ta).lineHeight) }; })()`, &ed)
+		if ed.Gutter != "1\n2\n3\n4\n5\n6\n7\n8\n9\n10" || !ed.GutterHidden || strings.ContainsAny(ed.Value[:8], "0123456789") {
+			t.Errorf("editor gutter %q (aria-hidden %v), textarea starts %q", ed.Gutter, ed.GutterHidden, ed.Value[:8])
+		}
+		// 0.75rem of padding (12 px) then five lines.
+		if want := 12 + 5*ed.Line; ed.Marks != 1 || ed.MarkTop < want-1 || ed.MarkTop > want+1 {
+			t.Errorf("editor: %d marks, the first %.1f px below the top; want 1 at %.1f", ed.Marks, ed.MarkTop, want)
+		}
+		p.setCode("lines", "package main\n\nfunc main() {}\n")
+		var shown bool
+		p.eval(`(() => { const f = document.querySelector('figure[data-name="lines"]');
+			return f.querySelector('.pg-gutter').textContent === '1\n2\n3\n4' && getComputedStyle(f.querySelector('.pg-hlline')).display === 'none'; })()`, &shown)
+		if !shown {
+			t.Error("after an edit to 3 lines: the gutter does not count 4 lines (3 and the empty last one) or the mark still shows")
 		}
 	})
 

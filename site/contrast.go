@@ -34,31 +34,32 @@ func contrast(a, b chroma.Colour) float64 {
 // accessible returns the style with every token colour that is too faint
 // against its background darkened (light themes) or lightened (dark
 // themes) until it meets WCAG AA: some of chroma's themes have comments
-// below 4.5:1.
-func accessible(style *chroma.Style) (*chroma.Style, error) {
+// below 4.5:1. Colours on the code background must meet it on tint too
+// (the background of highlighted lines).
+func accessible(style *chroma.Style, tint chroma.Colour) (*chroma.Style, error) {
 	bg := style.Get(chroma.Background).Background
 	if !bg.IsSet() {
 		bg = chroma.NewColour(255, 255, 255)
 	}
 	b := style.Builder()
 	for _, tt := range style.Types() {
-		if tt == chroma.TextWhitespace || tt < 0 { // < 0: backgrounds, line numbers and other non-token types
+		if tt == chroma.TextWhitespace || (tt < 0 && tt != chroma.Error) { // < 0: backgrounds, line numbers and other non-token types; Error colours a token
 			continue
 		}
 		e := b.Get(tt)
 		if !e.Colour.IsSet() {
 			continue
 		}
-		against := bg
-		if e.Background.IsSet() {
-			against = e.Background
+		against := []chroma.Colour{bg, tint}
+		if e.Background.IsSet() && e.Background != bg {
+			against = []chroma.Colour{e.Background}
 		}
 		step := -0.04 // darken on a light background
-		if luminance(against) < 0.2 {
+		if luminance(against[0]) < 0.2 {
 			step = 0.04
 		}
 		c := e.Colour
-		for i := 0; contrast(c, against) < minContrast; i++ {
+		for i := 0; minContrastOf(c, against) < minContrast; i++ {
 			if i == 50 {
 				return nil, fmt.Errorf("style %s: cannot reach contrast %.1f for %v", style.Name, minContrast, tt)
 			}
@@ -74,4 +75,13 @@ func accessible(style *chroma.Style) (*chroma.Style, error) {
 		return nil, fmt.Errorf("style %s: %w", style.Name, err)
 	}
 	return s, nil
+}
+
+// minContrastOf is c's lowest contrast against the backgrounds.
+func minContrastOf(c chroma.Colour, backgrounds []chroma.Colour) float64 {
+	m := math.Inf(1)
+	for _, b := range backgrounds {
+		m = min(m, contrast(c, b))
+	}
+	return m
 }

@@ -24,7 +24,7 @@ func TestThemeContrast(t *testing.T) {
 	bgRE := regexp.MustCompile(`background-color: (#[0-9a-f]{6})`)
 	for _, part := range parts[1:] {
 		scheme := part[:strings.Index(part, ")")]
-		var bg chroma.Colour
+		var bg, tint chroma.Colour
 		checked := 0
 		for _, m := range ruleRE.FindAllStringSubmatch(part, -1) {
 			name, body := m[1], m[3]
@@ -33,6 +33,14 @@ func TestThemeContrast(t *testing.T) {
 					bg = chroma.MustParseColour(b[1])
 				}
 			}
+			if name == "CodeHighlight" {
+				b := bgRE.FindStringSubmatch(body)
+				if b == nil {
+					t.Fatalf("%s: the highlighted lines' rule has no background", scheme)
+				}
+				tint = chroma.MustParseColour(b[1])
+				continue
+			}
 			if name == "TextWhitespace" || strings.HasPrefix(name, "Line") || name == "Background" {
 				continue
 			}
@@ -40,16 +48,18 @@ func TestThemeContrast(t *testing.T) {
 			if c == nil {
 				continue
 			}
-			against := bg
+			backs := []chroma.Colour{bg, tint}
 			if b := bgRE.FindStringSubmatch(body); b != nil {
-				against = chroma.MustParseColour(b[1])
+				backs = []chroma.Colour{chroma.MustParseColour(b[1])}
 			}
-			if !against.IsSet() {
-				t.Fatalf("%s: no background before %s", scheme, name)
-			}
-			checked++
-			if r := contrast(chroma.MustParseColour(c[1]), against); r < minContrast {
-				t.Errorf("%s theme: %s %s on %v has contrast %.2f, want >= %.1f", scheme, name, c[1], against, r, minContrast)
+			for _, against := range backs {
+				if !against.IsSet() {
+					t.Fatalf("%s: no background (or highlighted lines' tint) before %s", scheme, name)
+				}
+				checked++
+				if r := contrast(chroma.MustParseColour(c[1]), against); r < minContrast {
+					t.Errorf("%s theme: %s %s on %v has contrast %.2f, want >= %.1f", scheme, name, c[1], against, r, minContrast)
+				}
 			}
 		}
 		if checked < 20 {

@@ -2,6 +2,7 @@ package site
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -14,6 +15,32 @@ type fenceInfo struct {
 	Compare   string
 	Duration  time.Duration
 	Tolerance time.Duration // 0 when not given
+	// HL are the lines to highlight (hl=2,4-6), 1-based, in the order
+	// written; LineNos shows line numbers (linenos).
+	HL      []lineRange
+	LineNos bool
+}
+
+// lineRange is the lines From to To of a code block, 1-based, inclusive.
+type lineRange struct{ From, To int }
+
+// parseLineRanges parses hl='s value: line numbers and ranges separated by
+// commas ("2,4-6").
+func parseLineRanges(v string) ([]lineRange, error) {
+	var out []lineRange
+	for part := range strings.SplitSeq(v, ",") {
+		a, b, isRange := strings.Cut(part, "-")
+		from, err1 := strconv.Atoi(a)
+		to, err2 := from, error(nil)
+		if isRange {
+			to, err2 = strconv.Atoi(b)
+		}
+		if err1 != nil || err2 != nil || from < 1 || to < from {
+			return nil, fmt.Errorf("invalid line range %q in hl=%s (want lines like hl=2,4-6)", part, v)
+		}
+		out = append(out, lineRange{from, to})
+	}
+	return out, nil
 }
 
 // parseFenceInfo parses a fence's info string. Each problem is returned as
@@ -41,6 +68,15 @@ func parseFenceInfo(info string) (fenceInfo, []string) {
 				errs = append(errs, fmt.Sprintf("invalid compare key %q (use letters, digits, '-' and '_')", val))
 			}
 			fi.Compare = val
+		case fi.Lang != "output" && key == "hl" && hasVal:
+			r, err := parseLineRanges(val)
+			if err != nil {
+				errs = append(errs, err.Error())
+				continue
+			}
+			fi.HL = append(fi.HL, r...)
+		case fi.Lang != "output" && f == "linenos":
+			fi.LineNos = true
 		case fi.Lang == "output" && (key == "duration" || key == "tolerance") && hasVal:
 			d, err := time.ParseDuration(val)
 			if err != nil || d < 0 {
@@ -72,11 +108,11 @@ func runnable(lang string) bool { return lang == "go" || lang == "python" }
 func allowedAttrs(lang string) string {
 	switch lang {
 	case "go", "python":
-		return "run, name=ID, compare=KEY"
+		return "run, name=ID, compare=KEY, hl=LINES, linenos"
 	case "output":
 		return "duration=D, tolerance=D"
 	default:
-		return "none"
+		return "hl=LINES, linenos"
 	}
 }
 

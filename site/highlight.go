@@ -31,6 +31,13 @@ const (
 	darkStyle  = "github-dark"
 )
 
+// The backgrounds of highlighted lines (hl=), a warm tint of each theme's
+// code background; the token colours reach AA against them too.
+const (
+	lightLineTint = "#fbf0c0"
+	darkLineTint  = "#2e2a16"
+)
+
 // cacheFile is the highlight cache's file name inside the cache folder.
 const cacheFile = "highlight.gob"
 
@@ -212,16 +219,17 @@ func tokenClass(t chroma.TokenType) string {
 func themeCSS() (string, error) {
 	f := chtml.New(chtml.WithClasses(true), chtml.WithAllClasses(true))
 	var b strings.Builder
-	for _, t := range []struct{ scheme, name string }{{"light", lightStyle}, {"dark", darkStyle}} {
+	for _, t := range []struct{ scheme, name, tint string }{{"light", lightStyle, lightLineTint}, {"dark", darkStyle, darkLineTint}} {
 		st := styles.Get(t.name)
 		if st == styles.Fallback {
 			return "", fmt.Errorf("chroma style %q not found", t.name)
 		}
-		st, err := accessible(st)
+		st, err := accessible(st, chroma.MustParseColour(t.tint))
 		if err != nil {
 			return "", err
 		}
 		fmt.Fprintf(&b, "@media (prefers-color-scheme: %s) {\n/* code highlighting: chroma %s, contrast raised to AA */\n", t.scheme, t.name)
+		fmt.Fprintf(&b, "/* CodeHighlight */ .chroma .code-hl { background-color: %s }\n", t.tint)
 		if err := f.WriteCSS(&b, st); err != nil {
 			return "", fmt.Errorf("highlight css: %w", err)
 		}

@@ -160,14 +160,26 @@ func renderCode(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.W
 		return ast.WalkSkipChildren, nil
 	}
 	n := node.(*codeNode)
+	code, pre := n.html, "<pre class=\"chroma code\" tabindex=\"0\">"
+	if n.HL != nil || n.LineNos {
+		code = decorateLines(code, n.HL, n.LineNos)
+		cls := "chroma code lines"
+		if n.LineNos {
+			cls += " linenos"
+			if codeLines(n.Code) > 99 {
+				cls += " linenos-wide"
+			}
+		}
+		pre = "<pre class=\"" + cls + "\" tabindex=\"0\">"
+	}
 	label, figure := langLabels[n.Lang]
 	if !figure {
-		w.WriteString("<pre class=\"chroma code\" tabindex=\"0\"><code")
+		w.WriteString(pre + "<code")
 		if n.Lang != "" {
 			fmt.Fprintf(w, " class=\"language-%s\"", html.EscapeString(n.Lang))
 		}
 		w.WriteString(">")
-		w.WriteString(n.html)
+		w.WriteString(code)
 		w.WriteString("</code></pre>\n")
 		return ast.WalkSkipChildren, nil
 	}
@@ -183,9 +195,16 @@ func renderCode(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.W
 		if s.Expected.Duration > 0 {
 			fmt.Fprintf(w, " data-duration-ms=\"%d\"", s.Expected.Duration.Milliseconds())
 		}
+		// The editor that replaces the block marks the same lines.
+		if hl := lineRangesAttr(n.HL); hl != "" {
+			fmt.Fprintf(w, " data-hl=\"%s\"", hl)
+		}
+		if n.LineNos {
+			w.WriteString(" data-linenos")
+		}
 	}
-	fmt.Fprintf(w, ">\n<figcaption>%s</figcaption>\n<pre class=\"chroma code\" tabindex=\"0\"><code>", label)
-	w.WriteString(n.html)
+	fmt.Fprintf(w, ">\n<figcaption>%s</figcaption>\n%s<code>", label, pre)
+	w.WriteString(code)
 	w.WriteString("</code></pre>\n")
 	if s := n.Snippet; s != nil {
 		w.WriteString("<div class=\"expected\">\n<p class=\"expected-title\">Expected output</p>\n<pre class=\"output-expected\">")

@@ -21,8 +21,12 @@ type codeNode struct {
 	Code    string
 	Line    int
 	Snippet *snippet.Snippet // nil unless ```go run
-	key     string           // highlight cache key, set by the build
-	html    string           // highlighted code, set by the build before rendering
+	// HL marks the lines to highlight (HL[i] for line i+1, as long as
+	// the code's lines); nil for none. LineNos shows line numbers.
+	HL      []bool
+	LineNos bool
+	key     string // highlight cache key, set by the build
+	html    string // highlighted code, set by the build before rendering
 }
 
 func (n *codeNode) Kind() ast.NodeKind { return kindCode }

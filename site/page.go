@@ -240,7 +240,20 @@ func (p *Page) collect(errs *ErrorList) {
 			parent.RemoveChild(parent, fb)
 			continue
 		}
-		cn := &codeNode{Lang: fi.Lang, Code: code.String(), Line: line}
+		cn := &codeNode{Lang: fi.Lang, Code: code.String(), Line: line, LineNos: fi.LineNos}
+		if len(fi.HL) > 0 {
+			n := codeLines(cn.Code)
+			cn.HL = make([]bool, n)
+			for _, r := range fi.HL {
+				if r.To > n {
+					errs.errorf(p.Path, line, "hl= names line %d, but the block has %d lines", r.To, n)
+					continue
+				}
+				for i := r.From; i <= r.To; i++ {
+					cn.HL[i-1] = true
+				}
+			}
+		}
 		if fi.Run {
 			if first, dup := names[fi.Name]; dup && fi.Name != "" {
 				errs.errorf(p.Path, line, "duplicate snippet name %q (first used on line %d)", fi.Name, first)

@@ -51,6 +51,16 @@
     return b;
   }
 
+  // lineList expands data-hl's "2,4-6" into [2, 4, 5, 6].
+  function lineList(spec) {
+    const out = [];
+    for (const part of spec.split(',')) {
+      const [a, b] = part.split('-').map(Number);
+      for (let n = a; n <= (b || a); n++) if (n > 0) out.push(n);
+    }
+    return out;
+  }
+
   const secs = (ms, digits) => (ms / 1000).toFixed(digits) + ' s';
   const lineCount = (s) => s.split('\n').length;
 
@@ -238,6 +248,21 @@
       this.screen = new LineScreen();
       this.rows = [];
 
+      // The author's marks (docs/contracts.md §2): hl= lines, linenos.
+      this.origLines = lineCount(this.orig);
+      for (const n of lineList(fig.dataset.hl || '')) {
+        const m = el('div', 'pg-hlline code-hl');
+        m.style.setProperty('--l', n - 1); // CSSOM, allowed by the CSP
+        this.inner.prepend(m);
+      }
+      if ('linenos' in fig.dataset) {
+        this.ed.classList.add('pg-linenos');
+        this.gutter = el('div', 'pg-gutter');
+        this.gutter.setAttribute('aria-hidden', 'true');
+        this.gutterLines = 0;
+        this.inner.prepend(this.gutter);
+      }
+
       code.closest('pre').replaceWith(this.ed, hint, bar, this.shared, inWrap, this.out);
       const kept = this.load();
       if (kept != null) {
@@ -267,6 +292,13 @@
       // The trailing space gives the <pre> the empty last line a textarea
       // shows after a final newline, so both keep the same height.
       this.hl.innerHTML = highlight(this.ta.value) + ' ';
+      const n = lineCount(this.ta.value);
+      // Highlighted lines stand for the original's: hidden once lines come or go.
+      this.inner.classList.toggle('pg-relined', n !== this.origLines);
+      if (this.gutter && n !== this.gutterLines) {
+        this.gutterLines = n;
+        this.gutter.textContent = Array.from({ length: n }, (_, i) => i + 1).join('\n');
+      }
     }
 
     key(e) {
