@@ -237,6 +237,26 @@ func (f *fakeAPI) run(w http.ResponseWriter, r *http.Request) {
 		out(api.KindStdout, "waiting forever")
 		sleep(time.Hour)
 		exit(-1, api.ReasonKilled)
+	case strings.Contains(code, "fake:deadlock"):
+		// stuckProgram's deadlock, as the server reports it.
+		wait, _, _ := find(code, "wg.Wait()")
+		send1, _, _ := find(code, "results <- i")
+		for _, l := range []string{"fatal error: all goroutines are asleep - deadlock!", "", "goroutine 1 [sync.WaitGroup.Wait]:"} {
+			out(api.KindStderr, l)
+		}
+		send(api.Event{Kind: api.KindStuck, Deadlock: true,
+			Summary: fmt.Sprintf("Deadlock: every goroutine is blocked. Main is waiting on a WaitGroup at line %d (`wg.Wait()`); 3 goroutines are blocked sending on a channel at line %d.", wait, send1),
+			Goroutines: []api.Goroutine{
+				{IDs: []int{1}, State: "sync.WaitGroup.Wait", Wait: "waiting on a WaitGroup", File: "prog.go", Line: wait, EditorLine: wait, Func: "main.main"},
+				{IDs: []int{5, 6, 7}, State: "chan send", Wait: "blocked sending on a channel", File: "prog.go", Line: send1, EditorLine: send1, Func: "main.main.func1"},
+			}})
+		exit(2, api.ReasonNone)
+	case strings.Contains(code, "fake:stuck-timeout"):
+		line, _, _ := find(code, "time.Sleep")
+		send(api.Event{Kind: api.KindStuck, Summary: fmt.Sprintf("At the time limit: main is sleeping at line %d.", line),
+			Goroutines: []api.Goroutine{{IDs: []int{1}, State: "sleep", Wait: "sleeping", File: "prog.go", Line: line, EditorLine: line}},
+			Dump:       fmt.Sprintf("goroutine 1 [sleep]:\ntime.Sleep(0x34630b8a000)\n\truntime/time.go:363 +0x165\nmain.main()\n\tplay/prog.go:%d +0x6e\n", line)})
+		send(api.Event{Kind: api.KindExit, Code: 2, Wall: 2 * time.Second, CPU: time.Millisecond, PeakMemKB: 2048, Reason: api.ReasonTimeout})
 	case strings.Contains(code, "fake:timeout"):
 		out(api.KindStdout, "working")
 		send(api.Event{Kind: api.KindExit, Code: -1, Wall: 10 * time.Second, CPU: 9 * time.Second, PeakMemKB: 2048, Reason: api.ReasonTimeout})

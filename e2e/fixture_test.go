@@ -98,6 +98,35 @@ func TestFixture(t *testing.T) {
 		}
 		p.noConsoleErrors("429 (Too Many Requests)", "400 (Bad Request)")
 	})
+	t.Run("stuck", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		checkStuck(t, p, "concurrent")
+		p.screenshot("concurrent", "fixture-deadlock.png")
+		// At the time limit: the dump is folded under the output.
+		p.setCode("concurrent", "package main // fake:stuck-timeout\n\nimport \"time\"\n\nfunc main() {\n\ttime.Sleep(time.Minute)\n}\n")
+		st := p.run("concurrent", 10*time.Second)
+		var dump struct {
+			Open bool   `json:"open"`
+			Text string `json:"text"`
+			N    int    `json:"n"`
+		}
+		p.eval(fmt.Sprintf(`(() => { const d = document.querySelectorAll(%q);
+		  return {n: d.length, open: d.length > 0 && d[0].open, text: d.length ? d[0].querySelector('pre').textContent : ''}; })()`, fig("concurrent")+" .pg-dump"), &dump)
+		if st.Msg != "At the time limit: main is sleeping at line 6." || len(st.Marks) != 1 || st.Marks[0] != 6 || !strings.HasPrefix(st.Foot, "Stopped after 2 s") {
+			t.Errorf("timeout: msg %q, marks %v, foot %q", st.Msg, st.Marks, st.Foot)
+		}
+		if dump.N != 1 || dump.Open || !strings.Contains(dump.Text, "play/prog.go:6") {
+			t.Errorf("dump: %+v", dump)
+		}
+		// The next run starts clean.
+		p.setCode("concurrent", "package main // fake:oom\n")
+		p.run("concurrent", 10*time.Second)
+		p.eval(fmt.Sprintf(`document.querySelectorAll(%q).length`, fig("concurrent")+" .pg-dump"), &dump.N)
+		if st := p.state("concurrent"); dump.N != 0 || len(st.Marks) != 0 || strings.Contains(st.Msg, "time limit") {
+			t.Errorf("after the next run: %d dumps, marks %v, msg %q", dump.N, st.Marks, st.Msg)
+		}
+		p.noConsoleErrors()
+	})
 	t.Run("lines", func(t *testing.T) {
 		p := openPage(t, browser, url)
 		checkLines(t, p)

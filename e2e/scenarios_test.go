@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -396,4 +397,54 @@ func checkCompare(t *testing.T, p *page) {
 		t.Errorf("comparison %q: the sequential run should take about three times as long", res)
 	}
 	t.Logf("compare bar: %s", res)
+}
+
+// stuckProgram deadlocks: main waits on a WaitGroup (line 12) whose three
+// goroutines are blocked sending (line 10). Its marker makes the fake API
+// answer as the real server does.
+const stuckProgram = `package main // fake:deadlock
+
+import "sync"
+
+func main() {
+	results := make(chan int)
+	var wg sync.WaitGroup
+	for i := 0; i < 3; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); results <- i }()
+	}
+	wg.Wait()
+}
+`
+
+// checkStuck runs stuckProgram in snippet name: the runtime's report stays
+// in the output, the server's sentence is above it, both lines are marked
+// and listed, and a click on an entry puts the caret on its line.
+func checkStuck(t *testing.T, p *page, name string) {
+	p.setCode(name, stuckProgram)
+	st := p.run(name, runTimeout)
+	if !strings.HasPrefix(st.Msg, "Deadlock: every goroutine is blocked. Main is waiting on a WaitGroup at line 12 (`wg.Wait()`); 3 goroutines are blocked sending on a channel at line 10") {
+		t.Errorf("sentence above the output %q", st.Msg)
+	}
+	if len(st.Stderr) == 0 || !strings.Contains(st.Stderr[0], "fatal error: all goroutines are asleep - deadlock!") {
+		t.Errorf("the runtime's report is not in the output: %q", st.Stderr)
+	}
+	if want := []string{"line 12: main waiting on a WaitGroup", "line 10: 3 goroutines blocked sending on a channel"}; strings.Join(st.Errors, "|") != strings.Join(want, "|") {
+		t.Errorf("entries %q, want %q", st.Errors, want)
+	}
+	marks := append([]int(nil), st.Marks...)
+	sort.Ints(marks)
+	if len(marks) != 2 || marks[0] != 10 || marks[1] != 12 {
+		t.Errorf("marked lines %v, want [10 12]", st.Marks)
+	}
+	if !strings.HasPrefix(st.Foot, "Exit status 2") {
+		t.Errorf("footer %q", st.Foot)
+	}
+	var caretLine int
+	p.eval(fmt.Sprintf(`(() => { const f = document.querySelector(%q), ta = f.querySelector('textarea');
+	  f.querySelectorAll('.pg-stuckbtn')[1].click();
+	  return document.activeElement === ta ? ta.value.slice(0, ta.selectionStart).split('\n').length : -1; })()`, fig(name)), &caretLine)
+	if caretLine != 10 {
+		t.Errorf("after clicking the senders' entry the caret is on line %d (-1: editor not focused), want 10", caretLine)
+	}
 }

@@ -33,6 +33,11 @@ func TestServe(t *testing.T) {
 		checkCompileError(t, p, "gather")
 		p.noConsoleErrors()
 	})
+	t.Run("deadlock", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		checkStuck(t, p, "gather")
+		p.noConsoleErrors()
+	})
 	t.Run("stop", func(t *testing.T) {
 		p := openPage(t, browser, url)
 		checkStop(t, p, "gather", base)

@@ -42,6 +42,43 @@ type Program struct {
 	// build list's rules (graph pruning before 1.17, toolchain lines),
 	// so programs always build at the server's go version.
 	ModPath string
+	// Offsets say where each file starts in the submitted text: line N of
+	// a file is line Offsets[name]+N of the submission (a txtar archive's
+	// later files sit below their "-- name --" line). Absent: 0.
+	Offsets map[string]int
+}
+
+// EditorLine is line n of file as the submitted text counts it (the
+// editor's line); 0 stays 0.
+func (p *Program) EditorLine(file string, n int) int {
+	if n <= 0 {
+		return 0
+	}
+	return p.Offsets[file] + n
+}
+
+// modPath is the module the program builds as.
+func (p *Program) modPath() string {
+	if p.ModPath != "" {
+		return p.ModPath
+	}
+	return defaultModPath
+}
+
+// txtarOffsets maps each file of archive src to the line of its
+// "-- name --" header (the first, for a name given twice).
+func txtarOffsets(src []byte) map[string]int {
+	offs := map[string]int{}
+	for i, line := range strings.Split(string(src), "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		if name, ok := strings.CutPrefix(line, "-- "); ok && strings.HasSuffix(name, " --") && len(name) > 3 {
+			name = strings.TrimSpace(strings.TrimSuffix(name, " --"))
+			if _, seen := offs[name]; !seen && name != "" {
+				offs[name] = i + 1
+			}
+		}
+	}
+	return offs
 }
 
 // maxProgramFiles bounds the files of one txtar submission.
@@ -101,6 +138,7 @@ func ParseProgram(src []byte) (*Program, error) {
 			}
 			p.Files[name] = f.Data
 		}
+		p.Offsets = txtarOffsets(src)
 	}
 	if err := p.classify(); err != nil {
 		return nil, err

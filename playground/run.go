@@ -144,7 +144,7 @@ func (s *Server) execute(ctx context.Context, p *Program, opts execOptions, emit
 		}
 	}
 	emit(api.Event{Kind: api.KindCompileEnd, Compile: rep.compile, Cached: rep.cached})
-	last := s.runBinary(ctx, b.art.Path, p.RunArgs(), opts.stdin, emit)
+	last := s.runBinary(ctx, b.art.Path, p, opts.stdin, emit)
 	return end(last, runOutcome(last))
 }
 
@@ -242,19 +242,28 @@ type chunk struct {
 	eof    bool
 }
 
-// runBinary runs a built program in the sandbox, emitting start and the
-// output lines, and returns the final event (exit, or error).
-func (s *Server) runBinary(ctx context.Context, bin string, args []string, stdin io.Reader, emit func(api.Event)) api.Event {
+// runBinary runs p's built program in the sandbox, emitting start, the
+// output lines and, if it got stuck, a stuck event, and returns the final
+// event (exit, or error).
+func (s *Server) runBinary(ctx context.Context, bin string, p *Program, stdin io.Reader, emit func(api.Event)) api.Event {
 	spec := sandbox.Spec{
 		Binary:         bin,
-		Args:           args,
+		Args:           p.RunArgs(),
 		Stdin:          stdin,
 		Limits:         s.programLimits(),
 		SeccompProfile: sandbox.ProfileProgram,
 	}
+	// At the time limit the Go runtime dumps its goroutines on SIGQUIT:
+	// the stuck event says where they were.
+	spec.Limits.QuitGrace = quitGrace
 	spec.Binds, spec.Env = programEnv(s.builder.goroot)
-	return s.runSpec(ctx, spec, emit)
+	return s.runSpec(ctx, spec, &stuckWatch{p: p, quitAfter: spec.Limits.WallTime}, emit)
 }
+
+// quitGrace is how long a Go program that hit the time limit has to write
+// its goroutine dump before it is killed (a few hundred goroutines take
+// milliseconds).
+const quitGrace = 500 * time.Millisecond
 
 // programLimits are the sandbox limits of one user program (Go or
 // Python): the programLimits profile with this server's time and memory.
@@ -263,10 +272,11 @@ func (s *Server) programLimits() sandbox.Limits {
 }
 
 // runSpec runs one sandboxed program, emitting start and its output, and
-// returns the final event (exit or error).
-func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, emit func(api.Event)) api.Event {
+// returns the final event (exit or error). stuck, if not nil (a Go
+// program), reads its stderr; its stuck event comes just before exit.
+func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, stuck *stuckWatch, emit func(api.Event)) api.Event {
 	// A backstop in case the sandbox's own wall-clock timer fails.
-	rctx, cancel := context.WithTimeout(ctx, s.cfg.RunTimeout+5*time.Second)
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.RunTimeout+spec.Limits.QuitGrace+5*time.Second)
 	defer cancel()
 	select {
 	case s.starts <- struct{}{}:
@@ -325,6 +335,9 @@ func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, emit func(api.E
 			}
 			if reason == api.ReasonOutputLimit {
 				continue // draining what the killed program left in the pipes
+			}
+			if stuck != nil && c.stderr && !stuck.stderr(c.data, c.at.Sub(started)) {
+				continue // the goroutine dump, not output
 			}
 			over := false
 			if room := s.cfg.OutputLimit - total; int64(len(c.data)) > room {
@@ -387,6 +400,11 @@ func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, emit func(api.E
 			reason = api.ReasonSignal
 		case sandbox.ReasonWriteTooLarge:
 			reason = api.ReasonOutputLimit
+		}
+	}
+	if stuck != nil {
+		if se, ok := stuck.event(reason, res.ExitCode); ok {
+			emit(se)
 		}
 	}
 	ev := api.Event{

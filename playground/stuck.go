@@ -2,38 +2,22 @@ package playground
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+
+	"playdoc/playground/api"
 )
 
-// StuckGoroutine is one goroutine of a stuck program, as its traceback
-// showed it, placed in the user's code.
-type StuckGoroutine struct {
-	// IDs are the goroutines in this group (one entry per goroutine with
-	// the same state, waiting call and line).
-	IDs []int `json:"ids"`
-	// State is the runtime's wait reason: "chan send", "chan receive",
-	// "select", "sync.WaitGroup.Wait", "sync.Mutex.Lock", "sleep", "IO wait", …
-	State string `json:"state"`
-	// Wait is what it waits on, in words ("sending on a channel").
-	Wait string `json:"wait"`
-	// File and Line locate the innermost frame in the user's code (or the
-	// go statement that started it, when none of its frames is the user's);
-	// Line is 1-based, 0 when unknown.
-	File string `json:"file,omitempty"`
-	Line int    `json:"line,omitempty"`
-	// Code is that source line, trimmed (from the submitted files).
-	Code string `json:"code,omitempty"`
-	// Func is the user function it is in ("main.main", "main.worker").
-	Func string `json:"func,omitempty"`
-	// Started is true when File:Line is where the goroutine was started,
-	// not where it waits (no frame of the user's code on its stack).
-	Started bool `json:"started,omitempty"`
-}
+// StuckGoroutine is one group of goroutines of a stuck program, as its
+// traceback showed them, placed in the user's code (the wire type of the
+// stuck event).
+type StuckGoroutine = api.Goroutine
 
 // StuckReport says where each goroutine of a program that never finished
 // (deadlock, or killed at the time limit after a SIGQUIT dump) was blocked.
@@ -50,7 +34,10 @@ type StuckReport struct {
 
 var (
 	goroutineHeader = regexp.MustCompile(`^goroutine (\d+)(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[([^\]]*)\]:$`)
-	frameLocation   = regexp.MustCompile(`^\t(\S+?):(\d+)(?: \+0x[0-9a-f]+)?(?: .*)?$`)
+	// dumpNoise is what a crash-level traceback adds for the runtime's
+	// own readers: the header's g and m, each frame's fp, sp and pc.
+	dumpNoise     = regexp.MustCompile(`(?m) gp=\S+ m=\S+(?: mp=\S+)?( \[)| fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+$`)
+	frameLocation = regexp.MustCompile(`^\t(\S+?):(\d+)(?: \+0x[0-9a-f]+)?(?: .*)?$`)
 )
 
 // waitWords describes a wait reason of the runtime (runtime/runtime2.go's
@@ -110,8 +97,18 @@ func waitWords(state string, funcs []string) string {
 // dump a SIGQUIT makes) from a program's stderr and places each goroutine
 // in the user's files (name → source, the names as submitted: "prog.go",
 // "util.go", "foo/foo.go"). Goroutines of the runtime itself are left out.
-// ok is false when stderr holds no traceback.
+// ok is false when stderr holds no traceback. The files are those of
+// module "play", as a submission without a go.mod builds.
 func ParseStuck(stderr string, files map[string][]byte) (rep StuckReport, ok bool) {
+	return parseStuck(stderr, files, defaultModPath)
+}
+
+// defaultModPath is the module of a submission without a go.mod.
+const defaultModPath = "play"
+
+// parseStuck is ParseStuck for files of module mod (the paths -trimpath
+// writes in tracebacks: "mod/prog.go", "mod/sub/sub.go").
+func parseStuck(stderr string, files map[string][]byte, mod string) (rep StuckReport, ok bool) {
 	rep.Deadlock = strings.Contains(stderr, "all goroutines are asleep - deadlock!")
 	type goroutine struct {
 		id      int
@@ -171,7 +168,7 @@ func ParseStuck(stderr string, files map[string][]byte) (rep StuckReport, ok boo
 	for _, g := range gs {
 		sg := StuckGoroutine{State: g.state, Wait: waitWords(g.state, g.funcs)}
 		for i, loc := range g.locs {
-			if file, line, ok := userLocation(loc, files); ok {
+			if file, line, ok := userLocation(loc, files, mod); ok {
 				sg.File, sg.Line = file, line
 				if i < len(g.funcs) {
 					sg.Func, _, _ = strings.Cut(g.funcs[i], "(")
@@ -180,7 +177,7 @@ func ParseStuck(stderr string, files map[string][]byte) (rep StuckReport, ok boo
 			}
 		}
 		if sg.Line == 0 {
-			file, line, ok := userLocation(g.created, files)
+			file, line, ok := userLocation(g.created, files, mod)
 			if !ok {
 				continue // the runtime's own goroutine
 			}
@@ -243,8 +240,8 @@ func describeGroup(g StuckGoroutine) string {
 }
 
 // userLocation maps a traceback location ("play/prog.go:18", as -trimpath
-// writes files of the main module) to one of the user's files.
-func userLocation(loc string, files map[string][]byte) (string, int, bool) {
+// writes files of the main module mod) to one of the user's files.
+func userLocation(loc string, files map[string][]byte, mod string) (string, int, bool) {
 	i := strings.LastIndexByte(loc, ':')
 	if i < 0 {
 		return "", 0, false
@@ -253,13 +250,11 @@ func userLocation(loc string, files map[string][]byte) (string, int, bool) {
 	if err != nil {
 		return "", 0, false
 	}
-	path := loc[:i]
-	for name := range files {
-		if path == name || strings.HasSuffix(path, "/"+name) && strings.HasPrefix(path, "play/") {
-			return name, line, true
-		}
+	name, ok := strings.CutPrefix(loc[:i], mod+"/")
+	if _, user := files[name]; !ok || !user {
+		return "", 0, false
 	}
-	return "", 0, false
+	return name, line, true
 }
 
 // sourceLine is line n (1-based) of src, trimmed; "" when out of range or
@@ -277,4 +272,127 @@ func sourceLine(src []byte, n int) string {
 		return ""
 	}
 	return s
+}
+
+// Bounds of what a stuckWatch keeps of one run's stderr, in bytes.
+const (
+	maxStuckText = 1 << 20 // a dump or deadlock report read for the summary
+	stuckCarry   = 64      // stderr kept to find a marker cut between writes
+)
+
+// Markers of the runtime's reports on stderr.
+const (
+	quitMarker     = "SIGQUIT: quit"
+	deadlockMarker = "fatal error: all goroutines are asleep - deadlock!"
+)
+
+// stuckWatch reads a Go run's stderr for the goroutine dump that the time
+// limit's SIGQUIT makes, which it takes out of the output (it is the
+// sandbox's doing, not the program's), and for the runtime's deadlock
+// report, which stays in the output. Once the run has ended, event says
+// where the goroutines were stuck.
+type stuckWatch struct {
+	p *Program
+	// quitAfter is the wall limit: the sandbox sends SIGQUIT no earlier
+	// than this after the exec, so a "SIGQUIT: quit" written before is the
+	// program's own text.
+	quitAfter time.Duration
+
+	dumping bool            // the dump has begun: stderr goes to dump
+	dump    strings.Builder // at most maxStuckText
+	carry   []byte          // the end of stderr so far, to find the deadlock marker
+	report  strings.Builder // the deadlock report, from its marker on, at most maxStuckText
+}
+
+// stderr reads one chunk of stderr written at t (since the exec) and
+// reports whether it belongs to the output (false: it is the dump's).
+func (w *stuckWatch) stderr(data []byte, t time.Duration) bool {
+	if !w.dumping && t >= w.quitAfter && bytes.HasPrefix(data, []byte(quitMarker)) {
+		w.dumping = true
+	}
+	if w.dumping {
+		appendBounded(&w.dump, data)
+		return false
+	}
+	if w.report.Len() > 0 {
+		appendBounded(&w.report, data)
+		return true
+	}
+	buf := append(w.carry, data...)
+	if i := bytes.Index(buf, []byte(deadlockMarker)); i >= 0 {
+		appendBounded(&w.report, buf[i:])
+		w.carry = nil
+		return true
+	}
+	w.carry = append([]byte(nil), buf[max(0, len(buf)-stuckCarry):]...)
+	return true
+}
+
+// appendBounded appends data to b up to maxStuckText bytes in all.
+func appendBounded(b *strings.Builder, data []byte) {
+	if room := maxStuckText - b.Len(); room > 0 {
+		b.Write(data[:min(len(data), room)])
+	}
+}
+
+// event is the stuck event of a run that ended with reason and exit code,
+// if it timed out with a dump or died of a deadlock.
+func (w *stuckWatch) event(reason api.Reason, code int) (api.Event, bool) {
+	var text, prefix string
+	switch {
+	case w.dumping && reason == api.ReasonTimeout:
+		text, prefix = w.dump.String(), "At the time limit: "
+	case w.report.Len() > 0 && code == 2 && reason == api.ReasonNone:
+		text = w.report.String()
+	default:
+		return api.Event{}, false
+	}
+	rep, ok := parseStuck(text, w.p.Files, w.p.modPath())
+	if !ok {
+		return api.Event{}, false
+	}
+	ev := api.Event{Kind: api.KindStuck, Summary: prefix + rep.Summary, Deadlock: rep.Deadlock, Goroutines: rep.Goroutines}
+	for i, g := range ev.Goroutines {
+		ev.Goroutines[i].EditorLine = w.p.EditorLine(g.File, g.Line)
+	}
+	if w.dumping {
+		ev.Dump = userDump(text, rep.Goroutines)
+	}
+	return ev, true
+}
+
+// userDump is the part of a goroutine dump a reader wants: the stacks of
+// the given goroutines (the user's), without the runtime's own goroutines
+// and the signal's registers; at most api.MaxDump bytes, cut at a line.
+func userDump(dump string, groups []StuckGoroutine) string {
+	ids := map[int]bool{}
+	for _, g := range groups {
+		for _, id := range g.IDs {
+			ids[id] = true
+		}
+	}
+	var b strings.Builder
+	for _, sec := range strings.Split(dump, "\n\n") {
+		m := goroutineHeader.FindStringSubmatch(strings.SplitN(sec, "\n", 2)[0])
+		if m == nil {
+			continue
+		}
+		if id, _ := strconv.Atoi(m[1]); !ids[id] {
+			continue
+		}
+		sec = dumpNoise.ReplaceAllString(strings.TrimRight(sec, "\n"), "$1") + "\n\n"
+		if b.Len()+len(sec) > api.MaxDump {
+			rest := sec[:api.MaxDump-b.Len()]
+			if i := strings.LastIndexByte(rest, '\n'); i >= 0 {
+				b.WriteString(rest[:i+1])
+			}
+			b.WriteString("…\n")
+			break
+		}
+		b.WriteString(sec)
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return strings.TrimRight(b.String(), "\n") + "\n"
 }

@@ -56,6 +56,13 @@ type Limits struct {
 	FileSize  int64         // RLIMIT_FSIZE, bytes
 	OpenFiles int           // RLIMIT_NOFILE
 	TmpSize   int64         // size of the private /tmp tmpfs, bytes
+	// QuitGrace, when positive, makes the wall timeout send SIGQUIT to
+	// the program first and SIGKILL only QuitGrace later (or never, if it
+	// exits first): a Go program then writes every goroutine's stack to
+	// stderr and exits with status 2. The run still ends ReasonTimeout.
+	// Zero: SIGKILL at once. Only for Go programs: SIGQUIT to another
+	// PID 1 without a handler is ignored, which costs QuitGrace.
+	QuitGrace time.Duration
 }
 
 // Bind makes a host directory visible inside the sandbox.

@@ -50,6 +50,7 @@ type Process struct {
 
 	timedOut atomic.Bool
 	killed   atomic.Bool
+	exited   chan struct{} // closed once PID 1 is reaped
 
 	waitOnce sync.Once
 	result   Result
@@ -229,6 +230,7 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 		limits:   limits,
 		noCgroup: rc == nil,
 		stopCtx:  func() bool { return false },
+		exited:   make(chan struct{}),
 		// The program profile's filter kills large writes with SIGSYS.
 		writeKill: cfg.Seccomp != nil && spec.SeccompProfile == ProfileProgram,
 	}
@@ -317,6 +319,9 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 	}
 	p.timer = time.AfterFunc(limits.WallTime, func() {
 		p.timedOut.Store(true)
+		if limits.QuitGrace > 0 {
+			p.quit(limits.QuitGrace)
+		}
 		p.kill(false)
 	})
 	p.stopCtx = context.AfterFunc(ctx, func() { p.kill(true) })
@@ -382,6 +387,22 @@ const goArenaIndex = 64 << 20
 // process of its namespace. Wait reports ReasonKilled.
 func (p *Process) Kill() { p.kill(true) }
 
+// quit sends SIGQUIT and waits up to grace for the program to exit. The
+// kernel delivers a signal from outside the namespace to its PID 1 only if
+// PID 1 handles it (SIGKILL excepted); the Go runtime handles SIGQUIT by
+// dumping its goroutines and exiting.
+func (p *Process) quit(grace time.Duration) {
+	if err := p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		return // already gone
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-p.exited:
+	case <-t.C:
+	}
+}
+
 func (p *Process) kill(byCaller bool) {
 	if byCaller && !p.timedOut.Load() {
 		p.killed.Store(true)
@@ -401,6 +422,7 @@ func (p *Process) Wait() (Result, error) {
 func (p *Process) wait() {
 	werr := p.cmd.Wait()
 	end := time.Now()
+	close(p.exited)
 	if p.timer != nil {
 		p.timer.Stop()
 	}

@@ -823,3 +823,30 @@ func TestDeadPrestartedInitIsReplaced(t *testing.T) {
 	}
 	sb.warm = nil
 }
+
+// TestQuitBeforeKill: with QuitGrace, the wall timeout makes a Go program,
+// PID 1 of its namespace, dump its goroutines (the runtime handles SIGQUIT,
+// so the kernel delivers it) and exit; one that ignores SIGQUIT is killed
+// once the grace has passed. Both runs end ReasonTimeout.
+func TestQuitBeforeKill(t *testing.T) {
+	t.Parallel()
+	sb := newSandbox(t)
+	limits := Limits{WallTime: time.Second, QuitGrace: 2 * time.Second}
+	o := hostile(t, sb, limits, "sleep")
+	if o.Reason != ReasonTimeout || o.ExitCode != 2 || o.Signal != "" {
+		t.Errorf("sleeper with a quit grace: %v", o)
+	}
+	if !strings.HasPrefix(o.Stderr, "SIGQUIT: quit\n") || !strings.Contains(o.Stderr, "goroutine 1 ") || !strings.Contains(o.Stderr, "main.main()") {
+		t.Errorf("no goroutine dump on stderr: %v", o)
+	}
+
+	o = hostile(t, sb, limits, "ignorequit")
+	if o.Reason != ReasonTimeout || o.Signal != "killed" || strings.Contains(o.Stderr, "goroutine") {
+		t.Errorf("sleeper ignoring SIGQUIT: %v", o)
+	}
+	// Killed once the grace has passed: not before, and not much after.
+	if o.Wall < 3*time.Second || o.Wall > 8*time.Second {
+		t.Errorf("wall %v for a 1s limit and a 2s grace", o.Wall)
+	}
+	expectHello(t, sb)
+}

@@ -25,6 +25,7 @@ const (
 	KindStart        Kind = "start"         // the program started; T counts from here
 	KindStdout       Kind = "stdout"        // a line (or piece) of standard output
 	KindStderr       Kind = "stderr"        // a line (or piece) of standard error
+	KindStuck        Kind = "stuck"         // where the goroutines were blocked (deadlock, or the time limit); just before exit
 	KindExit         Kind = "exit"          // the program ended; the stream ends
 	KindError        Kind = "error"         // a server-side failure; the stream ends
 )
@@ -51,6 +52,33 @@ type Diag struct {
 	Msg  string `json:"msg"`
 }
 
+// Goroutine is one group of goroutines of a stuck event: those with the
+// same state, waiting at the same line of the user's code.
+type Goroutine struct {
+	// IDs are the runtime's goroutine ids of the group (1 is main's).
+	IDs []int `json:"ids"`
+	// State is the runtime's wait reason: "chan send", "chan receive",
+	// "select", "sync.WaitGroup.Wait", "sync.Mutex.Lock", "sleep", "IO wait", …
+	State string `json:"state"`
+	// Wait is what it waits on, in words ("blocked sending on a channel").
+	Wait string `json:"wait"`
+	// File and Line locate the innermost frame in the user's code (or the
+	// go statement that started it, when none of its frames is the user's);
+	// Line is 1-based in File, 0 when unknown.
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+	// EditorLine is Line counted in the submitted text (a txtar archive's
+	// later files start below their "-- name --" line); 0 when unknown.
+	EditorLine int `json:"editorLine,omitempty"`
+	// Code is that source line, trimmed (from the submitted files).
+	Code string `json:"code,omitempty"`
+	// Func is the user function it is in ("main.main", "main.worker").
+	Func string `json:"func,omitempty"`
+	// Started is true when File:Line is where the goroutine was started,
+	// not where it waits (no frame of the user's code on its stack).
+	Started bool `json:"started,omitempty"`
+}
+
 // Event is one line of the /api/run stream. Only the fields of its kind
 // are written; the comments name the kinds and the wire field.
 type Event struct {
@@ -73,7 +101,19 @@ type Event struct {
 	CPU       time.Duration // exit: "cpuMs"
 	PeakMemKB int64         // exit: "peakMemKB", peak memory in KiB
 	Reason    Reason        // exit: "reason"
+
+	// Stuck: "summary", one sentence saying where the goroutines wait.
+	Summary    string
+	Deadlock   bool        // stuck: "deadlock", the runtime's "all goroutines are asleep"
+	Goroutines []Goroutine // stuck: "goroutines", main's group first; never null on the wire
+	// Dump (stuck: "dump") is the goroutine dump the time limit's SIGQUIT
+	// made, only the user's goroutines, at most MaxDump bytes; "" for a
+	// deadlock, whose report is in the stderr events.
+	Dump string
 }
+
+// MaxDump bounds a stuck event's dump, in bytes.
+const MaxDump = 64 << 10
 
 // Millis is d in milliseconds with two decimals, as written on the wire
 // (computed from whole microseconds, as the protocol always has been).
@@ -117,6 +157,15 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		m["peakMemKB"] = e.PeakMemKB
 		m["reason"] = e.Reason
 		m["message"] = e.Message
+	case KindStuck:
+		m["summary"] = e.Summary
+		m["deadlock"] = e.Deadlock
+		gs := e.Goroutines
+		if gs == nil {
+			gs = []Goroutine{}
+		}
+		m["goroutines"] = gs
+		m["dump"] = e.Dump
 	case KindError:
 		m["message"] = e.Message
 	}
@@ -140,12 +189,18 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		CPUMs     float64 `json:"cpuMs"`
 		PeakMemKB int64   `json:"peakMemKB"`
 		Reason    Reason  `json:"reason"`
+
+		Summary    string      `json:"summary"`
+		Deadlock   bool        `json:"deadlock"`
+		Goroutines []Goroutine `json:"goroutines"`
+		Dump       string      `json:"dump"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	*e = Event{Kind: w.Kind, ID: w.ID, Compile: fromMillis(w.Ms), Cached: w.Cached, Message: w.Message, Errors: w.Errors,
 		T: fromMillis(w.T), Data: w.Data, Code: w.Code, Wall: fromMillis(w.WallMs), CPU: fromMillis(w.CPUMs),
-		PeakMemKB: w.PeakMemKB, Reason: w.Reason}
+		PeakMemKB: w.PeakMemKB, Reason: w.Reason,
+		Summary: w.Summary, Deadlock: w.Deadlock, Goroutines: w.Goroutines, Dump: w.Dump}
 	return nil
 }

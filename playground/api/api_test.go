@@ -29,6 +29,9 @@ func TestEventWireFormat(t *testing.T) {
 			`{"code":0,"cpuMs":1.5,"kind":"exit","message":"","peakMemKB":2048,"reason":"","wallMs":2000}`},
 		{Event{Kind: KindExit, Code: -1, Reason: ReasonTimeout, Message: "too long"},
 			`{"code":-1,"cpuMs":0,"kind":"exit","message":"too long","peakMemKB":0,"reason":"timeout","wallMs":0}`},
+		{Event{Kind: KindStuck, Summary: "s.", Deadlock: true, Goroutines: []Goroutine{{IDs: []int{1}, State: "chan send", Wait: "w", File: "prog.go", Line: 3, EditorLine: 3}}},
+			`{"deadlock":true,"dump":"","goroutines":[{"ids":[1],"state":"chan send","wait":"w","file":"prog.go","line":3,"editorLine":3}],"kind":"stuck","summary":"s."}`},
+		{Event{Kind: KindStuck, Summary: "s.", Dump: "goroutine 1 [sleep]:\n"}, `{"deadlock":false,"dump":"goroutine 1 [sleep]:\n","goroutines":[],"kind":"stuck","summary":"s."}`},
 		{Event{Kind: KindError, Message: "broken"}, `{"kind":"error","message":"broken"}`},
 	} {
 		b, err := json.Marshal(tt.ev)
@@ -50,6 +53,7 @@ func TestEventRoundTrip(t *testing.T) {
 		{Kind: KindCompileError, Message: "m", Errors: []Diag{{File: "a.go", Line: 1, Col: 2, Msg: "x"}}},
 		{Kind: KindStdout, T: 1234560 * time.Microsecond, Data: "x\n"},
 		{Kind: KindExit, Code: 2, Wall: 120 * time.Millisecond, CPU: 100 * time.Millisecond, PeakMemKB: 262144, Reason: ReasonOOM, Message: "oom"},
+		{Kind: KindStuck, Summary: "s.", Deadlock: true, Dump: "d", Goroutines: []Goroutine{{IDs: []int{4, 5}, State: "select", Wait: "w", File: "a/a.go", Line: 2, EditorLine: 9, Code: "select {}", Func: "a.f", Started: true}}},
 	} {
 		b, err := json.Marshal(ev)
 		if err != nil {

@@ -403,6 +403,7 @@
       this.out.hidden = false;
       this.out.classList.remove('pg-recorded');
       for (const n of [this.msg, this.errs, this.log, this.bench, this.foot]) n.textContent = '';
+      for (const d of this.out.querySelectorAll('.pg-dump')) d.remove();
       this.msg.className = 'pg-msg';
       this.foot.className = 'pg-foot';
       delete this.foot.dataset.wallMs;
@@ -545,6 +546,7 @@
         case 'stdout':
         case 'stderr': this.piece(ev.t, ev.kind, String(ev.data)); break;
         case 'compile-error': this.compileError(ev); break;
+        case 'stuck': this.stuck(ev); break;
         case 'exit': this.exit(ev); break;
         case 'error': this.end('Playground error: ' + ev.message, true); break;
         default: break; // unknown events are ignored, for forward compatibility
@@ -568,17 +570,46 @@
         li.append(b);
         this.errs.append(li);
         // Mark the line unless the error is in another file (e.g. go.mod).
-        const here = !e.file || /(^|\/)prog\.go$/.test(e.file);
-        if (here && !this.inner.querySelector(`.pg-mark[data-line="${e.line}"]`)) {
-          const m = el('div', 'pg-mark');
-          m.dataset.line = e.line;
-          m.style.setProperty('--l', e.line - 1); // CSSOM, allowed by the CSP
-          this.inner.prepend(m);
-        }
+        if (!e.file || /(^|\/)prog\.go$/.test(e.file)) this.mark(e.line, 'pg-mark');
       }
-      if (errs.length) {
-        this.ta.setAttribute('aria-invalid', 'true');
-        this.marked = lineCount(this.ta.value);
+      if (errs.length) this.ta.setAttribute('aria-invalid', 'true');
+    }
+
+    // mark highlights editor line n (1-based) until the next run or an edit
+    // that changes the line count.
+    mark(n, cls) {
+      if (this.inner.querySelector(`.pg-mark[data-line="${n}"]`)) return;
+      const m = el('div', cls);
+      m.dataset.line = n;
+      m.style.setProperty('--l', n - 1); // CSSOM, allowed by the CSP
+      this.inner.prepend(m);
+      this.marked = lineCount(this.ta.value);
+    }
+
+    // stuck shows where the goroutines of a deadlocked program, or of one
+    // stopped at the time limit, were blocked: the server's sentence above
+    // the output, a button per group that moves the cursor to its line,
+    // those lines marked, and the goroutine dump (bounded) folded away.
+    stuck(ev) {
+      this.note(ev.summary || 'The program got stuck', true);
+      for (const g of ev.goroutines || []) {
+        const ids = g.ids || [];
+        const who = ids.length === 1 ? (ids[0] === 1 ? 'main' : `goroutine ${ids[0]}`) : `${ids.length} goroutines`;
+        const line = g.editorLine || 0;
+        const where = line ? `line ${line}` : `${g.file}:${g.line}`;
+        const b = button(`${where}: ${who} ${g.wait}${g.started ? ' (started here)' : ''}`,
+          'pg-errbtn pg-stuckbtn', () => this.goTo(line, 1));
+        b.disabled = !line;
+        b.title = 'Move the cursor to this line';
+        const li = el('li');
+        li.append(b);
+        this.errs.append(li);
+        if (line) this.mark(line, 'pg-mark pg-mark-stuck');
+      }
+      if (ev.dump) {
+        const d = el('details', 'pg-dump');
+        d.append(el('summary', '', 'Goroutine dump at the time limit'), el('pre', '', ev.dump));
+        this.log.after(d);
       }
     }
 

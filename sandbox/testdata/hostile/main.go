@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"sort"
 	"strconv"
@@ -212,6 +213,10 @@ func main() {
 	case "forkbomb":
 		forkBomb()
 	case "sleep":
+		fmt.Println("sleeping")
+		time.Sleep(time.Hour)
+	case "ignorequit":
+		signal.Ignore(syscall.SIGQUIT)
 		fmt.Println("sleeping")
 		time.Sleep(time.Hour)
 	case "busy":
