@@ -160,25 +160,14 @@ func TestAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Pages are audited two at a time (-parallel, GOMAXPROCS by default):
+	// much of each check waits on the page (load, settling), not the CPU.
 	t.Run("axe", func(t *testing.T) {
 		for _, path := range pages {
-			for _, vp := range []viewport{desktop, phone} {
-				p, close := openAuditTab(t, browser, base+path, vp)
-				for _, scheme := range []string{"light", "dark"} {
-					p.colorScheme(scheme)
-					axeCheck(t, p, axeJS, fmt.Sprintf("%s %s %s", path, vp.name, scheme))
-				}
-				if vp.mobile {
-					// Reflow (WCAG 1.4.10): nothing wider than the phone.
-					var width float64
-					p.eval(`document.documentElement.scrollWidth`, &width)
-					if width > float64(vp.width) {
-						t.Errorf("%s: the page is %.0f px wide at %d px", path, width, vp.width)
-					}
-				}
-				p.noConsoleErrors("404 (Not Found)")
-				close()
-			}
+			t.Run(path, func(t *testing.T) {
+				t.Parallel()
+				axePage(t, browser, axeJS, base, path)
+			})
 		}
 	})
 
@@ -265,11 +254,14 @@ func TestAudit(t *testing.T) {
 
 	t.Run("performance", func(t *testing.T) {
 		for _, path := range pages {
-			for _, vp := range []viewport{desktop, phone} {
-				for _, problem := range perfCheck(t, browser, base, path, vp, "") {
-					t.Error(problem)
+			t.Run(path, func(t *testing.T) {
+				t.Parallel()
+				for _, vp := range []viewport{desktop, phone} {
+					for _, problem := range perfCheck(t, browser, base, path, vp, "") {
+						t.Error(problem)
+					}
 				}
-			}
+			})
 		}
 	})
 }
@@ -326,8 +318,10 @@ var (
 	phone   = viewport{"360px", 360, 740, true}
 )
 
-// tabTimeout bounds everything done in one audit tab.
-const tabTimeout = time.Minute
+// tabTimeout bounds everything done in one audit tab (a load and four axe
+// runs): a guard against a hung page, not a speed check; two tabs at once on
+// a loaded 2-core machine have taken over a minute.
+const tabTimeout = 3 * time.Minute
 
 // openAuditTab opens url in a new tab at the viewport's size, waits for the
 // load and for the playground to have set up (on pages with snippets), and
@@ -725,5 +719,27 @@ func TestAuditCrawlCatchesProblems(t *testing.T) {
 	}
 	if !slices.Equal(problems, want) {
 		t.Errorf("crawl found\n%s\nwant\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// axePage runs axe on one page at desktop and phone sizes, each in light
+// and dark, and checks that the phone layout does not scroll sideways.
+func axePage(t *testing.T, browser context.Context, axeJS []byte, base, path string) {
+	for _, vp := range []viewport{desktop, phone} {
+		p, close := openAuditTab(t, browser, base+path, vp)
+		for _, scheme := range []string{"light", "dark"} {
+			p.colorScheme(scheme)
+			axeCheck(t, p, axeJS, fmt.Sprintf("%s %s %s", path, vp.name, scheme))
+		}
+		if vp.mobile {
+			// Reflow (WCAG 1.4.10): nothing wider than the phone.
+			var width float64
+			p.eval(`document.documentElement.scrollWidth`, &width)
+			if width > float64(vp.width) {
+				t.Errorf("%s: the page is %.0f px wide at %d px", path, width, vp.width)
+			}
+		}
+		p.noConsoleErrors("404 (Not Found)")
+		close()
 	}
 }
