@@ -164,6 +164,57 @@ func TestReaderFeatures(t *testing.T) {
 		}
 	})
 
+	t.Run("pair-tabs", func(t *testing.T) {
+		type tabState struct {
+			Tabs     []string // tab labels, the selected one in brackets
+			Visible  []string // languages of the pair's visible figures
+			ListShow bool
+			Focused  string
+		}
+		read := func() tabState {
+			var st tabState
+			p.eval(`(() => { const box = document.querySelector('.pair[data-tabs]'), list = box.querySelector('[role=tablist]');
+				return { Tabs: [...box.querySelectorAll('[role=tab]')].map(t => t.getAttribute('aria-selected') === 'true' ? '[' + t.textContent + ']' : t.textContent),
+					Visible: [...box.querySelectorAll('figure')].filter(f => f.offsetParent !== null).map(f => f.classList.contains('snippet-go') ? 'go' : 'python'),
+					ListShow: !!list && list.offsetParent !== null, Focused: document.activeElement.getAttribute('role') === 'tab' ? document.activeElement.textContent : '' }; })()`, &st)
+			return st
+		}
+		// Wide: side by side, no tabs.
+		p.navigate(base + "/using-playdoc/runnable-examples/")
+		if st := read(); st.ListShow || len(st.Visible) != 2 {
+			t.Errorf("at 1280 px: tabs shown %v, visible %v; want no tabs and both", st.ListShow, st.Visible)
+		}
+		// A phone: tabs, Go first; the choice follows the reader.
+		p.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulatePortrait))
+		defer p.do(chromedp.EmulateViewport(1280, 900))
+		p.wait("tabs at 360 px", `document.querySelector('.pair[data-tabs] [role=tablist]').offsetParent !== null`, 5*time.Second)
+		if st := read(); !slices.Equal(st.Tabs, []string{"Python", "[Go]"}) || !slices.Equal(st.Visible, []string{"go"}) {
+			t.Fatalf("at 360 px: tabs %v, visible %v; want Go selected and alone", st.Tabs, st.Visible)
+		}
+		var panel bool
+		p.eval(`(() => { const f = document.querySelector('.pair[data-tabs] figure.snippet-go').parentElement, t = document.getElementById(f.getAttribute('aria-labelledby'));
+			return f.getAttribute('role') === 'tabpanel' && t.getAttribute('aria-controls') === f.id; })()`, &panel)
+		if !panel {
+			t.Error("the Go figure is not in a tabpanel labelled by the tab that controls it")
+		}
+		p.do(chromedp.Focus(chromedp.CSS(`.pair[data-tabs] [role=tab][aria-selected=true]`)), chromedp.KeyEvent(kb.ArrowLeft))
+		if st := read(); !slices.Equal(st.Tabs, []string{"[Python]", "Go"}) || !slices.Equal(st.Visible, []string{"python"}) || st.Focused != "Python" {
+			t.Errorf("after ArrowLeft: tabs %v, visible %v, focus %q; want Python selected, shown and focused", st.Tabs, st.Visible, st.Focused)
+		}
+		axeAllModes(t, p, loadAxe(t), "/using-playdoc/runnable-examples/ with tabs at 360 px")
+		// Another page's pairs open on the language chosen.
+		p.navigate(base + "/asyncio/gather/")
+		p.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulatePortrait))
+		p.wait("tabs at 360 px", `document.querySelector('.pair[data-tabs] [role=tablist]').offsetParent !== null`, 5*time.Second)
+		var sel []string
+		p.eval(`[...document.querySelectorAll('.pair[data-tabs] [role=tab][aria-selected=true]')].map(t => t.textContent)`, &sel)
+		if len(sel) < 2 || slices.ContainsFunc(sel, func(s string) bool { return s != "Python" }) {
+			t.Errorf("on the next page the selected tabs are %v, want Python everywhere", sel)
+		}
+		p.do(chromedp.Click(chromedp.CSS(`.pair[data-tabs] [role=tab][data-lang=go]`)))
+		p.navigate(base + "/using-playdoc/runnable-examples/") // where the next subtest starts
+	})
+
 	t.Run("unfold-section", func(t *testing.T) {
 		var n int
 		p.eval(`document.querySelectorAll('.nav-closed').length`, &n)

@@ -31,3 +31,19 @@ func TestReaderMarkdown(t *testing.T) {
 	}
 	checkSiteHTML(t, s)
 }
+
+// TestPairTabs: tabs on either fence of a pair marks that pair only.
+func TestPairTabs(t *testing.T) {
+	cfg := fixtureConfig()
+	cfg.Content = memContent(map[string]string{"01-a.md": page("A", 1,
+		"```python tabs\nx = 1\n```\n\n```go\npackage main\n```\n\n```python\ny = 2\n```\n\n```go tabs\npackage main\n```\n\n```python\nz = 3\n```\n\n```go\npackage main\n```\n")})
+	s, err := New(cfg).Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(s.Files["/a/index.html"].Body)
+	if n, m := strings.Count(got, "<div class=\"pair\" data-tabs>\n"), strings.Count(got, "<div class=\"pair\">\n"); n != 2 || m != 1 {
+		t.Errorf("%d tabbed pairs and %d plain ones, want 2 and 1", n, m)
+	}
+	checkSiteHTML(t, s)
+}

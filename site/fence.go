@@ -19,6 +19,9 @@ type fenceInfo struct {
 	// written; LineNos shows line numbers (linenos).
 	HL      []lineRange
 	LineNos bool
+	// Tabs asks for the python/go pair the block belongs to to show as
+	// tabs where the two do not fit side by side.
+	Tabs bool
 }
 
 // lineRange is the lines From to To of a code block, 1-based, inclusive.
@@ -77,6 +80,8 @@ func parseFenceInfo(info string) (fenceInfo, []string) {
 			fi.HL = append(fi.HL, r...)
 		case fi.Lang != "output" && f == "linenos":
 			fi.LineNos = true
+		case runnable(fi.Lang) && f == "tabs":
+			fi.Tabs = true
 		case fi.Lang == "output" && (key == "duration" || key == "tolerance") && hasVal:
 			d, err := time.ParseDuration(val)
 			if err != nil || d < 0 {
@@ -108,7 +113,7 @@ func runnable(lang string) bool { return lang == "go" || lang == "python" }
 func allowedAttrs(lang string) string {
 	switch lang {
 	case "go", "python":
-		return "run, name=ID, compare=KEY, hl=LINES, linenos"
+		return "run, name=ID, compare=KEY, hl=LINES, linenos, tabs"
 	case "output":
 		return "duration=D, tolerance=D"
 	default:

@@ -140,8 +140,14 @@ func renderHeading(w util.BufWriter, _ []byte, node ast.Node, entering bool) (as
 	return ast.WalkContinue, nil
 }
 
-func renderPair(w util.BufWriter, _ []byte, _ ast.Node, entering bool) (ast.WalkStatus, error) {
+func renderPair(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
 	if entering {
+		if node.(*pairNode).Tabs {
+			// site.js makes it tabs where the two do not fit side by
+			// side; without JS both show.
+			w.WriteString("<div class=\"pair\" data-tabs>\n")
+			return ast.WalkContinue, nil
+		}
 		w.WriteString("<div class=\"pair\">\n")
 	} else {
 		w.WriteString("</div>\n")

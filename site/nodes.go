@@ -25,6 +25,7 @@ type codeNode struct {
 	// the code's lines); nil for none. LineNos shows line numbers.
 	HL      []bool
 	LineNos bool
+	Tabs    bool   // the fence asked for its pair as tabs
 	key     string // highlight cache key, set by the build
 	html    string // highlighted code, set by the build before rendering
 }
@@ -35,8 +36,12 @@ func (n *codeNode) Dump(src []byte, level int) {
 	ast.DumpHelper(n, src, level, map[string]string{"Lang": n.Lang}, nil)
 }
 
-// pairNode holds a python code node and the go code node after it.
-type pairNode struct{ ast.BaseBlock }
+// pairNode holds a python code node and the go code node after it; Tabs
+// when either fence said tabs.
+type pairNode struct {
+	ast.BaseBlock
+	Tabs bool
+}
 
 func (n *pairNode) Kind() ast.NodeKind { return kindPair }
 

@@ -6,6 +6,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
@@ -33,6 +34,11 @@ type Page struct {
 	Heading  string // the page's <h1>: its leading "# ..." line, or Title
 	Headings []Heading
 	Snippets []*snippet.Snippet
+	// LastMod is when the page last changed: front matter's lastmod,
+	// else Config.Dates'; zero when unknown.
+	LastMod time.Time
+
+	lastmodFM time.Time // front matter's lastmod
 
 	orderLine, slugLine int
 	hash                [sha256.Size]byte // of the source
@@ -240,7 +246,7 @@ func (p *Page) collect(errs *ErrorList) {
 			parent.RemoveChild(parent, fb)
 			continue
 		}
-		cn := &codeNode{Lang: fi.Lang, Code: code.String(), Line: line, LineNos: fi.LineNos}
+		cn := &codeNode{Lang: fi.Lang, Code: code.String(), Line: line, LineNos: fi.LineNos, Tabs: fi.Tabs}
 		if len(fi.HL) > 0 {
 			n := codeLines(cn.Code)
 			cn.HL = make([]bool, n)
@@ -281,11 +287,16 @@ func (p *Page) collect(errs *ErrorList) {
 			continue
 		}
 		parent := cn.Parent()
-		pair := &pairNode{}
+		pair := &pairNode{Tabs: cn.Tabs || next.Tabs}
 		parent.ReplaceChild(parent, cn, pair)
 		parent.RemoveChild(parent, next)
 		pair.AppendChild(pair, cn)
 		pair.AppendChild(pair, next)
+	}
+	for _, cn := range p.codes {
+		if _, inPair := cn.Parent().(*pairNode); cn.Tabs && !inPair {
+			errs.errorf(p.Path, cn.Line, "tabs is for a ```python block directly followed by a ```go block (a pair); this %s block is not in one", cn.Lang)
+		}
 	}
 }
 

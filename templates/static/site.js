@@ -66,6 +66,99 @@
     box.append(btn);
   }
 
+  // Tabs: a python/go pair written with `tabs` (div.pair[data-tabs]) is a
+  // WAI-ARIA tab widget (arrows, Home, End) where the two do not fit side by
+  // side (the CSS shows them side by side from 50rem); without JS both show.
+  // The reader's language is every pair's, on every page (localStorage).
+  const pairs = [...document.querySelectorAll('.pair[data-tabs]')];
+  if (pairs.length) {
+    const KEY = 'playdoc-lang';
+    let chosen = 'go';
+    try { chosen = localStorage.getItem(KEY) || chosen; } catch { /* not remembered */ }
+    const groups = pairs.map((box, g) => {
+      // Each figure in a div of its own, the tabpanel (a figure may not
+      // take that role); display: contents while side by side.
+      const panels = [...box.children].filter((e) => e.matches('figure.snippet')).map((f) => {
+        const d = document.createElement('div');
+        d.className = 'tab-panel';
+        f.before(d);
+        d.append(f);
+        return d;
+      });
+      const list = document.createElement('div');
+      list.className = 'tab-list';
+      list.setAttribute('role', 'tablist');
+      list.setAttribute('aria-label', 'Language');
+      const tabs = panels.map((p, i) => {
+        const t = document.createElement('button');
+        t.type = 'button';
+        t.className = 'tab';
+        t.dataset.lang = p.firstChild.classList.contains('snippet-go') ? 'go' : 'python';
+        p.id = `pair${g}-${t.dataset.lang}`;
+        t.id = `${p.id}-tab`;
+        t.setAttribute('role', 'tab');
+        t.setAttribute('aria-controls', p.id);
+        t.textContent = p.querySelector('figcaption').textContent;
+        t.addEventListener('click', () => choose(t.dataset.lang));
+        t.addEventListener('keydown', (e) => {
+          const n = panels.length;
+          const j = { ArrowRight: (i + 1) % n, ArrowLeft: (i + n - 1) % n, Home: 0, End: n - 1 }[e.key];
+          if (j === undefined) return;
+          e.preventDefault();
+          choose(tabs[j].dataset.lang);
+          tabs[j].focus();
+        });
+        list.append(t);
+        return t;
+      });
+      box.prepend(list);
+      return { box, list, panels, tabs, on: null };
+    });
+    const apply = (gr) => {
+      const lang = gr.tabs.some((t) => t.dataset.lang === chosen) ? chosen : gr.tabs[0].dataset.lang;
+      gr.tabs.forEach((t, i) => {
+        const sel = t.dataset.lang === lang;
+        const p = gr.panels[i];
+        t.setAttribute('aria-selected', String(sel));
+        t.tabIndex = sel ? 0 : -1;
+        if (gr.on) {
+          p.setAttribute('role', 'tabpanel');
+          p.setAttribute('aria-labelledby', t.id);
+        } else {
+          p.removeAttribute('role');
+          p.removeAttribute('aria-labelledby');
+        }
+        p.hidden = gr.on && !sel;
+      });
+      gr.list.hidden = !gr.on;
+      gr.box.classList.toggle('tabbed', gr.on);
+    };
+    const choose = (lang) => {
+      chosen = lang;
+      try { localStorage.setItem(KEY, lang); } catch { /* not remembered */ }
+      groups.forEach(apply);
+    };
+    // Tabs below the width at which the CSS puts the two side by side.
+    const narrow = (gr) => gr.box.clientWidth < 50 * parseFloat(getComputedStyle(document.documentElement).fontSize);
+    const fit = () => {
+      for (const gr of groups) {
+        const on = narrow(gr);
+        if (on !== gr.on) {
+          gr.on = on;
+          apply(gr);
+        }
+      }
+    };
+    fit();
+    new ResizeObserver(fit).observe(document.querySelector('main') || document.body);
+    window.addEventListener('storage', (e) => {
+      if (e.key === KEY && e.newValue) {
+        chosen = e.newValue;
+        groups.forEach(apply);
+      }
+    });
+  }
+
   // The theme switch: system → light → dark, remembered (theme.js applies
   // it on the next page before it paints).
   const header = document.querySelector('.site-header');
