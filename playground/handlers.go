@@ -13,12 +13,13 @@ import (
 )
 
 // runRequest is a POST /api/run body: {"code": "...", "lang": "python",
-// "stdin": "...", "stdinOpen": true}.
+// "stdin": "...", "stdinOpen": true, "trace": true}.
 type runRequest struct {
 	code      []byte
 	lang      string // LangGo or LangPython
 	stdin     string // the program's standard input, from the start
 	stdinOpen bool   // stdin stays open after it, for /api/stdin, until EOF
+	trace     bool   // record the run's execution trace (the trace event)
 }
 
 // readCode reads a {"code": ..., "lang": ...} request body, enforcing the
@@ -32,6 +33,7 @@ func readCode(w http.ResponseWriter, r *http.Request) (runRequest, error) {
 		Lang      string  `json:"lang"`
 		Stdin     string  `json:"stdin"`
 		StdinOpen bool    `json:"stdinOpen"`
+		Trace     bool    `json:"trace"`
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8*MaxSourceSize+2*maxStdin))
 	if err := dec.Decode(&req); err != nil {
@@ -57,7 +59,7 @@ func readCode(w http.ResponseWriter, r *http.Request) (runRequest, error) {
 	if len(req.Stdin) > maxStdin {
 		return runRequest{}, fmt.Errorf("stdin is %d bytes; the limit is %d bytes", len(req.Stdin), maxStdin)
 	}
-	return runRequest{code: []byte(*req.Code), lang: req.Lang, stdin: req.Stdin, stdinOpen: req.StdinOpen}, nil
+	return runRequest{code: []byte(*req.Code), lang: req.Lang, stdin: req.Stdin, stdinOpen: req.StdinOpen, trace: req.Trace}, nil
 }
 
 // handleRun is POST /api/run: compile and run, streaming NDJSON events.
@@ -119,7 +121,7 @@ func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, t *ticket
 			run.cancel(errClientGone)
 		}
 	}
-	opts := execOptions{lang: req.lang}
+	opts := execOptions{lang: req.lang, trace: req.trace}
 	switch {
 	case req.stdinOpen:
 		in := newRunInput(req.stdin)

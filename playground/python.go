@@ -145,6 +145,6 @@ func (s *Server) executePython(ctx context.Context, src []byte, stdin io.Reader,
 	emit(api.Event{Kind: api.KindCompileEnd})
 	spec := s.python.Spec(dir, s.programLimits())
 	spec.Stdin = stdin
-	last := s.runSpec(ctx, spec, nil, emit)
+	last := s.runSpec(ctx, spec, nil, nil, emit)
 	return end(last, runOutcome(last))
 }

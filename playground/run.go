@@ -89,6 +89,9 @@ type execOptions struct {
 	afterBuild func(ctx context.Context, p *Program) error
 	// stdin is the program's standard input; nil: EOF at once.
 	stdin io.Reader
+	// trace asks for the run's execution trace, sent as the trace event
+	// before exit (Go programs with func main; see withTrace).
+	trace bool
 }
 
 // toolchainWaitMessage is compile-start's message while a new server is
@@ -124,6 +127,17 @@ func (s *Server) execute(ctx context.Context, p *Program, opts execOptions, emit
 			return end(api.Event{Kind: api.KindError, Message: "the playground's toolchain could not be prepared: " + err.Error()}, outcomeError)
 		}
 	}
+	var tr *traceRun
+	orig := p // as submitted: the stuck event names its lines
+	if opts.trace {
+		tr = &traceRun{user: newUserCode(p)}
+		q, err := withTrace(p)
+		if err != nil {
+			tr.why = err.Error()
+		} else {
+			p = q
+		}
+	}
 	b, err := s.build(ctx, p)
 	rep.cached, rep.compile = b.cached, b.dur
 	var ce *CompileError
@@ -144,7 +158,7 @@ func (s *Server) execute(ctx context.Context, p *Program, opts execOptions, emit
 		}
 	}
 	emit(api.Event{Kind: api.KindCompileEnd, Compile: rep.compile, Cached: rep.cached})
-	last := s.runBinary(ctx, b.art.Path, p, opts.stdin, emit)
+	last := s.runBinary(ctx, b.art.Path, orig, opts.stdin, tr, emit)
 	return end(last, runOutcome(last))
 }
 
@@ -243,9 +257,10 @@ type chunk struct {
 }
 
 // runBinary runs p's built program in the sandbox, emitting start, the
-// output lines and, if it got stuck, a stuck event, and returns the final
-// event (exit, or error).
-func (s *Server) runBinary(ctx context.Context, bin string, p *Program, stdin io.Reader, emit func(api.Event)) api.Event {
+// output lines, if it got stuck a stuck event, and for a traced run (tr
+// non-nil) the trace event, and returns the final event (exit, or error).
+// p is the program as submitted: the stuck event names its lines.
+func (s *Server) runBinary(ctx context.Context, bin string, p *Program, stdin io.Reader, tr *traceRun, emit func(api.Event)) api.Event {
 	spec := sandbox.Spec{
 		Binary:         bin,
 		Args:           p.RunArgs(),
@@ -257,7 +272,7 @@ func (s *Server) runBinary(ctx context.Context, bin string, p *Program, stdin io
 	// the stuck event says where they were.
 	spec.Limits.QuitGrace = quitGrace
 	spec.Binds, spec.Env = programEnv(s.builder.goroot)
-	return s.runSpec(ctx, spec, &stuckWatch{p: p, quitAfter: spec.Limits.WallTime}, emit)
+	return s.runSpec(ctx, spec, &stuckWatch{p: p, quitAfter: spec.Limits.WallTime}, tr, emit)
 }
 
 // quitGrace is how long a Go program that hit the time limit has to write
@@ -274,7 +289,10 @@ func (s *Server) programLimits() sandbox.Limits {
 // runSpec runs one sandboxed program, emitting start and its output, and
 // returns the final event (exit or error). stuck, if not nil (a Go
 // program), reads its stderr; its stuck event comes just before exit.
-func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, stuck *stuckWatch, emit func(api.Event)) api.Event {
+// With tr (a traced run), the trace event is emitted after the output,
+// before the stuck and final events: the program's descriptor 3 carries
+// its trace (see withTrace).
+func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, stuck *stuckWatch, tr *traceRun, emit func(api.Event)) api.Event {
 	// A backstop in case the sandbox's own wall-clock timer fails.
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.RunTimeout+spec.Limits.QuitGrace+5*time.Second)
 	defer cancel()
@@ -283,8 +301,22 @@ func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, stuck *stuckWat
 	case <-rctx.Done():
 		return api.Event{Kind: api.KindExit, Code: -1, Reason: api.ReasonKilled, Message: "the program was killed before it started: " + context.Cause(rctx).Error()}
 	}
+	var capture *traceCapture
+	if tr != nil && tr.why == "" {
+		c, err := newTraceCapture()
+		if err != nil {
+			return api.Event{Kind: api.KindError, Message: "could not start the program: " + err.Error()}
+		}
+		capture, spec.ExtraOutput = c, c.w
+	}
 	proc, err := s.exec.Start(rctx, spec)
 	<-s.starts
+	if capture != nil {
+		capture.w.Close() // the sandbox has its own copy; EOF when it is gone
+		if err != nil {
+			capture.r.Close()
+		}
+	}
 	if err != nil {
 		s.m.sandboxFailures.Inc()
 		s.log.Error("playground: sandbox start failed", "err", err)
@@ -401,6 +433,12 @@ func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, stuck *stuckWat
 		case sandbox.ReasonWriteTooLarge:
 			reason = api.ReasonOutputLimit
 		}
+	}
+	switch {
+	case capture != nil:
+		emit(capture.event(tr, started))
+	case tr != nil:
+		emit(api.Event{Kind: api.KindTrace, Message: tr.why})
 	}
 	if stuck != nil {
 		if se, ok := stuck.event(reason, res.ExitCode); ok {

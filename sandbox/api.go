@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 )
@@ -91,6 +92,14 @@ type Spec struct {
 	Overlays []Overlay // copy-on-write directories (the builder's warm GOCACHE)
 	Stdin    io.Reader // copied to the program's stdin; nil: EOF at once
 	Limits   Limits
+	// ExtraOutput, if set, becomes the program's descriptor 3 (a dup of
+	// it, sent to the init like the output sockets): an extra channel out
+	// of the sandbox for data that is not output, such as the execution
+	// trace of a traced run. It is typically the write end of a pipe whose
+	// read end the caller drains, bounded, until EOF (when the program's
+	// tree is gone); the caller closes its own copy once Start returns.
+	// The program's limits apply to what it writes there as to anything.
+	ExtraOutput *os.File
 	// SeccompProfile selects the filter: ProfileProgram for user programs,
 	// ProfileBuild for the Go toolchain (the same, and no IP sockets: a
 	// build needs no network).

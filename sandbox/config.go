@@ -12,7 +12,7 @@ const initMarker = "playdoc-sandbox-init"
 
 // File descriptors the init inherits, after stdin/out/err.
 const (
-	fdConfig = 3 // SOCK_SEQPACKET: one message, the JSON initConfig with the mount descriptors
+	fdConfig = 3 // SOCK_SEQPACKET (closed once read: 3 is then Spec.ExtraOutput's): one message, the JSON initConfig with the mount descriptors
 	fdStatus = 4 // the exec record, then setup errors as text; EOF (close-on-exec) after the record means exec succeeded
 )
 
@@ -45,6 +45,9 @@ type initConfig struct {
 	// Stdout and Stderr index the descriptors sent: the output sockets
 	// that become the program's descriptors 1 and 2 (-1: none, a probe).
 	Stdout, Stderr int
+	// Extra indexes the descriptors sent: Spec.ExtraOutput, which becomes
+	// the program's descriptor 3 (-1: none).
+	Extra int
 
 	Rlimits  []initRlimit
 	Landlock bool

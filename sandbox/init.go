@@ -41,6 +41,14 @@ func runInit() error {
 		}
 		unix.Close(fd)
 	}
+	// Spec.ExtraOutput is the program's descriptor 3 (fdConfig's number,
+	// closed by readConfig), also without close-on-exec.
+	if cfg.Extra >= 0 {
+		if err := unix.Dup3(cfg.Extra, 3, 0); err != nil {
+			return fmt.Errorf("dup extra output: %w", err)
+		}
+		unix.Close(cfg.Extra)
+	}
 	// The parent moved us into the run's cgroups after the clone: a fresh
 	// cgroup namespace now makes that cgroup our "/".
 	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
@@ -172,7 +180,7 @@ func readConfig() (*initConfig, error) {
 		return nil
 	}
 	errs := []error{resolve(cfg.Binary)}
-	for _, fd := range []*int{&cfg.Stdout, &cfg.Stderr} {
+	for _, fd := range []*int{&cfg.Stdout, &cfg.Stderr, &cfg.Extra} {
 		if *fd >= len(fds) {
 			errs = append(errs, fmt.Errorf("config refers to descriptor %d of %d", *fd, len(fds)))
 		} else if *fd >= 0 {

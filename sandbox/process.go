@@ -82,6 +82,7 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 		Loopback: true,
 		Stdout:   -1,
 		Stderr:   -1,
+		Extra:    -1,
 	}
 	if cfg.Dir == "" {
 		cfg.Dir = "/tmp"
@@ -266,6 +267,14 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (_ *Process,
 			} else {
 				cfg.Stderr = len(fds) - 1
 			}
+		}
+		if spec.ExtraOutput != nil {
+			fd, err := unix.FcntlInt(spec.ExtraOutput.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+			if err != nil {
+				return fail(fmt.Errorf("extra output: %w", err))
+			}
+			fds = append(fds, fd)
+			cfg.Extra = len(fds) - 1
 		}
 		cfgJSON, err = json.Marshal(cfg)
 		if err != nil {

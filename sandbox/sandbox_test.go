@@ -850,3 +850,39 @@ func TestQuitBeforeKill(t *testing.T) {
 	}
 	expectHello(t, sb)
 }
+
+// TestExtraOutput: Spec.ExtraOutput is the program's descriptor 3, a pipe
+// whose reader sees what the program wrote and EOF once the tree is gone;
+// without it, writing to descriptor 3 fails.
+func TestExtraOutput(t *testing.T) {
+	t.Parallel()
+	sb := newSandbox(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(r)
+		got <- string(b)
+	}()
+	o := run(t, sb, Spec{Binary: hostileBinary, Args: []string{"fd3", "trace bytes"}, ExtraOutput: w})
+	w.Close()
+	l := lines(o.Stdout)
+	if !strings.HasPrefix(l["fd 3"], "pipe:") || l["write fd 3"] != "ok" {
+		t.Errorf("with ExtraOutput: %v", o)
+	}
+	select {
+	case s := <-got:
+		if s != "trace bytes" {
+			t.Errorf("extra output read %q, want %q", s, "trace bytes")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no EOF on the extra output after the program ended")
+	}
+	o = hostile(t, sb, Limits{}, "fd3", "x")
+	if !strings.HasPrefix(lines(o.Stdout)["write fd 3"], "error:") {
+		t.Errorf("without ExtraOutput, descriptor 3 was writable: %v", o)
+	}
+}

@@ -26,6 +26,7 @@ const (
 	KindStdout       Kind = "stdout"        // a line (or piece) of standard output
 	KindStderr       Kind = "stderr"        // a line (or piece) of standard error
 	KindStuck        Kind = "stuck"         // where the goroutines were blocked (deadlock, or the time limit); just before exit
+	KindTrace        Kind = "trace"         // a traced run's goroutine lanes, just before exit
 	KindExit         Kind = "exit"          // the program ended; the stream ends
 	KindError        Kind = "error"         // a server-side failure; the stream ends
 )
@@ -96,6 +97,10 @@ type Event struct {
 	T    time.Duration // stdout, stderr: "t", since the program started
 	Data string        // stdout, stderr: "data", one line with its "\n" if it had one
 
+	// Trace: the trace event's fields (its goroutines, GOMAXPROCS…), or
+	// only its Message when the run could not be traced.
+	Trace *Trace
+
 	Code      int           // exit: "code"
 	Wall      time.Duration // exit: "wallMs"
 	CPU       time.Duration // exit: "cpuMs"
@@ -150,6 +155,21 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	case KindStdout, KindStderr:
 		m["t"] = Millis(e.T)
 		m["data"] = e.Data
+	case KindTrace:
+		m["message"] = e.Message
+		t := e.Trace
+		if t == nil {
+			break // not traced: the message says why
+		}
+		ls := t.Lanes
+		if ls == nil {
+			ls = []Lane{}
+		}
+		m["gomaxprocs"] = t.GOMAXPROCS
+		m["startMs"] = Millis(t.Start)
+		m["endMs"] = Millis(t.End)
+		m["lanes"] = ls
+		m["capped"] = t.Capped
 	case KindExit:
 		m["code"] = e.Code
 		m["wallMs"] = Millis(e.Wall)
@@ -194,6 +214,11 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		Deadlock   bool        `json:"deadlock"`
 		Goroutines []Goroutine `json:"goroutines"`
 		Dump       string      `json:"dump"`
+		GOMAXPROCS int         `json:"gomaxprocs"`
+		StartMs    float64     `json:"startMs"`
+		EndMs      float64     `json:"endMs"`
+		Lanes      []Lane      `json:"lanes"`
+		Capped     bool        `json:"capped"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -202,5 +227,59 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		T: fromMillis(w.T), Data: w.Data, Code: w.Code, Wall: fromMillis(w.WallMs), CPU: fromMillis(w.CPUMs),
 		PeakMemKB: w.PeakMemKB, Reason: w.Reason,
 		Summary: w.Summary, Deadlock: w.Deadlock, Goroutines: w.Goroutines, Dump: w.Dump}
+	if w.Kind == KindTrace && w.Lanes != nil {
+		e.Trace = &Trace{GOMAXPROCS: w.GOMAXPROCS, Start: fromMillis(w.StartMs), End: fromMillis(w.EndMs),
+			Lanes: w.Lanes, Capped: w.Capped}
+	}
 	return nil
+}
+
+// Trace is what the trace event says of a traced run: its goroutines'
+// lanes on the output's time axis (ms since the program started, like
+// the output events' "t").
+type Trace struct {
+	// GOMAXPROCS is the number of processors the run's goroutines shared
+	// (its largest value during the trace).
+	GOMAXPROCS int
+	// Start and End bound the trace ("startMs", "endMs"): it starts just
+	// after the program does and stops when main returns, at os.Exit, or
+	// at the trace's own bounds.
+	Start, End time.Duration
+	// Lanes ("lanes") are the user's goroutines (created by or running
+	// the user's code), in order of id; at most a few dozen.
+	Lanes []Lane
+	// Capped: goroutines or intervals were left out to keep the event
+	// small (the event's message says which).
+	Capped bool
+}
+
+// Lane is one goroutine of a trace event and what it did.
+type Lane struct {
+	ID int64 `json:"id"`
+	// Name is "main" for the main goroutine, else the function it runs
+	// (e.g. "main.worker", "main.main.func1").
+	Name string `json:"name"`
+	// CreatedAt is the user's line of the go statement ("prog.go:12"),
+	// empty when it was not in the user's code or before the trace.
+	CreatedAt string `json:"createdAt,omitempty"`
+	// Intervals are consecutive, in time order; gaps are times the
+	// goroutine did not exist.
+	Intervals []Interval `json:"intervals"`
+}
+
+// Interval is a span of one goroutine's state. Start and End are ms since
+// the program started (two decimals).
+type Interval struct {
+	Start float64 `json:"start"`
+	End   float64 `json:"end"`
+	// State is "running", "runnable" (ready, waiting for a processor),
+	// "blocked" or "syscall".
+	State string `json:"state"`
+	// Reason, for blocked: "sleep", "chan send", "chan recv", "select",
+	// "mutex", "waitgroup", "cond", "sync", "network", "GC", "forever",
+	// or the runtime's own words for anything else.
+	Reason string `json:"reason,omitempty"`
+	// At is the user's line where it blocked or entered the syscall
+	// ("prog.go:14"), empty when no user frame was on the stack.
+	At string `json:"at,omitempty"`
 }

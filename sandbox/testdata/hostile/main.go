@@ -49,6 +49,13 @@ func main() {
 			fmt.Printf("fd %s: %s %v\n", n, target, err)
 		}
 		d.Close()
+	case "fd3":
+		// Writes its argument to descriptor 3 (Spec.ExtraOutput), and says
+		// what descriptor 3 is.
+		target, err := os.Readlink("/proc/self/fd/3")
+		fmt.Printf("fd 3: %s %v\n", target, err)
+		_, err = os.NewFile(3, "extra").Write([]byte(args[0]))
+		report("write fd 3", err)
 	case "interleave":
 		// N lines to stderr and stdout by turns, each its own write.
 		n, _ := strconv.Atoi(args[0])
