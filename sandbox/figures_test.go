@@ -11,8 +11,9 @@ import (
 )
 
 // TestFiguresAreTheProgramsOwn runs the same programs in the sandbox and
-// bare, five times each: the CPU time and peak memory the sandbox reports
-// must be the program's, within a few ms and MiB of the bare run's, not
+// bare, five times each: the CPU time (fastest of five) and peak memory
+// (median) the sandbox reports must be the program's, within a few ms and
+// MiB of the bare run's, not
 // the init's start-up with it; its wall time starts at the exec. Peak
 // memory is what the program's tree was charged (the quantity the memory
 // limit applies to), so it leaves out the binary's shared file pages that
@@ -20,7 +21,6 @@ import (
 func TestFiguresAreTheProgramsOwn(t *testing.T) {
 	t.Parallel()
 	sb := newSandbox(t)
-	median := func(d []time.Duration) time.Duration { slices.Sort(d); return d[len(d)/2] }
 	medianInt := func(d []int64) int64 { slices.Sort(d); return d[len(d)/2] }
 	for _, args := range [][]string{{"hello"}, {"alloc", "64"}} {
 		var boxedCPU, bareCPU []time.Duration
@@ -40,13 +40,15 @@ func TestFiguresAreTheProgramsOwn(t *testing.T) {
 			bareCPU = append(bareCPU, st.UserTime()+st.SystemTime())
 			bareMem = append(bareMem, st.SysUsage().(*syscall.Rusage).Maxrss*1024)
 		}
-		bc, rc := median(boxedCPU), median(bareCPU)
+		// CPU: the fastest of five, which a busy machine disturbs least
+		// (a median of five still moved 20% at load average 50).
+		bc, rc := slices.Min(boxedCPU), slices.Min(bareCPU)
 		bm, rm := medianInt(boxedMem), medianInt(bareMem)
 		t.Logf("%v: CPU sandboxed %v, bare %v; peak memory sandboxed %d KiB, bare %d KiB", args, bc, rc, bm>>10, rm>>10)
 		// Before the fix the init's start-up added 30 ms or more. The
 		// margin: a few ms, and the noise of a busy machine on longer runs
 		// (page faults in a memory cgroup cost a little more, too).
-		margin := 8*time.Millisecond + rc*15/100
+		margin := 8*time.Millisecond + rc*20/100
 		if d := bc - rc; d > margin || d < -margin {
 			t.Errorf("%v: CPU %v sandboxed against %v bare (all: %v, %v)", args, bc, rc, boxedCPU, bareCPU)
 		}
