@@ -51,6 +51,9 @@ type Config struct {
 	// Synonyms are search synonyms: a search for a key also finds its
 	// words' pages, and the reverse.
 	Synonyms map[string][]string
+	// Dates gives the pages' last update times ("Last updated", the
+	// sitemap's lastmod) where front matter has no lastmod; nil for none.
+	Dates DateSource
 	// LiveReload injects the live-reload script into every page. Only
 	// `playdoc serve` sets it; a build for publishing never does.
 	LiveReload bool
@@ -173,6 +176,9 @@ func (b *Builder) Build(ctx context.Context) (*Site, error) {
 		return nil, err
 	}
 	pages := ld.pages
+	if err := b.datePages(ctx, pages); err != nil {
+		return nil, err
+	}
 	if err := b.highlight(ctx, pages); err != nil {
 		return nil, err
 	}

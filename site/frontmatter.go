@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -15,6 +16,7 @@ type frontMatter struct {
 	Order   int
 	Summary string
 	Slug    string
+	Lastmod string
 }
 
 // yamlLineRE finds the line number in go-yaml's error messages.
@@ -57,6 +59,7 @@ func parseFrontMatter(p *Page, src []byte, errs *ErrorList) (body []byte, bodyLi
 		return body, bodyLine
 	}
 	var fm frontMatter
+	lastmodLine := 0
 	seen := map[string]bool{}
 	if len(root.Content) == 1 {
 		m := root.Content[0]
@@ -79,8 +82,11 @@ func parseFrontMatter(p *Page, src []byte, errs *ErrorList) (body []byte, bodyLi
 			case "slug":
 				target = &fm.Slug
 				p.slugLine = fileLine
+			case "lastmod":
+				target = &fm.Lastmod
+				lastmodLine = fileLine
 			default:
-				errs.errorf(p.Path, k.Line+1, "unknown front matter key %q (allowed: title, order, summary, slug)", k.Value)
+				errs.errorf(p.Path, k.Line+1, "unknown front matter key %q (allowed: title, order, summary, slug, lastmod)", k.Value)
 				continue
 			}
 			if seen[k.Value] {
@@ -112,6 +118,14 @@ func parseFrontMatter(p *Page, src []byte, errs *ErrorList) (body []byte, bodyLi
 			errs.errorf(p.Path, p.slugLine, "invalid slug %q (use letters, digits, '-' and '_')", fm.Slug)
 		}
 		p.Slug = fm.Slug
+	}
+	p.lastmodFM = time.Time{}
+	if fm.Lastmod != "" {
+		t, err := parseLastmod(fm.Lastmod)
+		if err != nil {
+			errs.errorf(p.Path, lastmodLine, "front matter %q: %v", "lastmod", err)
+		}
+		p.lastmodFM = t
 	}
 	return body, bodyLine
 }

@@ -74,7 +74,7 @@ func (b *Builder) renderPages(ctx context.Context, site *Site, links [][]resolve
 				fmt.Fprintf(h, "%dx%d\x00", f.width, f.height)
 			}
 		}
-		fmt.Fprintf(h, "%d", i)
+		fmt.Fprintf(h, "%d\x00%d", i, p.LastMod.Unix())
 		h.Sum(keys[i][:0])
 		if old, ok := b.rendered[p.URL]; ok && old.key == keys[i] {
 			bodies[i] = old.body
@@ -144,6 +144,7 @@ func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, links []
 	if b.cfg.EditURL != nil && p.doc != nil {
 		view.EditURL = b.cfg.EditURL(p.File)
 	}
+	view.LastMod = p.LastMod
 	if p.Section != nil {
 		view.Crumbs = []templates.NavLink{{URL: "/", Title: "Home"}}
 		if !p.IsIndex {

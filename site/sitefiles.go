@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"playdoc/templates"
 )
@@ -78,20 +79,32 @@ func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, nav *navigati
 }
 
 // writeSitemap writes sitemap.xml: the index and every page, one <url> a
-// line, their absolute URLs escaped by encoding/xml.
+// line, their absolute URLs escaped by encoding/xml, with the page's
+// <lastmod> when it has one (the index: the newest page's).
 func writeSitemap(w *bytes.Buffer, baseURL string, pages []*Page) error {
 	w.WriteString(xml.Header)
 	w.WriteString("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n")
-	locs := []string{baseURL + "/"}
-	for _, p := range pages {
-		locs = append(locs, baseURL+p.URL)
+	type entry struct {
+		loc string
+		mod time.Time
 	}
-	for _, loc := range locs {
+	entries := []entry{{loc: baseURL + "/"}}
+	for _, p := range pages {
+		entries = append(entries, entry{baseURL + p.URL, p.LastMod})
+		if p.LastMod.After(entries[0].mod) {
+			entries[0].mod = p.LastMod
+		}
+	}
+	for _, e := range entries {
 		w.WriteString("<url><loc>")
-		if err := xml.EscapeText(w, []byte(loc)); err != nil {
+		if err := xml.EscapeText(w, []byte(e.loc)); err != nil {
 			return err
 		}
-		w.WriteString("</loc></url>\n")
+		w.WriteString("</loc>")
+		if !e.mod.IsZero() {
+			w.WriteString("<lastmod>" + e.mod.Format(time.RFC3339) + "</lastmod>")
+		}
+		w.WriteString("</url>\n")
 	}
 	w.WriteString("</urlset>\n")
 	return nil

@@ -3,7 +3,11 @@
 // only lay them out.
 package templates
 
-import "github.com/a-h/templ"
+import (
+	"time"
+
+	"github.com/a-h/templ"
+)
 
 // Head is what goes into a page's <head>.
 type Head struct {
@@ -70,6 +74,7 @@ type Page struct {
 	Next      *NavLink
 	Children  []NavLink // a section's page: its pages, listed after the text
 	EditURL   string    // "Edit this page" link; "" for none
+	LastMod   time.Time // "Last updated" date; zero for none
 }
 
 // Index is the home page: every page with its summary.

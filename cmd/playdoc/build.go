@@ -95,6 +95,7 @@ func (f *siteFlags) config(e *env) (site.Config, error) {
 	}
 	if contentDir != "" {
 		cfg.Content, cfg.ContentName = os.DirFS(contentDir), filepath.ToSlash(filepath.Clean(contentDir))
+		cfg.Dates = site.GitDates(contentDir)
 	} else {
 		sub, err := fs.Sub(playdoc.Content, "content")
 		if err != nil {

@@ -1,0 +1,117 @@
+package site
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DateSource gives the content files' last update times: files are paths
+// relative to the content folder ("asyncio/05-gather.md"); a file it
+// knows nothing of is left out of the map.
+type DateSource func(ctx context.Context, files []string) (map[string]time.Time, error)
+
+// GitDates is the DateSource of a content folder on disk: each file's last
+// commit time (one `git log` for the whole folder, newest first, so that
+// a thousand pages cost one process, not a thousand), else, for a file
+// git does not track or outside a repository, its modification time. The
+// log is read once, on first use: `playdoc serve` rebuilds on every edit,
+// and commits made while it runs show at its next start.
+func GitDates(dir string) DateSource {
+	var once sync.Once
+	var logged map[string]time.Time
+	return func(ctx context.Context, files []string) (map[string]time.Time, error) {
+		once.Do(func() { logged = gitLog(ctx, dir) })
+		dates := make(map[string]time.Time, len(files))
+		for _, f := range files {
+			if t, ok := logged[f]; ok {
+				dates[f] = t
+			}
+		}
+		for _, f := range files {
+			if _, ok := dates[f]; ok {
+				continue
+			}
+			if st, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f))); err == nil {
+				dates[f] = st.ModTime().UTC().Truncate(time.Second)
+			}
+		}
+		return dates, nil
+	}
+}
+
+// gitLog maps each file under dir that git tracks to its last commit's
+// committer date; empty when dir is not in a repository or git is missing.
+func gitLog(ctx context.Context, dir string) map[string]time.Time {
+	dates := map[string]time.Time{}
+	// %x01 marks a commit's line; --relative names files from dir.
+	cmd := exec.CommandContext(ctx, "git", "-c", "core.quotePath=false", "-C", dir,
+		"log", "--relative", "--name-only", "--format=%x01%cI", "--", ".")
+	out, err := cmd.Output()
+	if err != nil {
+		return dates
+	}
+	var cur time.Time
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "\x01"):
+			cur, err = time.Parse(time.RFC3339, line[1:])
+			if err != nil {
+				cur = time.Time{}
+			}
+		case line != "" && !cur.IsZero():
+			if _, seen := dates[line]; !seen { // newest first
+				dates[line] = cur.UTC()
+			}
+		}
+	}
+	return dates
+}
+
+// lastmodLayouts are the forms front matter's lastmod may take.
+var lastmodLayouts = []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02"}
+
+// parseLastmod reads front matter's lastmod value.
+func parseLastmod(v string) (time.Time, error) {
+	for _, l := range lastmodLayouts {
+		if t, err := time.Parse(l, strings.TrimSpace(v)); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("invalid lastmod %q (want a date like 2026-01-31 or 2026-01-31T15:04:05Z)", v)
+}
+
+// datePages sets each page's LastMod: its front matter's lastmod, else
+// the date source's, else none.
+func (b *Builder) datePages(ctx context.Context, pages []*Page) error {
+	var dates map[string]time.Time
+	if b.cfg.Dates != nil {
+		files := make([]string, 0, len(pages))
+		for _, p := range pages {
+			if p.File != "" {
+				files = append(files, p.File)
+			}
+		}
+		var err error
+		if dates, err = b.cfg.Dates(ctx, files); err != nil {
+			return fmt.Errorf("page dates: %w", err)
+		}
+	}
+	for _, p := range pages {
+		p.LastMod = p.lastmodFM
+		if p.LastMod.IsZero() && p.File != "" {
+			p.LastMod = dates[p.File]
+		}
+	}
+	return nil
+}
