@@ -202,7 +202,7 @@ func (b *Builder) Build(ctx context.Context) (*Site, error) {
 	if err := b.renderPages(ctx, site, ld.links, nav, assets); err != nil {
 		return nil, err
 	}
-	if err := b.renderSiteFiles(ctx, site, nav, assets); err != nil {
+	if err := b.renderSiteFiles(ctx, site, nav, assets, ld.redirects); err != nil {
 		return nil, err
 	}
 	if err := b.renderPlay(ctx, site, nav, assets); err != nil {
@@ -234,6 +234,8 @@ type loaded struct {
 	pages []*Page        // in reading order
 	links [][]resolved   // by page, then by reference (Page.refs)
 	files []*contentFile // to publish, sorted by URL
+	// redirects are Config.Redirects and the pages' aliases.
+	redirects map[string]redirect
 }
 
 // load reads every page (in content/ and its section folders), parses the ones that changed (in parallel) and
@@ -302,7 +304,9 @@ func (b *Builder) load(ctx context.Context) (*loaded, error) {
 	}
 	top, pages, arrErrs := arrange(pages, b.cfg.ContentName, b.cfg.NavOrder, Error{File: b.cfg.ConfigFile, Line: b.cfg.NavOrderLine})
 	errs = append(errs, arrErrs...)
-	links, published, lerrs, err := newLinker(b.cfg.Content, b.cfg.ContentName, pages, b.cfg.Redirects).resolveAll(pages)
+	redirects, rerrs := b.redirects(pages)
+	errs = append(errs, rerrs...)
+	links, published, lerrs, err := newLinker(b.cfg.Content, b.cfg.ContentName, pages, redirects).resolveAll(pages)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +314,7 @@ func (b *Builder) load(ctx context.Context) (*loaded, error) {
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
-	return &loaded{top: top, pages: pages, links: links, files: published}, nil
+	return &loaded{top: top, pages: pages, links: links, files: published, redirects: redirects}, nil
 }
 
 // highlight fills in the highlighted HTML of every code block: from the

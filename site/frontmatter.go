@@ -59,6 +59,7 @@ func parseFrontMatter(p *Page, src []byte, errs *ErrorList) (body []byte, bodyLi
 		return body, bodyLine
 	}
 	var fm frontMatter
+	p.Aliases = nil
 	lastmodLine := 0
 	seen := map[string]bool{}
 	if len(root.Content) == 1 {
@@ -85,8 +86,15 @@ func parseFrontMatter(p *Page, src []byte, errs *ErrorList) (body []byte, bodyLi
 			case "lastmod":
 				target = &fm.Lastmod
 				lastmodLine = fileLine
+			case "aliases":
+				if seen[k.Value] {
+					errs.errorf(p.Path, k.Line+1, "front matter key %q given twice", k.Value)
+				}
+				seen[k.Value] = true
+				p.Aliases = parseAliases(p, v, errs)
+				continue
 			default:
-				errs.errorf(p.Path, k.Line+1, "unknown front matter key %q (allowed: title, order, summary, slug, lastmod)", k.Value)
+				errs.errorf(p.Path, k.Line+1, "unknown front matter key %q (allowed: title, order, summary, slug, lastmod, aliases)", k.Value)
 				continue
 			}
 			if seen[k.Value] {
@@ -155,4 +163,29 @@ func cleanYAMLErr(err error) string {
 	s = yamlLineRE.ReplaceAllString(s, "")
 	s = strings.TrimPrefix(strings.TrimSpace(s), ": ")
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// parseAliases reads front matter's aliases: the old URL paths of a page
+// that moved ("/gather/"), a list or a single path. Each must be an
+// absolute path without a scheme, query or fragment.
+func parseAliases(p *Page, v *yaml.Node, errs *ErrorList) []Alias {
+	items := []*yaml.Node{v}
+	if v.Kind == yaml.SequenceNode {
+		items = v.Content
+	}
+	var out []Alias
+	for _, it := range items {
+		line := it.Line + 1 // the YAML starts on file line 2
+		if it.Kind != yaml.ScalarNode {
+			errs.errorf(p.Path, line, "front matter \"aliases\": want URL paths such as /old-page/")
+			continue
+		}
+		a := strings.TrimSpace(it.Value)
+		if !strings.HasPrefix(a, "/") || strings.HasPrefix(a, "//") || strings.ContainsAny(a, "?#\"<> ") {
+			errs.errorf(p.Path, line, "front matter \"aliases\": %q is not a URL path such as /old-page/", a)
+			continue
+		}
+		out = append(out, Alias{Path: a, Line: line})
+	}
+	return out
 }

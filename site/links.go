@@ -73,7 +73,7 @@ type linker struct {
 
 // newLinker returns a linker for the pages of content; redirects are the
 // old URL paths the site answers with a redirect (Config.Redirects).
-func newLinker(content fs.FS, contentName string, pages []*Page, redirects map[string]string) *linker {
+func newLinker(content fs.FS, contentName string, pages []*Page, redirects map[string]redirect) *linker {
 	l := &linker{
 		content: content, contentName: contentName,
 		byFile:  map[string]*Page{},

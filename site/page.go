@@ -39,6 +39,9 @@ type Page struct {
 	LastMod time.Time
 
 	lastmodFM time.Time // front matter's lastmod
+	// Aliases are the page's old URL paths (front matter aliases): each
+	// gets a page that sends the reader on, like Config.Redirects.
+	Aliases []Alias
 
 	orderLine, slugLine int
 	hash                [sha256.Size]byte // of the source
@@ -51,6 +54,12 @@ type Page struct {
 	raw                 map[ast.Node]*rawFrag // raw HTML nodes, checked
 	codes               []*codeNode
 	ids                 map[string]bool // heading and snippet ids, for #anchor checks
+}
+
+// Alias is an old URL path of a page, at a line of its front matter.
+type Alias struct {
+	Path string
+	Line int
 }
 
 // Heading is a section heading of a page, for its table of contents.

@@ -20,7 +20,7 @@ const favicon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><re
 
 // renderSiteFiles renders what depends on the whole site: the index page,
 // the 404 page, sitemap.xml, robots.txt and the icon.
-func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, nav *navigation, a assetSet) error {
+func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, nav *navigation, a assetSet, redirects map[string]redirect) error {
 	ix := templates.Index{
 		Head:      b.headNav(a, b.cfg.SiteTitle, b.cfg.Intro, "/", "website", nav.fullPath),
 		SiteTitle: b.cfg.SiteTitle,
@@ -55,7 +55,7 @@ func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, nav *navigati
 	}
 	site.add("/404.html", bytes.Clone(buf.Bytes()), "")
 
-	if err := b.renderRedirects(ctx, site, nav, a); err != nil {
+	if err := b.renderRedirects(ctx, site, nav, a, redirects); err != nil {
 		return err
 	}
 	if err := b.renderSearch(ctx, site, nav, a); err != nil {
@@ -110,29 +110,66 @@ func writeSitemap(w *bytes.Buffer, baseURL string, pages []*Page) error {
 	return nil
 }
 
-// renderRedirects writes a page at each old URL path of Config.Redirects
-// that sends the reader to the new one (a meta refresh, which static hosts
-// and the CSP allow, and a link for those who do not follow it).
-func (b *Builder) renderRedirects(ctx context.Context, site *Site, nav *navigation, a assetSet) error {
+// redirect is where an old URL path leads, and where the redirect was
+// declared (playdoc.toml, or a page's aliases at a line), for errors.
+type redirect struct {
+	to   string
+	file string
+	line int
+}
+
+// redirects merges Config.Redirects and the pages' aliases (an alias leads
+// to its page); an old path declared twice is an error.
+func (b *Builder) redirects(pages []*Page) (map[string]redirect, ErrorList) {
+	out := make(map[string]redirect, len(b.cfg.Redirects))
+	for from, to := range b.cfg.Redirects {
+		out[from] = redirect{to: to, file: b.cfg.ConfigFile}
+	}
 	var errs ErrorList
-	froms := slices.Sorted(maps.Keys(b.cfg.Redirects))
+	for _, p := range pages {
+		for _, a := range p.Aliases {
+			if old, dup := out[a.Path]; dup {
+				where := old.file
+				if old.line > 0 {
+					where = fmt.Sprintf("%s:%d", old.file, old.line)
+				}
+				errs.errorf(p.Path, a.Line, "alias %s is already a redirect (%s)", a.Path, where)
+				continue
+			}
+			out[a.Path] = redirect{to: p.URL, file: p.Path, line: a.Line}
+		}
+	}
+	return out, errs
+}
+
+// renderRedirects writes a page at each old URL path of Config.Redirects
+// and of the pages' aliases that sends the reader to the new one (a meta
+// refresh, which static hosts and the CSP allow, and a link for those who
+// do not follow it), and /_redirects, the same as Netlify's permanent
+// redirects (forced: the old path has the page above).
+func (b *Builder) renderRedirects(ctx context.Context, site *Site, nav *navigation, a assetSet, redirects map[string]redirect) error {
+	var errs ErrorList
+	var netlify strings.Builder
+	froms := slices.Sorted(maps.Keys(redirects))
 	for _, from := range froms {
-		to := b.cfg.Redirects[from]
+		r := redirects[from]
+		to := r.to
 		file := strings.TrimSuffix(from, "/") + "/index.html"
 		if strings.HasSuffix(from, ".html") {
 			file = from
 		}
 		if _, taken := site.Files[file]; taken {
-			errs.errorf(b.cfg.ConfigFile, 0, "redirect from %s: the site has a page there", from)
+			errs.errorf(r.file, r.line, "redirect from %s: the site has a page there", from)
 			continue
 		}
 		if !strings.Contains(to, "://") {
 			path, _, _ := strings.Cut(to, "#")
 			if _, ok := site.Files[strings.TrimSuffix(path, "/")+"/index.html"]; !ok {
-				errs.errorf(b.cfg.ConfigFile, 0, "redirect from %s to %s: the site has no page there", from, to)
+				errs.errorf(r.file, r.line, "redirect from %s to %s: the site has no page there", from, to)
 				continue
 			}
 		}
+		fmt.Fprintf(&netlify, "%s %s 301!\n", from, to)
 		canonical := to
 		if !strings.Contains(to, "://") {
 			canonical = b.cfg.BaseURL + to
@@ -149,6 +186,9 @@ func (b *Builder) renderRedirects(ctx context.Context, site *Site, nav *navigati
 			return fmt.Errorf("render redirect %s: %w", from, err)
 		}
 		site.add(file, buf.Bytes(), "")
+	}
+	if netlify.Len() > 0 {
+		site.add("/_redirects", []byte("# Old URLs of moved pages (playdoc.toml [redirects], front matter aliases).\n"+netlify.String()), "")
 	}
 	return errs.err()
 }
