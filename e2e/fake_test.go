@@ -115,6 +115,7 @@ func (f *fakeAPI) run(w http.ResponseWriter, r *http.Request) {
 		Code      string
 		Stdin     string
 		StdinOpen bool
+		Trace     bool
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		jsonError(w, http.StatusBadRequest, "bad JSON: "+err.Error())
@@ -282,6 +283,9 @@ func (f *fakeAPI) run(w http.ResponseWriter, r *http.Request) {
 				out(api.KindStdout, fmt.Sprintf("task %d: done", n))
 			}
 		}
+		if req.Trace {
+			send(fakeTrace(code, api.Millis(time.Since(start))))
+		}
 		exit(0, api.ReasonNone)
 	default: // the sequential version
 		for n := 1; n <= 3; n++ {
@@ -294,6 +298,34 @@ func (f *fakeAPI) run(w http.ResponseWriter, r *http.Request) {
 		out(api.KindStderr, "a line on stderr")
 		exit(0, api.ReasonNone)
 	}
+}
+
+// fakeTrace is the trace event of the fixture's concurrent program, as the
+// real server sends it: main waits on the WaitGroup while three goroutines
+// sleep together, from 1 ms to end.
+func fakeTrace(code string, end float64) api.Event {
+	at := func(s string) string {
+		line, _, _ := find(code, s)
+		return fmt.Sprintf("prog.go:%d", line)
+	}
+	sleepEnd := end - 3
+	tr := &api.Trace{GOMAXPROCS: 2, Start: 500 * time.Microsecond, End: time.Duration(end * float64(time.Millisecond))}
+	tr.Lanes = append(tr.Lanes, api.Lane{ID: 1, Name: "main", Intervals: []api.Interval{
+		{Start: 0.5, End: 1, State: "running"},
+		{Start: 1, End: sleepEnd + 0.5, State: "blocked", Reason: "waitgroup", At: at("wg.Wait()")},
+		{Start: sleepEnd + 0.5, End: end, State: "running"},
+	}})
+	for i := range 3 {
+		d := float64(i) * 0.05
+		tr.Lanes = append(tr.Lanes, api.Lane{ID: int64(7 + i), Name: "main.main.func1", CreatedAt: at("go func"), Intervals: []api.Interval{
+			{Start: 0.8, End: 1 + d, State: "runnable"},
+			{Start: 1 + d, End: 1.05 + d, State: "running"},
+			{Start: 1.05 + d, End: sleepEnd + d, State: "blocked", Reason: "sleep", At: at("time.Sleep")},
+			{Start: sleepEnd + d, End: sleepEnd + 0.2 + d, State: "runnable"},
+			{Start: sleepEnd + 0.2 + d, End: sleepEnd + 0.4 + d, State: "running"},
+		}})
+	}
+	return api.Event{Kind: api.KindTrace, Trace: tr}
 }
 
 // find returns the 1-based line and column of the first occurrence of s.

@@ -41,6 +41,11 @@ func TestFixture(t *testing.T) {
 		checkGather(t, p, "concurrent")
 		p.noConsoleErrors()
 	})
+	t.Run("lanes", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		checkLanes(t, p, "concurrent", "fixture", false)
+		p.noConsoleErrors()
+	})
 	t.Run("compile-error", func(t *testing.T) {
 		p := openPage(t, browser, url)
 		checkCompileError(t, p, "concurrent")

@@ -28,6 +28,12 @@ func TestServe(t *testing.T) {
 		checkGather(t, p, "gather")
 		p.noConsoleErrors()
 	})
+	t.Run("lanes", func(t *testing.T) {
+		// The gather snippet's fence has trace: its toggle is on.
+		p := openPage(t, browser, url)
+		checkLanes(t, p, "gather", "gather", true)
+		p.noConsoleErrors()
+	})
 	t.Run("compile-error", func(t *testing.T) {
 		p := openPage(t, browser, url)
 		checkCompileError(t, p, "gather")

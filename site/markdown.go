@@ -198,6 +198,9 @@ func renderCode(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.W
 		if s.Compare != "" {
 			fmt.Fprintf(w, " data-compare=\"%s\"", s.Compare)
 		}
+		if s.Trace {
+			w.WriteString(" data-trace")
+		}
 		if s.Expected.Duration > 0 {
 			fmt.Fprintf(w, " data-duration-ms=\"%d\"", s.Expected.Duration.Milliseconds())
 		}

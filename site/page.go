@@ -274,7 +274,7 @@ func (p *Page) collect(errs *ErrorList) {
 				errs.errorf(p.Path, line, "duplicate snippet name %q (first used on line %d)", fi.Name, first)
 			}
 			names[fi.Name] = line
-			cn.Snippet = &snippet.Snippet{File: p.File, Line: line, Page: p.URL, Name: fi.Name, Lang: fi.Lang, Compare: fi.Compare, Code: cn.Code}
+			cn.Snippet = &snippet.Snippet{File: p.File, Line: line, Page: p.URL, Name: fi.Name, Lang: fi.Lang, Compare: fi.Compare, Trace: fi.Trace, Code: cn.Code}
 			p.Snippets = append(p.Snippets, cn.Snippet)
 			p.ids[cn.Snippet.ID()] = true
 		}

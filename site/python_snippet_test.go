@@ -39,7 +39,7 @@ func TestPythonRunSnippets(t *testing.T) {
 
 	cfg.Content = memContent(map[string]string{"01-a.md": page("A", 1, "x\n\n```python name=x\nprint(1)\n```\n")})
 	_, err = New(cfg).Build(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "01-a.md:8: name= and compare= need the run attribute (```python run name=ID)") {
+	if err == nil || !strings.Contains(err.Error(), "01-a.md:8: name=, compare= and trace need the run attribute (```python run name=ID)") {
 		t.Errorf("python name= without run: %v", err)
 	}
 }

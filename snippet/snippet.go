@@ -25,6 +25,7 @@ type Snippet struct {
 	Name     string // name=ID, unique per page
 	Lang     string // "go" or "python": the fence's language
 	Compare  string // compare=KEY, "" if none
+	Trace    bool   // trace: the page's Trace toggle is on by default (Go only)
 	Code     string
 	Expected Expected
 }

@@ -188,7 +188,17 @@
       this.fmtBtn = button('Format', 'pg-fmt', () => this.format());
       this.shareBtn = button('Share', 'pg-share', () => this.share());
       this.shareBtn.title = 'Save the code and copy a link to it';
-      bar.append(this.runBtn, this.stopBtn, this.fmtBtn, this.shareBtn,
+      // Trace: record the goroutines' lanes (docs/contracts.md, "Trace");
+      // a snippet's fence attribute trace turns it on by default.
+      const lab = el('label', 'pg-trace');
+      this.traceBox = el('input');
+      this.traceBox.type = 'checkbox';
+      this.traceBox.checked = 'trace' in fig.dataset;
+      lab.append(this.traceBox, ' Trace');
+      lab.title = 'Record what the goroutines did and show their lanes under the output';
+      // Only Go runs are traced (Python's toggle would do nothing).
+      if (fig.dataset.lang === 'python') lab.hidden = true;
+      bar.append(this.runBtn, lab, this.stopBtn, this.fmtBtn, this.shareBtn,
         button('Reset', 'pg-reset', () => this.reset()), button('Copy', 'pg-copy', () => this.copy()), this.status);
 
       // Share result: the link, selectable, and a message screen readers
@@ -244,7 +254,10 @@
       this.tl.setAttribute('role', 'img');
       this.foot = el('p', 'pg-foot');
       this.bench = el('div', 'pg-bench');
-      this.out.append(this.msg, this.errs, this.log, this.bench, this.tl, this.foot);
+      this.lanes = el('div', 'pg-lanes');
+      this.lanes.setAttribute('role', 'group');
+      this.lanes.setAttribute('aria-label', `Goroutine lanes of ${this.name}`);
+      this.out.append(this.msg, this.errs, this.log, this.bench, this.tl, this.lanes, this.foot);
       this.screen = new LineScreen();
       this.rows = [];
 
@@ -411,6 +424,9 @@
       this.frame = 0;
       this.tl.textContent = '';
       this.tl.hidden = true;
+      this.trace = null;
+      this.lanes.textContent = '';
+      this.lanes.hidden = true;
       this.screen = new LineScreen();
       this.rows = [];
       this.unmark();
@@ -493,7 +509,7 @@
         res = await fetch(API + 'run', {
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ code: this.ta.value, lang: this.fig.dataset.lang || 'go', stdin, stdinOpen: true }),
+          body: JSON.stringify({ code: this.ta.value, lang: this.fig.dataset.lang || 'go', stdin, stdinOpen: true, trace: this.traceBox.checked }),
           signal: ctrl.signal,
         });
       } catch (err) {
@@ -545,6 +561,7 @@
         case 'start': this.status.textContent += ' · running…'; break;
         case 'stdout':
         case 'stderr': this.piece(ev.t, ev.kind, String(ev.data)); break;
+        case 'trace': this.trace = ev; break;
         case 'compile-error': this.compileError(ev); break;
         case 'stuck': this.stuck(ev); break;
         case 'exit': this.exit(ev); break;
@@ -697,9 +714,10 @@
       cancelAnimationFrame(this.frame);
       this.frame = 0;
       const lines = this.screen.lines.filter((l) => l.t != null).slice(0, 500);
+      const tr = this.trace;
       this.tl.textContent = '';
-      if (!lines.length) return;
-      const span = Math.max(wall, ...lines.map((l) => l.t), 1);
+      if (!lines.length && !tr) return;
+      const span = Math.max(wall, ...lines.map((l) => l.t), (tr && tr.endMs) || 0, 1);
       const axis = el('div', 'pg-axis');
       const stacks = new Map();
       for (const { t, stderr: err, text } of lines) {
@@ -717,6 +735,51 @@
       this.tl.append(axis, scale);
       this.tl.setAttribute('aria-label', `Timeline: ${lines.length} line${lines.length === 1 ? '' : 's'} over ${secs(span, 1)}`);
       this.tl.hidden = false;
+      this.drawLanes(span);
+    }
+
+    // drawLanes draws the trace event's goroutines under the timeline, on
+    // its axis (0 to span ms): one lane each, an interval per state, named
+    // by its title; a hidden list tells screen readers the same.
+    drawLanes(span) {
+      const tr = this.trace;
+      const box = this.lanes;
+      box.textContent = '';
+      box.hidden = !tr;
+      if (!tr) return;
+      box.dataset.spanMs = span;
+      const gs = tr.lanes;
+      box.append(el('p', 'pg-lanes-head', gs ? `Goroutines: ${gs.length} · GOMAXPROCS ${tr.gomaxprocs}` : 'No trace'));
+      if (tr.message) box.append(el('p', 'pg-lanes-note', tr.message));
+      if (!gs) return;
+      const facts = el('ul', 'pg-sr');
+      const when = (ms) => secs(ms, 3);
+      for (const g of gs) {
+        const name = g.id === 1 ? 'main' : `${g.name} #${g.id}`;
+        const lane = el('div', 'pg-lane');
+        lane.dataset.g = g.id;
+        const bar = el('div', 'pg-lane-bar');
+        const said = [];
+        for (const iv of g.intervals) {
+          const what = iv.state + (iv.reason ? ` (${iv.reason})` : '') + (iv.at ? ' at ' + iv.at : '');
+          const s = el('span', 'pg-iv pg-' + iv.state);
+          s.style.setProperty('--x', (iv.start / span) * 100 + '%');
+          s.style.setProperty('--w', ((iv.end - iv.start) / span) * 100 + '%');
+          s.title = `${name}: ${what}, ${when(iv.start)} to ${when(iv.end)}`;
+          // A wide enough blocked interval names its reason and line.
+          if (iv.reason && iv.end - iv.start > span / 8) s.textContent = iv.reason + (iv.at ? ' ' + iv.at : '');
+          bar.append(s);
+          if (iv.end - iv.start >= span / 100 && said.length < 12) said.push(`${what} from ${when(iv.start)} to ${when(iv.end)}`);
+        }
+        lane.append(el('span', 'pg-lane-name', name + (g.createdAt ? ' · go at ' + g.createdAt : '')), bar);
+        lane.title = name;
+        box.append(lane);
+        facts.append(el('li', '', `${name}${g.createdAt ? ', created at ' + g.createdAt : ''}: ${said.join('; ') || 'brief'}.`));
+      }
+      const key = el('p', 'pg-lanes-key');
+      key.setAttribute('aria-hidden', 'true');
+      for (const st of ['running', 'runnable', 'blocked', 'syscall']) key.append(el('span', 'pg-iv pg-' + st), ` ${st} `);
+      box.append(key, facts);
     }
 
     // liveTimeline redraws the timeline while the run goes on, at most once
