@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // putFile writes size bytes to a temp file and puts it under key.
@@ -71,7 +72,65 @@ func TestCachePinnedBinarySurvivesEviction(t *testing.T) {
 	}
 	a.Release()
 	if _, err := os.Stat(a.Path); !os.IsNotExist(err) {
-		t.Errorf("evicted binary still on disk after release: %v", err)
+		t.Errorf("the artifact's link is still on disk after release: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bin", key('a'))); !os.IsNotExist(err) {
+		t.Errorf("evicted binary still on disk: %v", err)
+	}
+}
+
+// TestCacheSharedFolder: two servers share one cache folder (as the tests
+// share one warm data folder) and each evicts by its own index. A binary
+// the other removed is a miss, not a failed run, and one in use survives
+// the other's eviction; one's start leaves the other's insert alone.
+func TestCacheSharedFolder(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	one, err := NewCache(bin, 150)
+	if err != nil {
+		t.Fatal(err)
+	}
+	putFile(t, one, dir, key('a'), 100)
+	// An insert of another server, in progress (its temporary name).
+	inFlight := filepath.Join(bin, key('z')+".tmp-123")
+	if err := os.WriteFile(inFlight, []byte("x"), 0o555); err != nil {
+		t.Fatal(err)
+	}
+	two, err := NewCache(bin, 150) // sees a
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(inFlight); err != nil {
+		t.Errorf("a new server removed another's insert in progress: %v", err)
+	}
+	running, _, ok := one.Get(key('a'))
+	if !ok {
+		t.Fatal("a missing in one")
+	}
+	defer running.Release()
+	putFile(t, two, dir, key('b'), 100) // two evicts a: the file goes
+	if _, err := os.Stat(filepath.Join(bin, key('a'))); !os.IsNotExist(err) {
+		t.Fatalf("two's eviction left a: %v", err)
+	}
+	if b, err := os.ReadFile(running.Path); err != nil || len(b) != 100 {
+		t.Errorf("one's run lost its binary to two's eviction: %d bytes, %v", len(b), err)
+	}
+	if _, _, ok := one.Get(key('a')); ok {
+		t.Error("one still serves a, which two removed: a run would fail to start")
+	}
+	putFile(t, one, dir, key('a'), 100) // built again
+	again, _, ok := one.Get(key('a'))
+	if !ok {
+		t.Fatal("a missing after it was built again")
+	}
+	again.Release()
+	for _, c := range []*Cache{one, two} {
+		if err := c.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+	if ents, _ := os.ReadDir(bin + ".pins"); len(ents) != 0 {
+		t.Errorf("pin folders left after Close: %d", len(ents))
 	}
 }
 
@@ -87,8 +146,13 @@ func TestCacheKeepsCompileErrorsAndReloads(t *testing.T) {
 		t.Errorf("compile error not cached: %v %v", cerr, ok)
 	}
 	putFile(t, c, dir, key('a'), 10)
-	// A leftover temp file of an interrupted insert is removed on reload.
+	// A leftover temp file of an interrupted insert (older than any insert
+	// in progress) is removed on reload.
+	old := time.Now().Add(-2 * staleAfter)
 	if err := os.WriteFile(filepath.Join(bin, key('z')+".tmp-1"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(filepath.Join(bin, key('z')+".tmp-1"), old, old); err != nil {
 		t.Fatal(err)
 	}
 	c2, err := NewCache(bin, 1<<20)

@@ -119,6 +119,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
+	closers = append(closers, cache.Close)
 	shares := cfg.Shares
 	if shares == nil {
 		if cfg.ShareDB == "" {

@@ -75,6 +75,19 @@ func (c *Cache[K, V]) Add(k K, v V) {
 	}
 }
 
+// Remove drops k, without calling onEvict, and reports whether it was
+// there.
+func (c *Cache[K, V]) Remove(k K) bool {
+	el, ok := c.items[k]
+	if !ok {
+		return false
+	}
+	c.ll.Remove(el)
+	delete(c.items, k)
+	c.total -= el.Value.(*entry[K, V]).cost
+	return true
+}
+
 // Len is the number of entries.
 func (c *Cache[K, V]) Len() int { return c.ll.Len() }
 
