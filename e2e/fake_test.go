@@ -113,6 +113,7 @@ func jsonError(w http.ResponseWriter, code int, msg string) {
 func (f *fakeAPI) run(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Code      string
+		Lang      string
 		Stdin     string
 		StdinOpen bool
 		Trace     bool
@@ -272,6 +273,20 @@ func (f *fakeAPI) run(w http.ResponseWriter, r *http.Request) {
 		out(api.KindStdout, strings.Repeat("a long line of output ", 40))
 		out(api.KindStderr, strings.Repeat("a long error ", 40))
 		exit(1, api.ReasonNone)
+	case req.Lang == "python" && strings.Contains(code, "fake:fail"):
+		out(api.KindStderr, "Traceback (most recent call last):")
+		out(api.KindStderr, "RuntimeError: fake failure")
+		exit(1, api.ReasonNone)
+	case req.Lang == "python": // asyncio.gather: three 2-second tasks at once
+		for _, n := range []string{"A", "B", "C"} {
+			out(api.KindStdout, "Task "+n+" started")
+		}
+		if sleep(2 * time.Second) {
+			for _, n := range []string{"A", "B", "C"} {
+				out(api.KindStdout, "Task "+n+" completed")
+			}
+		}
+		exit(0, api.ReasonNone)
 	case strings.Contains(code, "fake:error"):
 		send(api.Event{Kind: api.KindError, Message: "sandbox setup failed"})
 	case strings.Contains(code, "go func"): // the concurrent version

@@ -239,6 +239,22 @@ func TestFixture(t *testing.T) {
 		checkScreenshots(t, p, "concurrent", "fixture")
 		p.noConsoleErrors()
 	})
+	t.Run("run-both", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		r := checkRunBoth(t, p, "both", "py-both", "go-both", 20*time.Second)
+		checkGatherBoth(t, r)
+		screenshotsBoth(t, p, "both", "fixture-run-both")
+		// A failing program: the summary says so instead of a time.
+		p.setCode("py-both", "import sys # fake:fail\n")
+		p.do(chromedp.Click(chromedp.CSS(bothSel("both") + ` .pg-both-run`)))
+		p.wait("Run both to end", `!document.querySelector('.pg-both-run').disabled && pgt.done("py-both") && pgt.done("go-both")`, 20*time.Second)
+		if st := p.both("both"); !strings.HasPrefix(st.Sum, "Python: ") || !strings.Contains(st.Sum, "(Exit status 1)") || !strings.Contains(st.Sum, ", Go: 2.") {
+			t.Errorf("summary after a failed Python run %q, want its exit status and Go's time", st.Sum)
+		}
+		p.do(chromedp.Click(chromedp.CSS(fig("py-both") + ` .pg-reset`)))
+		checkNarrowBoth(t, p, url, "both", "py-both", "go-both", "fixture-run-both-360px.png", 20*time.Second)
+		p.noConsoleErrors()
+	})
 	t.Run("csp-violations-are-caught", func(t *testing.T) {
 		// The console check of the other subtests must be able to fail: an
 		// inline style attribute violates the CSP and must be reported.

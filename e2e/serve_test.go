@@ -64,6 +64,17 @@ func TestServe(t *testing.T) {
 		checkCompare(t, p)
 		p.noConsoleErrors()
 	})
+	t.Run("run-both-gather", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		// The Go program's build is cached first, so that both programs
+		// start within moments of each other (a build takes seconds here).
+		p.run("gather", runTimeout)
+		r := checkRunBoth(t, p, "gather", "py-gather", "gather", 2*runTimeout)
+		checkGatherBoth(t, r)
+		screenshotsBoth(t, p, "gather", "run-both-gather")
+		checkNarrowBoth(t, p, url, "gather", "py-gather", "gather", "run-both-gather-360px.png", 2*runTimeout)
+		p.noConsoleErrors()
+	})
 	t.Run("screenshots", func(t *testing.T) {
 		p := openPage(t, browser, url)
 		if st := p.run("gather", runTimeout); st.WallMs < 0 {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -153,5 +154,58 @@ func TestRealPythonRunThroughTheAPI(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 400 {
 		t.Errorf("lang cobol: status %d, want 400", resp.StatusCode)
+	}
+}
+
+// TestRealRunBothFromOneClient is the page's "Run both": one client posts a
+// Python and a Go program at the same moment, under the default rate limit
+// and admission. Both are admitted (no 429 or 503) and run at the same time:
+// each program printed its first line before the other one ended.
+func TestRealRunBothFromOneClient(t *testing.T) {
+	_, ts := newRealServer(t, func(c *Config) { c.RateLimit = 0 }) // 0: DefaultConfig's limit
+	py := "import asyncio\n\nasync def main():\n    print('py start', flush=True)\n    await asyncio.sleep(1)\n    print('py end')\n\nasyncio.run(main())\n"
+	goSrc := uniq("package main\n\nimport (\n\t\"fmt\"\n\t\"time\"\n)\n\nfunc main() {\n\tfmt.Println(\"go start\")\n\ttime.Sleep(time.Second)\n\tfmt.Println(\"go end\")\n}\n")
+	runCode(t, ts.URL, goSrc) // build it first, so that both start at once below
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	type result struct {
+		status     int
+		first, end time.Time // client receipt of the first stdout and of the exit
+		evs        []timedEvent
+	}
+	var results [2]result
+	var wg sync.WaitGroup
+	for i, body := range []map[string]string{{"code": py, "lang": "python"}, {"code": goSrc}} {
+		wg.Go(func() {
+			resp := postJSON(t, ctx, ts.URL+"/api/run", body)
+			results[i].status = resp.StatusCode
+			if resp.StatusCode != 200 {
+				resp.Body.Close()
+				return
+			}
+			results[i].evs = readEvents(t, resp.Body, func(e timedEvent) {
+				if e.Kind == api.KindStdout && results[i].first.IsZero() {
+					results[i].first = e.at
+				}
+				if e.Kind == api.KindExit {
+					results[i].end = e.at
+				}
+			})
+		})
+	}
+	wg.Wait()
+	for i, lang := range []string{"python", "go"} {
+		r := results[i]
+		if r.status != 200 {
+			t.Fatalf("%s: status %d, want both runs of one client admitted", lang, r.status)
+		}
+		if got, want := output(r.evs, api.KindStdout), lang[:2]+" start\n"+lang[:2]+" end\n"; got != want {
+			t.Fatalf("%s: stdout %q, want %q; events %s", lang, got, want, kinds(r.evs))
+		}
+	}
+	py0, go0 := results[0], results[1]
+	if py0.first.After(go0.end) || go0.first.After(py0.end) {
+		t.Errorf("the runs did not overlap: python printed %v after go ended, or go %v after python ended",
+			py0.first.Sub(go0.end), go0.first.Sub(py0.end))
 	}
 }

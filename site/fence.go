@@ -13,7 +13,8 @@ type fenceInfo struct {
 	Run       bool
 	Name      string
 	Compare   string
-	Trace     bool // trace: the playground records the goroutines' lanes by default
+	Trace     bool   // trace: the playground records the goroutines' lanes by default
+	Pair      string // pair=KEY: the Python and Go programs "Run both" starts together
 	Duration  time.Duration
 	Tolerance time.Duration // 0 when not given
 	// HL are the lines to highlight (hl=2,4-6), 1-based, in the order
@@ -85,6 +86,11 @@ func parseFenceInfo(info string) (fenceInfo, []string) {
 			fi.Tabs = true
 		case fi.Lang == "go" && f == "trace":
 			fi.Trace = true
+		case runnable(fi.Lang) && key == "pair" && hasVal:
+			if !validName(val) {
+				errs = append(errs, fmt.Sprintf("invalid pair key %q (use letters, digits, '-' and '_')", val))
+			}
+			fi.Pair = val
 		case fi.Lang == "output" && (key == "duration" || key == "tolerance") && hasVal:
 			d, err := time.ParseDuration(val)
 			if err != nil || d < 0 {
@@ -100,8 +106,8 @@ func parseFenceInfo(info string) (fenceInfo, []string) {
 			errs = append(errs, fmt.Sprintf("unknown code fence attribute %q for %q (allowed: %s)", f, fi.Lang, allowedAttrs(fi.Lang)))
 		}
 	}
-	if runnable(fi.Lang) && !fi.Run && (fi.Name != "" || fi.Compare != "" || fi.Trace) {
-		errs = append(errs, fmt.Sprintf("name=, compare= and trace need the run attribute (```%s run name=ID)", fi.Lang))
+	if runnable(fi.Lang) && !fi.Run && (fi.Name != "" || fi.Compare != "" || fi.Trace || fi.Pair != "") {
+		errs = append(errs, fmt.Sprintf("name=, compare=, trace and pair= need the run attribute (```%s run name=ID)", fi.Lang))
 	}
 	if fi.Run && fi.Name == "" {
 		errs = append(errs, fmt.Sprintf("runnable snippet needs a name (```%s run name=ID)", fi.Lang))
@@ -116,9 +122,9 @@ func runnable(lang string) bool { return lang == "go" || lang == "python" }
 func allowedAttrs(lang string) string {
 	switch lang {
 	case "go":
-		return "run, name=ID, compare=KEY, hl=LINES, linenos, tabs, trace"
+		return "run, name=ID, compare=KEY, pair=KEY, hl=LINES, linenos, tabs, trace"
 	case "python":
-		return "run, name=ID, compare=KEY, hl=LINES, linenos, tabs"
+		return "run, name=ID, compare=KEY, pair=KEY, hl=LINES, linenos, tabs"
 	case "output":
 		return "duration=D, tolerance=D"
 	default:

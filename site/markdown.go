@@ -201,6 +201,9 @@ func renderCode(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.W
 		if s.Trace {
 			w.WriteString(" data-trace")
 		}
+		if s.Pair != "" {
+			fmt.Fprintf(w, " data-pair=\"%s\"", s.Pair)
+		}
 		if s.Expected.Duration > 0 {
 			fmt.Fprintf(w, " data-duration-ms=\"%d\"", s.Expected.Duration.Milliseconds())
 		}

@@ -274,7 +274,7 @@ func (p *Page) collect(errs *ErrorList) {
 				errs.errorf(p.Path, line, "duplicate snippet name %q (first used on line %d)", fi.Name, first)
 			}
 			names[fi.Name] = line
-			cn.Snippet = &snippet.Snippet{File: p.File, Line: line, Page: p.URL, Name: fi.Name, Lang: fi.Lang, Compare: fi.Compare, Trace: fi.Trace, Code: cn.Code}
+			cn.Snippet = &snippet.Snippet{File: p.File, Line: line, Page: p.URL, Name: fi.Name, Lang: fi.Lang, Compare: fi.Compare, Trace: fi.Trace, Pair: fi.Pair, Code: cn.Code}
 			p.Snippets = append(p.Snippets, cn.Snippet)
 			p.ids[cn.Snippet.ID()] = true
 		}
@@ -286,6 +286,7 @@ func (p *Page) collect(errs *ErrorList) {
 			errs.errorf(p.Path, s.Line, "runnable snippet %q has no ```output block after it", s.Name)
 		}
 	}
+	checkRunPairs(p, errs)
 	// A python block directly followed by a go block is a pair.
 	for _, cn := range p.codes {
 		next, ok := cn.NextSibling().(*codeNode)
@@ -341,4 +342,32 @@ func plainText(n ast.Node, src []byte) string {
 		return ast.WalkContinue, nil
 	})
 	return strings.TrimSpace(b.String())
+}
+
+// checkRunPairs reports pair= keys that do not join exactly one Python and
+// one Go snippet of the page: "Run both" starts one of each.
+func checkRunPairs(p *Page, errs *ErrorList) {
+	byKey := map[string][]*snippet.Snippet{}
+	var keys []string
+	for _, s := range p.Snippets {
+		if s.Pair == "" {
+			continue
+		}
+		if _, seen := byKey[s.Pair]; !seen {
+			keys = append(keys, s.Pair)
+		}
+		byKey[s.Pair] = append(byKey[s.Pair], s)
+	}
+	for _, k := range keys {
+		group := byKey[k]
+		langs := map[string]int{}
+		for _, s := range group {
+			langs[s.Lang]++
+		}
+		if len(group) == 2 && langs["python"] == 1 && langs["go"] == 1 {
+			continue
+		}
+		last := group[len(group)-1]
+		errs.errorf(p.Path, last.Line, "pair=%s joins %d snippets (%d Python, %d Go); a pair is one ```python run and one ```go run", k, len(group), langs["python"], langs["go"])
+	}
 }

@@ -37,9 +37,23 @@ func TestPythonRunSnippets(t *testing.T) {
 		t.Error("the python/go pair did not form")
 	}
 
+	// pair=: both snippets carry data-pair, for the page's Run both.
+	paired := strings.ReplaceAll(body, " compare=g", " pair=g")
+	cfg.Content = memContent(map[string]string{"01-a.md": page("A", 1, paired)})
+	s, err = New(cfg).Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	html = string(s.Files["/a/index.html"].Body)
+	for _, want := range []string{`id="snippet-py-gather" data-run data-name="py-gather" data-lang="python" data-pair="g"`, `id="snippet-go-gather" data-run data-name="go-gather" data-pair="g"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("no %s in:\n%s", want, between(html, "<main", "</main>"))
+		}
+	}
+
 	cfg.Content = memContent(map[string]string{"01-a.md": page("A", 1, "x\n\n```python name=x\nprint(1)\n```\n")})
 	_, err = New(cfg).Build(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "01-a.md:8: name=, compare= and trace need the run attribute (```python run name=ID)") {
+	if err == nil || !strings.Contains(err.Error(), "01-a.md:8: name=, compare=, trace and pair= need the run attribute (```python run name=ID)") {
 		t.Errorf("python name= without run: %v", err)
 	}
 }

@@ -31,7 +31,7 @@ func TestTraceFenceAttribute(t *testing.T) {
 	}
 	for src, want := range map[string]string{
 		"x\n\n```python run name=p trace\nprint(1)\n```\n\n```output\n1\n```\n": `01-a.md:8: unknown code fence attribute "trace" for "python"`,
-		"x\n\n```go trace\npackage main\n```\n":                                 "01-a.md:8: name=, compare= and trace need the run attribute",
+		"x\n\n```go trace\npackage main\n```\n":                                 "01-a.md:8: name=, compare=, trace and pair= need the run attribute",
 	} {
 		cfg.Content = memContent(map[string]string{"01-a.md": page("A", 1, src)})
 		if _, err := New(cfg).Build(context.Background()); err == nil || !strings.Contains(err.Error(), want) {

@@ -26,6 +26,7 @@ type Snippet struct {
 	Lang     string // "go" or "python": the fence's language
 	Compare  string // compare=KEY, "" if none
 	Trace    bool   // trace: the page's Trace toggle is on by default (Go only)
+	Pair     string // pair=KEY: one Python and one Go snippet of a page, run together by "Run both"; "" if none
 	Code     string
 	Expected Expected
 }

@@ -145,6 +145,7 @@
       const id = 'pg' + ++uid;
       this.fig = fig;
       this.name = fig.dataset.name || fig.id || id;
+      this.lang = fig.dataset.lang || 'go';
       this.orig = code.textContent;
       // Edits are kept in localStorage per page and snippet, with the
       // original they were made on: a changed original drops them.
@@ -154,6 +155,7 @@
       this.wall = null; // wall time of the last completed run, for Compare
       this.esc = false; // Escape pressed: the next Tab leaves the editor
       this.onDone = null;
+      this.watchers = []; // called on every change of the output (Run both)
 
       // Editor: a transparent textarea over a highlighted <pre> of the same
       // text and metrics; the wrapper scrolls both together.
@@ -462,6 +464,11 @@
         row.append(el('span', 'pg-d', l.text));
       }
       if (atEnd) this.log.scrollTop = this.log.scrollHeight;
+      this.notify();
+    }
+
+    notify() {
+      for (const f of this.watchers) f(this);
     }
 
     busy(on) {
@@ -481,6 +488,9 @@
       const ctrl = (this.ctrl = new AbortController());
       this.runId = '';
       this.ended = false;
+      this.wall = null;
+      this.failed = false;
+      this.started = false;
       this.clear();
       this.busy(true);
       this.say('Sending…');
@@ -510,6 +520,7 @@
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },
           body: JSON.stringify({ code: this.ta.value, lang: this.fig.dataset.lang || 'go', stdin, stdinOpen: true, trace: this.traceBox.checked }),
+          body: JSON.stringify({ code: this.ta.value, lang: this.lang, stdin, stdinOpen: true }),
           signal: ctrl.signal,
         });
       } catch (err) {
@@ -558,7 +569,7 @@
         case 'accepted': this.runId = ev.id; this.say('Queued…'); this.flushInput(); break;
         case 'compile-start': this.say(ev.message ? `Compiling: ${ev.message}…` : 'Compiling…'); break;
         case 'compile-end': this.say(ev.cached ? 'Cached build' : `Compiled in ${Math.round(ev.ms)} ms`); break;
-        case 'start': this.status.textContent += ' · running…'; break;
+        case 'start': this.status.textContent += ' · running…'; this.started = true; this.notify(); break;
         case 'stdout':
         case 'stderr': this.piece(ev.t, ev.kind, String(ev.data)); break;
         case 'trace': this.trace = ev; break;
@@ -661,6 +672,7 @@
       if (ev.cpuMs != null) parts.push('CPU ' + secs(ev.cpuMs, 3));
       if (ev.peakMemKB) parts.push('peak memory ' + (ev.peakMemKB / 1024).toFixed(1) + ' MiB');
       this.wall = wall;
+      this.failed = !!(r || ev.code);
       this.benchTable();
       this.timeline(wall);
       this.end(parts.join(' · '), !!(r || ev.code));
@@ -706,6 +718,7 @@
       this.foot.classList.toggle('pg-bad', !!bad);
       if (/^(Sending|Queued)/.test(this.status.textContent)) this.say('');
       this.status.textContent = this.status.textContent.replace(' · running…', '');
+      this.notify();
     }
 
     // timeline marks when each line arrived on an axis from 0 to the wall
@@ -982,6 +995,132 @@
     box.append(table);
   }
 
+  const LANGS = { python: 'Python', go: 'Go' };
+
+  // RunBoth is the "Run both" bar of a pair (data-pair, docs/contracts.md
+  // §2): it starts the Python and the Go program together, as two /api/run
+  // requests, and draws their lines on one time axis, a row per language.
+  // Each row's 0 is its own program's start (the t of its events), so Go's
+  // compile, done before its program starts, is not counted against it.
+  class RunBoth {
+    constructor(key, pair) {
+      this.pair = pair; // [python, go]
+      this.frame = 0;
+      const bar = (this.bar = el('div', 'pg-both'));
+      bar.dataset.pair = key;
+      bar.setAttribute('role', 'group');
+      bar.setAttribute('aria-label', `Run both: ${pair.map((s) => `${LANGS[s.lang]} ${s.name}`).join(' and ')}`);
+      this.btn = button('Run both', 'pg-both-run', () => this.run());
+      this.btn.title = 'Start the Python and the Go program at the same time and compare their timelines';
+      const head = el('div', 'pg-both-head');
+      // The summary is what a screen reader hears: "Python: 2.01 s, Go: 2.00 s".
+      this.sum = el('output', 'pg-both-sum', 'Starts both programs at once; their lines share one time axis.');
+      this.sum.setAttribute('aria-live', 'polite');
+      head.append(this.btn, this.sum);
+      this.chart = el('div', 'pg-both-tl');
+      this.chart.setAttribute('role', 'img');
+      this.chart.hidden = true;
+      this.log = el('ol', 'pg-both-log');
+      this.log.tabIndex = 0; // scrollable by keyboard
+      this.log.setAttribute('aria-label', 'Lines of both programs, in the order of their times');
+      this.log.hidden = true;
+      bar.append(head, this.chart, this.log);
+      for (const s of pair) s.watchers.push(() => this.redraw());
+      const last = pair[1].fig.compareDocumentPosition(pair[0].fig) & Node.DOCUMENT_POSITION_FOLLOWING ? pair[0].fig : pair[1].fig;
+      (last.closest('.pair') || last).after(bar);
+    }
+
+    async run() {
+      if (this.running || this.pair.some((s) => s.ctrl)) return;
+      this.running = true;
+      this.btn.disabled = true;
+      this.sum.textContent = 'Running both…';
+      try {
+        await Promise.all(this.pair.map((s) => s.run()));
+      } finally {
+        this.running = false;
+        this.btn.disabled = false;
+        cancelAnimationFrame(this.frame);
+        this.frame = 0;
+        this.draw();
+        this.sum.textContent = this.summary();
+      }
+    }
+
+    // summary is one row's result per language: its wall time, or why
+    // there is none.
+    summary() {
+      return this.pair.map((s) => {
+        const name = LANGS[s.lang];
+        if (s.out.classList.contains('pg-recorded')) return `${name}: recorded output (no playground)`;
+        if (s.wall == null) return `${name}: no result (${s.foot.textContent || 'not run'})`;
+        return `${name}: ${secs(s.wall, 2)}` + (s.failed ? ` (${s.foot.textContent.split(' · ')[0]})` : '');
+      }).join(', ');
+    }
+
+    redraw() {
+      if (this.frame || !this.running) return;
+      this.frame = requestAnimationFrame(() => {
+        this.frame = 0;
+        this.draw();
+      });
+    }
+
+    // draw shows both rows on one axis from 0 to the longer run (while they
+    // run: at least the longer expected duration), and every line of both,
+    // stamped and tagged with its language, merged in time order.
+    draw() {
+      const rows = this.pair.map((s) => ({
+        s, lines: s.screen.lines.filter((l) => l.t != null).slice(0, 500),
+      }));
+      const span = Math.max(1, ...rows.map(({ s, lines }) => Math.max(
+        s.wall || 0, this.running ? +s.fig.dataset.durationMs || 0 : 0, ...lines.map((l) => l.t))));
+      this.chart.textContent = '';
+      for (const { s, lines } of rows) {
+        const row = el('div', 'pg-both-row pg-both-' + s.lang);
+        const label = el('span', 'pg-both-label', LANGS[s.lang]);
+        const track = el('div', 'pg-both-track');
+        if (s.wall != null || s.started) {
+          const run = el('span', 'pg-both-run-bar');
+          run.style.setProperty('--w', Math.min(100, ((s.wall != null ? s.wall : Math.max(0, ...lines.map((l) => l.t))) / span) * 100) + '%');
+          track.append(run);
+        }
+        const stacks = new Map();
+        for (const { t, stderr: err, text } of lines) {
+          const x = Math.round((t / span) * 100);
+          const n = stacks.get(x) || 0;
+          stacks.set(x, n + 1);
+          const m = el('span', 'pg-tick pg-both-tick' + (err ? ' pg-tick-err' : ''));
+          m.style.setProperty('--x', x + '%');
+          m.style.setProperty('--r', Math.min(n, 3));
+          m.title = `${LANGS[s.lang]} +${(t / 1000).toFixed(3)}s ${text}`;
+          track.append(m);
+        }
+        const end = el('span', 'pg-both-end', s.wall != null ? secs(s.wall, 2) : s.started ? 'running…' : s.ctrl ? 'compiling…' : '–');
+        row.append(label, track, end);
+        this.chart.append(row);
+      }
+      const scale = el('div', 'pg-scale pg-both-scale');
+      scale.append(el('span', '', '0 s'), el('span', '', 'since each program started'), el('span', '', secs(span, 1)));
+      this.chart.append(scale);
+      this.chart.setAttribute('aria-label', 'Timeline of both runs: ' + rows.map(({ s, lines }) =>
+        `${LANGS[s.lang]} ${lines.length} line${lines.length === 1 ? '' : 's'}` + (s.wall != null ? ` in ${secs(s.wall, 2)}` : '')).join('; '));
+      this.chart.hidden = false;
+
+      const merged = [];
+      for (const { s, lines } of rows) for (const l of lines) merged.push([l.t, s.lang, l, merged.length]);
+      // By time; lines printed at the same moment stay with their program.
+      merged.sort((a, b) => a[0] - b[0] || (a[1] === b[1] ? a[3] - b[3] : a[1] === 'python' ? -1 : 1));
+      this.log.textContent = '';
+      for (const [t, lang, l] of merged) {
+        const li = el('li', 'pg-both-line pg-both-' + lang + (l.stderr ? ' pg-stderr' : ''));
+        li.append(el('span', 'pg-t', '+' + (t / 1000).toFixed(3) + 's'), el('span', 'pg-both-tag', LANGS[lang]), el('span', 'pg-d', l.text));
+        this.log.append(li);
+      }
+      this.log.hidden = !merged.length;
+    }
+  }
+
   for (const fig of document.querySelectorAll('figure[data-run]')) {
     const code = fig.querySelector('pre code');
     if (code) snippets.push(new Snippet(fig, code));
@@ -992,6 +1131,17 @@
     if (key) groups.set(key, [...(groups.get(key) || []), s]);
   }
   for (const [key, group] of groups) if (group.length > 1) compareBar(key, group);
+  // Pairs: one Python and one Go snippet with the same data-pair.
+  const pairs = new Map();
+  for (const s of snippets) {
+    const key = s.fig.dataset.pair;
+    if (key) pairs.set(key, [...(pairs.get(key) || []), s]);
+  }
+  for (const [key, group] of pairs) {
+    const py = group.find((s) => s.lang === 'python');
+    const go = group.find((s) => s.lang === 'go');
+    if (group.length === 2 && py && go) new RunBoth(key, [py, go]);
+  }
 
   // The playground page's examples menu (/play/): each option carries the
   // code of one of the site's runnable snippets and the page it is from.
