@@ -75,6 +75,14 @@ func TestServe(t *testing.T) {
 		checkNarrowBoth(t, p, url, "gather", "py-gather", "gather", "run-both-gather-360px.png", 2*runTimeout)
 		p.noConsoleErrors()
 	})
+	t.Run("run-both-cpu", func(t *testing.T) {
+		p := openPage(t, browser, base+"/asyncio/cpu-bound-work/")
+		p.run("cpu-parallel", runTimeout) // its build, cached
+		r := checkRunBoth(t, p, "gil", "py-cpu-threads", "cpu-parallel", 2*runTimeout)
+		checkCPUBoth(t, r)
+		screenshotsBoth(t, p, "gil", "run-both-cpu")
+		p.noConsoleErrors()
+	})
 	t.Run("screenshots", func(t *testing.T) {
 		p := openPage(t, browser, url)
 		if st := p.run("gather", runTimeout); st.WallMs < 0 {

@@ -65,10 +65,13 @@ type Config struct {
 	// error event.
 	Python string
 
-	RunTimeout  time.Duration // wall time of a program (default 10s)
-	RunCPUs     float64       // CPU quota of a program, in CPUs (default 1)
-	RunMemory   int64         // bytes (default 256 MiB)
-	OutputLimit int64         // stdout+stderr bytes (default 1 MiB)
+	RunTimeout time.Duration // wall time of a program (default 10s)
+	// RunCPUs is the CPU quota of a program, in CPUs (default 2: enough
+	// for goroutines to show a parallel speed-up, as the CPU-bound page's
+	// "Run both" does, and still a bound on one program).
+	RunCPUs     float64
+	RunMemory   int64 // bytes (default 256 MiB)
+	OutputLimit int64 // stdout+stderr bytes (default 1 MiB)
 
 	// RateLimit is the sustained number of run/compile/fmt requests per
 	// second and client IP (default 2; negative: no limit), RateBurst
@@ -91,7 +94,7 @@ func DefaultConfig() Config {
 		WarmTimeout:    5 * time.Minute,
 		CompileMemory:  1 << 30,
 		RunTimeout:     10 * time.Second,
-		RunCPUs:        1,
+		RunCPUs:        2,
 		RunMemory:      256 << 20,
 		OutputLimit:    1 << 20,
 		RateLimit:      2,

@@ -3,10 +3,12 @@ package playground
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -160,7 +162,7 @@ func TestRealPythonRunThroughTheAPI(t *testing.T) {
 // TestRealRunBothFromOneClient is the page's "Run both": one client posts a
 // Python and a Go program at the same moment, under the default rate limit
 // and admission. Both are admitted (no 429 or 503) and run at the same time:
-// each program printed its first line before the other one ended.
+// each program started (its start event) before the other one ended.
 func TestRealRunBothFromOneClient(t *testing.T) {
 	_, ts := newRealServer(t, func(c *Config) { c.RateLimit = 0 }) // 0: DefaultConfig's limit
 	py := "import asyncio\n\nasync def main():\n    print('py start', flush=True)\n    await asyncio.sleep(1)\n    print('py end')\n\nasyncio.run(main())\n"
@@ -170,7 +172,7 @@ func TestRealRunBothFromOneClient(t *testing.T) {
 	defer cancel()
 	type result struct {
 		status     int
-		first, end time.Time // client receipt of the first stdout and of the exit
+		start, end time.Time // client receipt of the start and the exit event
 		evs        []timedEvent
 	}
 	var results [2]result
@@ -184,8 +186,8 @@ func TestRealRunBothFromOneClient(t *testing.T) {
 				return
 			}
 			results[i].evs = readEvents(t, resp.Body, func(e timedEvent) {
-				if e.Kind == api.KindStdout && results[i].first.IsZero() {
-					results[i].first = e.at
+				if e.Kind == api.KindStart {
+					results[i].start = e.at
 				}
 				if e.Kind == api.KindExit {
 					results[i].end = e.at
@@ -204,8 +206,19 @@ func TestRealRunBothFromOneClient(t *testing.T) {
 		}
 	}
 	py0, go0 := results[0], results[1]
-	if py0.first.After(go0.end) || go0.first.After(py0.end) {
-		t.Errorf("the runs did not overlap: python printed %v after go ended, or go %v after python ended",
-			py0.first.Sub(go0.end), go0.first.Sub(py0.end))
+	if py0.start.IsZero() || go0.start.IsZero() || py0.start.After(go0.end) || go0.start.After(py0.end) {
+		t.Errorf("the runs did not overlap: python started %v after go ended, or go %v after python ended",
+			py0.start.Sub(go0.end), go0.start.Sub(py0.end))
+	}
+}
+
+// TestRealProgramsGetTwoCPUs: the default quota (RunCPUs 2) lets a Go
+// program use two CPUs, so goroutines can show a parallel speed-up (the
+// CPU-bound page's "Run both"); Go sets GOMAXPROCS from the quota.
+func TestRealProgramsGetTwoCPUs(t *testing.T) {
+	_, ts := newRealServer(t, nil)
+	evs := runCode(t, ts.URL, uniq("package main\n\nimport (\n\t\"fmt\"\n\t\"runtime\"\n)\n\nfunc main() { fmt.Println(runtime.GOMAXPROCS(0)) }\n"))
+	if got, want := output(evs, api.KindStdout), fmt.Sprintln(min(2, runtime.NumCPU())); got != want {
+		t.Errorf("GOMAXPROCS in the sandbox: %q, want %q; events %s", got, want, kinds(evs))
 	}
 }

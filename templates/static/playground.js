@@ -1025,7 +1025,19 @@
       this.log.setAttribute('aria-label', 'Lines of both programs, in the order of their times');
       this.log.hidden = true;
       bar.append(head, this.chart, this.log);
-      for (const s of pair) s.watchers.push(() => this.redraw());
+      // When each program started and ended (page time, ms), set on its
+      // row as data-start-ms and data-end-ms: the tests check that the two
+      // runs overlapped.
+      this.times = new Map();
+      for (const s of pair) {
+        s.watchers.push(() => {
+          const t = this.times.get(s) || {};
+          if (s.started && t.start == null) t.start = Math.round(performance.now());
+          if (s.ended && t.start != null && t.end == null) t.end = Math.round(performance.now());
+          this.times.set(s, t);
+          this.redraw();
+        });
+      }
       const last = pair[1].fig.compareDocumentPosition(pair[0].fig) & Node.DOCUMENT_POSITION_FOLLOWING ? pair[0].fig : pair[1].fig;
       (last.closest('.pair') || last).after(bar);
     }
@@ -1035,6 +1047,7 @@
       this.running = true;
       this.btn.disabled = true;
       this.sum.textContent = 'Running both…';
+      this.times.clear();
       try {
         await Promise.all(this.pair.map((s) => s.run()));
       } finally {
@@ -1078,6 +1091,9 @@
       this.chart.textContent = '';
       for (const { s, lines } of rows) {
         const row = el('div', 'pg-both-row pg-both-' + s.lang);
+        const times = this.times.get(s) || {};
+        if (times.start != null) row.dataset.startMs = times.start;
+        if (times.end != null) row.dataset.endMs = times.end;
         const label = el('span', 'pg-both-label', LANGS[s.lang]);
         const track = el('div', 'pg-both-track');
         if (s.wall != null || s.started) {
