@@ -84,10 +84,20 @@ type bothResult struct {
 // text summary with both wall times, as announced to screen readers.
 func checkRunBoth(t *testing.T, p *page, key, py, goName string, timeout time.Duration) bothResult {
 	t.Helper()
-	p.do(chromedp.Focus(chromedp.CSS(bothSel(key)+` .pg-both-run`)), pressEnter())
-	p.wait("Run both to start", fmt.Sprintf(`document.querySelector(%q).disabled`, bothSel(key)+` .pg-both-run`), 5*time.Second)
-	p.wait("Run both to end", fmt.Sprintf(`!document.querySelector(%q).disabled`, bothSel(key)+` .pg-both-run`), timeout)
-	r := bothResult{bar: p.both(key), pySt: p.state(py), goSt: p.state(goName)}
+	var r bothResult
+	for attempt := 1; ; attempt++ {
+		p.do(chromedp.Focus(chromedp.CSS(bothSel(key)+` .pg-both-run`)), pressEnter())
+		p.wait("Run both to start", fmt.Sprintf(`document.querySelector(%q).disabled`, bothSel(key)+` .pg-both-run`), 5*time.Second)
+		p.wait("Run both to end", fmt.Sprintf(`!document.querySelector(%q).disabled`, bothSel(key)+` .pg-both-run`), timeout)
+		r = bothResult{bar: p.both(key), pySt: p.state(py), goSt: p.state(goName)}
+		// A program starved of CPU for the whole time limit (this machine
+		// is shared; a Python start-up once took 8 s) says nothing about
+		// the page: run both again, at most twice.
+		if attempt == 3 || !strings.Contains(r.bar.Sum, "ran too long") {
+			break
+		}
+		t.Logf("run both %s, attempt %d: %s; again", key, attempt, r.bar.Sum)
+	}
 	st := r.bar
 	m := bothSum.FindStringSubmatch(st.Sum)
 	if m == nil {
@@ -166,16 +176,47 @@ func checkRunBoth(t *testing.T, p *page, key, py, goName string, timeout time.Du
 }
 
 // checkGatherBoth: asyncio.gather and the WaitGroup version both take
-// about 2 s (one task's wait), not 6 s (the sum), side by side.
+// about 2 s (one task's wait), not 6 s (the sum), side by side: in each,
+// the three tasks all start before any completes, and from the first
+// start to the last completion takes at least the 2 s wait and less than
+// the 6 s the waits add up to. The span is judged rather than the wall
+// time: on this shared machine a Python start-up alone has taken 7 s.
 func checkGatherBoth(t *testing.T, r bothResult) {
 	t.Helper()
 	for _, c := range []struct {
-		lang string
-		wall float64
-	}{{"Python", r.pyWall}, {"Go", r.goWall}} {
-		if c.wall < 1.9 || c.wall > 4 {
-			t.Errorf("%s took %.2f s, want about 2 s (1.9–4 s): three 2-second tasks at once, not 6 s", c.lang, c.wall)
+		lang  string
+		wall  float64
+		lines []string
+	}{{"Python", r.pyWall, r.pySt.Lines}, {"Go", r.goWall, r.goSt.Lines}} {
+		lastStart, firstDone := -1, len(c.lines)
+		var from, to float64
+		for i, l := range c.lines {
+			stamp := timePrefix.FindString(l) // "+1.234s"
+			at, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimPrefix(stamp, "+"), "s"), 64)
+			if err != nil {
+				t.Errorf("%s line %q has no time stamp", c.lang, l)
+				continue
+			}
+			// The tutorial's wording, or the fixture's ("task 1: start").
+			if strings.HasSuffix(l, " started") || strings.HasSuffix(l, ": start") {
+				if lastStart < 0 {
+					from = at
+				}
+				lastStart = i
+			}
+			if strings.HasSuffix(l, " completed") || strings.HasSuffix(l, ": done") {
+				firstDone = min(firstDone, i)
+				to = at
+			}
 		}
+		if lastStart < 0 || firstDone == len(c.lines) || lastStart > firstDone {
+			t.Errorf("%s lines %q: want all three tasks started before any completed", c.lang, c.lines)
+			continue
+		}
+		if span := to - from; span < 1.9 || span >= 6 {
+			t.Errorf("%s: the tasks took %.2f s from the first start to the last completion, want about 2 s (1.9 s to under 6 s), not 6 s", c.lang, span)
+		}
+		t.Logf("%s: wall %.2f s, tasks from +%.3f s to +%.3f s", c.lang, c.wall, from, to)
 	}
 }
 
