@@ -519,8 +519,7 @@
         res = await fetch(API + 'run', {
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ code: this.ta.value, lang: this.fig.dataset.lang || 'go', stdin, stdinOpen: true, trace: this.traceBox.checked }),
-          body: JSON.stringify({ code: this.ta.value, lang: this.lang, stdin, stdinOpen: true }),
+          body: JSON.stringify({ code: this.ta.value, lang: this.lang, stdin, stdinOpen: true, trace: this.traceBox.checked }),
           signal: ctrl.signal,
         });
       } catch (err) {
