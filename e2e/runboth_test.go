@@ -275,7 +275,7 @@ func screenshotsBoth(t *testing.T, p *page, key, prefix string) {
 var bothContrastJS = strings.Replace(strings.Replace(contrastJS,
 	`const scope = [root, root.closest('.pair') && root.closest('.pair').nextElementSibling].filter(Boolean);`,
 	`const scope = [root];`, 1),
-	`.pg-cmp-res')`, `.pg-cmp-res, .pg-both-sum, .pg-both-label, .pg-both-end, .pg-both-tag')`, 1)
+	`.pg-blocked')`, `.pg-blocked, .pg-both-sum, .pg-both-label, .pg-both-end, .pg-both-tag')`, 1)
 
 var (
 	pyCPUs = regexp.MustCompile(`the threads got (\d+\.\d) CPUs' worth of time and ran (\d+\.\d)x faster`)
