@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -168,6 +169,26 @@ func TestOutputWriteLargerThanMaxWrite(t *testing.T) {
 	o = run(t, sb, Spec{Binary: hostileBinary, Args: []string{"bigwrite", fmt.Sprint(max)}, SeccompProfile: ProfileBuild})
 	if o.Reason == ReasonWriteTooLarge {
 		t.Errorf("the build profile kills large writes too: %v", o)
+	}
+}
+
+// TestWritesOfAnySizeUnderTheLimitPass: writes to stdout and stderr whose
+// byte counts are the numbers of refused system calls (mount 165, bpf 321,
+// ptrace 101, unshare 272) go through: an argument check of the filter
+// once left the count where the call's number was read, so those writes
+// failed with EPERM (Python's logging and Go's net writes showed it).
+func TestWritesOfAnySizeUnderTheLimitPass(t *testing.T) {
+	t.Parallel()
+	sb := newSandbox(t)
+	var args []string
+	want := 0
+	for _, n := range []int{101, 165, 272, 321} {
+		args = append(args, strconv.Quote(strings.Repeat("o", n)), "2:"+strconv.Quote(strings.Repeat("e", n)))
+		want += n
+	}
+	o := run(t, sb, Spec{Binary: hostileBinary, Args: append([]string{"writes"}, args...)})
+	if len(o.Stdout) != want || len(o.Stderr) != want || o.ExitCode != 0 {
+		t.Errorf("stdout %d bytes, stderr %d bytes, want %d each: %v", len(o.Stdout), len(o.Stderr), want, o)
 	}
 }
 

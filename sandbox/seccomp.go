@@ -104,25 +104,9 @@ const namespaceCloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE
 // seccompPolicy builds the filter for a profile: the deny-list and the
 // conditional refusals first (EPERM, so programs get a clear error), then
 // the allow-list; every other call fails with ENOSYS.
-//
-// maxWrite (bytes, > 0) is the largest write(2) the program's stdout and
-// stderr datagram sockets carry: in the program profile a larger write to
-// fd 1 or 2 kills the process with SIGSYS (Process reads that as
-// ReasonWriteTooLarge) rather than failing with EMSGSIZE, which a program
-// that ignores Write's error, as fmt.Print callers do, would never show.
-func seccompPolicy(p Profile, maxWrite int) seccomp.Policy {
+func seccompPolicy(p Profile) seccomp.Policy {
 	enosys := seccomp.ActionErrno | seccomp.Action(unix.ENOSYS)
 	var groups []seccomp.SyscallGroup
-	if p == ProfileProgram {
-		var tooLarge []seccomp.NameWithConditions
-		for _, fd := range []uint64{1, 2} {
-			tooLarge = append(tooLarge, seccomp.NameWithConditions{Name: "write", Conditions: seccomp.ArgumentConditions{
-				{Argument: 0, Operation: seccomp.Equal, Value: fd},
-				{Argument: 2, Operation: seccomp.GreaterThan, Value: uint64(maxWrite)},
-			}})
-		}
-		groups = append(groups, seccomp.SyscallGroup{Action: seccomp.ActionKillProcess, NamesWithCondtions: tooLarge})
-	}
 	groups = append(groups, []seccomp.SyscallGroup{
 		{Action: seccomp.ActionErrno, Names: deniedSyscalls},
 		// clone3 passes its flags in memory, out of the filter's reach:
@@ -171,8 +155,10 @@ func seccompPolicy(p Profile, maxWrite int) seccomp.Policy {
 
 // seccompProgram assembles the profile's filter into the classic BPF the
 // kernel loads. The parent does it once per Sandbox; the init only loads it.
+// maxWrite (bytes, > 0) is the largest write(2) the program's stdout and
+// stderr datagram sockets carry (see writeLimitStage).
 func seccompProgram(p Profile, maxWrite int) ([]unix.SockFilter, error) {
-	policy := seccompPolicy(p, maxWrite)
+	policy := seccompPolicy(p)
 	insns, err := policy.Assemble()
 	if err != nil {
 		return nil, fmt.Errorf("assemble seccomp policy: %w", err)
@@ -193,7 +179,11 @@ func seccompProgram(p Profile, maxWrite int) ([]unix.SockFilter, error) {
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(native.ID), SkipTrue: 1},
 		bpf.RetConstant{Val: unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)},
 	}
-	insns = append(append(head, allow...), insns...)
+	head = append(head, allow...)
+	if p == ProfileProgram {
+		head = append(head, writeLimitStage(native, uint32(maxWrite))...)
+	}
+	insns = append(head, insns...)
 	raw, err := bpf.Assemble(insns)
 	if err != nil {
 		return nil, fmt.Errorf("assemble seccomp policy: %w", err)
@@ -284,4 +274,33 @@ func loadSeccomp(prog []unix.SockFilter) error {
 		return fmt.Errorf("seccomp: %w", errno)
 	}
 	return nil
+}
+
+// writeLimitStage kills the process (SIGSYS, which Process reads as
+// ReasonWriteTooLarge) on a write(2) to fd 1 or 2 of more than maxWrite
+// bytes, rather than let it fail with EMSGSIZE, which a program that
+// ignores Write's error, as fmt.Print callers do, would never show. It is
+// written by hand, not as a library group with argument conditions: there
+// a failed argument check leaves the argument in the accumulator for the
+// groups after it, so a write of 165 bytes to stderr compared as mount and
+// failed with EPERM. The stage ends by loading the call's number again.
+func writeLimitStage(a *arch.Info, maxWrite uint32) []bpf.Instruction {
+	const (
+		argFd      = 16 // seccomp_data.args[0], low half: the kernel reads an unsigned int
+		argCountLo = 32 // args[2], little-endian halves
+		argCountHi = 36
+	)
+	return []bpf.Instruction{
+		/* 0 */ bpf.LoadAbsolute{Off: 0, Size: 4},
+		/* 1 */ bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(a.SyscallNames["write"]), SkipFalse: 8}, // → 10
+		/* 2 */ bpf.LoadAbsolute{Off: argFd, Size: 4},
+		/* 3 */ bpf.JumpIf{Cond: bpf.JumpEqual, Val: 1, SkipTrue: 1}, // → 5
+		/* 4 */ bpf.JumpIf{Cond: bpf.JumpEqual, Val: 2, SkipFalse: 5}, // → 10
+		/* 5 */ bpf.LoadAbsolute{Off: argCountHi, Size: 4},
+		/* 6 */ bpf.JumpIf{Cond: bpf.JumpGreaterThan, Val: 0, SkipTrue: 2}, // → 9
+		/* 7 */ bpf.LoadAbsolute{Off: argCountLo, Size: 4},
+		/* 8 */ bpf.JumpIf{Cond: bpf.JumpGreaterThan, Val: maxWrite, SkipFalse: 1}, // → 10
+		/* 9 */ bpf.RetConstant{Val: unix.SECCOMP_RET_KILL_PROCESS},
+		/* 10 */ bpf.LoadAbsolute{Off: 0, Size: 4},
+	}
 }
