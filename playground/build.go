@@ -54,16 +54,19 @@ type Builder struct {
 	sem      *semaphore.Weighted // one unit per build at once, maxBuilds units
 	slots    int64
 
-	// stdReady is closed once the modules are in place and the standard
-	// library is warm: programs that import no module build from then on.
-	// ready is closed when prepare has finished (the allowed modules warm
-	// too). prepErr is set before stdReady closes when the module cache
-	// failed, else before ready closes.
-	stdReady chan struct{}
-	ready    chan struct{}
-	prepErr  error
-	goMod    []byte // written into every workspace
-	goSum    []byte
+	// The warm-up's stages (warmStage), each a channel closed when done:
+	// coreReady once the modules are in place and warmCore is warm (a
+	// program importing only those builds from then on), stdReady once
+	// warmStd is too (any program that imports no module), ready when
+	// prepare has finished (the allowed modules warm too). prepErr is set
+	// before stdReady closes when the module cache failed, else before
+	// ready closes.
+	coreReady chan struct{}
+	stdReady  chan struct{}
+	ready     chan struct{}
+	prepErr   error
+	goMod     []byte // written into every workspace
+	goSum     []byte
 	// fast is the direct compile path's archives; nil until the standard
 	// library is warm, replaced once the modules are (read by concurrent
 	// builds, hence atomic).

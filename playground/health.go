@@ -12,9 +12,13 @@ type healthResponse struct {
 	OK      bool `json:"ok"`
 	Running int  `json:"running"`
 	Queued  int  `json:"queued"`
-	// StdReady: the standard library is warm, so programs that import no
-	// module build without waiting. Ready: the allowed modules are warm
-	// too (minutes after StdReady on a new machine).
+	// CoreReady: the common standard packages are warm (seconds after a
+	// new server starts), so programs that import only those build
+	// without waiting. StdReady: the rest of the standard library too, so
+	// programs that import no module build without waiting. Ready: the
+	// allowed modules are warm too (minutes after StdReady on a new
+	// machine).
+	CoreReady    bool   `json:"coreReady"`
 	StdReady     bool   `json:"stdReady"`
 	Ready        bool   `json:"ready"`
 	Error        string `json:"error,omitempty"`
@@ -30,6 +34,11 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	h.CacheEntries, h.CacheBytes = s.cache.Stats()
 	if l, ok := s.exec.(interface{ Layers() []sandbox.Layer }); ok {
 		h.Sandbox = l.Layers()
+	}
+	select {
+	case <-s.builder.coreReady:
+		h.CoreReady = true
+	default:
 	}
 	select {
 	case <-s.builder.stdReady:

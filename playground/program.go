@@ -382,11 +382,9 @@ func (p *Program) Key(toolchain string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// moduleImports lists, sorted, the imports of p's Go files that name a
-// module (the first path element has a dot, e.g. modernc.org/sqlite): what
-// the build needs beyond the standard library and p's own packages. Files
-// that do not parse contribute nothing (the compiler reports them).
-func (p *Program) moduleImports() []string {
+// imports lists, sorted, the import paths of p's Go files. Files that do
+// not parse contribute nothing (the compiler reports them).
+func (p *Program) imports() []string {
 	seen := map[string]bool{}
 	fset := token.NewFileSet()
 	for name, data := range p.Files {
@@ -398,15 +396,24 @@ func (p *Program) moduleImports() []string {
 			continue
 		}
 		for _, imp := range f.Imports {
-			path, err := strconv.Unquote(imp.Path.Value)
-			if err != nil {
-				continue
-			}
-			first, _, _ := strings.Cut(path, "/")
-			if strings.Contains(first, ".") && !strings.HasPrefix(path, p.ModPath+"/") {
+			if path, err := strconv.Unquote(imp.Path.Value); err == nil {
 				seen[path] = true
 			}
 		}
 	}
 	return slices.Sorted(maps.Keys(seen))
+}
+
+// moduleImports lists, sorted, the imports of p's Go files that name a
+// module (the first path element has a dot, e.g. modernc.org/sqlite): what
+// the build needs beyond the standard library and p's own packages.
+func (p *Program) moduleImports() []string {
+	var mods []string
+	for _, path := range p.imports() {
+		first, _, _ := strings.Cut(path, "/")
+		if strings.Contains(first, ".") && !strings.HasPrefix(path, p.ModPath+"/") {
+			mods = append(mods, path)
+		}
+	}
+	return mods
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -516,10 +517,10 @@ func TestRunSaysWhenTheToolchainIsBeingPrepared(t *testing.T) {
 	s, _, ts := newFakeServer(t, nil)
 	// As if the server had just started (no other goroutine reads the
 	// channels in this test).
-	stdReady, ready := make(chan struct{}), make(chan struct{})
-	s.builder.stdReady, s.builder.ready = stdReady, ready
+	coreReady, stdReady, ready := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	s.builder.coreReady, s.builder.stdReady, s.builder.ready = coreReady, stdReady, ready
 	const wait = 400 * time.Millisecond
-	time.AfterFunc(wait, func() { close(stdReady) })
+	time.AfterFunc(wait, func() { close(coreReady) })
 	code := prog("out stdout 0s hi")
 	evs := runCode(t, ts.URL, code)
 	if got, want := kinds(evs), "accepted,compile-start,compile-end,start,stdout,exit"; got != want {
@@ -537,11 +538,25 @@ func TestRunSaysWhenTheToolchainIsBeingPrepared(t *testing.T) {
 	if evs := runCode(t, ts.URL, prog("out stdout 0s again")); evs[1].Kind != api.KindCompileStart || evs[1].Message != "" {
 		t.Errorf("compile-start after the standard library is ready = %+v", evs[1].Event)
 	}
-	// ...while one that imports a module waits for the modules' warm-up
-	// and is told which module it waits for.
+	// ...while one that imports a heavier standard package waits for the
+	// rest of the standard library...
 	var h healthResponse
-	if getJSON(t, ts.URL+"/healthz", &h); !h.OK || !h.StdReady || h.Ready {
-		t.Errorf("healthz with the standard library warm, the modules not = %+v, want stdReady only", h)
+	if getJSON(t, ts.URL+"/healthz", &h); !h.OK || !h.CoreReady || h.StdReady || h.Ready {
+		t.Errorf("healthz with the common packages warm = %+v, want coreReady only", h)
+	}
+	httpCode := "package main\n\nimport _ \"net/http\"\n\nfunc main() {}\n//fake:out stdout 0s web\n"
+	time.AfterFunc(wait, func() { close(stdReady) })
+	evs = runCode(t, ts.URL, httpCode)
+	if got, want := kinds(evs), "accepted,compile-start,compile-end,start,stdout,exit"; got != want {
+		t.Fatalf("net/http program: kinds = %s, want %s", got, want)
+	}
+	if msg := evs[1].Message; !strings.Contains(msg, "standard library") {
+		t.Errorf("net/http program: compile-start message = %q, want the standard library's warm-up named", msg)
+	}
+	// ...and one that imports a module waits for the modules' warm-up
+	// and is told which module it waits for.
+	if getJSON(t, ts.URL+"/healthz", &h); !h.OK || !h.CoreReady || !h.StdReady || h.Ready {
+		t.Errorf("healthz with the standard library warm, the modules not = %+v, want coreReady and stdReady only", h)
 	}
 	modCode := "package main\n\nimport _ \"modernc.org/sqlite\"\n\nfunc main() {}\n//fake:out stdout 0s db\n"
 	time.AfterFunc(wait, func() { close(ready) })
@@ -575,6 +590,39 @@ func TestModuleImports(t *testing.T) {
 		}
 		if got := strings.Join(p.moduleImports(), " "); got != want {
 			t.Errorf("moduleImports(%q) = %q, want %q", src, got, want)
+		}
+	}
+}
+
+// TestStageFor: which stage of the warm-up a program waits for. The
+// tutorial's first program (fmt, sync, time) waits only for the common
+// packages, a new reader's first Run on a new machine.
+func TestStageFor(t *testing.T) {
+	cases := []struct {
+		src  string
+		want warmStage
+	}{
+		{"package main\n\nimport (\n\t\"fmt\"\n\t\"sync\"\n\t\"time\"\n)\n\nfunc main() {}\n", stageCore},
+		{"package main\n\nfunc main() {}\n", stageCore},
+		{"package main\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n)\n", stageStd},
+		{"package main\n\nimport \"unsafe\"\n", stageStd}, // not warmed: compiled by the build
+		{"package main\n\nimport (\n\t\"fmt\"\n\t\"golang.org/x/sync/errgroup\"\n)\n", stageModules},
+		{"-- go.mod --\nmodule example.com/m\n-- prog.go --\npackage main\n\nimport \"example.com/m/util\"\n-- util/u.go --\npackage util\n", stageStd},
+	}
+	for _, c := range cases {
+		p, err := ParseProgram([]byte(c.src))
+		if err != nil {
+			t.Fatalf("%q: %v", c.src, err)
+		}
+		if got := stageFor(p); got != c.want {
+			t.Errorf("stageFor(%q) = %v, want %v", c.src, got, c.want)
+		}
+	}
+	// Every package of a stage is a standard package the toolchain has
+	// (a typo would fail the warm-up at run time, on a new machine).
+	for _, pkg := range slices.Concat(warmCore, warmStd) {
+		if strings.Contains(strings.Split(pkg, "/")[0], ".") || slices.Contains(warmStd, pkg) && slices.Contains(warmCore, pkg) {
+			t.Errorf("warm list entry %q: not a standard package, or in both stages", pkg)
 		}
 	}
 }

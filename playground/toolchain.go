@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,14 +34,59 @@ var AllowedModules = []Module{
 	{"golang.org/x/sys", "v0.50.0", []string{"golang.org/x/sys/unix"}},
 }
 
-// warmStd lists the standard packages that snippets commonly import; the
-// warm-up build compiles them into the shared build cache.
+// warmCore lists the standard packages that most snippets import, and all
+// that a new reader's first program usually needs (the three tasks of the
+// tutorial import fmt, sync and time): the first stage of the warm-up, ~10 s
+// of CPU on a new machine, after which such programs build.
+var warmCore = []string{
+	"bufio", "bytes", "container/heap", "context", "encoding/binary", "errors", "fmt",
+	"io", "iter", "log", "maps", "math", "math/rand/v2", "os", "os/signal",
+	"path/filepath", "runtime", "slices", "sort", "strconv", "strings", "sync",
+	"sync/atomic", "text/tabwriter", "time", "unicode",
+}
+
+// warmStd lists the other standard packages that snippets commonly import,
+// the heavier ones (the network stack, crypto, database/sql): the second
+// stage of the warm-up.
 var warmStd = []string{
-	"bufio", "bytes", "container/heap", "context", "crypto/sha256", "database/sql",
-	"encoding/binary", "encoding/json", "errors", "fmt", "io", "iter", "log", "log/slog",
-	"maps", "math", "math/rand/v2", "net", "net/http", "net/http/httptest", "os",
-	"os/signal", "path/filepath", "regexp", "runtime", "slices", "sort", "strconv",
-	"strings", "sync", "sync/atomic", "text/tabwriter", "time", "unicode",
+	"crypto/sha256", "database/sql", "encoding/json", "log/slog", "net", "net/http",
+	"net/http/httptest", "regexp",
+}
+
+// warmStage is a stage of the warm-up. Each compiles more packages into the
+// shared build cache than the one before; a program waits only for the
+// stage that covers its imports (Builder.readyFor).
+type warmStage int
+
+const (
+	stageCore    warmStage = iota // warmCore
+	stageStd                      // warmCore and warmStd
+	stageModules                  // and the allowed modules, their tests and vet facts
+)
+
+func (st warmStage) String() string {
+	switch st {
+	case stageCore:
+		return "common standard packages"
+	case stageStd:
+		return "standard library"
+	default:
+		return "allowed modules"
+	}
+}
+
+// stageFor is the first warm-up stage after which p builds from the warm
+// cache: core when every import of p is in warmCore.
+func stageFor(p *Program) warmStage {
+	if len(p.moduleImports()) > 0 {
+		return stageModules
+	}
+	for _, imp := range p.imports() {
+		if !slices.Contains(warmCore, imp) {
+			return stageStd
+		}
+	}
+	return stageCore
 }
 
 func newBuilder(ex Executor, log *slog.Logger, dataDir, modCache string, maxBuilds int, limits BuildLimits) (*Builder, error) {
@@ -61,20 +107,21 @@ func newBuilder(ex Executor, log *slog.Logger, dataDir, modCache string, maxBuil
 		return nil, fmt.Errorf("go env: GOTOOLDIR %s is outside GOROOT %s", lines[2], lines[0])
 	}
 	b := &Builder{
-		exec:     ex,
-		log:      log,
-		limits:   limits,
-		goroot:   lines[0],
-		version:  lines[1],
-		toolRel:  filepath.ToSlash(toolRel),
-		modCache: modCache,
-		goCache:  filepath.Join(dataDir, "gocache"),
-		workRoot: filepath.Join(dataDir, "work"),
-		sem:      semaphore.NewWeighted(int64(maxBuilds)),
-		slots:    int64(maxBuilds),
-		stdReady: make(chan struct{}),
-		ready:    make(chan struct{}),
-		active:   map[string]struct{}{},
+		exec:      ex,
+		log:       log,
+		limits:    limits,
+		goroot:    lines[0],
+		version:   lines[1],
+		toolRel:   filepath.ToSlash(toolRel),
+		modCache:  modCache,
+		goCache:   filepath.Join(dataDir, "gocache"),
+		workRoot:  filepath.Join(dataDir, "work"),
+		sem:       semaphore.NewWeighted(int64(maxBuilds)),
+		slots:     int64(maxBuilds),
+		coreReady: make(chan struct{}),
+		stdReady:  make(chan struct{}),
+		ready:     make(chan struct{}),
+		active:    map[string]struct{}{},
 	}
 	if b.modCache == "" {
 		b.modCache = filepath.Join(dataDir, "gomod")
@@ -131,6 +178,12 @@ func (b *Builder) prepare(ctx context.Context) {
 	stdDone := false
 	defer func() {
 		if !stdDone {
+			// prepareModules failed: every stage is over, with prepErr.
+			select {
+			case <-b.coreReady:
+			default:
+				close(b.coreReady)
+			}
 			close(b.stdReady)
 		}
 		close(b.ready)
@@ -141,25 +194,25 @@ func (b *Builder) prepare(ctx context.Context) {
 		b.log.Error("playground: toolchain setup failed", "err", b.prepErr)
 		return
 	}
-	for _, modules := range []bool{false, true} {
-		stage := "standard library"
-		if modules {
-			stage = "allowed modules"
-		}
+	b.log.Info("playground: module cache ready", "ms", time.Since(start).Milliseconds())
+	for _, stage := range []warmStage{stageCore, stageStd, stageModules} {
 		// The modules' warm-up writes new entries into the cache that user
 		// builds already see as their overlay's lower layer: an entry a
 		// build misses, or finds half written (the go command checks sizes
 		// and hashes), it compiles itself.
-		if err := b.warmCache(ctx, modules); err != nil {
+		if err := b.warmCache(ctx, stage); err != nil {
 			// Builds still work, compiling what the cache lacks (slowly).
-			b.log.Error("playground: could not warm the build cache; builds will be slow", "stage", stage, "err", err)
+			b.log.Error("playground: could not warm the build cache; builds will be slow", "stage", stage.String(), "err", err)
 		}
-		if err := b.loadExports(ctx, modules); err != nil {
+		if err := b.loadExports(ctx, stage); err != nil {
 			// Not fatal: builds then take the go command's way.
-			b.log.Warn("playground: no direct compile path", "stage", stage, "err", err)
+			b.log.Warn("playground: no direct compile path", "stage", stage.String(), "err", err)
 		}
-		b.log.Info("playground: toolchain ready", "stage", stage, "go", b.version, "ms", time.Since(start).Milliseconds())
-		if !modules {
+		b.log.Info("playground: toolchain ready", "stage", stage.String(), "go", b.version, "ms", time.Since(start).Milliseconds())
+		switch stage {
+		case stageCore:
+			close(b.coreReady)
+		case stageStd:
 			close(b.stdReady)
 			stdDone = true
 		}
@@ -209,13 +262,17 @@ func (b *Builder) refreshCache(ctx context.Context) error {
 	})
 }
 
-// readyFor is the stage of prepare that p waits for: stdReady when it
-// imports no module, else ready.
+// readyFor is the stage of prepare that p waits for (stageFor): coreReady,
+// stdReady or ready.
 func (b *Builder) readyFor(p *Program) <-chan struct{} {
-	if len(p.moduleImports()) == 0 {
+	switch stageFor(p) {
+	case stageCore:
+		return b.coreReady
+	case stageStd:
 		return b.stdReady
+	default:
+		return b.ready
 	}
-	return b.ready
 }
 
 // isReadyFor reports, without waiting, whether p may be built now.
@@ -267,7 +324,7 @@ func (b *Builder) prepareModules(ctx context.Context) error {
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod.String()), 0o644); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "warm.go"), warmSource(false, true), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "warm.go"), warmSource(false, stageModules), 0o644); err != nil {
 		return err
 	}
 	hostCache, err := exec.CommandContext(ctx, b.goBin, "env", "GOMODCACHE").Output()
@@ -306,19 +363,23 @@ func (b *Builder) prepareModules(ctx context.Context) error {
 
 // warmSource is a program (a test with test) that imports the common
 // standard packages, and with modules every allowed package too.
-func warmSource(test, modules bool) []byte {
+func warmSource(test bool, stage warmStage) []byte {
 	var src strings.Builder
 	if test {
 		src.WriteString("package main\n\nimport (\n\t\"testing\"\n")
 	} else {
 		src.WriteString("package main\n\nimport (\n")
 	}
-	for _, p := range warmStd {
+	pkgs := warmCore
+	if stage >= stageStd {
+		pkgs = slices.Concat(warmCore, warmStd)
+	}
+	for _, p := range pkgs {
 		fmt.Fprintf(&src, "\t_ %q\n", p)
 	}
-	for _, m := range AllowedModules {
-		for _, p := range m.Packages {
-			if modules {
+	if stage >= stageModules {
+		for _, m := range AllowedModules {
+			for _, p := range m.Packages {
 				fmt.Fprintf(&src, "\t_ %q\n", p)
 			}
 		}
@@ -336,8 +397,8 @@ func warmSource(test, modules bool) []byte {
 // inside the sandbox with the cache writable, with the flags and
 // environment of user builds. User builds only ever see the cache
 // copy-on-write.
-func (b *Builder) warmCache(ctx context.Context, modules bool) error {
-	marker := filepath.Join(b.goCache, ".playdoc-warm-"+shortHash(b.toolchainID()+string(warmSource(false, modules))+strings.Join(vetArgs, " ")))
+func (b *Builder) warmCache(ctx context.Context, stage warmStage) error {
+	marker := filepath.Join(b.goCache, ".playdoc-warm-"+shortHash(b.toolchainID()+string(warmSource(false, stage))+strings.Join(vetArgs, " ")))
 	if _, err := os.Stat(marker); err == nil {
 		return nil
 	}
@@ -357,8 +418,8 @@ func (b *Builder) warmCache(ctx context.Context, modules bool) error {
 	if err := os.Chmod(b.goCache, 0o777); err != nil {
 		return err
 	}
-	progs := []*Program{{Files: map[string][]byte{"prog.go": warmSource(false, modules)}}}
-	if !modules {
+	progs := []*Program{{Files: map[string][]byte{"prog.go": warmSource(false, stage)}}}
+	if stage < stageModules {
 		// Only the common packages, fast: tests and vet come with the
 		// modules.
 		ws, err := b.runGo(ctx, progs[0], b.goArgs(progs[0]), true, b.limits.WarmTimeout)
@@ -368,7 +429,7 @@ func (b *Builder) warmCache(ctx context.Context, modules bool) error {
 		b.release(ws)
 		return os.WriteFile(marker, []byte(b.toolchainID()+"\n"), 0o644)
 	}
-	progs = append(progs, &Program{Files: map[string][]byte{"prog_test.go": warmSource(true, true)}, Test: true})
+	progs = append(progs, &Program{Files: map[string][]byte{"prog_test.go": warmSource(true, stageModules)}, Test: true})
 	for _, prog := range progs {
 		ws, err := b.runGo(ctx, prog, b.goArgs(prog), true, b.limits.WarmTimeout)
 		if err != nil {
@@ -381,7 +442,7 @@ func (b *Builder) warmCache(ctx context.Context, modules bool) error {
 	// generated C translation that takes minutes cold (a /compile with
 	// withVet would hit the compile time limit). With the build flags of
 	// the build above, vet reuses its archives instead of recompiling.
-	ws, err := b.runGo(ctx, &Program{Files: map[string][]byte{"prog.go": warmSource(false, true)}}, vetArgs, true, b.limits.WarmTimeout)
+	ws, err := b.runGo(ctx, &Program{Files: map[string][]byte{"prog.go": warmSource(false, stageModules)}}, vetArgs, true, b.limits.WarmTimeout)
 	if err != nil {
 		return fmt.Errorf("vet: %w", err) // the marker stays unwritten: retried at the next start
 	}
@@ -401,8 +462,8 @@ type fastPath struct {
 // loadExports asks the go command (in the sandbox, with the cache
 // writable, on the trusted warm-up program, with modules or without) where
 // the warm packages' archives are.
-func (b *Builder) loadExports(ctx context.Context, modules bool) error {
-	prog := &Program{Files: map[string][]byte{"prog.go": warmSource(false, modules)}}
+func (b *Builder) loadExports(ctx context.Context, stage warmStage) error {
+	prog := &Program{Files: map[string][]byte{"prog.go": warmSource(false, stage)}}
 	// The build flags matter: -trimpath changes the archives.
 	args := append(append([]string{"list", "-export", "-deps"}, buildFlags...), "-f", "{{if .Export}}{{.ImportPath}}={{.Export}}{{end}}", ".")
 	ws, err := b.runGo(ctx, prog, args, true, b.limits.WarmTimeout)
