@@ -16,7 +16,7 @@ import (
 
 // newBrowser starts a headless Chromium for one top-level test and returns
 // the context of the browser; every page opens its own tab in it.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t testing.TB) context.Context {
 	t.Helper()
 	path, err := chromiumPath()
 	if err != nil {
@@ -47,7 +47,7 @@ func newBrowser(t *testing.T) context.Context {
 
 // page is one tab on a page of the site, with what its console said.
 type page struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 
 	mu      sync.Mutex
@@ -129,7 +129,7 @@ type snippetState struct {
 
 // openPage opens url in a new tab of the browser, waits for the playground
 // to set up, and installs the test helpers.
-func openPage(t *testing.T, browser context.Context, url string) *page {
+func openPage(t testing.TB, browser context.Context, url string) *page {
 	t.Helper()
 	// A browser context of its own: each page is a new reader, with no
 	// edits kept in localStorage by an earlier scenario.

@@ -71,7 +71,7 @@ func repoRoot() string {
 }
 
 // playdocBin is the binary that TestMain built.
-func playdocBin(t *testing.T) string {
+func playdocBin(t testing.TB) string {
 	t.Helper()
 	bin := os.Getenv(binEnv)
 	if bin == "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -23,7 +24,7 @@ import (
 const reloadWait = 15 * time.Second
 
 // copyTree copies the folder src into dst.
-func copyTree(t *testing.T, src, dst string) {
+func copyTree(t testing.TB, src, dst string) {
 	t.Helper()
 	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
 		t.Fatalf("copy %s: %v", src, err)
@@ -33,7 +34,7 @@ func copyTree(t *testing.T, src, dst string) {
 // startServeOn runs `playdoc serve` on copies of content/ and
 // templates/static/ in a temporary folder, without the playground, and
 // returns the base URL and the copied content folder.
-func startServeOn(t *testing.T) (base, content string) {
+func startServeOn(t testing.TB) (base, content string) {
 	t.Helper()
 	dir := t.TempDir()
 	content = filepath.Join(dir, "content")
@@ -53,7 +54,7 @@ func httpOK(url string) error {
 
 // waitThrough polls a JavaScript predicate in p until it is true, through
 // the page's own reloads (a poll interrupted by a navigation is retried).
-func waitThrough(t *testing.T, p *page, what, predicate string) {
+func waitThrough(t testing.TB, p *page, what, predicate string) {
 	t.Helper()
 	deadline := time.Now().Add(reloadWait)
 	var last error
@@ -71,7 +72,7 @@ func waitThrough(t *testing.T, p *page, what, predicate string) {
 
 // editFile replaces old with new in a content file, failing if old is
 // absent (the test would prove nothing).
-func editFile(t *testing.T, file, old, new string) {
+func editFile(t testing.TB, file, old, new string) {
 	t.Helper()
 	b, err := os.ReadFile(file)
 	if err != nil {
@@ -86,9 +87,9 @@ func editFile(t *testing.T, file, old, new string) {
 }
 
 // TestLiveReload opens two pages of `playdoc serve` and edits the content
-// under them: the edited page reloads itself, keeping its scroll position,
-// while the other does not; a broken build shows an overlay on the open
-// page, and the fix clears it.
+// under them: the edited page patches itself in place, keeping its scroll
+// position, while the other does not even fetch itself; a broken build
+// shows an overlay on the open page, and the fix clears it.
 func TestLiveReload(t *testing.T) {
 	base, content := startServeOn(t)
 	browser := newBrowser(t)
@@ -111,23 +112,31 @@ func TestLiveReload(t *testing.T) {
 	const edited = "This paragraph was edited while the page was open."
 	editFile(t, src, "This is the example the whole article builds up to:", edited+" This is the example the whole article builds up to:")
 
-	// The edited page reloads itself.
+	// The edited page patches itself: no navigation.
 	{
 		waitThrough(t, gather, "the edit in the open page", fmt.Sprintf(`document.body.textContent.includes(%q)`, edited))
-		var mark bool
-		gather.eval(`window.reloadMark === undefined`, &mark)
-		if !mark {
-			t.Errorf("the text changed without a reload?")
+		var st struct {
+			Mark    bool    `json:"mark"`
+			Patched string  `json:"patched"`
+			Y       float64 `json:"y"`
 		}
-		// The scroll position is restored after the load.
-		waitThrough(t, gather, "the scroll position restored", `Math.abs(window.scrollY - 700) < 50`)
+		gather.eval(`({mark: window.reloadMark === 1, patched: document.documentElement.getAttribute('data-playdoc-patched'), y: window.scrollY})`, &st)
+		if !st.Mark || st.Patched == "" {
+			t.Errorf("the page was reloaded, not patched (mark kept %v, patches %q)", st.Mark, st.Patched)
+		}
+		if math.Abs(st.Y-700) >= 50 {
+			t.Errorf("scrollY %v after the patch, want 700 ± 50", st.Y)
+		}
 	}
-	// The other page does not.
+	// The other page neither reloads nor fetches itself.
 	{
-		var mark bool
-		other.eval(`window.reloadMark === 1`, &mark)
-		if !mark {
-			t.Errorf("/first-program/ reloaded after an edit of the body of /gather/ only")
+		var st struct {
+			Mark    bool `json:"mark"`
+			Fetched bool `json:"fetched"`
+		}
+		other.eval(`({mark: window.reloadMark === 1, fetched: performance.getEntriesByType('resource').some((e) => e.initiatorType === 'fetch' && new URL(e.name).pathname === location.pathname)})`, &st)
+		if !st.Mark || st.Fetched {
+			t.Errorf("/first-program/ after an edit of the body of /gather/ only: mark kept %v, fetched itself %v", st.Mark, st.Fetched)
 		}
 	}
 
@@ -185,10 +194,18 @@ func TestLiveReload(t *testing.T) {
 		gather.do(chromedp.KeyEvent(kb.Enter))
 		waitThrough(t, gather, "the overlay dismissed", `document.getElementById('playdoc-overlay').hidden`)
 
-		// The fix clears the overlay everywhere and reloads the page.
+		// The fix clears the overlay everywhere, and patches the page
+		// with what the fix changed (here: nothing).
 		editFile(t, src, "order: [5", "order: 5")
-		waitThrough(t, late, "the overlay cleared", `(() => { const o = document.getElementById('playdoc-overlay');
-			return !o || o.hidden; })()`)
+		for _, p := range []*page{gather, late} {
+			waitThrough(t, p, "the overlay cleared", `(() => { const o = document.getElementById('playdoc-overlay');
+				return !o || o.hidden; })()`)
+		}
+		var mark bool
+		gather.eval(`window.reloadMark === 2`, &mark)
+		if !mark {
+			t.Errorf("the fixed build reloaded the page")
+		}
 		for _, p := range []*page{gather, late, other} {
 			p.noConsoleErrors("404")
 		}
@@ -259,7 +276,7 @@ func httpBody(url string) (string, error) {
 
 // saveScreenshot saves the viewport under testdata/screenshots/ (not
 // committed) for a human to look at.
-func saveScreenshot(t *testing.T, p *page, file string) {
+func saveScreenshot(t testing.TB, p *page, file string) {
 	t.Helper()
 	png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
 	if err != nil {

@@ -136,7 +136,7 @@ type serveProc struct {
 // stops it at the end of the test (SIGINT, then SIGKILL after 10 s), showing
 // its log if the test failed. With cleanExit, a serve that does not exit
 // cleanly and promptly on SIGINT fails the test.
-func runServe(t *testing.T, dir string, cleanExit bool, args ...string) *serveProc {
+func runServe(t testing.TB, dir string, cleanExit bool, args ...string) *serveProc {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -179,7 +179,7 @@ func runServe(t *testing.T, dir string, cleanExit bool, args ...string) *servePr
 // waitReady polls check until it returns nil, failing the test if serve
 // exits first or check still fails after timeout (reporting its last error
 // as the reason).
-func (s *serveProc) waitReady(t *testing.T, what string, timeout time.Duration, check func() error) {
+func (s *serveProc) waitReady(t testing.TB, what string, timeout time.Duration, check func() error) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {

@@ -1136,27 +1136,38 @@
     }
   }
 
-  for (const fig of document.querySelectorAll('figure[data-run]')) {
-    const code = fig.querySelector('pre code');
-    if (code) snippets.push(new Snippet(fig, code));
-  }
-  const groups = new Map();
-  for (const s of snippets) {
-    const key = s.fig.dataset.compare;
-    if (key) groups.set(key, [...(groups.get(key) || []), s]);
-  }
-  for (const [key, group] of groups) if (group.length > 1) compareBar(key, group);
-  // Pairs: one Python and one Go snippet with the same data-pair.
-  const pairs = new Map();
-  for (const s of snippets) {
-    const key = s.fig.dataset.pair;
-    if (key) pairs.set(key, [...(pairs.get(key) || []), s]);
-  }
-  for (const [key, group] of pairs) {
-    const py = group.find((s) => s.lang === 'python');
-    const go = group.find((s) => s.lang === 'go');
-    if (group.length === 2 && py && go) new RunBoth(key, [py, go]);
-  }
+  // setUp makes editors of the runnable figures under roots, with their
+  // Compare bars and Run both: the page's, and the blocks that playdoc
+  // serve's reload.js adds when it patches the page after an edit.
+  const setUp = (roots) => {
+    const added = [];
+    for (const root of roots) {
+      for (const fig of root.matches?.('figure[data-run]') ? [root] : root.querySelectorAll('figure[data-run]')) {
+        const code = fig.querySelector('pre code');
+        if (code) added.push(new Snippet(fig, code));
+      }
+    }
+    snippets.push(...added);
+    const groups = new Map();
+    for (const s of added) {
+      const key = s.fig.dataset.compare;
+      if (key) groups.set(key, [...(groups.get(key) || []), s]);
+    }
+    for (const [key, group] of groups) if (group.length > 1) compareBar(key, group);
+    // Pairs: one Python and one Go snippet with the same data-pair.
+    const pairs = new Map();
+    for (const s of added) {
+      const key = s.fig.dataset.pair;
+      if (key) pairs.set(key, [...(pairs.get(key) || []), s]);
+    }
+    for (const [key, group] of pairs) {
+      const py = group.find((s) => s.lang === 'python');
+      const go = group.find((s) => s.lang === 'go');
+      if (group.length === 2 && py && go) new RunBoth(key, [py, go]);
+    }
+  };
+  setUp([document]);
+  document.addEventListener('playdoc:added', (e) => setUp(e.detail));
 
   // The playground page's examples menu (/play/): each option carries the
   // code of one of the site's runnable snippets and the page it is from.

@@ -1,5 +1,14 @@
 // site.js: the reader features of every page, on top of HTML that works
 // without it. Same-origin requests only, no inline code (the site's CSP).
+// allIn is root and its descendants that match sel. playdoc serve's
+// reload.js patches a page in place and fires "playdoc:added" with the new
+// elements: forEvery sets up what matches in the page and in those.
+const allIn = (root, sel) => [...(root.matches?.(sel) ? [root] : []), ...root.querySelectorAll(sel)];
+const forEvery = (sel, f) => {
+  allIn(document, sel).forEach(f);
+  document.addEventListener('playdoc:added', (e) => e.detail.forEach((r) => allIn(r, sel).forEach(f)));
+};
+
 (() => {
   'use strict';
 
@@ -13,7 +22,7 @@
     return navData;
   };
   if (navMeta) {
-    for (const li of document.querySelectorAll('.nav-closed')) {
+    forEvery('.nav-closed', (li) => {
       const a = li.querySelector('a');
       const btn = document.createElement('button');
       btn.type = 'button';
@@ -33,7 +42,7 @@
         btn.setAttribute('aria-expanded', String(open));
         ol.hidden = !open;
       });
-    }
+    });
   }
 })();
 
@@ -41,8 +50,8 @@
   'use strict';
 
   // A copy button on every code block (runnable ones have the playground's).
-  for (const pre of document.querySelectorAll('pre.chroma')) {
-    if (pre.closest('figure[data-run]')) continue;
+  forEvery('pre.chroma', (pre) => {
+    if (pre.closest('figure[data-run]')) return;
     let box = pre.closest('figure.snippet');
     if (!box) {
       box = document.createElement('div');
@@ -64,18 +73,55 @@
       setTimeout(() => { btn.textContent = 'Copy'; }, 1500);
     });
     box.append(btn);
-  }
+  });
 
   // Tabs: a python/go pair written with `tabs` (div.pair[data-tabs]) is a
   // WAI-ARIA tab widget (arrows, Home, End) where the two do not fit side by
   // side (the CSS shows them side by side from 50rem); without JS both show.
   // The reader's language is every pair's, on every page (localStorage).
-  const pairs = [...document.querySelectorAll('.pair[data-tabs]')];
-  if (pairs.length) {
+  {
     const KEY = 'playdoc-lang';
     let chosen = 'go';
     try { chosen = localStorage.getItem(KEY) || chosen; } catch { /* not remembered */ }
-    const groups = pairs.map((box, g) => {
+    const groups = [];
+    let resize = null;
+    const apply = (gr) => {
+      const lang = gr.tabs.some((t) => t.dataset.lang === chosen) ? chosen : gr.tabs[0].dataset.lang;
+      gr.tabs.forEach((t, i) => {
+        const sel = t.dataset.lang === lang;
+        const p = gr.panels[i];
+        t.setAttribute('aria-selected', String(sel));
+        t.tabIndex = sel ? 0 : -1;
+        if (gr.on) {
+          p.setAttribute('role', 'tabpanel');
+          p.setAttribute('aria-labelledby', t.id);
+        } else {
+          p.removeAttribute('role');
+          p.removeAttribute('aria-labelledby');
+        }
+        p.hidden = gr.on && !sel;
+      });
+      gr.list.hidden = !gr.on;
+      gr.box.classList.toggle('tabbed', gr.on);
+    };
+    const choose = (lang) => {
+      chosen = lang;
+      try { localStorage.setItem(KEY, lang); } catch { /* not remembered */ }
+      groups.forEach(apply);
+    };
+    // Tabs below the width at which the CSS puts the two side by side.
+    const narrow = (gr) => gr.box.clientWidth < 50 * parseFloat(getComputedStyle(document.documentElement).fontSize);
+    const fit = () => {
+      for (const gr of groups) {
+        const on = narrow(gr);
+        if (on !== gr.on) {
+          gr.on = on;
+          apply(gr);
+        }
+      }
+    };
+    forEvery('.pair[data-tabs]', (box) => {
+      const g = groups.length;
       // Each figure in a div of its own, the tabpanel (a figure may not
       // take that role); display: contents while side by side.
       const panels = [...box.children].filter((e) => e.matches('figure.snippet')).map((f) => {
@@ -112,45 +158,13 @@
         return t;
       });
       box.prepend(list);
-      return { box, list, panels, tabs, on: null };
-    });
-    const apply = (gr) => {
-      const lang = gr.tabs.some((t) => t.dataset.lang === chosen) ? chosen : gr.tabs[0].dataset.lang;
-      gr.tabs.forEach((t, i) => {
-        const sel = t.dataset.lang === lang;
-        const p = gr.panels[i];
-        t.setAttribute('aria-selected', String(sel));
-        t.tabIndex = sel ? 0 : -1;
-        if (gr.on) {
-          p.setAttribute('role', 'tabpanel');
-          p.setAttribute('aria-labelledby', t.id);
-        } else {
-          p.removeAttribute('role');
-          p.removeAttribute('aria-labelledby');
-        }
-        p.hidden = gr.on && !sel;
-      });
-      gr.list.hidden = !gr.on;
-      gr.box.classList.toggle('tabbed', gr.on);
-    };
-    const choose = (lang) => {
-      chosen = lang;
-      try { localStorage.setItem(KEY, lang); } catch { /* not remembered */ }
-      groups.forEach(apply);
-    };
-    // Tabs below the width at which the CSS puts the two side by side.
-    const narrow = (gr) => gr.box.clientWidth < 50 * parseFloat(getComputedStyle(document.documentElement).fontSize);
-    const fit = () => {
-      for (const gr of groups) {
-        const on = narrow(gr);
-        if (on !== gr.on) {
-          gr.on = on;
-          apply(gr);
-        }
+      groups.push({ box, list, panels, tabs, on: null });
+      if (!resize) {
+        resize = new ResizeObserver(fit);
+        resize.observe(document.querySelector('main') || document.body);
       }
-    };
-    fit();
-    new ResizeObserver(fit).observe(document.querySelector('main') || document.body);
+      fit();
+    });
     window.addEventListener('storage', (e) => {
       if (e.key === KEY && e.newValue) {
         chosen = e.newValue;
