@@ -103,3 +103,73 @@ func (ls *lineStream) flush() []api.Event {
 	ls.pending, ls.tail = append(ls.pending, ls.tail...), nil
 	return ls.flushPartial()
 }
+
+// outputStreams turns a running program's output, stdout and stderr in
+// write order, into output events through two lineStreams: it keeps that
+// order across the streams, and caps the total at limit bytes. Like
+// lineStream it does no I/O and reads no clock; the caller's timer calls
+// flushDue partialFlush after a write that left a partial line.
+type outputStreams struct {
+	streams [2]*lineStream // stdout, stderr
+	limit   int64          // bytes of output the program may write in all
+	total   int64          // bytes sent so far
+	emit    func(api.Event)
+}
+
+// newOutputStreams returns the router of a program started at started
+// that may write limit bytes; emit gets the events.
+func newOutputStreams(started time.Time, limit int64, emit func(api.Event)) *outputStreams {
+	return &outputStreams{
+		streams: [2]*lineStream{newLineStream(api.KindStdout, started), newLineStream(api.KindStderr, started)},
+		limit:   limit,
+		emit:    emit,
+	}
+}
+
+// write sends the events that data, read at t from stdout or stderr,
+// completes. Data past the limit is cut off (between characters) and all
+// that waits is sent: write then reports over, and the program must be
+// killed.
+func (o *outputStreams) write(stderr bool, data []byte, t time.Time) (over bool) {
+	if room := o.limit - o.total; int64(len(data)) > room {
+		data, over = data[:cutAt(data, int(room))], true
+	}
+	o.total += int64(len(data))
+	ls, other := o.streams[0], o.streams[1]
+	if stderr {
+		ls, other = other, ls
+	}
+	// What the other stream has pending was written before this chunk:
+	// send it first, so that events keep the write order.
+	o.send(other.flushPartial())
+	o.send(ls.push(data, t))
+	if over {
+		o.flush()
+	}
+	return over
+}
+
+// pending reports whether a partial line waits for flushDue.
+func (o *outputStreams) pending() bool {
+	return o.streams[0].hasPending() || o.streams[1].hasPending()
+}
+
+// flushDue sends the partial lines that are due at now.
+func (o *outputStreams) flushDue(now time.Time) {
+	for _, ls := range o.streams {
+		o.send(ls.flushDue(now))
+	}
+}
+
+// flush sends all that waits: at the end of the output, or before a kill.
+func (o *outputStreams) flush() {
+	for _, ls := range o.streams {
+		o.send(ls.flush())
+	}
+}
+
+func (o *outputStreams) send(evs []api.Event) {
+	for _, e := range evs {
+		o.emit(e)
+	}
+}

@@ -110,3 +110,86 @@ func TestLineStreamCutsLongLines(t *testing.T) {
 		t.Errorf("%d pieces adding up to %d bytes, want at least 3 adding up to the %d-byte line", len(evs), b.Len(), len(long))
 	}
 }
+
+// kindsData renders events as "kind:data" for comparisons.
+func kindsData(evs []api.Event) string {
+	var parts []string
+	for _, e := range evs {
+		parts = append(parts, string(e.Kind)+":"+e.Data)
+	}
+	return strings.Join(parts, "|")
+}
+
+// TestOutputStreamsKeepTheWriteOrder: a partial line of one stream is
+// sent before the other stream's next write, so the events follow the
+// order of the program's writes.
+func TestOutputStreamsKeepTheWriteOrder(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	var evs []api.Event
+	o := newOutputStreams(t0, 1<<20, func(e api.Event) { evs = append(evs, e) })
+	o.write(false, []byte("Loading"), t0.Add(time.Millisecond))
+	if !o.pending() || len(evs) != 0 {
+		t.Fatalf("after a partial line: pending %v, events %q", o.pending(), kindsData(evs))
+	}
+	o.write(true, []byte("warning\n"), t0.Add(2*time.Millisecond))
+	o.write(false, []byte(" done\n"), t0.Add(3*time.Millisecond))
+	want := "stdout:Loading|stderr:warning\n|stdout: done\n"
+	if got := kindsData(evs); got != want {
+		t.Errorf("events %q, want %q", got, want)
+	}
+	if evs[0].T != time.Millisecond {
+		t.Errorf("the partial line is stamped %v, want when it was written (1ms)", evs[0].T)
+	}
+	if o.pending() {
+		t.Error("something pending after complete lines")
+	}
+}
+
+// TestOutputStreamsFlushDue: a partial line is sent once it is due, not
+// before.
+func TestOutputStreamsFlushDue(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	var evs []api.Event
+	o := newOutputStreams(t0, 1<<20, func(e api.Event) { evs = append(evs, e) })
+	o.write(true, []byte("50%"), t0)
+	o.flushDue(t0.Add(partialFlush / 2))
+	if len(evs) != 0 {
+		t.Fatalf("sent %q before it was due", kindsData(evs))
+	}
+	o.flushDue(t0.Add(partialFlush))
+	if got := kindsData(evs); got != "stderr:50%" || o.pending() {
+		t.Errorf("events %q (pending %v), want the partial line once due", got, o.pending())
+	}
+}
+
+// TestOutputStreamsLimit: the write that passes the limit is cut there,
+// between characters, everything waiting is sent, and write reports it.
+func TestOutputStreamsLimit(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	var evs []api.Event
+	o := newOutputStreams(t0, 10, func(e api.Event) { evs = append(evs, e) })
+	if o.write(false, []byte("abc"), t0) {
+		t.Fatal("3 bytes of 10 reported over the limit")
+	}
+	// 7 bytes of room: "ab" and three 2-byte "é" (6 + 2 = 8 would pass).
+	if !o.write(true, []byte("ab\néééé\n"), t0) {
+		t.Fatal("a write past the limit not reported")
+	}
+	want := "stdout:abc|stderr:ab\n|stderr:éé"
+	if got := kindsData(evs); got != want {
+		t.Errorf("events %q, want %q", got, want)
+	}
+	if o.pending() {
+		t.Error("something still pending after the limit")
+	}
+	var n int
+	for _, e := range evs {
+		n += len(e.Data)
+		if !utf8.ValidString(e.Data) {
+			t.Errorf("event %q cut inside a character", e.Data)
+		}
+	}
+	if n > 10 {
+		t.Errorf("%d bytes sent, limit 10", n)
+	}
+}
