@@ -6,37 +6,25 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# playdoc build and serve must also build on authors' macOS and Windows
-# machines (README, "Live reload"). Cross-compiled in the background, mostly
-# while the installs below wait on the network; checked after go vet. On an
-# empty build cache each target costs ~2 min of CPU (the standard library and
-# modernc.org/sqlite), so no cross go vet of the tests on top.
-cross_log=$(mktemp)
-cross() {
-	for target in darwin/arm64 windows/amd64; do
-		echo "-- $target"
-		GOOS=${target%/*} GOARCH=${target#*/} go build -o /dev/null ./cmd/playdoc || return 1
-	done
-}
-cross >"$cross_log" 2>&1 &
-cross_pid=$!
-# An earlier failure must not leave the cross-compile running.
-trap '{ pkill -TERM -P "$cross_pid"; kill "$cross_pid"; rm -f "$cross_log"; } 2>/dev/null || true' EXIT
+# Each phase's start, in seconds since the script began: where a new
+# machine's time goes (issue 8).
+start=$SECONDS
+phase() { echo "== $* (at $((SECONDS - start)) s)"; }
 
 if ! command -v chromium >/dev/null 2>&1; then
-	echo "== installing chromium (browser tests)"
+	phase "installing chromium (browser tests)"
 	as_root apt-get update -qq
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
 if [ ! -x /usr/bin/python3 ]; then
-	echo "== installing python3 (Python snippets run in the sandbox on Debian's python3)"
+	phase "installing python3 (Python snippets run in the sandbox on Debian's python3)"
 	as_root apt-get update -qq
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 >/dev/null
 fi
 
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-	echo "== installing postgresql (the shared snippets' multi-instance store: share and e2e tests start their own cluster)"
+	phase "installing postgresql (the shared snippets' multi-instance store: share and e2e tests start their own cluster)"
 	as_root apt-get update -qq
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
@@ -46,7 +34,7 @@ fi
 # that runs on Debian's Node 20).
 audit=.cache/audit
 if [ ! -f "$audit/node_modules/axe-core/axe.min.js" ] || [ ! -f "$audit/node_modules/html-validate/package.json" ]; then
-	echo "== installing axe-core and html-validate (audit tests)"
+	phase "installing axe-core and html-validate (audit tests)"
 	if ! command -v npm >/dev/null 2>&1; then
 		as_root apt-get update -qq
 		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
@@ -59,35 +47,33 @@ fi
 # (internal/testenv): the sandbox's build cache is warmed once.
 export PLAYDOC_TEST_DATA="${PLAYDOC_TEST_DATA:-${XDG_CACHE_HOME:-$HOME/.cache}/playdoc-test}"
 
-echo "== go mod download"
+phase "go mod download"
 go mod download
 
-echo "== gofmt"
+phase "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted"; exit 1; fi
 
-echo "== templ generated files are current"
+phase "templ generated files are current"
 go tool templ generate >/dev/null
 stale=$(git status --porcelain -- '*_templ.go')
 if [ -n "$stale" ]; then echo "templ output out of date, run 'go tool templ generate' and commit:"; echo "$stale"; exit 1; fi
 
-echo "== go vet"
+phase "go vet"
 go vet ./...
 
-echo "== cross-compile for darwin/arm64 and windows/amd64"
-if ! wait "$cross_pid"; then cat "$cross_log"; exit 1; fi
-
-echo "== go test"
+phase "go test"
 go test -count=1 -timeout 40m ./...
 
 # Bounded fuzzing of the content loader (front matter, Markdown, fence
 # attributes, raw HTML) and of link resolution: 10 s each, seeded with the
 # tutorial and site/testdata/authors (see site/fuzz_test.go).
-echo "== fuzz (10 s each)"
+phase "fuzz (10 s each)"
 go test -run '^$' -fuzz '^FuzzPage$' -fuzztime 10s -timeout 10m ./site
 go test -run '^$' -fuzz '^FuzzLink$' -fuzztime 10s -timeout 10m ./site
 
-echo "== playdoc check (every snippet of content/ in the sandbox)"
+phase "playdoc check (every snippet of content/ in the sandbox)"
 # The data folder the test packages warmed (e2e/serve_test.go testDataDir):
 # the sandbox's build cache is warmed once per machine, not once per command.
 go run ./cmd/playdoc check -data "$PLAYDOC_TEST_DATA"
+phase "done"
