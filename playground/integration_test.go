@@ -3,17 +3,21 @@ package playground
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"playdoc/internal/testenv"
 	"playdoc/playground/api"
+	"playdoc/sandbox"
 )
 
 // These tests use the real sandbox and the real toolchain. They share one
@@ -484,5 +488,64 @@ func TestRealVetOfSqliteProgram(t *testing.T) {
 	t.Logf("compile+vet+run of a sqlite program: %v", time.Since(start))
 	if resp.Errors != "" || resp.VetOK || !strings.Contains(resp.VetErrors, "prog.go:12:") {
 		t.Errorf("response = %+v", resp)
+	}
+}
+
+// countingExecutor counts the sandboxed processes it starts.
+type countingExecutor struct {
+	Executor
+	n atomic.Int64
+}
+
+func (c *countingExecutor) Start(ctx context.Context, spec sandbox.Spec) (Proc, error) {
+	c.n.Add(1)
+	return c.Executor.Start(ctx, spec)
+}
+
+// TestRealWarmExportsAreKept: once a stage is warm, a server start reads
+// the warm packages' archive list from the data folder instead of running
+// go list in the sandbox, and runs it again when an archive it names is
+// gone.
+func TestRealWarmExportsAreKept(t *testing.T) {
+	s, ts := newRealServer(t, nil)
+	saved := s.builder.exportsFile(stageModules)
+	orig, err := os.ReadFile(saved)
+	if err != nil {
+		t.Fatalf("a warm server kept no archive list: %v", err)
+	}
+	ce := &countingExecutor{Executor: s.builder.exec}
+	b, err := newBuilder(ce, slog.New(slog.NewTextHandler(io.Discard, nil)), filepath.Dir(s.builder.goCache), s.builder.modCache, 1, s.builder.limits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.goMod, b.goSum = s.builder.goMod, s.builder.goSum // what prepareModules would find
+	ctx := t.Context()
+	if err := b.loadExports(ctx, stageModules); err != nil {
+		t.Fatal(err)
+	}
+	if n := ce.n.Load(); n != 0 {
+		t.Errorf("loadExports with a kept list started %d sandboxed processes, want 0", n)
+	}
+	if got, want := b.fast.Load().exports, s.builder.fast.Load().exports; !maps.Equal(got, want) {
+		t.Errorf("kept list: %d archives, want the server's %d", len(got), len(want))
+	}
+
+	// A list naming an archive the cache no longer has is not trusted.
+	bad := append(bytes.Clone(orig), []byte("example.com/gone="+sandboxGoCache+"/00/gone-d\n")...)
+	if err := os.WriteFile(saved, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.loadExports(ctx, stageModules); err != nil {
+		t.Fatal(err)
+	}
+	if n := ce.n.Load(); n != 1 {
+		t.Errorf("loadExports with a stale list started %d sandboxed processes, want 1 (go list)", n)
+	}
+	if now, err := os.ReadFile(saved); err != nil || bytes.Contains(now, []byte("example.com/gone")) {
+		t.Errorf("the stale list was not replaced (%v):\n%s", err, now)
+	}
+	// The fast path still builds and runs.
+	if evs := runCode(t, ts.URL, uniq("package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"kept\") }\n")); output(evs, api.KindStdout) != "kept\n" {
+		t.Errorf("run after: %s", kinds(evs))
 	}
 }

@@ -175,17 +175,20 @@ func (b *Builder) toolchainID() string {
 // need not wait for them. It runs once, in the background; builds wait for
 // the stage they need (waitReadyFor).
 func (b *Builder) prepare(ctx context.Context) {
-	stdDone := false
-	defer func() {
-		if !stdDone {
-			// prepareModules failed: every stage is over, with prepErr.
-			select {
-			case <-b.coreReady:
-			default:
+	done := stageCore - 1 // the last stage whose channel is closed
+	closeThrough := func(stage warmStage) {
+		for ; done < stage; done++ {
+			switch done + 1 {
+			case stageCore:
 				close(b.coreReady)
+			case stageStd:
+				close(b.stdReady)
 			}
-			close(b.stdReady)
 		}
+	}
+	defer func() {
+		// On an error every stage is over, prepErr saying why.
+		closeThrough(stageStd)
 		close(b.ready)
 	}()
 	start := time.Now()
@@ -195,7 +198,14 @@ func (b *Builder) prepare(ctx context.Context) {
 		return
 	}
 	b.log.Info("playground: module cache ready", "ms", time.Since(start).Milliseconds())
-	for _, stage := range []warmStage{stageCore, stageStd, stageModules} {
+	stages := []warmStage{stageCore, stageStd, stageModules}
+	if b.isWarm(stageModules) {
+		// Warmed before (an earlier start, or another server sharing the
+		// data folder): one step, not three rounds of go list in the
+		// sandbox (~2 s each) at every start.
+		stages = stages[2:]
+	}
+	for _, stage := range stages {
 		// The modules' warm-up writes new entries into the cache that user
 		// builds already see as their overlay's lower layer: an entry a
 		// build misses, or finds half written (the go command checks sizes
@@ -209,13 +219,7 @@ func (b *Builder) prepare(ctx context.Context) {
 			b.log.Warn("playground: no direct compile path", "stage", stage.String(), "err", err)
 		}
 		b.log.Info("playground: toolchain ready", "stage", stage.String(), "go", b.version, "ms", time.Since(start).Milliseconds())
-		switch stage {
-		case stageCore:
-			close(b.coreReady)
-		case stageStd:
-			close(b.stdReady)
-			stdDone = true
-		}
+		closeThrough(min(stage, stageStd))
 	}
 }
 
@@ -392,13 +396,26 @@ func warmSource(test bool, stage warmStage) []byte {
 	return []byte(src.String())
 }
 
+// warmMarker is the file that warmCache writes once stage is warm, named
+// by a hash of the toolchain, the stage's packages and vet's flags.
+func (b *Builder) warmMarker(stage warmStage) string {
+	return filepath.Join(b.goCache, ".playdoc-warm-"+shortHash(b.toolchainID()+string(warmSource(false, stage))+strings.Join(vetArgs, " ")))
+}
+
+// isWarm reports whether stage was warmed (by this server or another
+// sharing the data folder).
+func (b *Builder) isWarm(stage warmStage) bool {
+	_, err := os.Stat(b.warmMarker(stage))
+	return err == nil
+}
+
 // warmCache compiles the common standard packages (with modules: and the
 // allowed ones, their test variant and vet facts) into the build cache,
 // inside the sandbox with the cache writable, with the flags and
 // environment of user builds. User builds only ever see the cache
 // copy-on-write.
 func (b *Builder) warmCache(ctx context.Context, stage warmStage) error {
-	marker := filepath.Join(b.goCache, ".playdoc-warm-"+shortHash(b.toolchainID()+string(warmSource(false, stage))+strings.Join(vetArgs, " ")))
+	marker := b.warmMarker(stage)
 	if _, err := os.Stat(marker); err == nil {
 		return nil
 	}
@@ -460,9 +477,20 @@ type fastPath struct {
 }
 
 // loadExports asks the go command (in the sandbox, with the cache
-// writable, on the trusted warm-up program, with modules or without) where
-// the warm packages' archives are.
+// writable, on the trusted warm-up program of stage) where the warm
+// packages' archives are. Once a stage is warm the answer is kept next to
+// its marker and reused while every archive it names is still in the
+// cache: a server start then runs no go list at all (~2 s of CPU each).
 func (b *Builder) loadExports(ctx context.Context, stage warmStage) error {
+	saved := b.exportsFile(stage)
+	if b.isWarm(stage) {
+		if out, err := os.ReadFile(saved); err == nil {
+			if fp, err := parseExports(out); err == nil && b.archivesExist(fp) {
+				b.fast.Store(fp)
+				return nil
+			}
+		}
+	}
 	prog := &Program{Files: map[string][]byte{"prog.go": warmSource(false, stage)}}
 	// The build flags matter: -trimpath changes the archives.
 	args := append(append([]string{"list", "-export", "-deps"}, buildFlags...), "-f", "{{if .Export}}{{.ImportPath}}={{.Export}}{{end}}", ".")
@@ -471,9 +499,37 @@ func (b *Builder) loadExports(ctx context.Context, stage warmStage) error {
 		return err
 	}
 	defer b.release(ws)
+	fp, err := parseExports(ws.output)
+	if err != nil {
+		return err
+	}
+	b.fast.Store(fp)
+	if b.isWarm(stage) {
+		// Written whole or not at all: servers sharing the folder read it.
+		err := os.MkdirAll(filepath.Dir(saved), 0o755)
+		if err == nil {
+			err = writeFileAtomic(saved, ws.output)
+		}
+		if err != nil {
+			b.log.Warn("playground: keep the warm packages' archive list", "err", err)
+		}
+	}
+	return nil
+}
+
+// exportsFile is where loadExports keeps stage's archive list: beside the
+// warm cache, not in it (the cache is the lower layer of running builds'
+// overlays).
+func (b *Builder) exportsFile(stage warmStage) string {
+	return filepath.Join(filepath.Dir(b.goCache), "warm-exports", filepath.Base(b.warmMarker(stage)))
+}
+
+// parseExports reads go list's "importpath=archive" lines (archives in
+// the sandbox's view of the cache) into a fast path.
+func parseExports(out []byte) (*fastPath, error) {
 	exports := map[string]string{}
 	var cfg strings.Builder
-	for _, l := range strings.Split(string(ws.output), "\n") {
+	for _, l := range strings.Split(string(out), "\n") {
 		pkg, file, ok := strings.Cut(strings.TrimSpace(l), "=")
 		if !ok || pkg == "play" || !strings.HasPrefix(file, sandboxGoCache+"/") {
 			continue
@@ -482,8 +538,40 @@ func (b *Builder) loadExports(ctx context.Context, stage warmStage) error {
 		fmt.Fprintf(&cfg, "packagefile %s=%s\n", pkg, file)
 	}
 	if exports["fmt"] == "" || exports["runtime"] == "" {
-		return fmt.Errorf("go list -export: unexpected output %q", ws.output)
+		return nil, fmt.Errorf("go list -export: unexpected output %q", out)
 	}
-	b.fast.Store(&fastPath{exports: exports, importcfg: []byte(cfg.String())})
-	return nil
+	return &fastPath{exports: exports, importcfg: []byte(cfg.String())}, nil
+}
+
+// archivesExist reports whether every archive fp names is in the warm
+// cache on the host (an entry the go command trimmed is not).
+func (b *Builder) archivesExist(fp *fastPath) bool {
+	for _, file := range fp.exports {
+		rel := strings.TrimPrefix(file, sandboxGoCache+"/")
+		if _, err := os.Stat(filepath.Join(b.goCache, filepath.FromSlash(rel))); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// writeFileAtomic writes data to a temporary file beside name and renames
+// it into place.
+func writeFileAtomic(name string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(f.Name(), name)
+	}
+	if werr != nil {
+		os.Remove(f.Name())
+	}
+	return werr
 }
