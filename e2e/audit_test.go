@@ -162,6 +162,8 @@ func TestAudit(t *testing.T) {
 
 	// Pages are audited two at a time (-parallel, GOMAXPROCS by default):
 	// much of each check waits on the page (load, settling), not the CPU.
+	// Each page is loaded once per size, with the cache off: the
+	// performance budgets are measured on that load, then axe runs on it.
 	t.Run("axe", func(t *testing.T) {
 		for _, path := range pages {
 			t.Run(path, func(t *testing.T) {
@@ -252,18 +254,6 @@ func TestAudit(t *testing.T) {
 		}
 	})
 
-	t.Run("performance", func(t *testing.T) {
-		for _, path := range pages {
-			t.Run(path, func(t *testing.T) {
-				t.Parallel()
-				for _, vp := range []viewport{desktop, phone} {
-					for _, problem := range perfCheck(t, browser, base, path, vp, "") {
-						t.Error(problem)
-					}
-				}
-			})
-		}
-	})
 }
 
 // htmlValidate validates every HTML file of the built site.
@@ -329,6 +319,14 @@ const tabTimeout = 3 * time.Minute
 // browser down.
 func openAuditTab(t *testing.T, browser context.Context, url string, vp viewport) (p *page, close func()) {
 	t.Helper()
+	return openAuditTabWith(t, browser, url, vp, nil)
+}
+
+// openAuditTabWith is openAuditTab with the cache off, calling loaded
+// (if not nil) as soon as the document has loaded, before the wait for
+// the playground's set-up: the performance checks measure that load.
+func openAuditTabWith(t *testing.T, browser context.Context, url string, vp viewport, loaded func(p *page)) (p *page, close func()) {
+	t.Helper()
 	tab, cancelTab := chromedp.NewContext(browser)
 	ctx, cancel := context.WithTimeout(tab, tabTimeout)
 	close = func() { cancel(); cancelTab() }
@@ -344,12 +342,15 @@ func openAuditTab(t *testing.T, browser context.Context, url string, vp viewport
 			p.mu.Unlock()
 		}
 	}()
-	if vp.mobile {
-		p.do(chromedp.EmulateViewport(vp.width, vp.height, chromedp.EmulateMobile, chromedp.EmulatePortrait))
-	} else {
-		p.do(chromedp.EmulateViewport(vp.width, vp.height))
+	if loaded != nil {
+		p.disableCache()
 	}
+	p.viewport(vp)
 	p.do(chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS(`body`)))
+	if loaded != nil {
+		p.wait("the load", `document.readyState === 'complete'`, 10*time.Second)
+		loaded(p)
+	}
 	p.wait("the load and the playground's set-up", `document.readyState === 'complete' &&
 	  document.querySelectorAll('figure[data-run] textarea.pg-ta').length === document.querySelectorAll('figure[data-run]').length`, 10*time.Second)
 	return p, close
@@ -412,18 +413,14 @@ func axeCheck(t *testing.T, p *page, axeJS []byte, where string) {
 func axeAllModes(t *testing.T, p *page, axeJS []byte, where string) {
 	t.Helper()
 	for _, vp := range []viewport{desktop, phone} {
-		if vp.mobile {
-			p.do(chromedp.EmulateViewport(vp.width, vp.height, chromedp.EmulateMobile, chromedp.EmulatePortrait))
-		} else {
-			p.do(chromedp.EmulateViewport(vp.width, vp.height))
-		}
+		p.viewport(vp)
 		for _, scheme := range []string{"light", "dark"} {
 			p.colorScheme(scheme)
 			axeCheck(t, p, axeJS, fmt.Sprintf("%s %s %s", where, vp.name, scheme))
 		}
 	}
 	p.colorScheme("light")
-	p.do(chromedp.EmulateViewport(desktop.width, desktop.height))
+	p.viewport(desktop)
 }
 
 // perfJS gathers, after the load, what the page fetched (resource timing:
@@ -480,9 +477,7 @@ type perfResult struct {
 }
 
 // perfCheck loads one page with the cache disabled, evaluates before (if
-// any), and checks the budgets: JS + CSS under 30 KB on the wire and
-// compressed, no request to another origin, no layout shift (CLS < 0.1),
-// images sized. It logs the figures and returns the problems.
+// any), and checks the budgets (perfMeasure).
 func perfCheck(t *testing.T, browser context.Context, base, path string, vp viewport, before string) (problems []string) {
 	t.Helper()
 	tab, cancelTab := chromedp.NewContext(browser)
@@ -490,6 +485,20 @@ func perfCheck(t *testing.T, browser context.Context, base, path string, vp view
 	ctx, cancel := context.WithTimeout(tab, tabTimeout)
 	defer cancel()
 	p := &page{t: t, ctx: ctx}
+	p.disableCache()
+	p.viewport(vp)
+	p.do(chromedp.Navigate(base+path), chromedp.WaitReady(chromedp.CSS(`body`)))
+	p.wait("the load", `document.readyState === 'complete'`, 10*time.Second)
+	if before != "" {
+		p.eval(before, nil)
+	}
+	return perfMeasure(t, p, path, vp)
+}
+
+// disableCache turns the tab's HTTP cache off, so that every load
+// transfers (and the resource timing sizes) what a first visit does.
+func (p *page) disableCache() {
+	p.t.Helper()
 	p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
 			return fmt.Errorf("network.enable: %w", err)
@@ -497,17 +506,25 @@ func perfCheck(t *testing.T, browser context.Context, base, path string, vp view
 		_, err := cdp.Call(ctx, tg, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true})
 		return err
 	}))
+}
+
+// viewport sets the tab's window size (and mobile emulation).
+func (p *page) viewport(vp viewport) {
+	p.t.Helper()
 	if vp.mobile {
 		p.do(chromedp.EmulateViewport(vp.width, vp.height, chromedp.EmulateMobile, chromedp.EmulatePortrait))
 	} else {
 		p.do(chromedp.EmulateViewport(vp.width, vp.height))
 	}
-	p.do(chromedp.Navigate(base+path), chromedp.WaitReady(chromedp.CSS(`body`)))
-	p.wait("the load", `document.readyState === 'complete'`, 10*time.Second)
-	if before != "" {
-		p.eval(before, nil)
-	}
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](perfJS, chromedp.EvalAwaitPromise))
+}
+
+// perfMeasure checks the budgets of the page just loaded in p (with the
+// cache off): JS + CSS under 30 KB on the wire and compressed, no request
+// to another origin, no layout shift (CLS < 0.1), images sized. It logs
+// the figures and returns the problems.
+func perfMeasure(t *testing.T, p *page, path string, vp viewport) (problems []string) {
+	t.Helper()
+	raw, err := chromedp.Run(p.ctx, chromedp.Evaluate[json.RawMessage](perfJS, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("%s: performance entries: %v", path, err)
 	}
@@ -726,7 +743,11 @@ func TestAuditCrawlCatchesProblems(t *testing.T) {
 // and dark, and checks that the phone layout does not scroll sideways.
 func axePage(t *testing.T, browser context.Context, axeJS []byte, base, path string) {
 	for _, vp := range []viewport{desktop, phone} {
-		p, close := openAuditTab(t, browser, base+path, vp)
+		p, close := openAuditTabWith(t, browser, base+path, vp, func(p *page) {
+			for _, problem := range perfMeasure(t, p, path, vp) {
+				t.Error(problem)
+			}
+		})
 		for _, scheme := range []string{"light", "dark"} {
 			p.colorScheme(scheme)
 			axeCheck(t, p, axeJS, fmt.Sprintf("%s %s %s", path, vp.name, scheme))
