@@ -9,8 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +52,7 @@ func TestServeForwardsToRemotePlayground(t *testing.T) {
 		}
 	})
 
-	base := startServe(t, "--playground", backend.URL+"/base")
+	base := startServe(t, "--playground", backend.URL+"/base").base
 
 	type firstEvent struct {
 		res  *http.Response
@@ -125,7 +123,7 @@ func TestServeRemotePlaygroundDown(t *testing.T) {
 	backend := httptest.NewServer(http.NotFoundHandler())
 	url := backend.URL
 	backend.Close() // nothing listens there any more
-	base := startServe(t, "--playground", url)
+	base := startServe(t, "--playground", url).base
 	res, err := http.Post(base+"/api/run", "application/json", strings.NewReader(`{"code":"package main"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -170,48 +168,4 @@ func TestUnavailablePlayground(t *testing.T) {
 			t.Errorf("%s: %d %q", p, rec.Code, rec.Body)
 		}
 	}
-}
-
-// startServe runs `playdoc serve` on a copy of the tutorial with extra
-// flags until the test ends, and returns its base URL.
-func startServe(t *testing.T, flags ...string) string {
-	t.Helper()
-	dir := t.TempDir()
-	content, static := filepath.Join(dir, "content"), filepath.Join(dir, "static")
-	if err := os.CopyFS(content, os.DirFS("../../content")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.CopyFS(static, os.DirFS("../../templates/static")); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	out, w := io.Pipe()
-	code := make(chan int, 1)
-	go func() {
-		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--content", content, "--static", static,
-			"--cache", filepath.Join(dir, "cache")}, flags...)
-		code <- run(ctx, args, w, io.Discard)
-		w.Close()
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case c := <-code:
-			if c != 0 {
-				t.Errorf("serve exited with %d after Ctrl-C", c)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("serve did not end within 10 s of Ctrl-C")
-		}
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no URL printed: %v", err)
-	}
-	go io.Copy(io.Discard, out)
-	base := strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(line, "playdoc serve: ")), "/")
-	if !strings.HasPrefix(base, "http://127.0.0.1:") {
-		t.Fatalf("printed %q, want the URL", line)
-	}
-	return base
 }

@@ -17,33 +17,8 @@ import (
 // playground: it prints its URL, serves the pages with the reload script
 // and the event stream, and ends cleanly when its context ends (Ctrl-C).
 func TestServe(t *testing.T) {
-	dir := t.TempDir()
-	content, static := filepath.Join(dir, "content"), filepath.Join(dir, "static")
-	if err := os.CopyFS(content, os.DirFS("../../content")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.CopyFS(static, os.DirFS("../../templates/static")); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out, w := io.Pipe()
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--content", content, "--static", static,
-			"--no-playground", "--cache", filepath.Join(dir, "cache")}, w, io.Discard)
-		w.Close()
-	}()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no URL printed: %v", err)
-	}
-	go io.Copy(io.Discard, out)
-	base := strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(line, "playdoc serve: ")), "/")
-	if !strings.HasPrefix(base, "http://127.0.0.1:") {
-		t.Fatalf("printed %q, want the URL", line)
-	}
-
+	srv := startServe(t, "--no-playground")
+	base := srv.base
 	body := getOK(t, base+"/asyncio/gather/", 60*time.Second)
 	if !strings.Contains(body, `<script src="/_playdoc/reload.js" defer>`) {
 		t.Errorf("served page lacks the reload script")
@@ -70,20 +45,76 @@ func TestServe(t *testing.T) {
 	if ct := ev.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Errorf("events Content-Type %q", ct)
 	}
-	cancel()
+	srv.stop(t)
+	// The site stays in memory: nothing is written where serve runs.
+	for _, d := range []string{"public", filepath.Join(srv.dir, "public")} {
+		if _, err := os.Stat(d); err == nil {
+			t.Errorf("serve wrote %s", d)
+		}
+	}
+}
+
+// servedTutorial is a `playdoc serve` of a copy of the tutorial, run in
+// the test's process.
+type servedTutorial struct {
+	base    string // http://127.0.0.1:PORT, no trailing slash
+	dir     string // holds content/, static/ and cache/
+	cancel  context.CancelFunc
+	code    chan int // serve's exit code, once it has ended
+	stopped bool
+}
+
+// startServe runs `playdoc serve` on a copy of the tutorial with extra
+// flags, and waits for it to print its URL. It is stopped when the test
+// ends, if the test has not stopped it.
+func startServe(t *testing.T, flags ...string) *servedTutorial {
+	t.Helper()
+	dir := t.TempDir()
+	content, static := filepath.Join(dir, "content"), filepath.Join(dir, "static")
+	if err := os.CopyFS(content, os.DirFS("../../content")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(static, os.DirFS("../../templates/static")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &servedTutorial{dir: dir, cancel: cancel, code: make(chan int, 1)}
+	out, w := io.Pipe()
+	go func() {
+		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--content", content, "--static", static,
+			"--cache", filepath.Join(dir, "cache")}, flags...)
+		s.code <- run(ctx, args, w, io.Discard)
+		w.Close()
+	}()
+	t.Cleanup(func() { s.stop(t) })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no URL printed: %v", err)
+	}
+	go io.Copy(io.Discard, out)
+	s.base = strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(line, "playdoc serve: ")), "/")
+	if !strings.HasPrefix(s.base, "http://127.0.0.1:") {
+		t.Fatalf("printed %q, want the URL", line)
+	}
+	return s
+}
+
+// stop ends serve as Ctrl-C does and fails the test unless it exits 0
+// within 10 s.
+func (s *servedTutorial) stop(t *testing.T) {
+	t.Helper()
+	if s.stopped {
+		return
+	}
+	s.stopped = true
+	s.cancel()
 	select {
-	case c := <-code:
+	case c := <-s.code:
 		if c != 0 {
 			t.Errorf("exit code %d after Ctrl-C, want 0", c)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not end within 10 s of Ctrl-C")
-	}
-	// The site stays in memory: nothing is written where serve runs.
-	for _, d := range []string{"public", filepath.Join(dir, "public")} {
-		if _, err := os.Stat(d); err == nil {
-			t.Errorf("serve wrote %s", d)
-		}
+		t.Error("serve did not end within 10 s of Ctrl-C")
 	}
 }
 
