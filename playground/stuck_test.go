@@ -30,19 +30,7 @@ func TestParseStuck(t *testing.T) {
 	for _, f := range files {
 		name := filepath.Base(f[:len(f)-len(".txtar")])
 		t.Run(name, func(t *testing.T) {
-			a, err := txtar.ParseFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			src := map[string][]byte{}
-			var stderr string
-			for _, af := range a.Files {
-				if af.Name == "stderr" {
-					stderr = string(af.Data)
-				} else {
-					src[af.Name] = af.Data
-				}
-			}
+			src, stderr := stuckFixture(t, name)
 			rep, ok := ParseStuck(stderr, src)
 			if !ok {
 				t.Fatal("no traceback found")
