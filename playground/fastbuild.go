@@ -2,6 +2,7 @@ package playground
 
 import (
 	"context"
+	"fmt"
 	"go/parser"
 	"go/token"
 	"os"
@@ -75,4 +76,92 @@ func (b *Builder) fastBuild(ctx context.Context, p *Program) (*built, error) {
 		ws.output = append(ws.output, out...)
 		return err
 	})
+}
+
+// fastPath is what the direct compile path needs: each package of the warm
+// cache and its archive there (a path inside the sandbox), and the
+// importcfg listing them all. Programs that import only these are compiled
+// and linked without the go command (fastBuild).
+type fastPath struct {
+	exports   map[string]string
+	importcfg []byte
+}
+
+// loadExports asks the go command (in the sandbox, with the cache
+// writable, on the trusted warm-up program of stage) where the warm
+// packages' archives are. Once a stage is warm the answer is kept next to
+// its marker and reused while every archive it names is still in the
+// cache: a server start then runs no go list at all (~2 s of CPU each).
+func (b *Builder) loadExports(ctx context.Context, stage warmStage) error {
+	saved := b.exportsFile(stage)
+	if b.isWarm(stage) {
+		if out, err := os.ReadFile(saved); err == nil {
+			if fp, err := parseExports(out); err == nil && b.archivesExist(fp) {
+				b.fast.Store(fp)
+				return nil
+			}
+		}
+	}
+	prog := &Program{Files: map[string][]byte{"prog.go": warmSource(false, stage)}}
+	// The build flags matter: -trimpath changes the archives.
+	args := append(append([]string{"list", "-export", "-deps"}, buildFlags...), "-f", "{{if .Export}}{{.ImportPath}}={{.Export}}{{end}}", ".")
+	ws, err := b.runGo(ctx, prog, args, true, b.limits.WarmTimeout)
+	if err != nil {
+		return err
+	}
+	defer b.release(ws)
+	fp, err := parseExports(ws.output)
+	if err != nil {
+		return err
+	}
+	b.fast.Store(fp)
+	if b.isWarm(stage) {
+		// Written whole or not at all: servers sharing the folder read it.
+		err := os.MkdirAll(filepath.Dir(saved), 0o755)
+		if err == nil {
+			err = writeFileAtomic(saved, ws.output)
+		}
+		if err != nil {
+			b.log.Warn("playground: keep the warm packages' archive list", "err", err)
+		}
+	}
+	return nil
+}
+
+// exportsFile is where loadExports keeps stage's archive list: beside the
+// warm cache, not in it (the cache is the lower layer of running builds'
+// overlays).
+func (b *Builder) exportsFile(stage warmStage) string {
+	return filepath.Join(filepath.Dir(b.goCache), "warm-exports", filepath.Base(b.warmMarker(stage)))
+}
+
+// parseExports reads go list's "importpath=archive" lines (archives in
+// the sandbox's view of the cache) into a fast path.
+func parseExports(out []byte) (*fastPath, error) {
+	exports := map[string]string{}
+	var cfg strings.Builder
+	for _, l := range strings.Split(string(out), "\n") {
+		pkg, file, ok := strings.Cut(strings.TrimSpace(l), "=")
+		if !ok || pkg == "play" || !strings.HasPrefix(file, sandboxGoCache+"/") {
+			continue
+		}
+		exports[pkg] = file
+		fmt.Fprintf(&cfg, "packagefile %s=%s\n", pkg, file)
+	}
+	if exports["fmt"] == "" || exports["runtime"] == "" {
+		return nil, fmt.Errorf("go list -export: unexpected output %q", out)
+	}
+	return &fastPath{exports: exports, importcfg: []byte(cfg.String())}, nil
+}
+
+// archivesExist reports whether every archive fp names is in the warm
+// cache on the host (an entry the go command trimmed is not).
+func (b *Builder) archivesExist(fp *fastPath) bool {
+	for _, file := range fp.exports {
+		rel := strings.TrimPrefix(file, sandboxGoCache+"/")
+		if _, err := os.Stat(filepath.Join(b.goCache, filepath.FromSlash(rel))); err != nil {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,84 @@
+package playground
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Module is a third-party module that programs may import.
+type Module struct {
+	Path, Version string
+	Packages      []string // the packages the warm-up build compiles
+}
+
+// AllowedModules is the fixed set of modules a program may import; the
+// versions are those of playdoc's own go.mod (a test checks it), so the
+// host's module cache already holds them.
+var AllowedModules = []Module{
+	{"golang.org/x/sync", "v0.25.0", []string{"golang.org/x/sync/errgroup", "golang.org/x/sync/semaphore", "golang.org/x/sync/singleflight"}},
+	{"modernc.org/sqlite", "v1.62.0", []string{"modernc.org/sqlite"}},
+	// Pinned so that every module of the build list is one playdoc itself
+	// uses (sqlite alone would pick an older x/sys than the host caches).
+	{"golang.org/x/sys", "v0.50.0", []string{"golang.org/x/sys/unix"}},
+}
+
+// prepareModules downloads the allowed modules from the host's module
+// cache (trusted, host side) into the server's own module cache, and
+// records the go.mod and go.sum that every workspace gets.
+func (b *Builder) prepareModules(ctx context.Context) error {
+	dir, err := os.MkdirTemp(b.workRoot, "modules-")
+	if err != nil {
+		return fmt.Errorf("helper workspace: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	var mod strings.Builder
+	mod.WriteString("module play\n\ngo 1.26\n\nrequire (\n")
+	for _, m := range AllowedModules {
+		fmt.Fprintf(&mod, "\t%s %s\n", m.Path, m.Version)
+	}
+	mod.WriteString(")\n")
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod.String()), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "warm.go"), warmSource(false, stageModules), 0o644); err != nil {
+		return err
+	}
+	hostCache, err := exec.CommandContext(ctx, b.goBin, "env", "GOMODCACHE").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMODCACHE: %w", err)
+	}
+	run := func(proxy, sumdb string) error {
+		cmd := exec.CommandContext(ctx, b.goBin, "list", "-deps", ".")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GOPROXY="+proxy, "GOSUMDB="+sumdb, "GOFLAGS=-mod=mod",
+			"GOMODCACHE="+b.modCache, "GOTOOLCHAIN=local", "GOWORK=off", "CGO_ENABLED=0", "GOENV=off")
+		var stderr bytes.Buffer
+		cmd.Stdout = io.Discard
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("go list (GOPROXY=%s): %w: %s", proxy, err, bytes.TrimSpace(stderr.Bytes()))
+		}
+		return nil
+	}
+	// The host's cache is trusted: playdoc's own go.sum verified it.
+	local := "file://" + filepath.ToSlash(filepath.Join(strings.TrimSpace(string(hostCache)), "cache", "download"))
+	if err := run(local, "off"); err != nil {
+		b.log.Warn("playground: host module cache lacks the allowed modules, using the module proxy", "err", err)
+		if err := run("https://proxy.golang.org", "sum.golang.org"); err != nil {
+			return err
+		}
+	}
+	if b.goMod, err = os.ReadFile(filepath.Join(dir, "go.mod")); err != nil {
+		return err
+	}
+	if b.goSum, err = os.ReadFile(filepath.Join(dir, "go.sum")); err != nil {
+		return err
+	}
+	return nil
+}
