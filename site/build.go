@@ -76,6 +76,10 @@ type Builder struct {
 	hlLoaded bool
 	parsed   map[string]*Page         // by file: the last error-free parse
 	rendered map[string]renderedEntry // by URL path: last rendered page
+	// terms are the search terms of the last build's pages, by the hash
+	// of what they are read from (see pageTerms): an edit re-reads one
+	// page, not the site.
+	terms map[[sha256.Size]byte]map[string]int
 }
 
 // renderedEntry is a rendered page and what it was rendered from.
@@ -142,6 +146,7 @@ func New(cfg Config) *Builder {
 		hl:       newHighlighter(hlPath),
 		parsed:   map[string]*Page{},
 		rendered: map[string]renderedEntry{},
+		terms:    map[[sha256.Size]byte]map[string]int{},
 	}
 }
 

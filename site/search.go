@@ -1,6 +1,7 @@
 package site
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -62,22 +63,76 @@ func shardKey(term string) string {
 	return string(r[:min(3, len(r))])
 }
 
-// buildSearch indexes the pages (in reading order).
-func buildSearch(pages []*Page, synonyms map[string][]string) (*searchIndex, error) {
+// pageTerms scores the terms of a page: its title, headings and text.
+func pageTerms(p *Page) map[string]int {
+	scores := map[string]int{}
+	addTerms(scores, p.Title, 10)
+	for _, h := range p.Headings {
+		addTerms(scores, h.Text, 5)
+	}
+	addTerms(scores, string(p.body), 1)
+	return scores
+}
+
+// termsKey is what pageTerms reads of a page, hashed.
+func termsKey(p *Page) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write([]byte(p.Title))
+	for _, hd := range p.Headings {
+		h.Write([]byte{0})
+		h.Write([]byte(hd.Text))
+	}
+	h.Write([]byte{1})
+	h.Write(p.body)
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// cachedTerms returns pageTerms of each page, computing only those of
+// pages that changed since the last call; the cache keeps this call's.
+func cachedTerms(cache map[[sha256.Size]byte]map[string]int, pages []*Page) [][]termScore {
+	out := make([][]termScore, len(pages))
+	used := make(map[[sha256.Size]byte]bool, len(pages))
+	for i, p := range pages {
+		k := termsKey(p)
+		scores, ok := cache[k]
+		if !ok {
+			scores = pageTerms(p)
+			cache[k] = scores
+		}
+		used[k] = true
+		list := make([]termScore, 0, len(scores))
+		for t, s := range scores {
+			list = append(list, termScore{t, s})
+		}
+		out[i] = list
+	}
+	for k := range cache {
+		if !used[k] {
+			delete(cache, k)
+		}
+	}
+	return out
+}
+
+// termScore is one term of a page and its score there.
+type termScore struct {
+	term  string
+	score int
+}
+
+// buildSearch indexes the pages (in reading order); terms are each page's
+// (cachedTerms).
+func buildSearch(pages []*Page, terms [][]termScore, synonyms map[string][]string) (*searchIndex, error) {
 	type posting struct{ page, score int }
 	index := map[string][]posting{}
 	var sections []string
 	secIdx := map[*Section]int{}
 	meta := make([][]any, 0, len(pages))
 	for i, p := range pages {
-		scores := map[string]int{}
-		addTerms(scores, p.Title, 10)
-		for _, h := range p.Headings {
-			addTerms(scores, h.Text, 5)
-		}
-		addTerms(scores, string(p.body), 1)
-		for t, s := range scores {
-			index[t] = append(index[t], posting{i, s})
+		for _, ts := range terms[i] {
+			index[ts.term] = append(index[ts.term], posting{i, ts.score})
 		}
 		si := -1
 		if p.Section != nil {

@@ -1,9 +1,11 @@
 package site
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -52,5 +54,46 @@ func TestSearchIndex(t *testing.T) {
 	}
 	if shardFile("gat") != "gat.json" || shardFile("éa") != "uc3a961.json" {
 		t.Errorf("shard names %q %q", shardFile("ga"), shardFile("éa"))
+	}
+}
+
+// TestSearchIndexIncremental: a rebuild after an edit of one page indexes
+// the edit (the per-page terms cache is keyed by what it read) and the
+// same index as a fresh build, and forgets the old text's terms.
+func TestSearchIndexIncremental(t *testing.T) {
+	cfg := fixtureConfig()
+	fsys := memContent(map[string]string{
+		"01-a.md": page("First", 1, "Goroutines and channels.\n"),
+		"02-b.md": page("Second", 2, "A semaphore bounds them.\n"),
+	})
+	cfg.Content = fsys
+	b := New(cfg)
+	build := func(b *Builder) *Site {
+		t.Helper()
+		s, err := b.Build(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	build(b)
+	fsys["02-b.md"].Data = []byte(page("Second", 2, "A mutex guards them.\n"))
+	again, fresh := build(b), build(New(cfg))
+	for path, f := range fresh.Files {
+		if strings.HasPrefix(path, "/_search/") && !bytes.Equal(f.Body, again.Files[path].Body) {
+			t.Errorf("%s differs between the rebuild and a fresh build:\n%s\n%s", path, again.Files[path].Body, f.Body)
+		}
+	}
+	for path := range again.Files {
+		if strings.HasPrefix(path, "/_search/") && fresh.Files[path] == nil {
+			t.Errorf("the rebuild has %s, a fresh build not", path)
+		}
+	}
+	if again.Files["/_search/mut.json"] == nil || again.Files["/_search/sem.json"] != nil {
+		t.Errorf("after the edit: mutex indexed %v, semaphore still indexed %v",
+			again.Files["/_search/mut.json"] != nil, again.Files["/_search/sem.json"] != nil)
+	}
+	if len(b.terms) != 2 {
+		t.Errorf("the terms cache holds %d pages' terms, want the 2 of the last build", len(b.terms))
 	}
 }
