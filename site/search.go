@@ -1,14 +1,18 @@
 package site
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The search index: built by the build, in Go, and read by site.js. Terms
@@ -91,21 +95,21 @@ func termsKey(p *Page) [sha256.Size]byte {
 
 // cachedTerms returns pageTerms of each page, computing only those of
 // pages that changed since the last call; the cache keeps this call's.
-func cachedTerms(cache map[[sha256.Size]byte]map[string]int, pages []*Page) [][]termScore {
+func cachedTerms(cache map[[sha256.Size]byte][]termScore, pages []*Page) [][]termScore {
 	out := make([][]termScore, len(pages))
 	used := make(map[[sha256.Size]byte]bool, len(pages))
 	for i, p := range pages {
 		k := termsKey(p)
-		scores, ok := cache[k]
+		list, ok := cache[k]
 		if !ok {
-			scores = pageTerms(p)
-			cache[k] = scores
+			scores := pageTerms(p)
+			list = make([]termScore, 0, len(scores))
+			for t, s := range scores {
+				list = append(list, termScore{t, s})
+			}
+			cache[k] = list
 		}
 		used[k] = true
-		list := make([]termScore, 0, len(scores))
-		for t, s := range scores {
-			list = append(list, termScore{t, s})
-		}
 		out[i] = list
 	}
 	for k := range cache {
@@ -180,11 +184,8 @@ func buildSearch(pages []*Page, terms [][]termScore, synonyms map[string][]strin
 	// Each term's postings are one flat list: page, score, page, score, …
 	shards := map[string]map[string][]int{}
 	for t, list := range index {
-		sort.Slice(list, func(i, j int) bool {
-			if list[i].score != list[j].score {
-				return list[i].score > list[j].score
-			}
-			return list[i].page < list[j].page
+		slices.SortFunc(list, func(a, b posting) int {
+			return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.page, b.page))
 		})
 		k := shardKey(t)
 		if shards[k] == nil {
@@ -209,13 +210,61 @@ func buildSearch(pages []*Page, terms [][]termScore, synonyms map[string][]strin
 	}
 	ix.files["pages.json"] = pagesJSON
 	for _, k := range keys {
-		b, err := json.Marshal(shards[k])
+		b, err := shardJSON(shards[k])
 		if err != nil {
 			return nil, fmt.Errorf("search index: %w", err)
 		}
 		ix.files[shardFile(k)] = b
 	}
 	return ix, nil
+}
+
+// shardJSON is json.Marshal(shard), written directly: encoding/json's
+// reflection was an eighth of a rebuild in playdoc serve.
+func shardJSON(shard map[string][]int) ([]byte, error) {
+	terms := slices.Sorted(maps.Keys(shard))
+	n := 2
+	for _, t := range terms {
+		n += len(t) + 4 + 8*len(shard[t])
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '{')
+	for i, t := range terms {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if plainTerm(t) {
+			b = append(b, '"')
+			b = append(b, t...)
+			b = append(b, '"')
+		} else {
+			q, err := json.Marshal(t)
+			if err != nil {
+				return nil, err
+			}
+			b = append(b, q...)
+		}
+		b = append(b, ':', '[')
+		for j, v := range shard[t] {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, int64(v), 10)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}'), nil
+}
+
+// plainTerm reports whether JSON writes t as it is between quotes: letters,
+// digits, '_' and '.', as termRE finds them (a synonym may be anything).
+func plainTerm(t string) bool {
+	for _, r := range t {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && r != '.' {
+			return false
+		}
+	}
+	return utf8.ValidString(t)
 }
 
 // shardFile names a shard's file: its key when it is made of [a-z0-9_],

@@ -97,3 +97,21 @@ func TestSearchIndexIncremental(t *testing.T) {
 		t.Errorf("the terms cache holds %d pages' terms, want the 2 of the last build", len(b.terms))
 	}
 }
+
+// TestShardJSON: the shards' hand-written JSON is encoding/json's, byte for
+// byte, for plain terms and for synonyms that need escaping.
+func TestShardJSON(t *testing.T) {
+	shard := map[string][]int{"gather": {3, 20, 0, 1}, "gatherer": {}, "gat.sub_x9": {1, 2},
+		"ga\"te<&>": {5, 6}, "géant": {7, 8}, "ga\u2028": {9, 10}, "ga\x01": {11, 12}}
+	got, err := shardJSON(shard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := json.Marshal(shard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("shardJSON:\n%s\nwant encoding/json's\n%s", got, want)
+	}
+}
