@@ -411,8 +411,9 @@
   // attempt fails outright (server down at that moment, proxy error):
   // then reconnect here, backing off up to 5 s.
   var retry = 500;
+  var source = null;
   function connect() {
-    var source = new EventSource(EVENTS);
+    source = new EventSource(EVENTS);
     source.addEventListener("open", function () {
       retry = 500;
     });
@@ -421,12 +422,23 @@
     source.addEventListener("error", function (e) {
       if (e.data) return onBuildError(e);
       // A plain "error" event is the connection's.
-      if (source.readyState === EventSource.CLOSED) {
+      if (e.target === source && source.readyState === EventSource.CLOSED) {
         setTimeout(connect, retry);
         retry = Math.min(retry * 2, 5000);
       }
     });
   }
+  // A page that goes away closes its stream at once: the browser allows
+  // six connections to the server, and a stream left to the page's
+  // teardown outlived reloads in a row (Chromium), until the next page's
+  // scripts waited for a free connection. A page back from the
+  // back/forward cache connects again, and its hello says if it is stale.
+  window.addEventListener("pagehide", function () {
+    if (source) source.close();
+  });
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted) connect();
+  });
 
   function onHello(e) {
     var d = data(e);
