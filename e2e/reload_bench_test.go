@@ -43,7 +43,8 @@ const seenJS = `(() => {
 //
 //	go test ./e2e -run '^$' -bench LiveReload -benchtime 20x
 //
-// It reports the median and p90 of each way in ms, and their ratio.
+// It reports the median and p90 of each way in ms, their ratio, and the
+// medians of the patch's steps.
 func BenchmarkLiveReload(b *testing.B) {
 	base, content := startServeOn(b)
 	p := openPage(b, newBrowser(b), base+"/asyncio/gather/")
@@ -99,7 +100,9 @@ func BenchmarkLiveReload(b *testing.B) {
 						var steps []float64
 						p.eval(`['playdoc:fetch', 'playdoc:fetched', 'playdoc:patched'].map((n) => { const e = performance.getEntriesByName(n).pop(); return e ? performance.timeOrigin + e.startTime : 0; })`, &steps)
 						t0 := float64(start.UnixNano()) / 1e6
-						b.Logf("edit %d: event+fetch start %.1f ms, fetched %.1f, patched %.1f, frame %.1f", edit, steps[0]-t0, steps[1]-t0, steps[2]-t0, seen.At-t0)
+						lat["event"] = append(lat["event"], steps[0]-t0)
+						lat["fetch"] = append(lat["fetch"], steps[1]-steps[0])
+						lat["patch"+"-apply"] = append(lat["patch-apply"], steps[2]-steps[1])
 					}
 					return seen.At - float64(start.UnixNano())/1e6
 				}
@@ -132,6 +135,11 @@ func BenchmarkLiveReload(b *testing.B) {
 		b.Logf("%s: %d edits, write → visible median %.1f ms, p90 %.1f ms, min %.1f, max %.1f", mode, len(l), p50[mode], percentile(l, 0.9), l[0], l[len(l)-1])
 	}
 	b.ReportMetric(p50["full"]/p50["patch"], "full/patch")
+	// The patch's steps, medians: write → reload event (the server's
+	// debounce and rebuild), the page's fetch of itself, the patch.
+	for _, step := range []string{"event", "fetch", "patch-apply"} {
+		b.ReportMetric(percentile(slices.Sorted(slices.Values(lat[step])), 0.5), step+"-p50-ms")
+	}
 	if err := os.WriteFile(src, orig, 0o644); err != nil {
 		b.Fatal(err)
 	}
