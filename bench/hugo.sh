@@ -1,64 +1,117 @@
 #!/usr/bin/env bash
 # Times playdoc and Hugo building the same synthetic corpus, side by side.
 #
-#   bench/hugo.sh [PAGES] [RUNS] [SECTIONS]   (defaults: 1000 pages, 5 runs, 0 = one flat folder)
+#   bench/hugo.sh [PAGES] [RUNS] [SECTIONS]   (defaults: 1000 pages, 5 runs, 20 sections; 0 = one flat folder)
 #
-# It installs Debian's hugo if missing, writes the corpus in both forms
-# (go run ./bench/corpus), then times, alternating the two tools so that
-# both see the same machine load:
+# Hugo $HUGO_VERSION (default v0.165.0) is built once with `go install` into
+# bench/out/gopath and kept there (a few minutes of CPU the first time).
+# Debian's hugo is timed beside it when it is installed (or HUGO_DEBIAN=1
+# installs it). GNU time measures each run; the script installs the Debian
+# `time` package when /usr/bin/time is missing.
+#
+# It writes the corpus in both forms (go run ./bench/corpus), then times,
+# alternating the tools in every round so that all see the same load:
 #   cold: no output folder, no caches (playdoc's highlight cache and staging
 #         folder removed, Hugo's resources and public removed);
 #   warm: playdoc again, its highlight cache and last output kept.
-# Both write their output to disk. Prints ms/page and the ratio.
+# Every tool writes its output to disk. It prints, per tool, the median over
+# the runs of wall time, CPU time (user + sys), peak RSS, and the output size
+# (du -sb), as a Markdown table, and the ratios to the newest Hugo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pages=${1:-1000}
 runs=${2:-5}
-sections=${3:-0}
+sections=${3:-20}
+hugo_version=${HUGO_VERSION:-v0.165.0}
 out=bench/out
+mkdir -p "$out"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-if ! command -v hugo >/dev/null 2>&1; then
-	echo "== installing hugo (Debian)"
+apt_install() {
 	as_root apt-get update -qq
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hugo >/dev/null
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+if [ ! -x /usr/bin/time ]; then
+	echo "== installing GNU time (Debian)"
+	apt_install time
+fi
+if [ "${HUGO_DEBIAN:-0}" = 1 ] && [ ! -x /usr/bin/hugo ]; then
+	echo "== installing hugo (Debian)"
+	apt_install hugo
+fi
+
+hugo_new=$PWD/$out/bin/hugo-$hugo_version
+if [ ! -x "$hugo_new" ]; then
+	echo "== building Hugo $hugo_version with go install (once; kept in $out/bin)"
+	GOPATH=$PWD/$out/gopath GOBIN=$PWD/$out/gobin GOFLAGS=-modcacherw \
+		go install "github.com/gohugoio/hugo@$hugo_version"
+	mkdir -p "$out/bin"
+	mv "$out/gobin/hugo" "$hugo_new"
 fi
 
 echo "== corpus: $pages pages in $sections sections"
 go run ./bench/corpus -form playdoc -n "$pages" -sections "$sections" -out "$out/playdoc"
 go run ./bench/corpus -form hugo -n "$pages" -sections "$sections" -out "$out/hugo"
 go build -o "$out/playdoc-bin" ./cmd/playdoc
-echo "hugo: $(hugo version | cut -d' ' -f1-2)"
 
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-playdoc_cold() { rm -rf "$out/cache" "$out/playdoc-public" "$out/.playdoc-public.staging"; "$out/playdoc-bin" build --content "$out/playdoc" --out "$out/playdoc-public" --cache "$out/cache" >/dev/null; }
-playdoc_warm() { "$out/playdoc-bin" build --content "$out/playdoc" --out "$out/playdoc-public" --cache "$out/cache" >/dev/null; }
-hugo_build() { rm -rf "$out/hugo/resources" "$out/hugo-public"; hugo --quiet --source "$out/hugo" --destination "$PWD/$out/hugo-public" >/dev/null; }
-
-# One untimed round to warm the file cache and the Go build cache.
-playdoc_cold; hugo_build
-
-if command -v hyperfine >/dev/null 2>&1; then
-	export -f playdoc_cold playdoc_warm hugo_build
-	export out
-	hyperfine --runs "$runs" --shell bash playdoc_cold playdoc_warm hugo_build
-	exit 0
+tools=(playdoc-cold playdoc-warm "hugo-${hugo_version#v}")
+declare -A hugo_bin=(["hugo-${hugo_version#v}"]=$hugo_new)
+if [ -x /usr/bin/hugo ]; then
+	deb="hugo-$(/usr/bin/hugo version | grep -o 'v[0-9.]*' | head -1 | tr -d v)-debian"
+	tools+=("$deb")
+	hugo_bin[$deb]=/usr/bin/hugo
 fi
+for t in "${tools[@]}"; do [ -n "${hugo_bin[$t]:-}" ] && echo "$t: $("${hugo_bin[$t]}" version | cut -d' ' -f1-2)"; done
 
-declare -A total=([cold]=0 [warm]=0 [hugo]=0)
+# run TOOL LOG: one build, its wall, user, sys (s) and peak RSS (KB) appended to LOG.
+run() {
+	local tool=$1 log=$2
+	case $tool in
+	playdoc-cold)
+		rm -rf "$out/cache" "$out/playdoc-public" "$out/.playdoc-public.staging"
+		/usr/bin/time -a -o "$log" -f '%e %U %S %M' "$out/playdoc-bin" build --content "$out/playdoc" --out "$out/playdoc-public" --cache "$out/cache" --base-url https://example.org/ >/dev/null
+		;;
+	playdoc-warm)
+		/usr/bin/time -a -o "$log" -f '%e %U %S %M' "$out/playdoc-bin" build --content "$out/playdoc" --out "$out/playdoc-public" --cache "$out/cache" --base-url https://example.org/ >/dev/null
+		;;
+	*)
+		rm -rf "$out/hugo/resources" "$out/$tool-public"
+		/usr/bin/time -a -o "$log" -f '%e %U %S %M' "${hugo_bin[$tool]}" --quiet --source "$out/hugo" --destination "$PWD/$out/$tool-public" >/dev/null
+		;;
+	esac
+}
+
+# One untimed round to warm the file cache.
+for t in "${tools[@]}"; do run "$t" /dev/null; done
+logs=$(mktemp -d)
 for i in $(seq "$runs"); do
-	t0=$(now_ms); playdoc_cold; t1=$(now_ms); playdoc_warm; t2=$(now_ms); hugo_build; t3=$(now_ms)
-	printf "run %d: playdoc cold %5d ms, playdoc warm %5d ms, hugo %5d ms\n" "$i" $((t1 - t0)) $((t2 - t1)) $((t3 - t2))
-	total[cold]=$((total[cold] + t1 - t0)); total[warm]=$((total[warm] + t2 - t1)); total[hugo]=$((total[hugo] + t3 - t2))
+	for t in "${tools[@]}"; do run "$t" "$logs/$t"; done
+	printf "run %d:" "$i"
+	for t in "${tools[@]}"; do printf "  %s %ss" "$t" "$(tail -1 "$logs/$t" | cut -d' ' -f1)"; done
+	echo
 done
 
-awk -v c="${total[cold]}" -v w="${total[warm]}" -v h="${total[hugo]}" -v n="$runs" -v p="$pages" 'BEGIN {
-	printf "\nmean over %d runs, %d pages (wall time, output on disk):\n", n, p
-	printf "  playdoc cold   %8.1f ms  %6.2f ms/page\n", c / n, c / n / p
-	printf "  playdoc warm   %8.1f ms  %6.2f ms/page\n", w / n, w / n / p
-	printf "  hugo           %8.1f ms  %6.2f ms/page\n", h / n, h / n / p
-	printf "  ratio playdoc cold / hugo: %.2f   warm / hugo: %.2f\n", c / h, w / h
-}'
-bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.1f MB", s / 1e6}'; }
-echo "  output (bytes of files): playdoc $(bytes "$out/playdoc-public"), hugo $(bytes "$out/hugo-public")"
+size() { # output bytes of TOOL
+	case $1 in
+	playdoc-*) du -sb "$out/playdoc-public" | cut -f1 ;;
+	*) du -sb "$out/$1-public" | cut -f1 ;;
+	esac
+}
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+ref=hugo-${hugo_version#v}
+ref_wall=$(cut -d' ' -f1 "$logs/$ref" | median)
+echo
+echo "$pages pages, $sections sections, medians of $runs alternating runs, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg):"
+echo
+echo "| | wall | per page | CPU (user+sys) | peak RSS | output | wall / $ref |"
+echo "|---|---|---|---|---|---|---|"
+for t in "${tools[@]}"; do
+	wall=$(cut -d' ' -f1 "$logs/$t" | median)
+	cpu=$(awk '{print $2 + $3}' "$logs/$t" | median)
+	rss=$(cut -d' ' -f4 "$logs/$t" | median)
+	awk -v t="$t" -v w="$wall" -v c="$cpu" -v r="$rss" -v o="$(size "$t")" -v p="$pages" -v h="$ref_wall" 'BEGIN {
+		printf "| %s | %.2f s | %.2f ms | %.2f s | %.0f MB | %.1f MB | %.2f× |\n", t, w, w * 1000 / p, c, r / 1024, o / 1e6, w / h
+	}'
+done
+rm -rf "$logs"

@@ -195,14 +195,43 @@ func (s Shape) link(i, j int, form Form) string {
 // Page returns the Markdown of page i of n, in one flat folder.
 func Page(i, n int, form Form) []byte { return Shape{Pages: n}.Page(i, form) }
 
-// Page returns the Markdown of page i.
+// words vary the prose from page to page, so that no two paragraphs are
+// alike (as in real documentation, and for the search index).
+var words = []string{
+	"scheduler", "channel", "mutex", "deadline", "backpressure", "buffer", "worker pool",
+	"event loop", "semaphore", "timeout", "retry", "fan-out", "pipeline", "select",
+	"cancellation", "goroutine leak", "race detector", "trace", "profile", "allocation",
+}
+
+// word is the k-th varied word of page i.
+func word(i, k int) string { return words[(i*7+k*3)%len(words)] }
+
+// snippets are short blocks in other languages than Go, one a section,
+// varied by page.
+var snippets = []struct{ lang, code string }{
+	{"python", "async def main():\n    results = await asyncio.gather(*(work(%[1]d, n) for n in range(3)))\n    print(sum(results))\n"},
+	{"sh", "go test -run TestPage%[1]d -count=1 ./...\ngo run ./cmd/worker -n %[1]d | tee out.txt\n"},
+	{"javascript", "const results = await Promise.all([1, 2, 3].map((n) => work(%[1]d, n)));\nconsole.log(results.reduce((a, b) => a + b, 0));\n"},
+	{"rust", "#[tokio::main]\nasync fn main() {\n    let handles: Vec<_> = (0..3).map(|n| tokio::spawn(work(%[1]d, n))).collect();\n    for h in handles { println!(\"{}\", h.await.unwrap()); }\n}\n"},
+	{"yaml", "workers: %[1]d\ntimeout: 250ms\nretry:\n  attempts: 3\n  backoff: exponential\n"},
+	{"json", "{\"page\": %[1]d, \"workers\": [1, 2, 3], \"timeout_ms\": 250, \"retry\": true}\n"},
+	{"sql", "SELECT id, state, finished_at\nFROM jobs\nWHERE page = %[1]d AND state <> 'done'\nORDER BY finished_at DESC;\n"},
+}
+
+// Page returns the Markdown of page i: about 60 lines of prose (headings,
+// paragraphs with inline markup and links to other pages, lists, a table,
+// a block quote, an image), three ~30-line runnable Go programs and short
+// blocks in other languages.
 func (s Shape) Page(i int, form Form) []byte {
 	var b strings.Builder
 	link := func(j int) string { return s.link(i, j, form) }
 	// Titles of varied length, as real documentation has.
-	title := fmt.Sprintf("Page %d: concurrency topic %d", i, i*13%97)
-	if i%4 == 1 {
-		title += ", with goroutines, channels and a worked example of cancellation"
+	title := fmt.Sprintf("Page %d: %s", i, word(i, 0))
+	switch i % 4 {
+	case 1:
+		title += fmt.Sprintf(", with goroutines, channels and a worked example of %s under load", word(i, 1))
+	case 2:
+		title = fmt.Sprintf("%s %d", strings.ToUpper(word(i, 2)[:1])+word(i, 2)[1:], i)
 	}
 	fmt.Fprintf(&b, "---\ntitle: \"%s\"\n", title)
 	if form == Hugo {
@@ -210,29 +239,70 @@ func (s Shape) Page(i int, form Form) []byte {
 	} else {
 		fmt.Fprintf(&b, "order: %d\n", i+1)
 	}
-	fmt.Fprintf(&b, "summary: \"Synthetic page %d: goroutines, channels and the event loop, compared.\"\n---\n\n", i)
+	fmt.Fprintf(&b, "summary: \"Synthetic page %d: %s and %s, in asyncio and in Go.\"\n---\n\n", i, word(i, 3), word(i, 4))
 	fmt.Fprintf(&b, "# Page %d\n\n", i)
+	fmt.Fprintf(&b, "This page compares how asyncio and Go handle a **%s** and a *%s*.\n"+
+		"It builds on [page %d](%s) and leads to [page %d](%s); a related topic is\n"+
+		"[page %d](%s), in another chapter.\n\n", word(i, 5), word(i, 6), (i-1+s.Pages)%s.Pages, link(i-1), (i+1)%s.Pages, link(i+1), (i+s.Pages/2)%s.Pages, link(i+s.Pages/2))
+	fmt.Fprintf(&b, "![Diagram of the %s on page %d](%s)\n\n", word(i, 7), i, s.image(i, form))
 	for sec := range 3 {
-		fmt.Fprintf(&b, "## Section %d.%d: why *blocking* matters\n\n", i, sec)
-		fmt.Fprintf(&b, "In asyncio, a coroutine gives up control only at an `await`; in Go the **scheduler** "+
-			"preempts goroutines, so a loop on page %d section %d cannot starve the others. "+
-			"See [the previous page](%s) and [the next one](%s) for _more_ on `GOMAXPROCS` "+
+		fmt.Fprintf(&b, "## Section %d.%d: why *%s* matters\n\n", i, sec, word(i, sec+8))
+		fmt.Fprintf(&b, "In asyncio, a coroutine gives up control only at an `await`; in Go the **scheduler**\n"+
+			"preempts goroutines, so a loop on page %d section %d cannot starve the others.\n"+
+			"See [the previous page](%s) and [the next one](%s) for _more_ on `GOMAXPROCS`\n"+
 			"and ~~threads~~ goroutines. Visit https://go.dev/doc for the reference.\n\n", i, sec, link(i-1), link(i+1))
-		fmt.Fprintf(&b, "- a goroutine costs about %d KiB of stack at first\n- channels carry values *and* synchronisation\n- `context.Context` cancels work number %d\n\n", 2+sec, i*3+sec)
+		fmt.Fprintf(&b, "A %s is cheap to start and cheap to stop, but a %s that nobody reads\n"+
+			"keeps its goroutine alive: give every %s an owner, a deadline of about\n"+
+			"%d ms and a way to report its error. The [example %d](%s) shows the pattern\n"+
+			"with a `%s` instead.\n\n", word(i, sec), word(i, sec+1), word(i, sec+2), 10+i%90, (i+7*sec+3)%s.Pages, link(i+7*sec+3), word(i, sec+4))
+		fmt.Fprintf(&b, "- a goroutine costs about %d KiB of stack at first\n- channels carry values *and* synchronisation\n"+
+			"  - unbuffered: a hand-off\n  - buffered: a queue of %d\n- `context.Context` cancels work number %d\n\n", 2+sec, 1+i%16, i*3+sec)
 		fmt.Fprintf(&b, "### Step %d\n\n1. Start the tasks.\n2. Wait for **all** of them.\n3. Print the elapsed time (about %d ms).\n\n", sec+1, 10+i%90)
 		if form == Hugo {
 			fmt.Fprintf(&b, "```go\n%s```\n\n```text\nsee the playdoc version\n```\n\n", Program(i, sec))
 		} else {
 			fmt.Fprintf(&b, "```go run name=p%d\n%s```\n\n%s\n", sec, Program(i, sec), output(i, sec))
 		}
-		fmt.Fprintf(&b, "| Model | Unit | Page |\n|---|---|---|\n| asyncio | coroutine | %d |\n| Go | goroutine | %d |\n\n", i, i)
+		fmt.Fprintf(&b, "| Model | Unit | Cost | Page |\n|---|---|---|---|\n| asyncio | coroutine | %d bytes | %d |\n| Go | goroutine | %d KiB | %d |\n| threads | OS thread | %d MiB | %d |\n\n",
+			500+i%300, i, 2+sec, i, 1+sec, i)
+		sn := snippets[(i+sec*3)%len(snippets)]
+		fmt.Fprintf(&b, "The same idea in %s:\n\n```%s\n%s```\n\n", sn.lang, sn.lang, fmt.Sprintf(sn.code, i))
 		if sec == 1 {
-			fmt.Fprintf(&b, "> A block quote: measure before you optimise page %d.\n\n", i)
-			fmt.Fprintf(&b, "```python\nasync def main():\n    await asyncio.gather(*(work(%d, n) for n in range(3)))\n```\n\n", i)
-			fmt.Fprintf(&b, "```sh\ngo test -run TestPage%d -count=1 ./...\n```\n\n", i)
+			fmt.Fprintf(&b, "> A block quote: measure before you optimise page %d.\n> The %s is rarely where you first look.\n\n", i, word(i, 11))
 		}
 	}
 	return []byte(b.String())
+}
+
+// image is the URL page i uses for its section's diagram.
+func (s Shape) image(i int, form Form) string {
+	if form == Hugo {
+		return fmt.Sprintf("/img/diagram-%02d.svg", max(s.section(i), 0))
+	}
+	return "diagram.svg"
+}
+
+// firstPage is the first page of section k (0 for a flat corpus).
+func (s Shape) firstPage(k int) int {
+	if s.Sections <= 0 {
+		return 0
+	}
+	return (k*s.Pages + s.Sections - 1) / s.Sections
+}
+
+// imageFile is the content path of section k's diagram, in playdoc's form.
+func (s Shape) imageFile(k int, form Form) string {
+	if s.Sections <= 0 {
+		return "diagram.svg"
+	}
+	return sectionDir(k, form) + "/diagram.svg"
+}
+
+// diagram is the SVG of section k's diagram.
+func diagram(k int) []byte {
+	return fmt.Appendf(nil, `<svg xmlns="http://www.w3.org/2000/svg" width="320" height="120" viewBox="0 0 320 120">`+
+		`<rect x="10" y="10" width="120" height="100" fill="#cde"/><rect x="190" y="10" width="120" height="100" fill="#edc"/>`+
+		`<path d="M130 60h60" stroke="#333" stroke-width="3"/><text x="20" y="65">chapter %d</text></svg>`+"\n", k)
 }
 
 // indexPage is the _index.md of section k.
@@ -274,6 +344,15 @@ func (s Shape) Write(dir string, form Form) error {
 			return err
 		}
 	}
+	for k := range max(s.Sections, 1) {
+		name := s.imageFile(k, Playdoc)
+		if form == Hugo {
+			name = "../static" + s.image(s.firstPage(k), Hugo)
+		}
+		if err := write(name, diagram(k)); err != nil {
+			return err
+		}
+	}
 	for i := range s.Pages {
 		if err := write(s.File(i, form), s.Page(i, form)); err != nil {
 			return err
@@ -288,6 +367,9 @@ func (s Shape) Files() map[string][]byte {
 	files := map[string][]byte{}
 	for k := range max(s.Sections, 0) {
 		files[sectionDir(k, Playdoc)+"/_index.md"] = indexPage(k, Playdoc)
+	}
+	for k := range max(s.Sections, 1) {
+		files[s.imageFile(k, Playdoc)] = diagram(k)
 	}
 	for i := range s.Pages {
 		files[s.File(i, Playdoc)] = s.Page(i, Playdoc)
