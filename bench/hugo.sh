@@ -4,7 +4,7 @@
 #   bench/hugo.sh [PAGES] [RUNS] [SECTIONS]   (defaults: 1000 pages, 5 runs, 20 sections; 0 = one flat folder)
 #
 # Hugo $HUGO_VERSION (default v0.165.0) is built once with `go install` into
-# bench/out/gopath and kept there (a few minutes of CPU the first time).
+# bench/out/_gopath (a leading _ keeps it out of ./... patterns) and kept there (a few minutes of CPU the first time).
 # Debian's hugo is timed beside it when it is installed (or HUGO_DEBIAN=1
 # installs it). GNU time measures each run; the script installs the Debian
 # `time` package when /usr/bin/time is missing.
@@ -44,7 +44,7 @@ fi
 hugo_new=$PWD/$out/bin/hugo-$hugo_version
 if [ ! -x "$hugo_new" ]; then
 	echo "== building Hugo $hugo_version with go install (once; kept in $out/bin)"
-	GOPATH=$PWD/$out/gopath GOBIN=$PWD/$out/gobin GOFLAGS=-modcacherw \
+	GOPATH=$PWD/$out/_gopath GOBIN=$PWD/$out/gobin GOFLAGS=-modcacherw \
 		go install "github.com/gohugoio/hugo@$hugo_version"
 	mkdir -p "$out/bin"
 	mv "$out/gobin/hugo" "$hugo_new"
