@@ -41,7 +41,11 @@ func (s *Server) build(ctx context.Context, p *Program) (buildResult, error) {
 	ch := s.flights.DoChan(key, func() (any, error) {
 		// Others may wait on this compile: it outlives the client that
 		// started it, bounded by the compile time limit and Shutdown.
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.CompileTimeout+flightMargin)
+		limit := s.cfg.CompileTimeout
+		if p.Race {
+			limit *= 3 // as Builder.compile allows
+		}
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limit+flightMargin)
 		defer cancel()
 		defer context.AfterFunc(s.killCtx, cancel)()
 		t0 := time.Now()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,13 +65,25 @@ type Builder struct {
 	coreReady chan struct{}
 	stdReady  chan struct{}
 	ready     chan struct{}
-	prepErr   error
-	goMod     []byte // written into every workspace
-	goSum     []byte
+	// raceReady is closed once the warm cache has the race build's
+	// standard library too (after ready; race builds wait for it).
+	raceReady chan struct{}
+	raceOnce  sync.Once
+	// bgCtx is prepare's context, which the race warm-up runs under
+	// (written before ready closes, read after).
+	bgCtx   context.Context
+	prepErr error
+	goMod   []byte // written into every workspace
+	goSum   []byte
 	// fast is the direct compile path's archives; nil until the standard
 	// library is warm, replaced once the modules are (read by concurrent
 	// builds, hence atomic).
 	fast atomic.Pointer[fastPath]
+
+	// cc is the C toolchain of race builds; nil (ccErr says why) where
+	// gcc is missing.
+	cc    *cToolchain
+	ccErr error
 
 	mu     sync.Mutex
 	active map[string]struct{} // live workspaces, for tests and cleanup
@@ -78,10 +91,14 @@ type Builder struct {
 
 // goArgs is the go command line that builds p into the workspace.
 func (b *Builder) goArgs(p *Program) []string {
-	if p.Test {
-		return append(append([]string{"test", "-c", "-vet=off", "-o", sandboxWork + "/prog.test"}, buildFlags...), ".")
+	flags := buildFlags
+	if p.Race {
+		flags = append([]string{"-race"}, flags...)
 	}
-	return append(append([]string{"build", "-o", sandboxWork + "/prog"}, buildFlags...), ".")
+	if p.Test {
+		return append(append([]string{"test", "-c", "-vet=off", "-o", sandboxWork + "/prog.test"}, flags...), ".")
+	}
+	return append(append([]string{"build", "-o", sandboxWork + "/prog"}, flags...), ".")
 }
 
 // compile builds p. On success it returns the host path of the binary,
@@ -90,10 +107,19 @@ func (b *Builder) compile(ctx context.Context, p *Program) (binary string, ws *b
 	if err := b.waitReadyFor(ctx, p); err != nil {
 		return "", nil, err
 	}
-	if b.fastBuildable(p) {
+	if p.Race && b.cc == nil {
+		return "", nil, &CompileError{Message: "this playground cannot build with the race detector: " + b.ccErr.Error()}
+	}
+	if !p.Race && b.fastBuildable(p) {
 		ws, err = b.fastBuild(ctx, p)
 	} else {
-		ws, err = b.runGo(ctx, p, b.goArgs(p), false, b.limits.Timeout)
+		timeout := b.limits.Timeout
+		if p.Race {
+			// The race runtime's link and gcc's start-ups: a race build
+			// takes several times a plain one.
+			timeout *= 3
+		}
+		ws, err = b.runGo(ctx, p, b.goArgs(p), false, timeout)
 	}
 	if err != nil {
 		return "", nil, err
@@ -136,6 +162,7 @@ const maxBuildOutput = 256 << 10
 // user builds see it copy-on-write. A failed build is a *CompileError.
 func (b *Builder) runGo(ctx context.Context, p *Program, args []string, warm bool, timeout time.Duration) (*built, error) {
 	return b.inWorkspace(ctx, p, warm, func(ws *built) error {
+		ws.race = p.Race
 		out, err := b.runTool(ctx, ws, b.goBin, sandboxGoroot+"/bin/go", args, warm, timeout)
 		ws.output = out
 		return err
@@ -163,6 +190,18 @@ func (b *Builder) runTool(ctx context.Context, ws *built, hostPath, path string,
 		},
 		Limits:         buildLimits(timeout, b.limits.Memory),
 		SeccompProfile: sandbox.ProfileBuild,
+	}
+	if ws.race {
+		for i, kv := range spec.Env {
+			switch {
+			case kv == "CGO_ENABLED=0":
+				spec.Env[i] = "CGO_ENABLED=1"
+			case strings.HasPrefix(kv, "PATH="):
+				spec.Env[i] = kv + ":/usr/bin" // gcc looks for as and ld there
+			}
+		}
+		spec.Env = append(spec.Env, "CC="+ccPath)
+		spec.Binds = append(spec.Binds, b.cc.binds...)
 	}
 	if warm {
 		spec.Binds = append(spec.Binds, sandbox.Bind{Host: b.goCache, Target: sandboxGoCache, Writable: true})

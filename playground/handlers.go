@@ -20,6 +20,7 @@ type runRequest struct {
 	stdin     string // the program's standard input, from the start
 	stdinOpen bool   // stdin stays open after it, for /api/stdin, until EOF
 	trace     bool   // record the run's execution trace (the trace event)
+	race      bool   // a Go program built with the race detector
 }
 
 // readCode reads a {"code": ..., "lang": ...} request body, enforcing the
@@ -34,6 +35,7 @@ func readCode(w http.ResponseWriter, r *http.Request) (runRequest, error) {
 		Stdin     string  `json:"stdin"`
 		StdinOpen bool    `json:"stdinOpen"`
 		Trace     bool    `json:"trace"`
+		Race      bool    `json:"race"`
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8*MaxSourceSize+2*maxStdin))
 	if err := dec.Decode(&req); err != nil {
@@ -56,10 +58,14 @@ func readCode(w http.ResponseWriter, r *http.Request) (runRequest, error) {
 	default:
 		return runRequest{}, fmt.Errorf("bad request: lang %q is not %q or %q", req.Lang, LangGo, LangPython)
 	}
+	if req.Race && req.Lang != LangGo {
+		return runRequest{}, errors.New("bad request: race is for Go programs")
+	}
 	if len(req.Stdin) > maxStdin {
 		return runRequest{}, fmt.Errorf("stdin is %d bytes; the limit is %d bytes", len(req.Stdin), maxStdin)
 	}
-	return runRequest{code: []byte(*req.Code), lang: req.Lang, stdin: req.Stdin, stdinOpen: req.StdinOpen, trace: req.Trace}, nil
+	return runRequest{code: []byte(*req.Code), lang: req.Lang, stdin: req.Stdin, stdinOpen: req.StdinOpen,
+		trace: req.Trace, race: req.Race}, nil
 }
 
 // handleRun is POST /api/run: compile and run, streaming NDJSON events.
@@ -121,7 +127,7 @@ func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, t *ticket
 			run.cancel(errClientGone)
 		}
 	}
-	opts := execOptions{lang: req.lang, trace: req.trace}
+	opts := execOptions{lang: req.lang, trace: req.trace, race: req.race}
 	switch {
 	case req.stdinOpen:
 		in := newRunInput(req.stdin)

@@ -42,10 +42,25 @@ type Program struct {
 	// build list's rules (graph pruning before 1.17, toolchain lines),
 	// so programs always build at the server's go version.
 	ModPath string
+	// Race: built with -race (cgo and the C toolchain on for the standard
+	// library's C only; ParseProgram refuses C of the user's).
+	Race bool
 	// Offsets say where each file starts in the submitted text: line N of
 	// a file is line Offsets[name]+N of the submission (a txtar archive's
 	// later files sit below their "-- name --" line). Absent: 0.
 	Offsets map[string]int
+}
+
+// CheckRace refuses what a race build (cgo on) must not compile: any
+// file the go command would give the C toolchain or the external linker.
+// import "C" is refused for every build by ParseProgram.
+func (p *Program) CheckRace() error {
+	for name := range p.Files {
+		if msg := raceFileProblem(name); msg != "" {
+			return badProgram("%s", msg)
+		}
+	}
+	return nil
 }
 
 // EditorLine is line n of file as the submitted text counts it (the
@@ -245,16 +260,21 @@ func (p *Program) classify() error {
 		if !strings.HasSuffix(name, ".go") {
 			continue
 		}
+		// The imports as the go command reads them, which it does even
+		// when a syntax error follows them: a file it would hand to cgo
+		// is refused whatever comes after its imports.
+		if hf, _ := parser.ParseFile(fset, name, data, parser.ImportsOnly); hf != nil {
+			for _, imp := range hf.Imports {
+				if path, _ := strconv.Unquote(imp.Path.Value); path == "C" {
+					pos := fset.Position(imp.Pos())
+					return badProgram("%s:%d:%d: cgo (import \"C\") is not supported in the playground", name, pos.Line, pos.Column)
+				}
+			}
+		}
 		f, err := parser.ParseFile(fset, name, data, parser.SkipObjectResolution)
 		if err != nil {
 			// Syntax errors are reported by the compiler, with positions.
 			continue
-		}
-		for _, imp := range f.Imports {
-			if imp.Path.Value == `"C"` {
-				pos := fset.Position(imp.Pos())
-				return badProgram("%s:%d:%d: cgo (import \"C\") is not supported in the playground", name, pos.Line, pos.Column)
-			}
 		}
 		if strings.Contains(name, "/") {
 			continue // another package of the module
@@ -370,6 +390,9 @@ func (p *Program) RunArgs() []string {
 func (p *Program) Key(toolchain string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "toolchain %q\ntest %v\nmodule %q\n", toolchain, p.Test, p.ModPath)
+	if p.Race {
+		fmt.Fprintf(h, "race\n")
+	}
 	names := make([]string, 0, len(p.Files))
 	for n := range p.Files {
 		names = append(names, n)

@@ -90,6 +90,8 @@ type execOptions struct {
 	// trace asks for the run's execution trace, sent as the trace event
 	// before exit (Go programs with func main; see withTrace).
 	trace bool
+	// race builds a Go program with the race detector.
+	race bool
 }
 
 // toolchainWaitMessage is compile-start's message while a new server is
@@ -97,6 +99,9 @@ type execOptions struct {
 // modules p imports, warmed after it (minutes on a new machine, for
 // modernc.org/sqlite).
 func toolchainWaitMessage(p *Program) string {
+	if p.Race {
+		return "preparing the standard library for the race detector (once per new server; a minute or two on a new machine)"
+	}
 	if mods := p.moduleImports(); len(mods) > 0 {
 		return "waiting for the playground to warm its build cache for " + strings.Join(mods, ", ") +
 			" (once per new server; minutes on a new machine)"
@@ -184,6 +189,10 @@ func (s *Server) serveRun(ctx context.Context, t *ticket, src []byte, opts execO
 		return s.executePython(ctx, src, opts.stdin, emit)
 	}
 	p, err := ParseProgram(src)
+	if err == nil && opts.race {
+		p.Race = true
+		err = p.CheckRace()
+	}
 	if err != nil {
 		emit(api.Event{Kind: api.KindCompileStart})
 		ce := programError(err)

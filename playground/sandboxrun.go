@@ -28,6 +28,14 @@ func (s *Server) runBinary(ctx context.Context, bin string, p *Program, stdin io
 	// the stuck event says where they were.
 	spec.Limits.QuitGrace = quitGrace
 	spec.Binds, spec.Env = programEnv(s.builder.goroot)
+	if p.Race {
+		// A race binary is linked with the C library, dynamically.
+		libs, err := libraryBinds()
+		if err != nil {
+			return api.Event{Kind: api.KindError, Message: "could not run with the race detector: " + err.Error()}
+		}
+		spec.Binds = append(spec.Binds, libs...)
+	}
 	return s.runSpec(ctx, spec, &stuckWatch{p: p, quitAfter: spec.Limits.WallTime}, tr, emit)
 }
 
@@ -84,6 +92,9 @@ func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, stuck *stuckWat
 		emit(api.Event{Kind: api.KindTrace, Message: tr.why})
 	}
 	if stuck != nil {
+		if re, ok := stuck.raceEvent(); ok {
+			emit(re)
+		}
 		if se, ok := stuck.event(reason, res.ExitCode); ok {
 			emit(se)
 		}

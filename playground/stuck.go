@@ -300,8 +300,9 @@ type stuckWatch struct {
 
 	dumping bool            // the dump has begun: stderr goes to dump
 	dump    strings.Builder // at most maxStuckText
-	carry   []byte          // the end of stderr so far, to find the deadlock marker
+	carry   []byte          // the end of stderr so far, to find the markers
 	report  strings.Builder // the deadlock report, from its marker on, at most maxStuckText
+	races   strings.Builder // a race build's reports, from the first on, at most maxStuckText
 }
 
 // stderr reads one chunk of stderr written at t (since the exec) and
@@ -314,18 +315,23 @@ func (w *stuckWatch) stderr(data []byte, t time.Duration) bool {
 		appendBounded(&w.dump, data)
 		return false
 	}
-	if w.report.Len() > 0 {
-		appendBounded(&w.report, data)
-		return true
-	}
 	buf := append(w.carry, data...)
-	if i := bytes.Index(buf, []byte(deadlockMarker)); i >= 0 {
-		appendBounded(&w.report, buf[i:])
-		w.carry = nil
-		return true
+	watchReport(&w.report, buf, data, deadlockMarker)
+	if w.p.Race {
+		watchReport(&w.races, buf, data, raceMarker)
 	}
 	w.carry = append([]byte(nil), buf[max(0, len(buf)-stuckCarry):]...)
 	return true
+}
+
+// watchReport keeps in b what stderr holds from marker on: data once the
+// marker was seen, else buf (the carry and data) from the marker, if there.
+func watchReport(b *strings.Builder, buf, data []byte, marker string) {
+	if b.Len() > 0 {
+		appendBounded(b, data)
+	} else if i := bytes.Index(buf, []byte(marker)); i >= 0 {
+		appendBounded(b, buf[i:])
+	}
 }
 
 // appendBounded appends data to b up to maxStuckText bytes in all.

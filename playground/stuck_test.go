@@ -53,7 +53,13 @@ func TestParseStuck(t *testing.T) {
 // stuckFixture reads testdata/stuck/name.txtar: the files and the stderr.
 func stuckFixture(t *testing.T, name string) (map[string][]byte, string) {
 	t.Helper()
-	a, err := txtar.ParseFile(filepath.Join("testdata", "stuck", name+".txtar"))
+	return stuckFixtureIn(t, "stuck", name)
+}
+
+// stuckFixtureIn reads testdata/dir/name.txtar.
+func stuckFixtureIn(t *testing.T, dir, name string) (map[string][]byte, string) {
+	t.Helper()
+	a, err := txtar.ParseFile(filepath.Join("testdata", dir, name+".txtar"))
 	if err != nil {
 		t.Fatal(err)
 	}

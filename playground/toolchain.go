@@ -47,12 +47,15 @@ func newBuilder(ex Executor, log *slog.Logger, dataDir, modCache string, maxBuil
 		coreReady: make(chan struct{}),
 		stdReady:  make(chan struct{}),
 		ready:     make(chan struct{}),
+		raceReady: make(chan struct{}),
 		active:    map[string]struct{}{},
 	}
 	if b.modCache == "" {
 		b.modCache = filepath.Join(dataDir, "gomod")
 	}
 	b.goBin = filepath.Join(b.goroot, "bin", "go")
+	// Without gcc only race builds fail, saying why.
+	b.cc, b.ccErr = findCToolchain()
 	for _, d := range []string{b.modCache, b.goCache, b.workRoot} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("create %s: %w", d, err)

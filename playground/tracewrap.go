@@ -68,7 +68,7 @@ func withTrace(p *Program) (*Program, error) {
 		return nil, &errNotTraceable{"a test program is not traced: only a program with func main is"}
 	}
 	names := slices.Sorted(maps.Keys(p.Files))
-	q := &Program{Files: maps.Clone(p.Files), ModPath: p.ModPath}
+	q := &Program{Files: maps.Clone(p.Files), ModPath: p.ModPath, Race: p.Race} // a traced race run stays a race build
 	found := false
 	for _, name := range names {
 		if !strings.HasSuffix(name, ".go") || strings.Contains(name, "/") {

@@ -88,6 +88,7 @@ func (b *Builder) prepare(ctx context.Context) {
 		closeThrough(stageStd)
 		close(b.ready)
 	}()
+	b.bgCtx = ctx
 	start := time.Now()
 	if err := b.prepareModules(ctx); err != nil {
 		b.prepErr = fmt.Errorf("prepare the module cache: %w", err)
@@ -164,8 +165,12 @@ func (b *Builder) refreshCache(ctx context.Context) error {
 }
 
 // readyFor is the stage of prepare that p waits for (stageFor): coreReady,
-// stdReady or ready.
+// stdReady or ready; raceReady for a race build (whose warm-up it starts).
 func (b *Builder) readyFor(p *Program) <-chan struct{} {
+	if p.Race {
+		b.startRaceWarm()
+		return b.raceReady
+	}
 	switch stageFor(p) {
 	case stageCore:
 		return b.coreReady

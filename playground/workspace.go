@@ -13,6 +13,7 @@ import (
 type built struct {
 	workspace string // host path; the caller removes it with b.release
 	output    []byte // combined stdout and stderr, capped
+	race      bool   // built with -race: cgo on, the C toolchain visible
 }
 
 // release removes a workspace.

@@ -23,6 +23,12 @@ if [ ! -x /usr/bin/python3 ]; then
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 >/dev/null
 fi
 
+if ! command -v gcc >/dev/null 2>&1 || [ ! -f /usr/include/stdlib.h ]; then
+	echo "== installing gcc and libc6-dev (race builds: -race needs cgo; Debian's gcc runs read-only in the build sandbox)"
+	as_root apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null
+fi
+
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 	phase "installing postgresql (the shared snippets' multi-instance store: share and e2e tests start their own cluster)"
 	as_root apt-get update -qq

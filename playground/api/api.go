@@ -27,6 +27,7 @@ const (
 	KindStderr       Kind = "stderr"        // a line (or piece) of standard error
 	KindStuck        Kind = "stuck"         // where the goroutines were blocked (deadlock, or the time limit); just before exit
 	KindTrace        Kind = "trace"         // a traced run's goroutine lanes, just before exit
+	KindRace         Kind = "race"          // the race detector's reports, placed in the code; just before exit
 	KindExit         Kind = "exit"          // the program ended; the stream ends
 	KindError        Kind = "error"         // a server-side failure; the stream ends
 )
@@ -80,6 +81,29 @@ type Goroutine struct {
 	Started bool `json:"started,omitempty"`
 }
 
+// Race is one report of the race detector: two accesses to the same
+// memory, at least one a write, with no synchronisation between them.
+type Race struct {
+	// Summary is the race in words ("goroutine 7 reads at line 13 (`n++`)
+	// what goroutine 8 wrote at line 13 without synchronisation").
+	Summary string `json:"summary"`
+	// Accesses are the current access and the previous one, in that order.
+	Accesses []RaceAccess `json:"accesses"`
+}
+
+// RaceAccess is one side of a race, placed at its innermost frame in the
+// user's code (File "" and Line 0 when none of its frames is).
+type RaceAccess struct {
+	Op         string `json:"op"` // "read" or "write"
+	Previous   bool   `json:"previous"`
+	Goroutine  int    `json:"goroutine"` // 1 for main
+	File       string `json:"file,omitempty"`
+	Line       int    `json:"line,omitempty"`
+	EditorLine int    `json:"editorLine,omitempty"` // as Goroutine.EditorLine
+	Code       string `json:"code,omitempty"`
+	Func       string `json:"func,omitempty"`
+}
+
 // Event is one line of the /api/run stream. Only the fields of its kind
 // are written; the comments name the kinds and the wire field.
 type Event struct {
@@ -115,6 +139,12 @@ type Event struct {
 	// made, only the user's goroutines, at most MaxDump bytes; "" for a
 	// deadlock, whose report is in the stderr events.
 	Dump string
+
+	// Races (race: "races", never null) are the first reports of a run
+	// built with the race detector, at most 10; Count (race: "count") is
+	// how many it wrote in all. Summary is then one sentence for them.
+	Races []Race
+	Count int
 }
 
 // MaxDump bounds a stuck event's dump, in bytes.
@@ -186,6 +216,14 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		}
 		m["goroutines"] = gs
 		m["dump"] = e.Dump
+	case KindRace:
+		m["summary"] = e.Summary
+		rs := e.Races
+		if rs == nil {
+			rs = []Race{}
+		}
+		m["races"] = rs
+		m["count"] = e.Count
 	case KindError:
 		m["message"] = e.Message
 	}
@@ -219,6 +257,8 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		EndMs      float64     `json:"endMs"`
 		Lanes      []Lane      `json:"lanes"`
 		Capped     bool        `json:"capped"`
+		Races      []Race      `json:"races"`
+		Count      int         `json:"count"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -226,7 +266,8 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	*e = Event{Kind: w.Kind, ID: w.ID, Compile: fromMillis(w.Ms), Cached: w.Cached, Message: w.Message, Errors: w.Errors,
 		T: fromMillis(w.T), Data: w.Data, Code: w.Code, Wall: fromMillis(w.WallMs), CPU: fromMillis(w.CPUMs),
 		PeakMemKB: w.PeakMemKB, Reason: w.Reason,
-		Summary: w.Summary, Deadlock: w.Deadlock, Goroutines: w.Goroutines, Dump: w.Dump}
+		Summary: w.Summary, Deadlock: w.Deadlock, Goroutines: w.Goroutines, Dump: w.Dump,
+		Races: w.Races, Count: w.Count}
 	if w.Kind == KindTrace && w.Lanes != nil {
 		e.Trace = &Trace{GOMAXPROCS: w.GOMAXPROCS, Start: fromMillis(w.StartMs), End: fromMillis(w.EndMs),
 			Lanes: w.Lanes, Capped: w.Capped}

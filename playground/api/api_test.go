@@ -32,6 +32,9 @@ func TestEventWireFormat(t *testing.T) {
 		{Event{Kind: KindStuck, Summary: "s.", Deadlock: true, Goroutines: []Goroutine{{IDs: []int{1}, State: "chan send", Wait: "w", File: "prog.go", Line: 3, EditorLine: 3}}},
 			`{"deadlock":true,"dump":"","goroutines":[{"ids":[1],"state":"chan send","wait":"w","file":"prog.go","line":3,"editorLine":3}],"kind":"stuck","summary":"s."}`},
 		{Event{Kind: KindStuck, Summary: "s.", Dump: "goroutine 1 [sleep]:\n"}, `{"deadlock":false,"dump":"goroutine 1 [sleep]:\n","goroutines":[],"kind":"stuck","summary":"s."}`},
+		{Event{Kind: KindRace, Summary: "s.", Count: 3, Races: []Race{{Summary: "r", Accesses: []RaceAccess{{Op: "write", Goroutine: 7, File: "prog.go", Line: 13, EditorLine: 13}}}}},
+			`{"count":3,"kind":"race","races":[{"summary":"r","accesses":[{"op":"write","previous":false,"goroutine":7,"file":"prog.go","line":13,"editorLine":13}]}],"summary":"s."}`},
+		{Event{Kind: KindRace}, `{"count":0,"kind":"race","races":[],"summary":""}`},
 		{Event{Kind: KindError, Message: "broken"}, `{"kind":"error","message":"broken"}`},
 	} {
 		b, err := json.Marshal(tt.ev)
