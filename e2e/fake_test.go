@@ -117,6 +117,7 @@ func (f *fakeAPI) run(w http.ResponseWriter, r *http.Request) {
 		Stdin     string
 		StdinOpen bool
 		Trace     bool
+		Race      bool
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		jsonError(w, http.StatusBadRequest, "bad JSON: "+err.Error())
@@ -186,6 +187,18 @@ func (f *fakeAPI) run(w http.ResponseWriter, r *http.Request) {
 		send(api.Event{Kind: stream, T: time.Since(start), Data: data})
 	}
 	switch {
+	case req.Race:
+		// A race build of a shared counter: the report on stderr, and
+		// the race event placing both accesses on the line of n++.
+		line, _, _ := find(code, "n++")
+		piece(api.KindStderr, fmt.Sprintf("==================\nWARNING: DATA RACE\nRead at 0x00c000018078 by goroutine 9:\n  main.main.func1()\n      play/prog.go:%d +0x2e\n", line))
+		access := func(op string, g int, prev bool) api.RaceAccess {
+			return api.RaceAccess{Op: op, Previous: prev, Goroutine: g, File: "prog.go", Line: line, EditorLine: line, Code: "n++"}
+		}
+		send(api.Event{Kind: api.KindRace, Count: 1,
+			Summary: fmt.Sprintf("Data race: goroutine 9 reads at line %d (`n++`) what goroutine 8 wrote at line %d without synchronisation.", line, line),
+			Races:   []api.Race{{Summary: "r", Accesses: []api.RaceAccess{access("read", 9, false), access("write", 8, true)}}}})
+		exit(66, api.ReasonNone)
 	case strings.Contains(code, "fake:stdin"):
 		// Echo the standard input, line by line, until EOF.
 		echo := func(s string) { piece(api.KindStdout, "got: "+strings.TrimSuffix(s, "\n")+"\n") }

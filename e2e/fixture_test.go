@@ -132,6 +132,32 @@ func TestFixture(t *testing.T) {
 		}
 		p.noConsoleErrors()
 	})
+	t.Run("race", func(t *testing.T) {
+		p := openPage(t, browser, url)
+		box := fig("concurrent") + " .pg-race input[type=checkbox]"
+		var checked bool
+		p.eval(fmt.Sprintf(`document.querySelector(%q).checked`, box), &checked)
+		if checked {
+			t.Error("the race detector is on by default without the fence's race attribute")
+		}
+		p.do(chromedp.Click(chromedp.CSS(box)))
+		p.setCode("concurrent", "package main\n\nimport \"sync\"\n\nfunc main() {\n\tn := 0\n\tvar wg sync.WaitGroup\n\tfor range 2 {\n\t\twg.Go(func() {\n\t\t\tn++\n\t\t})\n\t}\n\twg.Wait()\n}\n")
+		st := p.run("concurrent", 10*time.Second)
+		if !strings.HasPrefix(st.Msg, "Data race: goroutine 9 reads at line 10") || !strings.HasPrefix(st.Foot, "Exit status 66") {
+			t.Errorf("msg %q, foot %q", st.Msg, st.Foot)
+		}
+		if want := "line 10: goroutine 9 reads `n++`|line 10: goroutine 8 wrote `n++`"; strings.Join(st.Errors, "|") != want {
+			t.Errorf("entries %q, want %q", st.Errors, want)
+		}
+		if len(st.Marks) != 1 || st.Marks[0] != 10 {
+			t.Errorf("marks %v, want [10]", st.Marks)
+		}
+		if len(st.Stderr) == 0 {
+			t.Error("the race report is not in the output")
+		}
+		p.screenshot("concurrent", "fixture-race.png")
+		p.noConsoleErrors()
+	})
 	t.Run("lines", func(t *testing.T) {
 		p := openPage(t, browser, url)
 		checkLines(t, p)

@@ -202,6 +202,18 @@
       if (fig.dataset.lang === 'python') lab.hidden = true;
       bar.append(this.runBtn, lab, this.stopBtn, this.fmtBtn, this.shareBtn,
         button('Reset', 'pg-reset', () => this.reset()), button('Copy', 'pg-copy', () => this.copy()), this.status);
+      // The race detector (docs/contracts.md §3, "Data races"), for Go: on
+      // by default where the snippet's fence says race (data-race).
+      this.raceBox = null;
+      if ((fig.dataset.lang || 'go') === 'go') {
+        const raceLab = el('label', 'pg-race');
+        this.raceBox = el('input');
+        this.raceBox.type = 'checkbox';
+        this.raceBox.checked = 'race' in fig.dataset;
+        raceLab.title = 'Build with -race and report data races (slower)';
+        raceLab.append(this.raceBox, ' Race detector');
+        bar.insertBefore(raceLab, this.stopBtn); // beside Trace: the two run options
+      }
 
       // Share result: the link, selectable, and a message screen readers
       // announce (it is polite: the focus stays on the Share button).
@@ -519,7 +531,8 @@
         res = await fetch(API + 'run', {
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ code: this.ta.value, lang: this.lang, stdin, stdinOpen: true, trace: this.traceBox.checked }),
+          body: JSON.stringify({ code: this.ta.value, lang: this.lang, stdin, stdinOpen: true, trace: this.traceBox.checked,
+            race: !!(this.raceBox && this.raceBox.checked) }),
           signal: ctrl.signal,
         });
       } catch (err) {
@@ -574,6 +587,7 @@
         case 'trace': this.trace = ev; break;
         case 'compile-error': this.compileError(ev); break;
         case 'stuck': this.stuck(ev); break;
+        case 'race': this.races(ev); break;
         case 'exit': this.exit(ev); break;
         case 'error': this.end('Playground error: ' + ev.message, true); break;
         default: break; // unknown events are ignored, for forward compatibility
@@ -611,6 +625,28 @@
       m.style.setProperty('--l', n - 1); // CSSOM, allowed by the CSP
       this.inner.prepend(m);
       this.marked = lineCount(this.ta.value);
+    }
+
+    // races shows the race detector's findings: the server's sentence above
+    // the output, an entry per access that moves the cursor to its line,
+    // and those lines marked (the reports themselves are in the output).
+    races(ev) {
+      this.note(ev.summary || 'Data race', true);
+      for (const r of ev.races || []) {
+        for (const a of r.accesses || []) {
+          const line = a.editorLine || 0;
+          const who = a.goroutine === 1 ? 'main' : `goroutine ${a.goroutine}`;
+          const what = a.previous ? (a.op === 'write' ? 'wrote' : 'read') : (a.op === 'write' ? 'writes' : 'reads');
+          const b = button(`${line ? 'line ' + line : 'outside your code'}: ${who} ${what}${a.code ? ' `' + a.code + '`' : ''}`,
+            'pg-errbtn pg-racebtn', () => this.goTo(line, 1));
+          b.disabled = !line;
+          b.title = 'Move the cursor to this line';
+          const li = el('li');
+          li.append(b);
+          this.errs.append(li);
+          if (line) this.mark(line, 'pg-mark pg-mark-stuck');
+        }
+      }
     }
 
     // stuck shows where the goroutines of a deadlocked program, or of one
