@@ -230,6 +230,25 @@ func (s *Server) Execute(ctx context.Context, code string, emit func(api.Event))
 
 // ExecuteLang is Execute for a program in lang (LangGo or LangPython).
 func (s *Server) ExecuteLang(ctx context.Context, lang, code string, emit func(api.Event)) error {
+	return s.ExecuteWith(ctx, RunOptions{Lang: lang}, code, emit)
+}
+
+// RunOptions are the options of a run for ExecuteWith, as /api/run takes
+// them.
+type RunOptions struct {
+	Lang string // LangGo (default) or LangPython
+	Race bool   // a Go program built with the race detector
+}
+
+// ExecuteWith is Execute with the options of /api/run.
+func (s *Server) ExecuteWith(ctx context.Context, o RunOptions, code string, emit func(api.Event)) error {
+	lang := o.Lang
+	if lang == "" {
+		lang = LangGo
+	}
+	if o.Race && lang != LangGo {
+		return errors.New("race is for Go programs")
+	}
 	if lang != LangGo && lang != LangPython {
 		return fmt.Errorf("unknown language %q (want %q or %q)", lang, LangGo, LangPython)
 	}
@@ -243,7 +262,7 @@ func (s *Server) ExecuteLang(ctx context.Context, lang, code string, emit func(a
 	defer t.done()
 	run, ctx := s.newRun(ctx, "local")
 	defer s.endRun(run)
-	rep := s.serveRun(ctx, t, []byte(code), execOptions{lang: lang}, emit)
+	rep := s.serveRun(ctx, t, []byte(code), execOptions{lang: lang, race: o.Race}, emit)
 	s.logRun(run, rep)
 	return nil
 }

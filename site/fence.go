@@ -24,6 +24,11 @@ type fenceInfo struct {
 	// Tabs asks for the python/go pair the block belongs to to show as
 	// tabs where the two do not fit side by side.
 	Tabs bool
+	// Race: run with the race detector (```go run race); Races, RacesSet:
+	// race=N on an output fence.
+	Race     bool
+	Races    int
+	RacesSet bool
 }
 
 // lineRange is the lines From to To of a code block, 1-based, inclusive.
@@ -73,6 +78,15 @@ func parseFenceInfo(info string) (fenceInfo, []string) {
 				errs = append(errs, fmt.Sprintf("invalid compare key %q (use letters, digits, '-' and '_')", val))
 			}
 			fi.Compare = val
+		case fi.Lang == "go" && f == "race":
+			fi.Race = true
+		case fi.Lang == "output" && key == "race" && hasVal:
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 {
+				errs = append(errs, fmt.Sprintf("invalid race %q (want the number of racy lines, such as race=1)", val))
+				continue
+			}
+			fi.Races, fi.RacesSet = n, true
 		case fi.Lang != "output" && key == "hl" && hasVal:
 			r, err := parseLineRanges(val)
 			if err != nil {
@@ -109,6 +123,9 @@ func parseFenceInfo(info string) (fenceInfo, []string) {
 	if runnable(fi.Lang) && !fi.Run && (fi.Name != "" || fi.Compare != "" || fi.Trace || fi.Pair != "") {
 		errs = append(errs, fmt.Sprintf("name=, compare=, trace and pair= need the run attribute (```%s run name=ID)", fi.Lang))
 	}
+	if fi.Race && !fi.Run {
+		errs = append(errs, "race needs the run attribute (```go run name=ID race)")
+	}
 	if fi.Run && fi.Name == "" {
 		errs = append(errs, fmt.Sprintf("runnable snippet needs a name (```%s run name=ID)", fi.Lang))
 	}
@@ -122,11 +139,11 @@ func runnable(lang string) bool { return lang == "go" || lang == "python" }
 func allowedAttrs(lang string) string {
 	switch lang {
 	case "go":
-		return "run, name=ID, compare=KEY, pair=KEY, hl=LINES, linenos, tabs, trace"
+		return "run, name=ID, compare=KEY, pair=KEY, race, hl=LINES, linenos, tabs, trace"
 	case "python":
 		return "run, name=ID, compare=KEY, pair=KEY, hl=LINES, linenos, tabs"
 	case "output":
-		return "duration=D, tolerance=D"
+		return "duration=D, tolerance=D, race=N"
 	default:
 		return "hl=LINES, linenos"
 	}

@@ -201,6 +201,9 @@ func renderCode(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.W
 		if s.Trace {
 			w.WriteString(" data-trace")
 		}
+		if s.Race {
+			w.WriteString(" data-race")
+		}
 		if s.Pair != "" {
 			fmt.Fprintf(w, " data-pair=\"%s\"", s.Pair)
 		}

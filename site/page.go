@@ -237,7 +237,10 @@ func (p *Page) collect(errs *ErrorList) {
 				parent.RemoveChild(parent, fb)
 				continue
 			}
-			exp := snippet.Expected{Duration: fi.Duration, Tolerance: fi.Tolerance, Line: line}
+			exp := snippet.Expected{Duration: fi.Duration, Tolerance: fi.Tolerance, Line: line, CheckRaces: fi.RacesSet, Races: fi.Races}
+			if fi.RacesSet && !prev.Snippet.Race {
+				errs.errorf(p.Path, line, "race= needs a ```go run block with the race attribute before it")
+			}
 			if exp.Duration > 0 && exp.Tolerance == 0 {
 				exp.Tolerance = snippet.DefaultTolerance
 			}
@@ -274,7 +277,8 @@ func (p *Page) collect(errs *ErrorList) {
 				errs.errorf(p.Path, line, "duplicate snippet name %q (first used on line %d)", fi.Name, first)
 			}
 			names[fi.Name] = line
-			cn.Snippet = &snippet.Snippet{File: p.File, Line: line, Page: p.URL, Name: fi.Name, Lang: fi.Lang, Compare: fi.Compare, Trace: fi.Trace, Pair: fi.Pair, Code: cn.Code}
+			cn.Snippet = &snippet.Snippet{File: p.File, Line: line, Page: p.URL, Name: fi.Name, Lang: fi.Lang, Compare: fi.Compare,
+				Trace: fi.Trace, Race: fi.Race, Pair: fi.Pair, Code: cn.Code}
 			p.Snippets = append(p.Snippets, cn.Snippet)
 			p.ids[cn.Snippet.ID()] = true
 		}

@@ -26,6 +26,7 @@ type Snippet struct {
 	Lang     string // "go" or "python": the fence's language
 	Compare  string // compare=KEY, "" if none
 	Trace    bool   // trace: the page's Trace toggle is on by default (Go only)
+	Race     bool   // race: run with the race detector (Go only)
 	Pair     string // pair=KEY: one Python and one Go snippet of a page, run together by "Run both"; "" if none
 	Code     string
 	Expected Expected
@@ -45,6 +46,11 @@ type Expected struct {
 	Duration  time.Duration // 0: not checked
 	Tolerance time.Duration // allowed deviation from Duration
 	Line      int           // line of the ```output fence
+	// CheckRaces (race=N on the output fence) says the race detector must
+	// report data races at exactly Races distinct lines of the snippet
+	// (the lines the page marks); the reports are then not output lines.
+	CheckRaces bool
+	Races      int
 }
 
 // ExpectedLine is one expected output line.
@@ -318,6 +324,9 @@ func FormatExpected(e Expected) string {
 		if e.Tolerance != 0 && e.Tolerance != DefaultTolerance {
 			fmt.Fprintf(&b, " tolerance=%v", e.Tolerance)
 		}
+	}
+	if e.CheckRaces {
+		fmt.Fprintf(&b, " race=%d", e.Races)
 	}
 	b.WriteByte('\n')
 	for _, l := range e.Lines {

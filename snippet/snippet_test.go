@@ -128,6 +128,10 @@ func TestFormatExpected(t *testing.T) {
 	if got := FormatExpected(Expected{}); got != "```output\n```\n" {
 		t.Errorf("empty expectation = %q", got)
 	}
+	// race=N stays on the fence.
+	if got := FormatExpected(Expected{CheckRaces: true, Races: 1, Lines: []ExpectedLine{{Text: "{...}"}}}); got != "```output race=1\n{...}\n```\n" {
+		t.Errorf("race: %q", got)
+	}
 }
 
 func TestRewriteExpected(t *testing.T) {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -146,6 +148,9 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// raceFound is the race detector's last line ("Found 2 data race(s)").
+var raceFound = regexp.MustCompile(`^Found \d+ data race\(s\)$`)
+
 // checkSnippet runs one snippet and compares its output.
 func checkSnippet(ctx context.Context, srv *playground.Server, sn snippet.Snippet, file string) checkResult {
 	r := checkResult{snippet: sn}
@@ -159,8 +164,17 @@ func checkSnippet(ctx context.Context, srv *playground.Server, sn snippet.Snippe
 	if lang == "" {
 		lang = playground.LangGo
 	}
-	err := srv.ExecuteLang(ctx, lang, sn.Code, func(ev api.Event) {
+	racyLines := map[int]bool{} // the snippet's lines the race detector named
+	err := srv.ExecuteWith(ctx, playground.RunOptions{Lang: lang, Race: sn.Race}, sn.Code, func(ev api.Event) {
 		switch ev.Kind {
+		case api.KindRace:
+			for _, r := range ev.Races {
+				for _, a := range r.Accesses {
+					if a.EditorLine > 0 {
+						racyLines[a.EditorLine] = true
+					}
+				}
+			}
 		case api.KindStdout, api.KindStderr:
 			scr.Write(ev.Kind == api.KindStderr, float64(ev.T)/float64(time.Millisecond), ev.Data)
 		case api.KindExit:
@@ -188,8 +202,23 @@ func checkSnippet(ctx context.Context, srv *playground.Server, sn snippet.Snippe
 		r.problems = append(r.problems, where(sn.Line)+serverErr.Message)
 		return r
 	}
+	inReport := false
 	for _, l := range scr.Lines() {
+		// A race build's reports are checked by race=N, not as lines.
+		// (Its blank lines have no stderr character: they count as stdout.)
+		if sn.Race {
+			switch {
+			case l.Stderr && l.Text == "==================":
+				inReport = !inReport
+				continue
+			case inReport, l.Stderr && raceFound.MatchString(l.Text):
+				continue
+			}
+		}
 		r.lines = append(r.lines, snippet.OutputLine{Text: l.Text, Stderr: l.Stderr})
+	}
+	if e := sn.Expected; e.CheckRaces && len(racyLines) != e.Races {
+		r.problems = append(r.problems, where(e.Line)+fmt.Sprintf("the race detector named %d racy line(s) of the snippet %v, want race=%d", len(racyLines), slices.Sorted(maps.Keys(racyLines)), e.Races))
 	}
 	r.wall = exit.Wall
 	if exit.Reason != api.ReasonNone {
