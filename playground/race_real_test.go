@@ -107,3 +107,37 @@ func TestRealRaceBuildRefusesUserC(t *testing.T) {
 		})
 	}
 }
+
+// TestRealRaceWithTrace: one /api/run body with both "race" and "trace":
+// the race build is traced (the wrapper keeps the lines, so the race is
+// still placed on line 13) and the stream has the trace event, then the
+// race event, then exit.
+func TestRealRaceWithTrace(t *testing.T) {
+	_, ts := newRealServer(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	resp := postJSON(t, ctx, ts.URL+"/api/run", map[string]any{"code": uniq(raceCounter), "race": true, "trace": true})
+	if resp.StatusCode != 200 {
+		t.Fatalf("/api/run: %s", resp.Status)
+	}
+	evs := readEvents(t, resp.Body, nil)
+	if got := kinds(evs); !strings.HasSuffix(got, ",trace,race,exit") {
+		t.Fatalf("events %s", got)
+	}
+	if exit, _ := find(evs, api.KindExit); exit.Code != 66 {
+		t.Errorf("exit %+v, want code 66 (the detector found a race)", exit.Event)
+	}
+	tr, _ := find(evs, api.KindTrace)
+	if tr.Trace == nil || laneNamed(tr.Trace, "main") == nil || len(tr.Trace.Lanes) < 3 {
+		t.Errorf("trace event of the race build %+v (message %q)", tr.Trace, tr.Message)
+	}
+	re, _ := find(evs, api.KindRace)
+	if re.Count != 1 || len(re.Races) != 1 {
+		t.Fatalf("race event %+v", re.Event)
+	}
+	for _, a := range re.Races[0].Accesses {
+		if a.EditorLine != 13 {
+			t.Errorf("access not placed on line 13 in a traced race build: %+v", a)
+		}
+	}
+}

@@ -236,8 +236,9 @@ func (s *Server) ExecuteLang(ctx context.Context, lang, code string, emit func(a
 // RunOptions are the options of a run for ExecuteWith, as /api/run takes
 // them.
 type RunOptions struct {
-	Lang string // LangGo (default) or LangPython
-	Race bool   // a Go program built with the race detector
+	Lang  string // LangGo (default) or LangPython
+	Race  bool   // a Go program built with the race detector
+	Trace bool   // the trace event: the run's goroutine lanes (Go; Python ignores it)
 }
 
 // ExecuteWith is Execute with the options of /api/run.
@@ -262,7 +263,7 @@ func (s *Server) ExecuteWith(ctx context.Context, o RunOptions, code string, emi
 	defer t.done()
 	run, ctx := s.newRun(ctx, "local")
 	defer s.endRun(run)
-	rep := s.serveRun(ctx, t, []byte(code), execOptions{lang: lang, race: o.Race}, emit)
+	rep := s.serveRun(ctx, t, []byte(code), execOptions{lang: lang, race: o.Race, trace: o.Trace}, emit)
 	s.logRun(run, rep)
 	return nil
 }

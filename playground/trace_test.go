@@ -479,3 +479,26 @@ func BenchmarkRealTraceOverhead(b *testing.B) {
 	b.ReportMetric(100*(wall[1].Seconds()/wall[0].Seconds()-1), "wall-overhead-%")
 	b.ReportMetric(100*(total[1].Seconds()/total[0].Seconds()-1), "end-to-end-overhead-%")
 }
+
+// TestWithTraceKeepsRace: a traced race run is still built with -race
+// (the copy keeps the mode, so its cache key differs from the plain
+// traced build's).
+func TestWithTraceKeepsRace(t *testing.T) {
+	p, err := ParseProgram([]byte("package main\n\nfunc main() {}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Race = true
+	q, err := withTrace(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !q.Race {
+		t.Fatal("withTrace dropped Race")
+	}
+	plain := *q
+	plain.Race = false
+	if q.Key("tc") == plain.Key("tc") {
+		t.Error("a traced race build and a traced plain build share a cache key")
+	}
+}
