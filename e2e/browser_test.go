@@ -187,6 +187,19 @@ func (p *page) eval(expr string, out any) {
 	}
 }
 
+// evalAwait is eval for an expression whose value is a promise: it
+// decodes what the promise resolves to.
+func (p *page) evalAwait(expr string, out any) {
+	p.t.Helper()
+	raw, err := chromedp.Run(p.ctx, chromedp.Evaluate[json.RawMessage](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("evaluate %.80q: %v", expr, err)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		p.t.Fatalf("evaluate %.80q: decode %s: %v", expr, raw, err)
+	}
+}
+
 // wait polls a JavaScript predicate until it is true.
 func (p *page) wait(what, predicate string, timeout time.Duration) {
 	p.t.Helper()

@@ -240,30 +240,67 @@ func TestReaderFeatures(t *testing.T) {
 		p.do(chromedp.SendKeys(chromedp.CSS(`#search-q`), "gather"))
 		p.wait("results", `!document.getElementById('search-results').hidden && document.querySelectorAll('#search-results a').length > 0`, 10*time.Second)
 		var urls []string
-		p.eval(`[...document.querySelectorAll('#search-results a')].map(a => a.getAttribute('href'))`, &urls)
+		// Paths: a result with an excerpt links to the heading above it.
+		p.eval(`[...document.querySelectorAll('#search-results a')].map(a => a.pathname)`, &urls)
 		if len(urls) == 0 || urls[0] != "/asyncio/gather/" || !slices.Contains(urls, "/asyncio/taskgroup-vs-errgroup/") {
 			t.Errorf("results for gather: %v, want /asyncio/gather/ first and the errgroup page (a synonym)", urls)
 		}
 		// Titles show the words matched.
 		p.eval(`(() => { const i = document.getElementById('search-q'); i.value = 'errgr'; i.dispatchEvent(new Event('input')); return true; })()`, nil)
 		p.wait("results for errgr", `[...document.querySelectorAll('#search-results mark')].some(m => m.textContent.toLowerCase() === 'errgr')`, 10*time.Second)
-		p.eval(`[...document.querySelectorAll('#search-results a')].map(a => a.getAttribute('href'))`, &urls)
+		p.eval(`[...document.querySelectorAll('#search-results a')].map(a => a.pathname)`, &urls)
 		if len(urls) == 0 || urls[0] != "/asyncio/taskgroup-vs-errgroup/" {
 			t.Errorf("results for errgr: %v, want the errgroup page first", urls)
 		}
 		p.do(chromedp.KeyEvent(kb.ArrowDown))
 		var href string
-		p.eval(`document.activeElement.getAttribute('href')`, &href)
+		p.eval(`document.activeElement.pathname`, &href)
 		if href != urls[0] {
 			t.Errorf("ArrowDown focused %q, want the first result", href)
 		}
-		axeCheck(t, p, loadAxe(t), "/asyncio/gather/ with search results")
 		p.do(chromedp.KeyEvent(kb.Escape))
 		var hidden bool
 		p.eval(`document.getElementById('search-results').hidden`, &hidden)
 		if !hidden {
 			t.Error("Escape does not close the results")
 		}
+		// Excerpts: the first results show the text that matched, the
+		// word marked, and link to the heading above it; only their
+		// pages' text is fetched.
+		p.eval(`(() => { const i = document.getElementById('search-q'); i.value = 'semaphore'; i.dispatchEvent(new Event('input')); return true; })()`, nil)
+		p.wait("excerpts for semaphore", `[...document.querySelectorAll('#search-results .search-excerpt')].filter((e) => /semaphore/i.test(e.textContent)).length >= 2`, 10*time.Second)
+		var ex struct {
+			Results  int      `json:"results"`
+			Excerpts []string `json:"excerpts"`
+			Marked   bool     `json:"marked"`
+			Missing  []string `json:"missing"`
+			Fetched  []string `json:"fetched"`
+		}
+		p.evalAwait(`(async () => {
+			const as = [...document.querySelectorAll('#search-results a')];
+			const ex = [...document.querySelectorAll('#search-results .search-excerpt')];
+			const missing = [];
+			for (const a of as) {
+				if (!a.hash) continue;
+				const html = await (await fetch(a.pathname)).text();
+				if (!html.includes('id="' + decodeURIComponent(a.hash.slice(1)) + '"')) missing.push(a.getAttribute('href'));
+			}
+			return {results: as.length, excerpts: ex.map((e) => e.textContent),
+				marked: ex.every((e) => [...e.querySelectorAll('mark')].some((m) => m.textContent.toLowerCase() === 'semaphore')),
+				missing, fetched: performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname).filter((u) => u.startsWith('/_search/x/'))};
+		})()`, &ex)
+		t.Logf("semaphore: %d results, excerpts %q", ex.Results, ex.Excerpts)
+		if ex.Results < 2 || len(ex.Excerpts) < 2 || !ex.Marked {
+			t.Errorf("semaphore: %d results, excerpts %q, each with the word marked: %v", ex.Results, ex.Excerpts, ex.Marked)
+		}
+		if len(ex.Missing) > 0 {
+			t.Errorf("results link to headings their pages lack: %v", ex.Missing)
+		}
+		// Five per query at most: gather, errgr, semaphore.
+		if len(ex.Fetched) > 15 {
+			t.Errorf("%d excerpt files fetched for three queries: %v", len(ex.Fetched), ex.Fetched)
+		}
+		axeCheck(t, p, loadAxe(t), "/asyncio/gather/ with search results and excerpts")
 	})
 	p.noConsoleErrors()
 }

@@ -79,7 +79,7 @@ type Builder struct {
 	// terms are the search terms of the last build's pages, by the hash
 	// of what they are read from (see pageTerms): an edit re-reads one
 	// page, not the site.
-	terms map[[sha256.Size]byte][]termScore
+	terms map[[sha256.Size]byte]*pageSearch
 }
 
 // renderedEntry is a rendered page and what it was rendered from.
@@ -146,7 +146,7 @@ func New(cfg Config) *Builder {
 		hl:       newHighlighter(hlPath),
 		parsed:   map[string]*Page{},
 		rendered: map[string]renderedEntry{},
-		terms:    map[[sha256.Size]byte][]termScore{},
+		terms:    map[[sha256.Size]byte]*pageSearch{},
 	}
 }
 

@@ -1,6 +1,7 @@
 package site
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/yuin/goldmark/ast"
 )
 
 // The search index: built by the build, in Go, and read by site.js. Terms
@@ -24,6 +27,7 @@ import (
 //
 //	/_search/pages.json   {"pages": [[url, title, section index], …], "sections": [titles], "shards": "keys …"}
 //	/_search/gat.json     {"gather": [page, score, page, score, …], "gated": …}
+//	/_search/x/7.json     [[heading id, text], …]: page 7's text, for excerpts
 //
 // Synonyms from playdoc.toml ([search.synonyms] gather = ["errgroup",
 // "WaitGroup"]) add each word's pages to the others', both ways, at half
@@ -93,30 +97,97 @@ func termsKey(p *Page) [sha256.Size]byte {
 	return k
 }
 
-// cachedTerms returns pageTerms of each page, computing only those of
-// pages that changed since the last call; the cache keeps this call's.
-func cachedTerms(cache map[[sha256.Size]byte][]termScore, pages []*Page) [][]termScore {
-	out := make([][]termScore, len(pages))
+// pageSearch is what the search index holds of one page.
+type pageSearch struct {
+	terms []termScore
+	text  []byte // the excerpt file, JSON (see pageText)
+}
+
+// cachedTerms returns the terms and text of each page, computing only
+// those of pages that changed since the last call; the cache keeps this
+// call's.
+func cachedTerms(cache map[[sha256.Size]byte]*pageSearch, pages []*Page) ([]*pageSearch, error) {
+	out := make([]*pageSearch, len(pages))
 	used := make(map[[sha256.Size]byte]bool, len(pages))
 	for i, p := range pages {
 		k := termsKey(p)
-		list, ok := cache[k]
+		ps, ok := cache[k]
 		if !ok {
 			scores := pageTerms(p)
-			list = make([]termScore, 0, len(scores))
+			ps = &pageSearch{terms: make([]termScore, 0, len(scores))}
 			for t, s := range scores {
-				list = append(list, termScore{t, s})
+				ps.terms = append(ps.terms, termScore{t, s})
 			}
-			cache[k] = list
+			// Code is full of < and >: unescaped, the file is smaller.
+			var text bytes.Buffer
+			enc := json.NewEncoder(&text)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(pageText(p)); err != nil {
+				return nil, fmt.Errorf("search text of %s: %w", p.URL, err)
+			}
+			ps.text = bytes.TrimSuffix(text.Bytes(), []byte("\n"))
+			cache[k] = ps
 		}
 		used[k] = true
-		out[i] = list
+		out[i] = ps
 	}
 	for k := range cache {
 		if !used[k] {
 			delete(cache, k)
 		}
 	}
+	return out, nil
+}
+
+// excerptRunes is the most of one block of text a page's excerpt file
+// keeps: enough for an excerpt around a match near its start, while the
+// files of the few results a query shows stay small (issue 14: a query
+// loads at most 150 KB on the 1000-page corpus).
+const excerptRunes = 240
+
+// pageText is a page's text for the excerpts under search results: each
+// heading, paragraph, list item and code block (a snippet's expected
+// output too) as one line of plain text, its white space collapsed, cut at
+// excerptRunes, with the id of the heading it is under ("" above the
+// first): [[id, text], …]. site.js fetches it for the results it shows.
+func pageText(p *Page) [][2]string {
+	out := [][2]string{}
+	if p.doc == nil {
+		return out
+	}
+	anchor := ""
+	add := func(text string) {
+		text = strings.Join(strings.Fields(text), " ")
+		if r := []rune(text); len(r) > excerptRunes {
+			text = string(r[:excerptRunes])
+		}
+		if text != "" {
+			out = append(out, [2]string{anchor, text})
+		}
+	}
+	_ = ast.Walk(p.doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch n := n.(type) {
+		case *ast.Heading:
+			if id, ok := n.AttributeString("id"); ok {
+				anchor = string(asBytes(id))
+			}
+			add(plainText(n, p.body))
+			return ast.WalkSkipChildren, nil
+		case *ast.Paragraph, *ast.TextBlock:
+			add(plainText(n, p.body))
+			return ast.WalkSkipChildren, nil
+		case *codeNode:
+			add(n.Code)
+			if n.Snippet != nil {
+				add(n.Snippet.Expected.DisplayText())
+			}
+			return ast.WalkSkipChildren, nil
+		}
+		return ast.WalkContinue, nil
+	})
 	return out
 }
 
@@ -128,14 +199,14 @@ type termScore struct {
 
 // buildSearch indexes the pages (in reading order); terms are each page's
 // (cachedTerms).
-func buildSearch(pages []*Page, terms [][]termScore, synonyms map[string][]string) (*searchIndex, error) {
+func buildSearch(pages []*Page, terms []*pageSearch, synonyms map[string][]string) (*searchIndex, error) {
 	type posting struct{ page, score int }
 	index := map[string][]posting{}
 	var sections []string
 	secIdx := map[*Section]int{}
 	meta := make([][]any, 0, len(pages))
 	for i, p := range pages {
-		for _, ts := range terms[i] {
+		for _, ts := range terms[i].terms {
 			index[ts.term] = append(index[ts.term], posting{i, ts.score})
 		}
 		si := -1
@@ -209,6 +280,9 @@ func buildSearch(pages []*Page, terms [][]termScore, synonyms map[string][]strin
 		return nil, fmt.Errorf("search index: %w", err)
 	}
 	ix.files["pages.json"] = pagesJSON
+	for i, ps := range terms {
+		ix.files[textFile(i)] = ps.text
+	}
 	for _, k := range keys {
 		b, err := shardJSON(shards[k])
 		if err != nil {
@@ -266,6 +340,9 @@ func plainTerm(t string) bool {
 	}
 	return utf8.ValidString(t)
 }
+
+// textFile names the excerpt file of the page numbered i in pages.json.
+func textFile(i int) string { return "x/" + strconv.Itoa(i) + ".json" }
 
 // shardFile names a shard's file: its key when it is made of [a-z0-9_],
 // else "u" and the hex of its UTF-8 bytes (site.js computes the same).

@@ -115,3 +115,38 @@ func TestShardJSON(t *testing.T) {
 		t.Errorf("shardJSON:\n%s\nwant encoding/json's\n%s", got, want)
 	}
 }
+
+// TestPageText: a page's excerpt file holds its headings, paragraphs, list items,
+// code and expected output as plain text, each under the id of the heading
+// above it, long blocks cut.
+func TestPageText(t *testing.T) {
+	cfg := fixtureConfig()
+	long := strings.Repeat("word ", 100)
+	cfg.Content = memContent(map[string]string{
+		"01-a.md": page("First", 1, "Intro with `code` and [a link](https://example.com).\n\n"+
+			"## Second part\n\n- an item\n- another\n\n```python\nprint('hi')\n```\n\n"+long+"\n"),
+	})
+	s, err := New(cfg).Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := s.Files["/_search/"+textFile(0)]
+	if f == nil {
+		t.Fatal("no excerpt file for page 0")
+	}
+	var blocks [][2]string
+	if err := json.Unmarshal(f.Body, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	want := [][2]string{
+		{"", "Intro with code and a link."},
+		{"second-part", "Second part"},
+		{"second-part", "an item"},
+		{"second-part", "another"},
+		{"second-part", "print('hi')"},
+		{"second-part", strings.TrimSpace(long)[:excerptRunes]},
+	}
+	if !slices.Equal(blocks, want) {
+		t.Errorf("excerpt blocks:\n%q\nwant\n%q", blocks, want)
+	}
+}

@@ -201,7 +201,11 @@ const searchDir = "/_search/"
 // renderSearch writes the search index (see search.go) and the site's
 // index of pages, /search/, where the search form leads without JavaScript.
 func (b *Builder) renderSearch(ctx context.Context, site *Site, nav *navigation, a assetSet) error {
-	ix, err := buildSearch(site.Pages, cachedTerms(b.terms, site.Pages), b.cfg.Synonyms)
+	terms, err := cachedTerms(b.terms, site.Pages)
+	if err != nil {
+		return err
+	}
+	ix, err := buildSearch(site.Pages, terms, b.cfg.Synonyms)
 	if err != nil {
 		return err
 	}

@@ -3,12 +3,16 @@ package site
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"playdoc/site/corpus"
 )
+
+// excerptsShown is how many results site.js shows an excerpt for.
+const excerptsShown = 5
 
 // shapeFS is a corpus shape in memory.
 func shapeFS(s corpus.Shape) fstest.MapFS {
@@ -52,16 +56,28 @@ func TestOutputGrowsLinearly(t *testing.T) {
 		var search, play int
 		sizes[shape.Pages], search, play = siteBytes(s)
 		t.Logf("search index %.1f MB, /play/ %.1f MB", float64(search)/1e6, float64(play)/1e6)
-		// A query loads pages.json and the shard of each word: the
-		// largest shard bounds a one-word query.
-		largest := 0
+		// A query loads pages.json, the shard of each word and the
+		// excerpt files of the first results it shows: the largest
+		// shard and excerpt files bound a one-word query.
+		largest, texts := 0, []int{}
 		for p, f := range s.Files {
-			if strings.HasPrefix(p, "/_search/") && p != "/_search/pages.json" {
+			switch {
+			case strings.HasPrefix(p, "/_search/x/"):
+				texts = append(texts, len(f.Body))
+			case strings.HasPrefix(p, "/_search/") && p != "/_search/pages.json":
 				largest = max(largest, len(f.Body))
 			}
 		}
-		query := len(s.Files["/_search/pages.json"].Body) + largest
-		t.Logf("search: pages.json %d bytes, largest shard %d bytes", len(s.Files["/_search/pages.json"].Body), largest)
+		if len(texts) != shape.Pages+shape.Sections { // the pages and the sections' pages
+			t.Errorf("%d excerpt files for %d pages", len(texts), shape.Pages)
+		}
+		slices.Sort(texts)
+		excerpts := 0
+		for _, n := range texts[len(texts)-excerptsShown:] {
+			excerpts += n
+		}
+		query := len(s.Files["/_search/pages.json"].Body) + largest + excerpts
+		t.Logf("search: pages.json %d bytes, largest shard %d bytes, the %d largest excerpt files %d bytes", len(s.Files["/_search/pages.json"].Body), largest, excerptsShown, excerpts)
 		if shape.Pages == 1000 && query > 150_000 {
 			t.Errorf("a one-word query loads up to %d bytes, want at most 150 KB", query)
 		}

@@ -251,6 +251,32 @@ const forEvery = (sel, f) => {
     return frag;
   };
 
+  // excerpt finds the first block of a page's text (/_search/x/N.json:
+  // [[heading id, text], …]) with a word typed at the start of one of its
+  // words, and returns the heading's id and about 140 characters around it.
+  const excerpt = (blocks, ws) => {
+    for (const [id, text] of blocks) {
+      const lower = text.toLowerCase();
+      let at = -1;
+      for (const w of ws) {
+        for (let j = lower.indexOf(w); j >= 0; j = lower.indexOf(w, j + 1)) {
+          if (j === 0 || !/[\p{L}\p{N}_]/u.test(lower[j - 1])) {
+            if (at < 0 || j < at) at = j;
+            break;
+          }
+        }
+      }
+      if (at < 0) continue;
+      let from = Math.max(0, at - 50);
+      const sp = text.indexOf(' ', from);
+      if (from > 0 && sp >= 0 && sp < at) from = sp + 1;
+      let to = from + 140;
+      if (to < text.length && text.lastIndexOf(' ', to) > at) to = text.lastIndexOf(' ', to);
+      return [id, (from ? '…' : '') + text.slice(from, to) + (to < text.length ? '…' : '')];
+    }
+    return null;
+  };
+
   let seq = 0;
   const search = async () => {
     const ws = words(input.value);
@@ -284,7 +310,7 @@ const forEvery = (sel, f) => {
     });
     const found = [...(total || new Map()).entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 12);
     list.replaceChildren();
-    for (const [pg] of found) {
+    found.forEach(async ([pg], i) => {
       const [url, title, sec] = meta.pages[pg];
       const li = document.createElement('li');
       const a = document.createElement('a');
@@ -298,7 +324,18 @@ const forEvery = (sel, f) => {
       }
       li.append(a);
       list.append(li);
-    }
+      // The first results get the text that matched, fetched now: the
+      // index holds words, not text (issue 14: a query loads ≤ 150 KB).
+      if (i >= 5) return;
+      const blocks = await load('x/' + pg);
+      const ex = mine === seq && Array.isArray(blocks) && excerpt(blocks, ws);
+      if (!ex) return;
+      if (ex[0]) a.href = url + '#' + ex[0];
+      const e = document.createElement('span');
+      e.className = 'search-excerpt';
+      e.append(mark(ex[1], ws));
+      a.append(e);
+    });
     status.textContent = found.length ? found.length + (found.length === 1 ? ' page' : ' pages') : 'No page matches.';
     box.hidden = false;
   };
