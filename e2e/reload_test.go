@@ -282,14 +282,22 @@ func saveScreenshot(t testing.TB, p *page, file string) {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	dir := filepath.Join("testdata", "screenshots")
+	// PLAYDOC_SCREENSHOTS chooses the folder (CI keeps it as an artifact).
+	dir := os.Getenv("PLAYDOC_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join("testdata", "screenshots")
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, file), png, 0o644); err != nil {
+	path := filepath.Join(dir, file)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshot: e2e/testdata/screenshots/%s", file)
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	t.Logf("screenshot: %s", path)
 }
 
 // overlayContrastJS returns the lowest WCAG contrast ratio between the text

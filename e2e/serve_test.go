@@ -34,6 +34,19 @@ func TestServe(t *testing.T) {
 		checkLanes(t, p, "gather", "gather", true)
 		p.noConsoleErrors()
 	})
+	t.Run("lanes-cpu", func(t *testing.T) {
+		// The CPU-bound page's parallel snippet: goroutines queuing for
+		// the processors.
+		p := openPage(t, browser, base+"/asyncio/cpu-bound-work/")
+		checkCPULanes(t, p, "cpu-parallel", "cpu-bound")
+		p.noConsoleErrors()
+	})
+	t.Run("lanes-syscall", func(t *testing.T) {
+		// Best practices' blocking calls: two lanes hold a thread each.
+		p := openPage(t, browser, base+"/asyncio/best-practices/")
+		checkThreadLanes(t, p, "blocking-is-fine", "syscall.Nanosleep(", "blocking-calls")
+		p.noConsoleErrors()
+	})
 	t.Run("compile-error", func(t *testing.T) {
 		p := openPage(t, browser, url)
 		checkCompileError(t, p, "gather")

@@ -165,8 +165,13 @@ func checkSnippet(ctx context.Context, srv *playground.Server, sn snippet.Snippe
 		lang = playground.LangGo
 	}
 	racyLines := map[int]bool{} // the snippet's lines the race detector named
-	err := srv.ExecuteWith(ctx, playground.RunOptions{Lang: lang, Race: sn.Race}, sn.Code, func(ev api.Event) {
+	// A trace snippet runs traced, as its page runs it by default: its
+	// lanes must come (the page's text describes them).
+	var trace *api.Event
+	err := srv.ExecuteWith(ctx, playground.RunOptions{Lang: lang, Race: sn.Race, Trace: sn.Trace}, sn.Code, func(ev api.Event) {
 		switch ev.Kind {
+		case api.KindTrace:
+			trace = &ev
 		case api.KindRace:
 			for _, r := range ev.Races {
 				for _, a := range r.Accesses {
@@ -219,6 +224,14 @@ func checkSnippet(ctx context.Context, srv *playground.Server, sn snippet.Snippe
 	}
 	if e := sn.Expected; e.CheckRaces && len(racyLines) != e.Races {
 		r.problems = append(r.problems, where(e.Line)+fmt.Sprintf("the race detector named %d racy line(s) of the snippet %v, want race=%d", len(racyLines), slices.Sorted(maps.Keys(racyLines)), e.Races))
+	}
+	if sn.Trace && exit.Reason == api.ReasonNone && (trace == nil || trace.Trace == nil || len(trace.Trace.Lanes) == 0) {
+		why := "no trace event"
+		if trace != nil {
+			why = trace.Message
+		}
+		r.problems = append(r.problems, where(sn.Line)+"trace: the run has no goroutine lanes: "+why)
+		r.retryable = true
 	}
 	r.wall = exit.Wall
 	if exit.Reason != api.ReasonNone {

@@ -88,3 +88,30 @@ func TestCheckReportsAndUpdates(t *testing.T) {
 		t.Errorf("check after -update: %d\n%s", code, out)
 	}
 }
+
+// TestCheckTraceNeedsLanes: a snippet whose fence has trace runs traced,
+// as its page runs it, and check fails when its run has no lanes (here a
+// test program, which is never traced), naming the fence's line.
+func TestCheckTraceNeedsLanes(t *testing.T) {
+	dir := t.TempDir()
+	page := filepath.Join(dir, "01-trace.md")
+	src := "---\ntitle: Trace\norder: 1\nsummary: A page for the trace check.\n---\n\n# Trace\n\n" +
+		"```go run name=traced trace\npackage main\n\nimport (\n\t\"fmt\"\n\t\"sync\"\n)\n\nfunc main() {\n\tvar wg sync.WaitGroup\n\twg.Go(func() { fmt.Println(\"a\") })\n\twg.Wait()\n}\n```\n\n" +
+		"```output\na\n```\n\n" +
+		"```go run name=untraceable trace\npackage main\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {}\n```\n\n" +
+		"```output\n=== RUN   TestX\n--- PASS: TestX ({...}s)\nPASS\n```\n"
+	if err := os.WriteFile(page, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	var out, errs bytes.Buffer
+	code := run(ctx, []string{"check", "-content", dir, "-data", testenv.PlaygroundDataDir(), "-retries", "0"}, &out, &errs)
+	want := page + ":28: snippet untraceable: trace: the run has no goroutine lanes: a test program is not traced"
+	if code == 0 || !strings.Contains(out.String(), want) {
+		t.Errorf("check: %d, want a failure with %q:\n%s\nstderr:\n%s", code, want, out.String(), errs.String())
+	}
+	if strings.Contains(out.String(), "snippet traced") {
+		t.Errorf("the traced program with lanes was reported:\n%s", out.String())
+	}
+}
