@@ -407,7 +407,13 @@ func TestRealHostileProgramsAreContained(t *testing.T) {
 			if !ok {
 				t.Fatalf("no exit: %s %+v", kinds(evs), evs[len(evs)-1].Event)
 			}
-			if c.reason != "" && exit.Reason != c.reason || c.reason == "" && exit.Reason != api.ReasonTimeout && exit.Reason != api.ReasonOOM {
+			switch {
+			case c.reason == api.ReasonOutputLimit && exit.Reason == api.ReasonTimeout:
+				// On a loaded machine a starved flood (tens of ms of CPU
+				// in 2 s) meets the time limit first: contained all the
+				// same, which the 1 MiB check below asserts.
+				t.Logf("the time limit came first (a loaded machine): %d bytes delivered", len(output(evs, api.KindStdout)))
+			case c.reason != "" && exit.Reason != c.reason || c.reason == "" && exit.Reason != api.ReasonTimeout && exit.Reason != api.ReasonOOM:
 				t.Errorf("exit = %+v, want reason %q", exit.Event, c.reason)
 			}
 			if exit.Message == "" {
