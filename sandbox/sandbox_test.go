@@ -833,10 +833,17 @@ func TestQuitBeforeKill(t *testing.T) {
 	sb := newSandbox(t)
 	limits := Limits{WallTime: time.Second, QuitGrace: 2 * time.Second}
 	o := hostile(t, sb, limits, "sleep")
-	if o.Reason != ReasonTimeout || o.ExitCode != 2 || o.Signal != "" {
+	switch {
+	case !strings.HasPrefix(o.Stderr, "SIGQUIT: quit\n"):
+		t.Errorf("no SIGQUIT before the kill: %v", o)
+	case o.Reason == ReasonTimeout && o.Signal == "killed":
+		// What a loaded machine guarantees: the quit came first. The
+		// dump itself needs CPU that a starved program may not get
+		// within the grace (seen at load average 30: 30 ms in 3 s).
+		t.Logf("the grace ran out before the dump was written (a loaded machine?): %v", o)
+	case o.Reason != ReasonTimeout || o.ExitCode != 2 || o.Signal != "":
 		t.Errorf("sleeper with a quit grace: %v", o)
-	}
-	if !strings.HasPrefix(o.Stderr, "SIGQUIT: quit\n") || !strings.Contains(o.Stderr, "goroutine 1 ") || !strings.Contains(o.Stderr, "main.main()") {
+	case !strings.Contains(o.Stderr, "goroutine 1 ") || !strings.Contains(o.Stderr, "main.main()"):
 		t.Errorf("no goroutine dump on stderr: %v", o)
 	}
 

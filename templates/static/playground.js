@@ -1174,7 +1174,7 @@
 
   // setUp makes editors of the runnable figures under roots, with their
   // Compare bars and Run both: the page's, and the blocks that playdoc
-  // serve's reload.js adds when it patches the page after an edit.
+  // serve's live-reload client adds when it patches the page after an edit.
   const setUp = (roots) => {
     const added = [];
     for (const root of roots) {

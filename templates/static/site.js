@@ -1,7 +1,7 @@
 // site.js: the reader features of every page, on top of HTML that works
 // without it. Same-origin requests only, no inline code (the site's CSP).
-// allIn is root and its descendants that match sel. playdoc serve's
-// reload.js patches a page in place and fires "playdoc:added" with the new
+// allIn is root and its descendants that match sel. playdoc serve's live
+// reload client patches a page in place and fires "playdoc:added" with the new
 // elements: forEvery sets up what matches in the page and in those.
 const allIn = (root, sel) => [...(root.matches?.(sel) ? [root] : []), ...root.querySelectorAll(sel)];
 const forEvery = (sel, f) => {
