@@ -17,6 +17,10 @@
 # Every tool writes its output to disk. It prints, per tool, the median over
 # the runs of wall time, CPU time (user + sys), peak RSS, and the output size
 # (du -sb), as a Markdown table, and the ratios to the newest Hugo.
+#
+# WARMUP=0 skips the untimed first round; BENCH_OUT=DIR works in DIR instead of
+# bench/out. BEFORE=<git revision> also times playdoc as built from that revision
+# (before-cold, before-warm), for before/after tables in one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +28,10 @@ pages=${1:-1000}
 runs=${2:-5}
 sections=${3:-20}
 hugo_version=${HUGO_VERSION:-v0.165.0}
-out=bench/out
-mkdir -p "$out"
+# BENCH_OUT puts the corpus and outputs elsewhere (for runs side by side);
+# Hugo's build stays in bench/out.
+out=${BENCH_OUT:-bench/out}
+mkdir -p "$out" bench/out
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_install() {
@@ -41,39 +47,51 @@ if [ "${HUGO_DEBIAN:-0}" = 1 ] && [ ! -x /usr/bin/hugo ]; then
 	apt_install hugo
 fi
 
-hugo_new=$PWD/$out/bin/hugo-$hugo_version
+hugo_new=$PWD/bench/out/bin/hugo-$hugo_version
 if [ ! -x "$hugo_new" ]; then
 	echo "== building Hugo $hugo_version with go install (once; kept in $out/bin)"
-	GOPATH=$PWD/$out/_gopath GOBIN=$PWD/$out/gobin GOFLAGS=-modcacherw \
+	GOPATH=$PWD/bench/out/_gopath GOBIN=$PWD/bench/out/gobin GOFLAGS=-modcacherw \
 		go install "github.com/gohugoio/hugo@$hugo_version"
-	mkdir -p "$out/bin"
-	mv "$out/gobin/hugo" "$hugo_new"
+	mkdir -p bench/out/bin
+	mv bench/out/gobin/hugo "$hugo_new"
 fi
 
 echo "== corpus: $pages pages in $sections sections"
 go run ./bench/corpus -form playdoc -n "$pages" -sections "$sections" -out "$out/playdoc"
 go run ./bench/corpus -form hugo -n "$pages" -sections "$sections" -out "$out/hugo"
 go build -o "$out/playdoc-bin" ./cmd/playdoc
-
-tools=(playdoc-cold playdoc-warm "hugo-${hugo_version#v}")
+declare -A bin=([playdoc]=$out/playdoc-bin)
+tools=(playdoc-cold playdoc-warm)
+if [ -n "${BEFORE:-}" ]; then
+	src=$(mktemp -d)
+	git archive "$BEFORE" | tar -x -C "$src"
+	(cd "$src" && go build -o "$OLDPWD/$out/before-bin" ./cmd/playdoc)
+	rm -rf "$src"
+	bin[before]=$out/before-bin
+	tools+=(before-cold before-warm)
+	echo "before: $(git log -1 --format='%h %s' "$BEFORE" | cut -c1-80)"
+fi
+tools+=("hugo-${hugo_version#v}")
 declare -A hugo_bin=(["hugo-${hugo_version#v}"]=$hugo_new)
 if [ -x /usr/bin/hugo ]; then
 	deb="hugo-$(/usr/bin/hugo version | grep -o 'v[0-9.]*' | head -1 | tr -d v)-debian"
 	tools+=("$deb")
 	hugo_bin[$deb]=/usr/bin/hugo
 fi
-for t in "${tools[@]}"; do [ -n "${hugo_bin[$t]:-}" ] && echo "$t: $("${hugo_bin[$t]}" version | cut -d' ' -f1-2)"; done
+for t in "${tools[@]}"; do
+	if [ -n "${hugo_bin[$t]:-}" ]; then echo "$t: $("${hugo_bin[$t]}" version | cut -d' ' -f1-2)"; fi
+done
 
 # run TOOL LOG: one build, its wall, user, sys (s) and peak RSS (KB) appended to LOG.
 run() {
 	local tool=$1 log=$2
 	case $tool in
-	playdoc-cold)
-		rm -rf "$out/cache" "$out/playdoc-public" "$out/.playdoc-public.staging"
-		/usr/bin/time -a -o "$log" -f '%e %U %S %M' "$out/playdoc-bin" build --content "$out/playdoc" --out "$out/playdoc-public" --cache "$out/cache" --base-url https://example.org/ >/dev/null
-		;;
-	playdoc-warm)
-		/usr/bin/time -a -o "$log" -f '%e %U %S %M' "$out/playdoc-bin" build --content "$out/playdoc" --out "$out/playdoc-public" --cache "$out/cache" --base-url https://example.org/ >/dev/null
+	playdoc-* | before-*)
+		local v=${tool%-*} # playdoc or before
+		if [ "${tool#*-}" = cold ]; then
+			rm -rf "$out/$v-cache" "$out/$v-public" "$out/.$v-public.staging"
+		fi
+		/usr/bin/time -a -o "$log" -f '%e %U %S %M' "${bin[$v]}" build --content "$out/playdoc" --out "$out/$v-public" --cache "$out/$v-cache" --base-url https://example.org/ >/dev/null
 		;;
 	*)
 		rm -rf "$out/hugo/resources" "$out/$tool-public"
@@ -82,8 +100,10 @@ run() {
 	esac
 }
 
-# One untimed round to warm the file cache.
-for t in "${tools[@]}"; do run "$t" /dev/null; done
+# One untimed round to warm the file cache (WARMUP=0 skips it, for long runs).
+if [ "${WARMUP:-1}" != 0 ]; then
+	for t in "${tools[@]}"; do run "$t" /dev/null; done
+fi
 logs=$(mktemp -d)
 for i in $(seq "$runs"); do
 	for t in "${tools[@]}"; do run "$t" "$logs/$t"; done
@@ -94,7 +114,7 @@ done
 
 size() { # output bytes of TOOL
 	case $1 in
-	playdoc-*) du -sb "$out/playdoc-public" | cut -f1 ;;
+	playdoc-* | before-*) du -sb "$out/${1%-*}-public" | cut -f1 ;;
 	*) du -sb "$out/$1-public" | cut -f1 ;;
 	esac
 }

@@ -170,3 +170,54 @@ func BenchmarkBuildCorpus1000WarmInMemory(b *testing.B) {
 	}
 	reportPerPage(b, corpusSize)
 }
+
+// benchStream builds a corpus shape cold with BuildTo, as `playdoc build`
+// does (new Builder, empty highlight cache, pages written as rendered),
+// and reports ms/page and the output's MB.
+func benchStream(b *testing.B, shape corpus.Shape) {
+	fsys := fstest.MapFS{}
+	for name, data := range shape.Files() {
+		fsys[name] = &fstest.MapFile{Data: data}
+	}
+	out := filepath.Join(b.TempDir(), "public")
+	syncDisks()
+	var s *Site
+	for b.Loop() {
+		bl := New(Config{Content: fsys, Static: os.DirFS(staticDir), CacheDir: b.TempDir(), BaseURL: benchURL})
+		var err error
+		if s, err = bl.BuildTo(context.Background(), out); err != nil {
+			b.Fatal(err)
+		}
+		if err := bl.SaveCache(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportPerPage(b, shape.Pages)
+	var bytes int64
+	err := filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		bytes += info.Size()
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(bytes)/1e6, "MB-out")
+}
+
+// BenchmarkBuildCorpus1000Stream is the cold build of the 1000-page corpus
+// in 20 sections as `playdoc build` runs it (BuildTo).
+func BenchmarkBuildCorpus1000Stream(b *testing.B) { benchStream(b, corpusShape) }
+
+// BenchmarkBuildCorpus10000 is the same at 10,000 pages in 200 sections of
+// 50. It takes minutes and a few hundred MB of disk, so it runs only by
+// hand: PLAYDOC_BENCH_10K=1 go test -run X -bench Corpus10000 -benchtime 1x ./site
+func BenchmarkBuildCorpus10000(b *testing.B) {
+	if os.Getenv("PLAYDOC_BENCH_10K") == "" {
+		b.Skip("set PLAYDOC_BENCH_10K=1 to run the 10,000-page benchmark")
+	}
+	benchStream(b, corpus.Shape{Pages: 10000, Sections: 200})
+}

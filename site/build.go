@@ -97,6 +97,8 @@ type Site struct {
 
 	top  []navEntry // the navigation's top level: root pages and sections
 	play *playPage  // for the shared snippets' pages (WriteShared)
+	// streamed: BuildTo wrote the pages and kept no Body of theirs.
+	streamed bool
 }
 
 // File is one output file.
@@ -112,6 +114,8 @@ type File struct {
 
 	gzOnce sync.Once
 	gz     []byte // see Gzip
+
+	streamed bool // written by BuildTo, Body not kept
 }
 
 // Hash is the hex sha256 of the body, computed on first use (a build that
@@ -166,7 +170,11 @@ func (b *Builder) Reconfigured(cfg Config) *Builder {
 
 // Build builds the whole site into memory. Content mistakes come back as
 // an ErrorList holding all of them; the Builder keeps its caches either way.
-func (b *Builder) Build(ctx context.Context) (*Site, error) {
+func (b *Builder) Build(ctx context.Context) (*Site, error) { return b.build(ctx, nil) }
+
+// build builds the site; with w, each page is written to w as soon as it
+// is rendered, and released (see BuildTo).
+func (b *Builder) build(ctx context.Context, w *dirWriter) (*Site, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	start := time.Now()
@@ -187,7 +195,7 @@ func (b *Builder) Build(ctx context.Context) (*Site, error) {
 	if err := b.highlight(ctx, pages); err != nil {
 		return nil, err
 	}
-	site := &Site{Pages: pages, Files: map[string]*File{}, Built: time.Now(), top: ld.top}
+	site := &Site{Pages: pages, Files: map[string]*File{}, Built: time.Now(), top: ld.top, streamed: w != nil}
 	for _, p := range pages {
 		for _, s := range p.Snippets {
 			site.Snippets = append(site.Snippets, *s)
@@ -204,7 +212,7 @@ func (b *Builder) Build(ctx context.Context) (*Site, error) {
 	for _, f := range ld.files {
 		site.add(f.url, f.body, f.file)
 	}
-	if err := b.renderPages(ctx, site, ld.links, nav, assets); err != nil {
+	if err := b.renderPages(ctx, site, ld.links, nav, assets, w); err != nil {
 		return nil, err
 	}
 	if err := b.renderSiteFiles(ctx, site, nav, assets, ld.redirects); err != nil {

@@ -1,7 +1,7 @@
 package site
 
 import (
-	"bytes"
+	"bufio"
 	"crypto/sha256"
 	"encoding/gob"
 	"encoding/hex"
@@ -73,15 +73,18 @@ func (h *highlighter) load() error {
 	if h.path == "" {
 		return nil
 	}
-	data, err := os.ReadFile(h.path)
+	// Decoded from the file as it is read: the file is tens of MB for a
+	// large site, and need not be in memory twice.
+	f, err := os.Open(h.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("read highlight cache: %w", err)
 	}
+	defer f.Close()
 	var m map[string]string
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&m); err != nil {
+	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&m); err != nil {
 		return fmt.Errorf("decode highlight cache %s (it will be rebuilt): %w", h.path, err)
 	}
 	h.mu.Lock()
@@ -108,13 +111,9 @@ func (h *highlighter) save(used map[string]bool) error {
 			delete(h.entries, k)
 		}
 	}
-	var buf bytes.Buffer
-	err := gob.NewEncoder(&buf).Encode(h.entries)
-	h.dirty = false
-	h.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("encode highlight cache: %w", err)
-	}
+	defer h.mu.Unlock()
+	// Encoded straight into the file: a buffer would hold the whole cache
+	// a second time, at the end of a build, when memory peaks.
 	dir := filepath.Dir(h.path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create cache dir: %w", err)
@@ -123,12 +122,17 @@ func (h *highlighter) save(used map[string]bool) error {
 	if err != nil {
 		return fmt.Errorf("write highlight cache: %w", err)
 	}
-	_, werr := tmp.Write(buf.Bytes())
+	bw := bufio.NewWriterSize(tmp, 256<<10)
+	eerr := gob.NewEncoder(bw).Encode(h.entries)
+	if eerr == nil {
+		eerr = bw.Flush()
+	}
 	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
+	if err := errors.Join(eerr, cerr); err != nil {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("write highlight cache: %w", err)
 	}
+	h.dirty = false
 	if err := os.Rename(tmp.Name(), h.path); err != nil {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("write highlight cache: %w", err)

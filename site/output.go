@@ -10,13 +10,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // Paths returns the URL paths of all files, sorted.
@@ -175,6 +172,9 @@ func (s *Site) Handler() http.Handler {
 // again and files whose bytes did not change are not rewritten (on a busy
 // disk, those system calls are most of a build's time).
 func (s *Site) WriteDir(dir string) error {
+	if s.streamed {
+		return errors.New("write site: the site was written by BuildTo, which keeps no page")
+	}
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return fmt.Errorf("write site: %w", err)
@@ -215,118 +215,18 @@ func checkReplaceable(dir string) error {
 	return nil
 }
 
-// syncDir makes dir hold exactly the site's files: it removes what is not
-// part of the site, makes the missing folders, and writes the files whose
-// content differs. Each step runs in parallel.
+// syncDir makes dir hold exactly the site's files: it writes the files
+// whose content differs, in parallel, and removes what is not part of the
+// site.
 func (s *Site) syncDir(dir string) error {
-	existing := map[string]fs.FileMode{} // slash path → type
-	switch st, err := os.Lstat(dir); {
-	case err == nil && st.IsDir():
-		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if p != dir {
-				rel, _ := filepath.Rel(dir, p)
-				existing["/"+filepath.ToSlash(rel)] = d.Type()
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	case err == nil:
-		if err := os.Remove(dir); err != nil {
-			return err
-		}
-	case !errors.Is(err, fs.ErrNotExist):
+	w, err := newDirWriter(dir)
+	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := w.writeFiles(s); err != nil {
 		return err
 	}
-	local := func(p string) string { return filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(p, "/"))) }
-
-	// What the site needs: files, and folders by depth.
-	paths := s.Paths()
-	wantDirs := map[string]bool{}
-	byDepth := map[int][]string{}
-	maxDepth := 0
-	for _, p := range paths {
-		for d := path.Dir(p); d != "/" && !wantDirs[d]; d = path.Dir(d) {
-			wantDirs[d] = true
-			depth := strings.Count(d, "/")
-			byDepth[depth] = append(byDepth[depth], d)
-			maxDepth = max(maxDepth, depth)
-		}
-	}
-
-	// Remove the rest; a removed folder takes its contents with it.
-	var stale []string
-	for p, mode := range existing {
-		_, isFile := s.Files[p]
-		keep := (isFile && mode.IsRegular()) || (wantDirs[p] && mode.IsDir())
-		if !keep {
-			stale = append(stale, p)
-		}
-	}
-	slices.SortFunc(stale, func(a, b string) int { return strings.Count(a, "/") - strings.Count(b, "/") })
-	removed := map[string]bool{}
-	underRemoved := func(p string) bool {
-		for d := path.Dir(p); d != "/"; d = path.Dir(d) {
-			if removed[d] {
-				return true
-			}
-		}
-		return false
-	}
-	var g errgroup.Group
-	g.SetLimit(2 * runtime.GOMAXPROCS(0))
-	for _, p := range stale { // parents before children
-		if underRemoved(p) {
-			continue
-		}
-		removed[p] = true
-		g.Go(func() error { return os.RemoveAll(local(p)) })
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	for p := range existing {
-		if removed[p] || underRemoved(p) {
-			delete(existing, p)
-		}
-	}
-
-	for depth := 1; depth <= maxDepth; depth++ {
-		var g errgroup.Group
-		g.SetLimit(2 * runtime.GOMAXPROCS(0))
-		for _, d := range byDepth[depth] {
-			if _, ok := existing[d]; ok {
-				continue
-			}
-			g.Go(func() error { return os.Mkdir(local(d), 0o755) })
-		}
-		if err := g.Wait(); err != nil {
-			return err
-		}
-	}
-
-	g = errgroup.Group{}
-	g.SetLimit(2 * runtime.GOMAXPROCS(0))
-	for _, p := range paths {
-		_, had := existing[p]
-		g.Go(func() error {
-			target, body := local(p), s.Files[p].Body
-			if had {
-				if old, err := os.ReadFile(target); err == nil && bytes.Equal(old, body) {
-					return nil
-				}
-			}
-			return os.WriteFile(target, body, 0o644)
-		})
-	}
-	return g.Wait()
+	return w.finish()
 }
 
 // swapDir puts the folder staged in the place of dir; the previous dir, if

@@ -55,8 +55,10 @@ func (b *Builder) navKey(pages []*Page, a assetSet) [sha256.Size]byte {
 }
 
 // renderPages renders every page, in parallel; a page whose source and
-// surroundings did not change since the last build is reused as is.
-func (b *Builder) renderPages(ctx context.Context, site *Site, links [][]resolved, nav *navigation, a assetSet) error {
+// surroundings did not change since the last build is reused as is. With
+// w, each page is written to w and released instead, and its File keeps no
+// Body.
+func (b *Builder) renderPages(ctx context.Context, site *Site, links [][]resolved, nav *navigation, a assetSet, w *dirWriter) error {
 	pages := site.Pages
 	navKey := b.navKey(pages, a)
 	bodies := make([][]byte, len(pages))
@@ -88,12 +90,25 @@ func (b *Builder) renderPages(ctx context.Context, site *Site, links [][]resolve
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.Path, err)
 			}
+			if w != nil {
+				if err := w.write(p.URL+"index.html", body); err != nil {
+					return fmt.Errorf("write site: %w", err)
+				}
+				p.release()
+				return nil
+			}
 			bodies[i] = body
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return err
+	}
+	if w != nil {
+		for _, p := range pages {
+			site.Files[p.URL+"index.html"] = &File{Path: p.URL + "index.html", Source: p.File, streamed: true}
+		}
+		return nil
 	}
 	rendered := make(map[string]renderedEntry, len(pages))
 	for i, p := range pages {

@@ -162,22 +162,35 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	}
 	start := time.Now()
 	b := site.New(cfg)
+	if !*checkExternal {
+		// The usual case: pages are written as they are rendered, and
+		// dropped (memory does not grow with the output).
+		s, err := b.BuildTo(ctx, *out)
+		if err != nil {
+			return reportContentErrors(e, err)
+		}
+		if err := b.SaveCache(s); err != nil {
+			e.log.Warn("highlight cache not saved", "err", err)
+		}
+		fmt.Fprintf(e.stdout, "built %d pages, %d snippets (%d files) into %s in %v\n",
+			len(s.Pages), len(s.Snippets), len(s.Files), *out, time.Since(start).Round(time.Millisecond))
+		return nil
+	}
+	// With -check-external, nothing is written unless every link works.
 	s, err := b.Build(ctx)
 	if err != nil {
 		return reportContentErrors(e, err)
 	}
-	if *checkExternal {
-		lc := &site.LinkChecker{Timeout: *externalTimeout}
-		if cfg.CacheDir != "" {
-			lc.CacheFile = filepath.Join(cfg.CacheDir, "external-links.json")
-		}
-		broken, err := lc.Check(ctx, s.ExternalLinks())
-		if err != nil {
-			return err
-		}
-		if len(broken) > 0 {
-			return reportContentErrors(e, broken)
-		}
+	lc := &site.LinkChecker{Timeout: *externalTimeout}
+	if cfg.CacheDir != "" {
+		lc.CacheFile = filepath.Join(cfg.CacheDir, "external-links.json")
+	}
+	broken, err := lc.Check(ctx, s.ExternalLinks())
+	if err != nil {
+		return err
+	}
+	if len(broken) > 0 {
+		return reportContentErrors(e, broken)
 	}
 	// The cache is saved while the output is written: one is CPU, the
 	// other mostly waiting for the disk.
