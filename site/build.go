@@ -184,7 +184,7 @@ func (b *Builder) build(ctx context.Context, w *dirWriter) (*Site, error) {
 		}
 		b.hlLoaded = true
 	}
-	ld, err := b.load(ctx)
+	ld, err := b.load(ctx, w != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +253,11 @@ type loaded struct {
 
 // load reads every page (in content/ and its section folders), parses the ones that changed (in parallel) and
 // checks the whole: what spans pages, and every reference.
-func (b *Builder) load(ctx context.Context) (*loaded, error) {
+//
+// With release (BuildTo), each page drops its syntax tree once parsed and
+// checked (renderPages parses it again): the trees of all pages together
+// were half of the memory of a build.
+func (b *Builder) load(ctx context.Context, release bool) (*loaded, error) {
 	var files []string
 	err := fs.WalkDir(b.cfg.Content, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -295,6 +299,9 @@ func (b *Builder) load(ctx context.Context) (*loaded, error) {
 				return err
 			}
 			pages[i], errLists[i] = parsePage(f, path.Join(b.cfg.ContentName, f), src, b.md)
+			if release && len(errLists[i]) == 0 {
+				pages[i].releaseTree()
+			}
 			return nil
 		})
 	}

@@ -54,6 +54,9 @@ type Page struct {
 	raw                 map[ast.Node]*rawFrag // raw HTML nodes, checked
 	codes               []*codeNode
 	ids                 map[string]bool // heading and snippet ids, for #anchor checks
+	// treeReleased: doc, refOf and raw were dropped after the checks
+	// (BuildTo); reparse gives them back.
+	treeReleased bool
 }
 
 // Alias is an old URL path of a page, at a line of its front matter.

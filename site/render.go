@@ -86,6 +86,11 @@ func (b *Builder) renderPages(ctx context.Context, site *Site, links [][]resolve
 			if err := gctx.Err(); err != nil {
 				return err
 			}
+			if p.treeReleased {
+				if err := b.reparse(p); err != nil {
+					return err
+				}
+			}
 			body, err := b.renderPage(gctx, pages, i, links[i], nav, a)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.Path, err)

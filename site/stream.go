@@ -3,6 +3,7 @@ package site
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -231,12 +232,55 @@ func (b *Builder) BuildTo(ctx context.Context, dir string) (*Site, error) {
 	return s, nil
 }
 
+// releaseTree drops a page's syntax tree, keeping what the build needs
+// before rendering (see reparse): the code blocks' language and code, for
+// highlighting.
+func (p *Page) releaseTree() {
+	p.doc, p.refOf, p.raw = nil, nil, nil
+	for i, c := range p.codes {
+		p.codes[i] = &codeNode{Lang: c.Lang, Code: c.Code, key: c.key}
+	}
+	p.treeReleased = true
+}
+
 // release drops what only rendering needed of a page: its syntax tree and
-// the highlighted HTML (the highlighter keeps that); what the search index,
-// the site files and SaveCache read stays.
+// the code blocks but for their cache keys (the highlighter keeps their
+// HTML); what the search index, the site files and SaveCache read stays.
 func (p *Page) release() {
 	p.doc, p.refOf, p.raw = nil, nil, nil
 	for i, c := range p.codes {
 		p.codes[i] = &codeNode{Lang: c.Lang, key: c.key}
 	}
+}
+
+// reparse gives back a page its syntax tree, dropped by releaseTree: the
+// same source parsed again (parsing is deterministic, so references and
+// code blocks come in the same order), its code blocks' HTML from the
+// highlighter.
+func (b *Builder) reparse(p *Page) error {
+	src, err := fs.ReadFile(b.cfg.Content, p.File)
+	if err != nil {
+		return fmt.Errorf("read content: %w", err)
+	}
+	if sha256.Sum256(src) != p.hash {
+		return fmt.Errorf("%s changed during the build; build again", p.Path)
+	}
+	np, errs := parsePage(p.File, p.Path, src, b.md)
+	if err := errs.err(); err != nil {
+		return err
+	}
+	if len(np.codes) != len(p.codes) || len(np.refs) != len(p.refs) {
+		return fmt.Errorf("%s: parsed differently the second time", p.Path)
+	}
+	for i, c := range np.codes {
+		c.key = p.codes[i].key
+		html, ok := b.hl.get(c.key)
+		if !ok {
+			return fmt.Errorf("%s: a code block was not highlighted", p.Path)
+		}
+		c.html = html
+	}
+	p.doc, p.refOf, p.raw, p.codes = np.doc, np.refOf, np.raw, np.codes
+	p.treeReleased = false
+	return nil
 }
