@@ -300,7 +300,7 @@ func (b *Builder) load(ctx context.Context, release bool) (*loaded, error) {
 			}
 			pages[i], errLists[i] = parsePage(f, path.Join(b.cfg.ContentName, f), src, b.md)
 			if release && len(errLists[i]) == 0 {
-				pages[i].releaseTree()
+				return pages[i].releaseTree()
 			}
 			return nil
 		})

@@ -57,6 +57,7 @@ type Page struct {
 	// treeReleased: doc, refOf and raw were dropped after the checks
 	// (BuildTo); reparse gives them back.
 	treeReleased bool
+	searchText   []byte // pageTextJSON, kept when the tree is released
 }
 
 // Alias is an old URL path of a page, at a line of its front matter.

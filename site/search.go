@@ -118,14 +118,13 @@ func cachedTerms(cache map[[sha256.Size]byte]*pageSearch, pages []*Page) ([]*pag
 			for t, s := range scores {
 				ps.terms = append(ps.terms, termScore{t, s})
 			}
-			// Code is full of < and >: unescaped, the file is smaller.
-			var text bytes.Buffer
-			enc := json.NewEncoder(&text)
-			enc.SetEscapeHTML(false)
-			if err := enc.Encode(pageText(p)); err != nil {
-				return nil, fmt.Errorf("search text of %s: %w", p.URL, err)
+			ps.text = p.searchText
+			if ps.text == nil {
+				var err error
+				if ps.text, err = pageTextJSON(p); err != nil {
+					return nil, err
+				}
 			}
-			ps.text = bytes.TrimSuffix(text.Bytes(), []byte("\n"))
 			cache[k] = ps
 		}
 		used[k] = true
@@ -137,6 +136,18 @@ func cachedTerms(cache map[[sha256.Size]byte]*pageSearch, pages []*Page) ([]*pag
 		}
 	}
 	return out, nil
+}
+
+// pageTextJSON is pageText as the JSON of the page's excerpt file.
+func pageTextJSON(p *Page) ([]byte, error) {
+	// Code is full of < and >: unescaped, the file is smaller.
+	var text bytes.Buffer
+	enc := json.NewEncoder(&text)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(pageText(p)); err != nil {
+		return nil, fmt.Errorf("search text of %s: %w", p.URL, err)
+	}
+	return bytes.TrimSuffix(text.Bytes(), []byte("\n")), nil
 }
 
 // excerptRunes is the most of one block of text a page's excerpt file

@@ -234,13 +234,20 @@ func (b *Builder) BuildTo(ctx context.Context, dir string) (*Site, error) {
 
 // releaseTree drops a page's syntax tree, keeping what the build needs
 // before rendering (see reparse): the code blocks' language and code, for
-// highlighting.
-func (p *Page) releaseTree() {
+// highlighting, and the search excerpts.
+func (p *Page) releaseTree() error {
+	// The search excerpts are read from the tree: kept, as their JSON.
+	text, err := pageTextJSON(p)
+	if err != nil {
+		return err
+	}
+	p.searchText = text
 	p.doc, p.refOf, p.raw = nil, nil, nil
 	for i, c := range p.codes {
 		p.codes[i] = &codeNode{Lang: c.Lang, Code: c.Code, key: c.key}
 	}
 	p.treeReleased = true
+	return nil
 }
 
 // release drops what only rendering needed of a page: its syntax tree and
