@@ -262,13 +262,18 @@ func (b *Builder) isWarm(stage warmStage) bool {
 // environment of user builds. User builds only ever see the cache
 // copy-on-write.
 func (b *Builder) warmCache(ctx context.Context, stage warmStage) error {
-	marker := b.warmMarker(stage)
+	return b.warmOnce(ctx, b.warmMarker(stage), func() error { return b.warmStage(ctx, stage) })
+}
+
+// warmOnce runs warm unless marker exists, and writes marker once warm
+// has succeeded. Servers sharing a data folder (serve, check, the test
+// packages run in parallel) warm it once: the others wait here, on one
+// lock, for the marker instead of compiling the same packages at the same
+// time.
+func (b *Builder) warmOnce(ctx context.Context, marker string, warm func() error) error {
 	if _, err := os.Stat(marker); err == nil {
 		return nil
 	}
-	// Servers sharing a data folder (serve, check, the test packages run in
-	// parallel) warm it once: the others wait here for the marker instead
-	// of compiling the same packages at the same time.
 	unlock, err := lockFile(ctx, filepath.Join(b.goCache, ".playdoc-warm.lock"))
 	if err != nil {
 		return err
@@ -282,6 +287,14 @@ func (b *Builder) warmCache(ctx context.Context, stage warmStage) error {
 	if err := os.Chmod(b.goCache, 0o777); err != nil {
 		return err
 	}
+	if err := warm(); err != nil {
+		return err
+	}
+	return os.WriteFile(marker, []byte(b.toolchainID()+"\n"), 0o644)
+}
+
+// warmStage compiles stage's packages into the build cache (warmCache).
+func (b *Builder) warmStage(ctx context.Context, stage warmStage) error {
 	progs := []*Program{{Files: map[string][]byte{"prog.go": warmSource(false, stage)}}}
 	if stage < stageModules {
 		// Only the common packages, fast: tests and vet come with the
@@ -291,7 +304,7 @@ func (b *Builder) warmCache(ctx context.Context, stage warmStage) error {
 			return err
 		}
 		b.release(ws)
-		return os.WriteFile(marker, []byte(b.toolchainID()+"\n"), 0o644)
+		return nil
 	}
 	progs = append(progs, &Program{Files: map[string][]byte{"prog_test.go": warmSource(true, stageModules)}, Test: true})
 	for _, prog := range progs {
@@ -311,5 +324,5 @@ func (b *Builder) warmCache(ctx context.Context, stage warmStage) error {
 		return fmt.Errorf("vet: %w", err) // the marker stays unwritten: retried at the next start
 	}
 	b.release(ws)
-	return os.WriteFile(marker, []byte(b.toolchainID()+"\n"), 0o644)
+	return nil
 }

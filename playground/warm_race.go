@@ -3,7 +3,6 @@ package playground
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -48,21 +47,12 @@ func (b *Builder) warmRace(ctx context.Context) error {
 	src.WriteString(")\n\nfunc main() {}\n")
 	prog := &Program{Files: map[string][]byte{"prog.go": []byte(src.String())}, Race: true}
 	marker := filepath.Join(b.goCache, ".playdoc-warm-race-"+shortHash(b.toolchainID()+string(prog.Files["prog.go"])+strings.Join(b.goArgs(prog), " ")))
-	if _, err := os.Stat(marker); err == nil {
+	return b.warmOnce(ctx, marker, func() error {
+		ws, err := b.runGo(ctx, prog, b.goArgs(prog), true, b.limits.WarmTimeout)
+		if err != nil {
+			return err
+		}
+		b.release(ws)
 		return nil
-	}
-	unlock, err := lockFile(ctx, filepath.Join(b.goCache, ".playdoc-warm.lock"))
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if _, err := os.Stat(marker); err == nil {
-		return nil
-	}
-	ws, err := b.runGo(ctx, prog, b.goArgs(prog), true, b.limits.WarmTimeout)
-	if err != nil {
-		return err
-	}
-	b.release(ws)
-	return os.WriteFile(marker, []byte(b.toolchainID()+"\n"), 0o644)
+	})
 }

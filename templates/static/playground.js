@@ -637,16 +637,21 @@
           const line = a.editorLine || 0;
           const who = a.goroutine === 1 ? 'main' : `goroutine ${a.goroutine}`;
           const what = a.previous ? (a.op === 'write' ? 'wrote' : 'read') : (a.op === 'write' ? 'writes' : 'reads');
-          const b = button(`${line ? 'line ' + line : 'outside your code'}: ${who} ${what}${a.code ? ' `' + a.code + '`' : ''}`,
-            'pg-errbtn pg-racebtn', () => this.goTo(line, 1));
-          b.disabled = !line;
-          b.title = 'Move the cursor to this line';
-          const li = el('li');
-          li.append(b);
-          this.errs.append(li);
-          if (line) this.mark(line, 'pg-mark pg-mark-stuck');
+          this.lineItem(`${line ? 'line ' + line : 'outside your code'}: ${who} ${what}${a.code ? ' `' + a.code + '`' : ''}`,
+            'pg-racebtn', line);
         }
       }
+    }
+
+    // lineItem lists a button that moves the cursor to line (0: none) and marks it.
+    lineItem(label, cls, line) {
+      const b = button(label, 'pg-errbtn ' + cls, () => this.goTo(line, 1));
+      b.disabled = !line;
+      b.title = 'Move the cursor to this line';
+      const li = el('li');
+      li.append(b);
+      this.errs.append(li);
+      if (line) this.mark(line, 'pg-mark pg-mark-stuck');
     }
 
     // stuck shows where the goroutines of a deadlocked program, or of one
@@ -660,14 +665,7 @@
         const who = ids.length === 1 ? (ids[0] === 1 ? 'main' : `goroutine ${ids[0]}`) : `${ids.length} goroutines`;
         const line = g.editorLine || 0;
         const where = line ? `line ${line}` : `${g.file}:${g.line}`;
-        const b = button(`${where}: ${who} ${g.wait}${g.started ? ' (started here)' : ''}`,
-          'pg-errbtn pg-stuckbtn', () => this.goTo(line, 1));
-        b.disabled = !line;
-        b.title = 'Move the cursor to this line';
-        const li = el('li');
-        li.append(b);
-        this.errs.append(li);
-        if (line) this.mark(line, 'pg-mark pg-mark-stuck');
+        this.lineItem(`${where}: ${who} ${g.wait}${g.started ? ' (started here)' : ''}`, 'pg-stuckbtn', line);
       }
       if (ev.dump) {
         const d = el('details', 'pg-dump');
