@@ -60,10 +60,9 @@ phase "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted"; exit 1; fi
 
-phase "templ generated files are current"
-go tool templ generate >/dev/null
-stale=$(git status --porcelain -- '*_templ.go')
-if [ -n "$stale" ]; then echo "templ output out of date, run 'go tool templ generate' and commit:"; echo "$stale"; exit 1; fi
+# templ's generated files are checked by a test (templates/generated_test.go)
+# that links only templ's parser and generator: running the templ command
+# here built its whole CLI first, about a minute on a new machine.
 
 phase "go vet"
 go vet ./...
