@@ -177,11 +177,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		m["cached"] = e.Cached
 	case KindCompileError:
 		m["message"] = e.Message
-		errs := e.Errors
-		if errs == nil {
-			errs = []Diag{}
-		}
-		m["errors"] = errs
+		m["errors"] = nonNil(e.Errors)
 	case KindStdout, KindStderr:
 		m["t"] = Millis(e.T)
 		m["data"] = e.Data
@@ -191,14 +187,10 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		if t == nil {
 			break // not traced: the message says why
 		}
-		ls := t.Lanes
-		if ls == nil {
-			ls = []Lane{}
-		}
 		m["gomaxprocs"] = t.GOMAXPROCS
 		m["startMs"] = Millis(t.Start)
 		m["endMs"] = Millis(t.End)
-		m["lanes"] = ls
+		m["lanes"] = nonNil(t.Lanes)
 		m["capped"] = t.Capped
 	case KindExit:
 		m["code"] = e.Code
@@ -210,24 +202,25 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	case KindStuck:
 		m["summary"] = e.Summary
 		m["deadlock"] = e.Deadlock
-		gs := e.Goroutines
-		if gs == nil {
-			gs = []Goroutine{}
-		}
-		m["goroutines"] = gs
+		m["goroutines"] = nonNil(e.Goroutines)
 		m["dump"] = e.Dump
 	case KindRace:
 		m["summary"] = e.Summary
-		rs := e.Races
-		if rs == nil {
-			rs = []Race{}
-		}
-		m["races"] = rs
+		m["races"] = nonNil(e.Races)
 		m["count"] = e.Count
 	case KindError:
 		m["message"] = e.Message
 	}
 	return json.Marshal(m)
+}
+
+// nonNil is s, or an empty slice for nil: the wire's lists are [], never
+// null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // UnmarshalJSON reads an event written by MarshalJSON (for clients and
