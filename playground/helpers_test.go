@@ -139,6 +139,20 @@ func readEvents(t testing.TB, r io.ReadCloser, each func(timedEvent)) []timedEve
 	return evs
 }
 
+// runWith posts body (a /api/run request: code and options) and returns
+// all events of the run, failing t unless it is answered 200 within
+// timeout.
+func runWith(t testing.TB, base string, body map[string]any, timeout time.Duration) []timedEvent {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	resp := postJSON(t, ctx, base+"/api/run", body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("/api/run: %s", resp.Status)
+	}
+	return readEvents(t, resp.Body, nil)
+}
+
 // runCode runs code and returns all its events.
 func runCode(t testing.TB, base, code string) []timedEvent {
 	t.Helper()

@@ -31,23 +31,11 @@ func main() {
 }
 `
 
-// runRace runs code with the race detector and returns its events.
-func runRace(t *testing.T, base, code string) []timedEvent {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	resp := postJSON(t, ctx, base+"/api/run", map[string]any{"code": code, "race": true})
-	if resp.StatusCode != 200 {
-		t.Fatalf("/api/run: %s", resp.Status)
-	}
-	return readEvents(t, resp.Body, nil)
-}
-
 // TestRealRaceDetector builds the shared counter with -race in the build
 // sandbox (cgo on, Debian's gcc read-only) and runs it.
 func TestRealRaceDetector(t *testing.T) {
 	_, ts := newRealServer(t, nil)
-	evs := runRace(t, ts.URL, uniq(raceCounter))
+	evs := runWith(t, ts.URL, map[string]any{"code": uniq(raceCounter), "race": true}, 8*time.Minute)
 	exit, ok := find(evs, api.KindExit)
 	stderr := output(evs, api.KindStderr)
 	if !ok || exit.Code != 66 || !strings.Contains(stderr, "WARNING: DATA RACE") {
@@ -96,7 +84,7 @@ func TestRealRaceBuildRefusesUserC(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			evs := runRace(t, ts.URL, uniq(c.src))
+			evs := runWith(t, ts.URL, map[string]any{"code": uniq(c.src), "race": true}, 8*time.Minute)
 			ce, ok := find(evs, api.KindCompileError)
 			if !ok || !strings.Contains(ce.Message, c.want) {
 				t.Fatalf("events %s, compile error %q, want one naming %q", kinds(evs), ce.Message, c.want)

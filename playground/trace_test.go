@@ -261,25 +261,13 @@ func TestTraceGarbageIsAnError(t *testing.T) {
 	}
 }
 
-// traceRun posts code with "trace": true and returns all events.
-func runTraced(t testing.TB, base, code string) []timedEvent {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	resp := postJSON(t, ctx, base+"/api/run", map[string]any{"code": code, "trace": true})
-	if resp.StatusCode != 200 {
-		t.Fatalf("/api/run: %s", resp.Status)
-	}
-	return readEvents(t, resp.Body, nil)
-}
-
 // TestRealTraceThreeTasks: through the real sandbox, the three-task
 // program's lanes: three goroutines asleep together for ~2 s while main
 // waits on the WaitGroup, on the output's time axis.
 func TestRealTraceThreeTasks(t *testing.T) {
 	_, ts := newRealServer(t, nil)
 	src := uniq(threeTasks)
-	evs := runTraced(t, ts.URL, src)
+	evs := runWith(t, ts.URL, map[string]any{"code": src, "trace": true}, 2*time.Minute)
 	if got := kinds(evs); !strings.HasSuffix(got, ",trace,exit") {
 		t.Fatalf("events %s", got)
 	}
@@ -377,7 +365,7 @@ func main() {
 // GOMAXPROCS of them run at once.
 func TestRealTraceCPUBound(t *testing.T) {
 	_, ts := newRealServer(t, nil)
-	evs := runTraced(t, ts.URL, uniq(cpuBound))
+	evs := runWith(t, ts.URL, map[string]any{"code": uniq(cpuBound), "trace": true}, 2*time.Minute)
 	ev, ok := find(evs, api.KindTrace)
 	if !ok || ev.Trace == nil {
 		t.Fatalf("events %s, trace %+v", kinds(evs), ev.Event)
@@ -431,7 +419,7 @@ func TestRealTraceCPUBound(t *testing.T) {
 // says why it has no lanes.
 func TestRealTraceNotTraceable(t *testing.T) {
 	_, ts := newRealServer(t, nil)
-	evs := runTraced(t, ts.URL, uniq("package main\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {}\n"))
+	evs := runWith(t, ts.URL, map[string]any{"code": uniq("package main\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {}\n"), "trace": true}, 2*time.Minute)
 	ev, ok := find(evs, api.KindTrace)
 	exit, _ := find(evs, api.KindExit)
 	if !ok || ev.Trace != nil || !strings.Contains(ev.Message, "test program") || exit.Code != 0 {
