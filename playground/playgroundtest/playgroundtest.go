@@ -20,6 +20,14 @@
 //
 // A source without directives builds and runs, printing nothing.
 //
+// Instead of directives, a Program (Executor.SetProgram) may play the
+// builds and runs in Go: given the source, the standard input, the
+// output streams, the trace's descriptor and a sleep that the kill and
+// the time limit end, it writes what the program would and returns the
+// sandbox's result. The server does the rest as for real programs:
+// compile errors from the build's stderr, the stuck and race events
+// from the run's stderr, the trace event from a recorded trace.
+//
 // The server still discovers the host's Go toolchain (go env) and fills a
 // module cache at start, as the real one does: the machine needs Go.
 package playgroundtest
@@ -65,6 +73,30 @@ func (x *Executor) Runs() int64 { return x.e.Runs.Load() }
 
 // Running is the number of fake processes, builds or runs, not yet ended.
 func (x *Executor) Running() int64 { return x.e.Running.Load() }
+
+// Program plays a build or a run of the fake sandbox (see Run): it
+// writes what the program would and returns its result. A zero Reason
+// becomes the sandbox's when the process was killed or reached its
+// time limit; a build that exits non-zero fails with its stderr as the
+// compiler's output.
+type Program = scripted.Program
+
+// Run is one build or run given to a Program: the source (a build's Go
+// files; a run's built program, the trace wrapper included for a traced
+// run; a Python script), the arguments, the limits, the standard input,
+// stdout and stderr (one chunk per write), Extra (a traced run's
+// descriptor 3, else nil) and Sleep (false once killed or out of time).
+type Run = scripted.Run
+
+// SetProgram makes p play every later user build and every run instead
+// of the directives; nil brings the directives back.
+func (x *Executor) SetProgram(p Program) {
+	if p == nil {
+		x.e.Program.Store(nil)
+		return
+	}
+	x.e.Program.Store(&p)
+}
 
 // FailStarts makes every later program start fail (as a broken sandbox
 // would) while on is true.

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,13 +43,57 @@ import (
 //
 // A build is a spec with the build seccomp profile whose Dir is the
 // target of the workspace bind; a run is any other spec, whose Binary is
-// the "built" source.
+// the "built" source (a Python run's script is main.py in the bind at
+// /src instead).
+//
+// With Program set, Program plays every user build and every run instead
+// of the directives.
 type Exec struct {
 	Running atomic.Int64 // processes not yet ended
 	Builds  atomic.Int64 // go build / go test -c runs
 	Runs    atomic.Int64 // program runs
 	FailRun atomic.Bool  // Start of a program fails (sandbox failure)
+	// Program, if set, plays each go build and go test -c (vet and the
+	// warm-up's other go commands succeed at once) and each run; it is
+	// read at each Start.
+	Program atomic.Pointer[Program]
 }
+
+// Program plays one build or run: it writes what the program would to
+// r.Stdout, r.Stderr and r.Extra, sleeping with r.Sleep, and returns its
+// result. A zero Reason is replaced by the sandbox's when the process
+// was killed or ran out of time (ExitCode -1 then); a zero Wall by the
+// time it took; a zero PeakMemory by 2 MiB. A build that exits non-zero
+// fails with its stderr as the compiler's output; one that exits 0
+// writes the "binary" (the source) as the directives' builds do.
+type Program func(r *Run) sandbox.Result
+
+// Run is one build or run given to a Program.
+type Run struct {
+	Build bool     // a go build or go test -c of the workspace
+	Args  []string // the go command's arguments, or the program's
+	Lang  string   // "go", or "python" for a run of a Python script
+	Race  bool     // a run of a binary built with -race
+	// Source is the program: a build's .go files, concatenated in name
+	// order; a run's built source; a Python run's main.py.
+	Source string
+	Limits sandbox.Limits // the spec's
+	// Started is when the process started: output offsets count from it.
+	Started time.Time
+	Stdin   io.Reader // the program's standard input; nil: none
+	// Stdout and Stderr make each write one chunk, as the sandbox does;
+	// writes fail once the process is killed.
+	Stdout, Stderr io.Writer
+	// Extra is the spec's ExtraOutput (a traced run's descriptor 3), or
+	// nil; the Exec closes it when the Program returns.
+	Extra io.Writer
+	// Sleep waits d; false once the process was killed or reached its
+	// wall-time limit meanwhile (the Program should then return).
+	Sleep func(d time.Duration) bool
+}
+
+// raceMark ends the "binary" of a build with -race, so that its runs know.
+const raceMark = "\n//scripted:race\n"
 
 // Proc is a scripted process: Kill and the wall-time limit end it.
 type Proc struct {
@@ -109,7 +154,8 @@ func (f *Exec) Start(ctx context.Context, spec sandbox.Spec) (*Proc, error) {
 	p.out = make(chan sandbox.Chunk)
 	p.stdoutW, p.stderrW = writer{p, sandbox.Stdout}, writer{p, sandbox.Stderr}
 	var script []string
-	var workHost string
+	var workHost, src, lang string
+	prog := f.Program.Load()
 	if spec.SeccompProfile == sandbox.ProfileBuild {
 		f.Builds.Add(1)
 		for _, b := range spec.Binds {
@@ -120,8 +166,8 @@ func (f *Exec) Start(ctx context.Context, spec sandbox.Spec) (*Proc, error) {
 		if workHost == "" {
 			return nil, fmt.Errorf("fake: build without a workspace bind")
 		}
-		src, err := readGoFiles(workHost)
-		if err != nil {
+		var err error
+		if src, err = readGoFiles(workHost); err != nil {
 			return nil, err
 		}
 		script = directives(src)
@@ -130,19 +176,30 @@ func (f *Exec) Start(ctx context.Context, spec sandbox.Spec) (*Proc, error) {
 			return nil, fmt.Errorf("fake: sandbox start failed")
 		}
 		f.Runs.Add(1)
-		src, err := os.ReadFile(spec.Binary)
-		if err != nil {
-			return nil, fmt.Errorf("fake: read binary: %w", err)
+		var err error
+		if src, lang, err = runSource(spec); err != nil {
+			return nil, err
 		}
-		script = directives(string(src))
+		script = directives(src)
+	}
+	var extra *os.File
+	if spec.ExtraOutput != nil && prog != nil {
+		// The caller closes its copy once Start returns, as the sandbox's
+		// callers do: the program keeps a duplicate.
+		var err error
+		if extra, err = dupFile(spec.ExtraOutput); err != nil {
+			return nil, fmt.Errorf("fake: extra output: %w", err)
+		}
 	}
 	f.Running.Add(1)
 	go func() {
 		defer close(p.done)
 		defer f.Running.Add(-1)
 		defer close(p.out)
-		deadline := time.NewTimer(spec.Limits.WallTime)
-		defer deadline.Stop()
+		// Closed at the wall-time limit: every later wait sees it too.
+		deadline := make(chan struct{})
+		limit := time.AfterFunc(spec.Limits.WallTime, func() { close(deadline) })
+		defer limit.Stop()
 		start := time.Now()
 		// wait sleeps d; false if the process was ended meanwhile.
 		wait := func(d time.Duration) bool {
@@ -151,7 +208,7 @@ func (f *Exec) Start(ctx context.Context, spec sandbox.Spec) (*Proc, error) {
 			select {
 			case <-t.C:
 				return true
-			case <-deadline.C:
+			case <-deadline:
 				p.res.Reason = sandbox.ReasonTimeout
 			case <-p.kill:
 				p.res.Reason = sandbox.ReasonKilled
@@ -161,7 +218,18 @@ func (f *Exec) Start(ctx context.Context, spec sandbox.Spec) (*Proc, error) {
 			p.res.ExitCode = -1
 			return false
 		}
-		defer func() { p.res.Wall = time.Since(start) }()
+		defer func() {
+			if p.res.Wall == 0 {
+				p.res.Wall = time.Since(start)
+			}
+		}()
+		if prog != nil {
+			if extra != nil {
+				defer extra.Close()
+			}
+			f.play(p, *prog, spec, workHost, src, lang, extra, wait)
+			return
+		}
 		if spec.SeccompProfile == sandbox.ProfileBuild {
 			f.build(p, spec, workHost, script, wait)
 			return
@@ -245,6 +313,35 @@ func (f *Exec) Start(ctx context.Context, spec sandbox.Spec) (*Proc, error) {
 	return p, nil
 }
 
+// play runs prog for a build or a run, as Program says.
+func (f *Exec) play(p *Proc, prog Program, spec sandbox.Spec, workHost, src, lang string, extra *os.File, wait func(time.Duration) bool) {
+	build := spec.SeccompProfile == sandbox.ProfileBuild
+	if build && spec.Args[0] != "build" && spec.Args[0] != "test" {
+		return // vet and the warm-up's other go commands
+	}
+	r := &Run{Build: build, Args: spec.Args, Lang: lang, Source: src, Limits: spec.Limits, Started: p.started,
+		Stdin: spec.Stdin, Stdout: p.stdoutW, Stderr: p.stderrW, Sleep: wait}
+	if extra != nil {
+		r.Extra = extra
+	}
+	if build {
+		r.Lang = "go"
+	} else if s, ok := strings.CutSuffix(src, raceMark); ok {
+		r.Source, r.Race = s, true
+	}
+	res := prog(r)
+	if res.Reason == sandbox.ReasonNone && p.res.Reason != sandbox.ReasonNone {
+		res.Reason, res.ExitCode = p.res.Reason, -1 // what wait saw
+	}
+	if res.PeakMemory == 0 {
+		res.PeakMemory = 2 << 20
+	}
+	p.res = res
+	if build && res.ExitCode == 0 {
+		f.build(p, spec, workHost, nil, wait)
+	}
+}
+
 func (f *Exec) build(p *Proc, spec sandbox.Spec, workHost string, script []string, wait func(time.Duration) bool) {
 	vet := spec.Args[0] == "vet"
 	for _, line := range script {
@@ -287,10 +384,32 @@ func (f *Exec) build(p *Proc, spec sandbox.Spec, workHost string, script []strin
 		}
 	}
 	src, _ := readGoFiles(workHost)
+	if slices.Contains(spec.Args, "-race") {
+		src += raceMark
+	}
 	if err := os.WriteFile(filepath.Join(workHost, strings.TrimPrefix(out, spec.Dir+"/")), []byte(src), 0o755); err != nil {
 		fmt.Fprintln(p.stderrW, err)
 		p.res.ExitCode = 1
 	}
+}
+
+// runSource is the program a run spec runs: a Python script (main.py in
+// the folder bound at /src) or the "binary" a build wrote.
+func runSource(spec sandbox.Spec) (src, lang string, err error) {
+	for _, b := range spec.Binds {
+		if b.Target == "/src" {
+			s, err := os.ReadFile(filepath.Join(b.Host, "main.py"))
+			if err != nil {
+				return "", "", fmt.Errorf("fake: read script: %w", err)
+			}
+			return string(s), "python", nil
+		}
+	}
+	s, err := os.ReadFile(spec.Binary)
+	if err != nil {
+		return "", "", fmt.Errorf("fake: read binary: %w", err)
+	}
+	return string(s), "go", nil
 }
 
 // readGoFiles concatenates the .go files of a workspace.
