@@ -1,36 +1,51 @@
 package e2e
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"playdoc/playground"
 )
 
-// TestFixture drives the playground on the fixture page against the fake
-// API: the same scenarios as against the real server, plus the outcomes that
-// the real sandbox only produces slowly or rarely.
+// TestFixture drives the playground on the fixture page against the real
+// playground server over a scripted sandbox (fixtureAPI): the same
+// scenarios as against the real sandbox, plus the outcomes that the real
+// sandbox only produces slowly or rarely.
 func TestFixture(t *testing.T) {
-	api := &fakeAPI{}
+	api := newFixtureAPI(t, playground.Config{})
 	srv, err := fixtureServer(api)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
+	// The outcomes at the limits, on a playground with a 2-s time limit,
+	// one runner and one place in the queue, and a 64-KiB output limit.
+	lim := newFixtureAPI(t, playground.Config{RunTimeout: 2 * time.Second, Runners: 1, Queue: 1, OutputLimit: 64 << 10})
+	limSrv, err := fixtureServer(lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(limSrv.Close)
 	browser := newBrowser(t)
-	url := srv.URL + "/gather/"
+	url, limURL := srv.URL+"/gather/", limSrv.URL+"/gather/"
 
 	t.Run("no-request-on-load", func(t *testing.T) {
 		// Pages stay static-friendly: the playground is probed by the first
 		// Run, never on load.
 		p := openPage(t, browser, url)
 		p.wait("a moment", `new Promise((r) => setTimeout(() => r(true), 500))`, 5*time.Second)
-		if n := api.requestCount(); n != 0 {
+		if n := api.requests.Load(); n != 0 {
 			t.Errorf("%d requests to the playground API on page load, want 0", n)
 		}
 		p.noConsoleErrors()
@@ -79,20 +94,44 @@ func TestFixture(t *testing.T) {
 		p.noConsoleErrors()
 	})
 	t.Run("messages", func(t *testing.T) {
-		p := openPage(t, browser, url)
-		cases := []struct{ marker, foot string }{
-			{"fake:busy", "The playground is busy; retrying is possible in 7 s"},
-			{"fake:reject", "The playground refused the code (HTTP 400): code too large (max 64 KiB)"},
-			{"fake:timeout", "Stopped after 10 s: the program ran too long"},
-			{"fake:oom", "Out of memory (limit 256 MiB): the program was stopped"},
-			{"fake:output-limit", "Output truncated at 1 MiB"},
-			{"fake:error", "Playground error: sandbox setup failed"},
+		p, lp := openPage(t, browser, url), openPage(t, browser, limURL)
+		big := "package main\n\n// " + strings.Repeat("x", 65<<10) + "\n"
+		cases := []struct {
+			name string
+			p    *page
+			code string
+			foot string
+		}{
+			{"busy", lp, "package main // fake:busy\n", "The playground is busy; retrying is possible in 1 s"},
+			{"reject", p, big, fmt.Sprintf("The playground refused the code (HTTP 400): source is %d bytes; the limit is %d bytes", len(big), playground.MaxSourceSize)},
+			{"timeout", lp, "package main // fake:timeout\n", "Stopped after 2 s: the program ran too long"},
+			{"oom", p, "package main // fake:oom\n", "Out of memory (limit 256 MiB): the program was stopped"},
+			{"output-limit", lp, "package main // fake:output-limit\n", "Output truncated at 1 MiB"},
+			{"error", lp, "package main // fake:error\n", "Playground error: could not start the program: fake: sandbox start failed"},
 		}
 		for _, c := range cases {
-			p.setCode("concurrent", "package main // "+c.marker+"\n")
-			st := p.run("concurrent", 10*time.Second)
+			switch c.name {
+			case "busy":
+				// One run holds the only runner (its build lasts until
+				// release), another waits in the queue: no room for a third.
+				release := lim.hold()
+				done := fillRunners(t, lim.pg.URL, 2)
+				c.p.setCode("concurrent", c.code)
+				st := c.p.run("concurrent", 20*time.Second)
+				release()
+				<-done
+				if !strings.HasPrefix(st.Foot, c.foot) {
+					t.Errorf("%s: footer %q, want it to start with %q", c.name, st.Foot, c.foot)
+				}
+				continue
+			case "error":
+				lim.pg.Exec.FailStarts(true)
+			}
+			c.p.setCode("concurrent", c.code)
+			st := c.p.run("concurrent", 20*time.Second)
+			lim.pg.Exec.FailStarts(false)
 			if !strings.HasPrefix(st.Foot, c.foot) {
-				t.Errorf("%s: footer %q, want it to start with %q", c.marker, st.Foot, c.foot)
+				t.Errorf("%s: footer %q, want it to start with %q", c.name, st.Foot, c.foot)
 			}
 		}
 		// stderr is marked by a label, not only by colour.
@@ -101,15 +140,18 @@ func TestFixture(t *testing.T) {
 		if len(st.Stderr) != 1 || !strings.Contains(st.Stderr[0], "stderr") {
 			t.Errorf("stderr lines %q, want one labelled stderr", st.Stderr)
 		}
-		p.noConsoleErrors("429 (Too Many Requests)", "400 (Bad Request)")
+		p.noConsoleErrors("400 (Bad Request)")
+		lp.noConsoleErrors("503 (Service Unavailable)")
 	})
 	t.Run("stuck", func(t *testing.T) {
 		p := openPage(t, browser, url)
 		checkStuck(t, p, "concurrent")
 		p.screenshot("concurrent", "fixture-deadlock.png")
+		p.noConsoleErrors()
 		// At the time limit: the dump is folded under the output.
-		p.setCode("concurrent", "package main // fake:stuck-timeout\n\nimport \"time\"\n\nfunc main() {\n\ttime.Sleep(time.Minute)\n}\n")
-		st := p.run("concurrent", 10*time.Second)
+		p = openPage(t, browser, limURL)
+		p.setCode("concurrent", api.rec.sigquit.prog)
+		st := p.run("concurrent", 20*time.Second)
 		var dump struct {
 			Open bool   `json:"open"`
 			Text string `json:"text"`
@@ -117,7 +159,7 @@ func TestFixture(t *testing.T) {
 		}
 		p.eval(fmt.Sprintf(`(() => { const d = document.querySelectorAll(%q);
 		  return {n: d.length, open: d.length > 0 && d[0].open, text: d.length ? d[0].querySelector('pre').textContent : ''}; })()`, fig("concurrent")+" .pg-dump"), &dump)
-		if st.Msg != "At the time limit: main is sleeping at line 6." || len(st.Marks) != 1 || st.Marks[0] != 6 || !strings.HasPrefix(st.Foot, "Stopped after 2 s") {
+		if st.Msg != "At the time limit: main is sleeping at line 6 (`time.Sleep(time.Minute)`)." || len(st.Marks) != 1 || st.Marks[0] != 6 || !strings.HasPrefix(st.Foot, "Stopped after 2 s") {
 			t.Errorf("timeout: msg %q, marks %v, foot %q", st.Msg, st.Marks, st.Foot)
 		}
 		if dump.N != 1 || dump.Open || !strings.Contains(dump.Text, "play/prog.go:6") {
@@ -141,12 +183,14 @@ func TestFixture(t *testing.T) {
 			t.Error("the race detector is on by default without the fence's race attribute")
 		}
 		p.do(chromedp.Click(chromedp.CSS(box)))
-		p.setCode("concurrent", "package main\n\nimport \"sync\"\n\nfunc main() {\n\tn := 0\n\tvar wg sync.WaitGroup\n\tfor range 2 {\n\t\twg.Go(func() {\n\t\t\tn++\n\t\t})\n\t}\n\twg.Wait()\n}\n")
+		p.setCode("concurrent", api.rec.race.prog)
 		st := p.run("concurrent", 10*time.Second)
-		if !strings.HasPrefix(st.Msg, "Data race: goroutine 9 reads at line 10") || !strings.HasPrefix(st.Foot, "Exit status 66") {
+		// The recorded report (testdata/recorded/race.txtar): goroutine 8
+		// read what goroutine 7 wrote.
+		if !strings.HasPrefix(st.Msg, "Data race: goroutine 8 reads at line 10") || !strings.HasPrefix(st.Foot, "Exit status 66") {
 			t.Errorf("msg %q, foot %q", st.Msg, st.Foot)
 		}
-		if want := "line 10: goroutine 9 reads `n++`|line 10: goroutine 8 wrote `n++`"; strings.Join(st.Errors, "|") != want {
+		if want := "line 10: goroutine 8 reads `n++`|line 10: goroutine 7 wrote `n++`"; strings.Join(st.Errors, "|") != want {
 			t.Errorf("entries %q, want %q", st.Errors, want)
 		}
 		if len(st.Marks) != 1 || st.Marks[0] != 10 {
@@ -311,8 +355,10 @@ func TestFixtureStatic(t *testing.T) {
 // needs Linux.
 func TestFixtureNeedsLinux(t *testing.T) {
 	const why = "sandbox: the playground's sandbox needs Linux (this is darwin/arm64): unsupported operation; run `playdoc serve --playground URL` to use a playground running on Linux"
-	srv, err := fixtureServerWith(nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		jsonError(w, http.StatusNotImplemented, why)
+	srv, err := fixtureServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotImplemented)
+		json.NewEncoder(w).Encode(map[string]string{"error": why})
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -389,5 +435,54 @@ func checkLines(t *testing.T, p *page) {
 	})()`, &failures)
 	for _, f := range failures {
 		t.Error(f)
+	}
+}
+
+// fillRunners starts n runs of a program whose build is held (fake:hold)
+// on the playground at base and returns once the server counts them all
+// (running or queued); done is closed when all n have ended.
+func fillRunners(t *testing.T, base string, n int) (done <-chan struct{}) {
+	t.Helper()
+	ended := make(chan struct{})
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	for range n {
+		wg.Go(func() {
+			body := strings.NewReader(`{"code": "package main // fake:hold\n"}`)
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/run", body)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Errorf("a run to fill the runners: %v", err)
+				return
+			}
+			defer res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Errorf("a run to fill the runners: %s", res.Status)
+			}
+			io.Copy(io.Discard, res.Body)
+		})
+	}
+	go func() {
+		wg.Wait()
+		cancel()
+		close(ended)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		h, err := health(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Running+h.Queued == n {
+			return ended
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz reports %d running and %d queued, want %d in all", h.Running, h.Queued, n)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -17,7 +17,8 @@ import (
 )
 
 // These scenarios run against any server that follows the contracts: the
-// real `playdoc serve` and the fixture with the fake API.
+// real `playdoc serve` and the fixture (the real playground server over a
+// scripted sandbox).
 
 // runTimeout bounds one run, compilation included (the first build of a
 // program in the sandbox is the slow part).
@@ -401,9 +402,9 @@ func checkCompare(t *testing.T, p *page) {
 }
 
 // stuckProgram deadlocks: main waits on a WaitGroup (line 12) whose three
-// goroutines are blocked sending (line 10). Its marker makes the fake API
-// answer as the real server does.
-const stuckProgram = `package main // fake:deadlock
+// goroutines are blocked sending (line 10). The fixture replays a real
+// run's report (testdata/recorded/deadlock.txtar).
+const stuckProgram = `package main
 
 import "sync"
 
