@@ -223,9 +223,15 @@ func (f *fixtureAPI) play(r *playgroundtest.Run) sandbox.Result {
 			return sandbox.Result{}
 		}
 		say(r.Stderr, f.rec.sigquit.stderr)
-		return sandbox.Result{ExitCode: 2}
+		// The sandbox's report: ended at the limit, the runtime's exit
+		// status after the dump.
+		return sandbox.Result{ExitCode: 2, Reason: sandbox.ReasonTimeout, Wall: r.Limits.WallTime}
 	case strings.Contains(src, "fake:stdin"):
 		// Echo each read of the standard input, line by line, until EOF.
+		if r.Stdin == nil {
+			say(r.Stdout, "EOF\n")
+			return sandbox.Result{}
+		}
 		buf := make([]byte, 4096)
 		for {
 			n, err := r.Stdin.Read(buf)
