@@ -142,6 +142,25 @@ func TestFixture(t *testing.T) {
 		}
 		p.noConsoleErrors("400 (Bad Request)")
 		lp.noConsoleErrors("503 (Service Unavailable)")
+
+		// The per-client rate limit (429) reads as busy too: on a
+		// playground that allows one run a minute, the second run.
+		rl := newFixtureAPI(t, playground.Config{RateLimit: 1.0 / 60, RateBurst: 1})
+		rlSrv, err := fixtureServer(rl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rlSrv.Close()
+		rp := openPage(t, browser, rlSrv.URL+"/gather/")
+		rp.setCode("concurrent", "package main // fake:oom\n")
+		if st := rp.run("concurrent", 10*time.Second); !strings.HasPrefix(st.Foot, "Out of memory") {
+			t.Errorf("the first run: footer %q", st.Foot)
+		}
+		const want = "The playground is busy; retrying is possible in 60 s"
+		if st := rp.run("concurrent", 10*time.Second); !strings.HasPrefix(st.Foot, want) {
+			t.Errorf("rate-limited: footer %q, want it to start with %q", st.Foot, want)
+		}
+		rp.noConsoleErrors("429 (Too Many Requests)")
 	})
 	t.Run("stuck", func(t *testing.T) {
 		p := openPage(t, browser, url)
