@@ -15,9 +15,10 @@ import (
 )
 
 // TestGoLexerMatchesChroma checks that the fast Go tokeniser highlights
-// like chroma's Go lexer (byte for byte, but for the whitespace spans that
-// formatTokens leaves out), on every Go block of the content and on the
-// benchmark corpus's programs.
+// like chroma's Go lexer (byte for byte, with every span but those around
+// whitespace: the token classes formatTokens leaves unwrapped are compared
+// too), on every Go block of the content and on the benchmark corpus's
+// programs.
 func TestGoLexerMatchesChroma(t *testing.T) {
 	var codes []string
 	sn, err := LoadSnippets(os.DirFS("../content"))
@@ -43,7 +44,7 @@ func TestGoLexerMatchesChroma(t *testing.T) {
 		if err := f.Format(&want, styles.Fallback, it); err != nil {
 			t.Fatal(err)
 		}
-		got.WriteString(formatTokens(tokeniseGo(code)))
+		got.WriteString(writeTokens(tokeniseGo(code), map[string]bool{"w": true}))
 		if g, w := got.String(), unwrapWhitespace(want.String()); g != w {
 			i := 0
 			for i < len(g) && i < len(w) && g[i] == w[i] {
@@ -55,8 +56,8 @@ func TestGoLexerMatchesChroma(t *testing.T) {
 }
 
 // TestFormatTokensMatchesChroma checks the fast formatter against chroma's
-// HTML formatter on chroma's own tokens, for Python and Go: the same bytes
-// but for the whitespace spans, which formatTokens leaves out.
+// HTML formatter on chroma's own tokens, for Python, Go and shell: the same
+// bytes but for the spans of unstyledClasses, which formatTokens leaves out.
 func TestFormatTokensMatchesChroma(t *testing.T) {
 	samples := map[string]string{
 		"python": "import asyncio\n\nasync def main() -> None:\n    # a comment <&>\n    await asyncio.sleep(1)\n    print(f\"done {x!r}\", 'q')\n\nasyncio.run(main())\n",
@@ -77,8 +78,17 @@ func TestFormatTokensMatchesChroma(t *testing.T) {
 		if lang == "go" && !strings.Contains(want.String(), `<span class="w">`) {
 			t.Errorf("%s: chroma wrote no whitespace span: the sample does not test their removal", lang)
 		}
-		if got := formatTokens(tokens); got != unwrapWhitespace(want.String()) {
-			t.Errorf("%s: formatTokens differs from chroma:\n%s", lang, firstDiff(got, want.String()))
+		if lang == "python" && !strings.Contains(want.String(), "&#34;") {
+			t.Errorf("%s: chroma escaped no quote: the sample does not test escapeText", lang)
+		}
+		if lang == "go" && !strings.Contains(want.String(), `<span class="p">`) {
+			t.Errorf("%s: chroma wrote no punctuation span: the sample does not test their removal", lang)
+		}
+		if got := formatTokens(tokens); got != unwrapUnstyled(want.String()) {
+			t.Errorf("%s: formatTokens differs from chroma:\n%s", lang, firstDiff(got, unwrapUnstyled(want.String())))
+		}
+		if got := writeTokens(tokens, map[string]bool{"w": true}); got != unwrapWhitespace(want.String()) {
+			t.Errorf("%s: writeTokens differs from chroma:\n%s", lang, firstDiff(got, unwrapWhitespace(want.String())))
 		}
 	}
 }
@@ -99,5 +109,65 @@ func TestTokeniseGoKeepsText(t *testing.T) {
 var wsSpan = regexp.MustCompile(`<span class="w">([ \t\r\n]*)</span>`)
 
 // unwrapWhitespace removes chroma's spans around whitespace, keeping the
-// whitespace.
-func unwrapWhitespace(html string) string { return wsSpan.ReplaceAllString(html, "$1") }
+// whitespace, and writes the quotes that chroma escapes in text as they are
+// (escapeText).
+func unwrapWhitespace(html string) string {
+	return quoteEntities.Replace(wsSpan.ReplaceAllString(html, "$1"))
+}
+
+// quoteEntities are chroma's escaped quotes; its attributes are written
+// with literal ones, so every entity is in text.
+var quoteEntities = strings.NewReplacer("&#34;", `"`, "&#39;", "'")
+
+// anySpan is one of chroma's token spans (its text has no '<': chroma
+// escapes it).
+var anySpan = regexp.MustCompile(`<span class="([a-z0-9]+)">([^<]*)</span>`)
+
+// unwrapUnstyled removes chroma's spans of unstyledClasses, keeping their
+// text.
+func unwrapUnstyled(html string) string {
+	return quoteEntities.Replace(anySpan.ReplaceAllStringFunc(html, func(s string) string {
+		m := anySpan.FindStringSubmatch(s)
+		if unstyledClasses[m[1]] {
+			return m[2]
+		}
+		return s
+	}))
+}
+
+// TestUnstyledClasses: the classes formatTokens leaves unwrapped are
+// exactly the token classes that neither code theme styles (the CSS has
+// no rule for them), and the rest have a rule in at least one.
+func TestUnstyledClasses(t *testing.T) {
+	themes, err := codeThemes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	css, err := themeCSS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tt, cls := range chroma.StandardTypes {
+		if tt < 0 || cls == "" {
+			continue // not a token: backgrounds, line numbers
+		}
+		styled := false
+		for _, th := range themes {
+			if !th.style.Get(tt).Sub(th.style.Get(chroma.Background)).IsZero() {
+				styled = true
+			}
+		}
+		if cls == "w" {
+			continue // whitespace shows no colour, styled or not
+		}
+		if styled == unstyledClasses[cls] {
+			t.Errorf("class %q (%v): styled by a theme %v, but in unstyledClasses %v", cls, tt, styled, unstyledClasses[cls])
+		}
+		if unstyledClasses[cls] && strings.Contains(css, ".chroma ."+cls+" ") {
+			t.Errorf("class %q is in unstyledClasses, but the CSS has a rule for it", cls)
+		}
+	}
+	if !strings.Contains(css, "color: "+lightText) {
+		t.Errorf("the light theme's CSS does not set the code's text colour %s", lightText)
+	}
+}

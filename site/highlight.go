@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"html"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -22,7 +21,7 @@ import (
 
 // highlightVersion is part of every cache key: change it when the
 // highlighted HTML changes for the same code, to drop old cache entries.
-const highlightVersion = "playdoc-hl-2"
+const highlightVersion = "playdoc-hl-3"
 
 // Themes of the highlighted code: light by default, dark when the reader's
 // system prefers it.
@@ -37,6 +36,19 @@ const (
 	lightLineTint = "#fbf0c0"
 	darkLineTint  = "#2e2a16"
 )
+
+// lightText is the text colour of code in the light theme: github's own
+// (its punctuation and names; site.css's --fg), which the style leaves off
+// its background entry. Set there, on the block, the tokens drawn in it
+// need no span (see unstyledClasses); github-dark sets its own.
+const lightText = "#1f2328"
+
+// unstyledClasses are the token classes that neither code theme colours:
+// their text shows in the block's colour, so formatTokens writes it without
+// a span. Punctuation and plain names were two thirds of a Go block's spans
+// and a fifth of a page's bytes. TestUnstyledClasses checks this list
+// against the themes, both ways.
+var unstyledClasses = map[string]bool{"w": true, "n": true, "nx": true, "p": true, "x": true, "g": true, "cl": true, "na": true}
 
 // cacheFile is the highlight cache's file name inside the cache folder.
 const cacheFile = "highlight.gob"
@@ -163,11 +175,11 @@ func (h *highlighter) highlight(lang, code string) (string, error) {
 	case "go":
 		tokens = tokeniseGo(code)
 	case "", "text", "plain", "output":
-		return html.EscapeString(code), nil
+		return escapeText(code), nil
 	default:
 		lexer := lexers.Get(lang)
 		if lexer == nil {
-			return html.EscapeString(code), nil
+			return escapeText(code), nil
 		}
 		it, err := chroma.Coalesce(lexer).Tokenise(nil, code)
 		if err != nil {
@@ -178,23 +190,27 @@ func (h *highlighter) highlight(lang, code string) (string, error) {
 	return formatTokens(tokens), nil
 }
 
-// formatTokens writes tokens as chroma's HTML formatter does with
+// formatTokens writes tokens as HTML spans with chroma's classes, leaving
+// the text of unstyledClasses unwrapped.
+func formatTokens(tokens []chroma.Token) string { return writeTokens(tokens, unstyledClasses) }
+
+// writeTokens writes tokens as chroma's HTML formatter does with
 // WithClasses, WithAllClasses and PreventSurroundingPre (a test checks
 // that the output is the same, byte for byte), without its per-token
-// fmt.Sprintf, which made it five times slower than tokenising, and
-// without the span around whitespace (class "w"): whitespace shows no
-// colour, and those spans were a fifth of a Go page's bytes.
-func formatTokens(tokens []chroma.Token) string {
+// fmt.Sprintf, which made it five times slower than tokenising, without a
+// span around the tokens whose class is in bare (their text is written as
+// it is), and with quotes as they are (escapeText).
+func writeTokens(tokens []chroma.Token, bare map[string]bool) string {
 	var b strings.Builder
 	n := 0
 	for _, t := range tokens {
 		n += len(t.Value)
 	}
-	b.Grow(n * 4)
+	b.Grow(n * 3)
 	for _, line := range chroma.SplitTokensIntoLines(tokens) {
 		for _, t := range line {
 			cls := tokenClass(t.Type)
-			if cls == whitespaceClass {
+			if bare[cls] {
 				cls = ""
 			}
 			if cls != "" {
@@ -202,7 +218,7 @@ func formatTokens(tokens []chroma.Token) string {
 				b.WriteString(cls)
 				b.WriteString(`">`)
 			}
-			b.WriteString(html.EscapeString(t.Value))
+			b.WriteString(escapeText(t.Value))
 			if cls != "" {
 				b.WriteString("</span>")
 			}
@@ -211,9 +227,13 @@ func formatTokens(tokens []chroma.Token) string {
 	return b.String()
 }
 
-// whitespaceClass is chroma's class of whitespace tokens, which
-// formatTokens leaves unwrapped.
-const whitespaceClass = "w"
+// textEscaper escapes what text in HTML must not hold as it is. Quotes
+// need no escaping outside attributes: html.EscapeString's &#34; and &#39;
+// were 4 bytes more per quote in every string literal.
+var textEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// escapeText is s as HTML text (not an attribute value).
+func escapeText(s string) string { return textEscaper.Replace(s) }
 
 // tokenClass is the CSS class of a token type: its own, or its nearest
 // ancestor's, as chroma's formatter chooses it.
@@ -230,23 +250,54 @@ func tokenClass(t chroma.TokenType) string {
 // prefers-color-scheme media query (so that no rule of one theme leaks into
 // the other), with colours raised to WCAG AA contrast.
 func themeCSS() (string, error) {
+	themes, err := codeThemes()
+	if err != nil {
+		return "", err
+	}
 	f := chtml.New(chtml.WithClasses(true), chtml.WithAllClasses(true))
 	var b strings.Builder
-	for _, t := range []struct{ scheme, name, tint string }{{"light", lightStyle, lightLineTint}, {"dark", darkStyle, darkLineTint}} {
-		st := styles.Get(t.name)
-		if st == styles.Fallback {
-			return "", fmt.Errorf("chroma style %q not found", t.name)
-		}
-		st, err := accessible(st, chroma.MustParseColour(t.tint))
-		if err != nil {
-			return "", err
-		}
+	for _, t := range themes {
 		fmt.Fprintf(&b, "@media (prefers-color-scheme: %s) {\n/* code highlighting: chroma %s, contrast raised to AA */\n", t.scheme, t.name)
 		fmt.Fprintf(&b, "/* CodeHighlight */ .chroma .code-hl { background-color: %s }\n", t.tint)
-		if err := f.WriteCSS(&b, st); err != nil {
+		if err := f.WriteCSS(&b, t.style); err != nil {
 			return "", fmt.Errorf("highlight css: %w", err)
 		}
 		b.WriteString("}\n")
 	}
 	return b.String(), nil
+}
+
+// codeTheme is one colour scheme's code style, as the site's CSS has it.
+type codeTheme struct {
+	scheme, name, tint string // "light", chroma's style name, the hl= line tint
+	style              *chroma.Style
+}
+
+// codeThemes are the light and dark code styles: chroma's, with a text
+// colour on the block when the style has none (lightText) and colours
+// raised to WCAG AA.
+func codeThemes() ([]codeTheme, error) {
+	var out []codeTheme
+	for _, t := range []struct{ scheme, name, tint, text string }{
+		{"light", lightStyle, lightLineTint, lightText},
+		{"dark", darkStyle, darkLineTint, ""},
+	} {
+		st := styles.Get(t.name)
+		if st == styles.Fallback {
+			return nil, fmt.Errorf("chroma style %q not found", t.name)
+		}
+		if bg := st.Get(chroma.Background); t.text != "" && !bg.Colour.IsSet() {
+			bg.Colour = chroma.MustParseColour(t.text)
+			var err error
+			if st, err = st.Builder().AddEntry(chroma.Background, bg).Build(); err != nil {
+				return nil, fmt.Errorf("style %s: %w", t.name, err)
+			}
+		}
+		st, err := accessible(st, chroma.MustParseColour(t.tint))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, codeTheme{t.scheme, t.name, t.tint, st})
+	}
+	return out, nil
 }
