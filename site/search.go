@@ -26,8 +26,8 @@ import (
 // query loads the page list and the shard of each word typed:
 //
 //	/_search/pages.json   {"pages": [[url, title, section index], …], "sections": [titles], "shards": "keys …"}
-//	/_search/gat.json     {"gather": [page, score, page, score, …], "gated": …}
-//	/_search/x/7.json     [[heading id, text], …]: page 7's text, for excerpts
+//	/_search/gat.json     {"gather": [score, n, page gap × n, score, …], "gated": …}
+//	/_search/x/7.json     [[heading id, text, text, …], …]: page 7's text, for excerpts
 //
 // Synonyms from playdoc.toml ([search.synonyms] gather = ["errgroup",
 // "WaitGroup"]) add each word's pages to the others', both ways, at half
@@ -159,10 +159,12 @@ const excerptRunes = 240
 // pageText is a page's text for the excerpts under search results: each
 // heading, paragraph, list item and code block (a snippet's expected
 // output too) as one line of plain text, its white space collapsed, cut at
-// excerptRunes, with the id of the heading it is under ("" above the
-// first): [[id, text], …]. site.js fetches it for the results it shows.
-func pageText(p *Page) [][2]string {
-	out := [][2]string{}
+// excerptRunes, grouped under the id of the heading they are under ("" above
+// the first): [[id, text, text, …], …], each id once (it was a fifth of the
+// file when repeated on every block). site.js fetches it for the results it
+// shows.
+func pageText(p *Page) [][]string {
+	out := [][]string{}
 	if p.doc == nil {
 		return out
 	}
@@ -172,9 +174,14 @@ func pageText(p *Page) [][2]string {
 		if r := []rune(text); len(r) > excerptRunes {
 			text = string(r[:excerptRunes])
 		}
-		if text != "" {
-			out = append(out, [2]string{anchor, text})
+		if text == "" {
+			return
 		}
+		if n := len(out); n > 0 && out[n-1][0] == anchor {
+			out[n-1] = append(out[n-1], text)
+			return
+		}
+		out = append(out, []string{anchor, text})
 	}
 	_ = ast.Walk(p.doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
@@ -263,7 +270,11 @@ func buildSearch(pages []*Page, terms []*pageSearch, synonyms map[string][]strin
 		}
 		index[t] = list
 	}
-	// Each term's postings are one flat list: page, score, page, score, …
+	// Each term's postings are one flat list, by score, best first: score,
+	// the number of pages with it, and those pages in order, each as the
+	// gap from the one before (the first from 0). Most pages of a term
+	// share a few scores, so most numbers are small gaps: the shards are
+	// two fifths of the page, score, page, score, … they were.
 	shards := map[string]map[string][]int{}
 	for t, list := range index {
 		slices.SortFunc(list, func(a, b posting) int {
@@ -273,9 +284,19 @@ func buildSearch(pages []*Page, terms []*pageSearch, synonyms map[string][]strin
 		if shards[k] == nil {
 			shards[k] = map[string][]int{}
 		}
-		flat := make([]int, 0, 2*len(list))
-		for _, ps := range list {
-			flat = append(flat, ps.page, ps.score)
+		flat := make([]int, 0, len(list)+4)
+		for i := 0; i < len(list); {
+			j := i
+			for j < len(list) && list[j].score == list[i].score {
+				j++
+			}
+			flat = append(flat, list[i].score, j-i)
+			prev := 0
+			for _, ps := range list[i:j] {
+				flat = append(flat, ps.page-prev)
+				prev = ps.page
+			}
+			i = j
 		}
 		shards[k][t] = flat
 	}

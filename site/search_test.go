@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -33,8 +34,8 @@ func TestSearchIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 		var urls []string
-		for i := 0; i < len(shard[term]); i += 2 {
-			urls = append(urls, meta.Pages[shard[term][i]][0].(string))
+		for pg := range postings(t, shard[term]) {
+			urls = append(urls, meta.Pages[pg][0].(string))
 		}
 		slices.Sort(urls)
 		return urls
@@ -98,6 +99,62 @@ func TestSearchIndexIncremental(t *testing.T) {
 	}
 }
 
+// postings reads a term's postings from its shard's list (score, count,
+// page gaps, …) into each page's score; a malformed list fails the test.
+func postings(t *testing.T, list []int) map[int]int {
+	t.Helper()
+	out := map[int]int{}
+	for i := 0; i < len(list); {
+		if i+2 > len(list) || list[i+1] < 1 || i+2+list[i+1] > len(list) {
+			t.Fatalf("postings %v: bad group at %d", list, i)
+		}
+		score, n, pg := list[i], list[i+1], 0
+		for _, gap := range list[i+2 : i+2+n] {
+			pg += gap
+			if _, ok := out[pg]; ok {
+				t.Fatalf("postings %v: page %d twice", list, pg)
+			}
+			out[pg] = score
+		}
+		i += 2 + n
+	}
+	return out
+}
+
+// TestShardPostings: a term's postings are grouped by score, best first,
+// pages in order as gaps: pages 0, 4 and 9 at score 6 (a heading, 5, whose
+// text counts 1) and pages 2 and 3 at score 1 are [6, 3, 0, 4, 5, 1, 2, 2, 1].
+func TestShardPostings(t *testing.T) {
+	cfg := fixtureConfig()
+	pages := map[string]string{}
+	for i := range 10 {
+		body := "Nothing here.\n"
+		switch i {
+		case 0, 4, 9:
+			body = "## Semaphore\n\nText.\n" // heading 5, text 1
+		case 2, 3:
+			body = "A semaphore.\n" // text: 1
+		}
+		pages[fmt.Sprintf("%02d-p%d.md", i, i)] = page(fmt.Sprintf("P%d", i), i+1, body)
+	}
+	cfg.Content = memContent(pages)
+	s, err := New(cfg).Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shard map[string][]int
+	if err := json.Unmarshal(s.Files["/_search/sem.json"].Body, &shard); err != nil {
+		t.Fatal(err)
+	}
+	want := []int{6, 3, 0, 4, 5, 1, 2, 2, 1}
+	if got := shard["semaphore"]; !slices.Equal(got, want) {
+		t.Errorf("postings of semaphore: %v, want %v", got, want)
+	}
+	if got := postings(t, want); len(got) != 5 || got[9] != 6 || got[3] != 1 {
+		t.Errorf("postings read back as %v", got)
+	}
+}
+
 // TestShardJSON: the shards' hand-written JSON is encoding/json's, byte for
 // byte, for plain terms and for synonyms that need escaping.
 func TestShardJSON(t *testing.T) {
@@ -117,8 +174,8 @@ func TestShardJSON(t *testing.T) {
 }
 
 // TestPageText: a page's excerpt file holds its headings, paragraphs, list items,
-// code and expected output as plain text, each under the id of the heading
-// above it, long blocks cut.
+// code and expected output as plain text, grouped under the id of the heading
+// above them, long blocks cut.
 func TestPageText(t *testing.T) {
 	cfg := fixtureConfig()
 	long := strings.Repeat("word ", 100)
@@ -134,19 +191,15 @@ func TestPageText(t *testing.T) {
 	if f == nil {
 		t.Fatal("no excerpt file for page 0")
 	}
-	var blocks [][2]string
+	var blocks [][]string
 	if err := json.Unmarshal(f.Body, &blocks); err != nil {
 		t.Fatal(err)
 	}
-	want := [][2]string{
+	want := [][]string{
 		{"", "Intro with code and a link."},
-		{"second-part", "Second part"},
-		{"second-part", "an item"},
-		{"second-part", "another"},
-		{"second-part", "print('hi')"},
-		{"second-part", strings.TrimSpace(long)[:excerptRunes]},
+		{"second-part", "Second part", "an item", "another", "print('hi')", strings.TrimSpace(long)[:excerptRunes]},
 	}
-	if !slices.Equal(blocks, want) {
+	if !slices.EqualFunc(blocks, want, slices.Equal) {
 		t.Errorf("excerpt blocks:\n%q\nwant\n%q", blocks, want)
 	}
 }

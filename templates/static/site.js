@@ -252,27 +252,30 @@ const forEvery = (sel, f) => {
   };
 
   // excerpt finds the first block of a page's text (/_search/x/N.json:
-  // [[heading id, text], …]) with a word typed at the start of one of its
-  // words, and returns the heading's id and about 140 characters around it.
-  const excerpt = (blocks, ws) => {
-    for (const [id, text] of blocks) {
-      const lower = text.toLowerCase();
-      let at = -1;
-      for (const w of ws) {
-        for (let j = lower.indexOf(w); j >= 0; j = lower.indexOf(w, j + 1)) {
-          if (j === 0 || !/[\p{L}\p{N}_]/u.test(lower[j - 1])) {
-            if (at < 0 || j < at) at = j;
-            break;
+  // [[heading id, text, text, …], …]) with a word typed at the start of one
+  // of its words, and returns the heading's id and about 140 characters
+  // around it.
+  const excerpt = (groups, ws) => {
+    for (const [id, ...texts] of groups) {
+      for (const text of texts) {
+        const lower = text.toLowerCase();
+        let at = -1;
+        for (const w of ws) {
+          for (let j = lower.indexOf(w); j >= 0; j = lower.indexOf(w, j + 1)) {
+            if (j === 0 || !/[\p{L}\p{N}_]/u.test(lower[j - 1])) {
+              if (at < 0 || j < at) at = j;
+              break;
+            }
           }
         }
+        if (at < 0) continue;
+        let from = Math.max(0, at - 50);
+        const sp = text.indexOf(' ', from);
+        if (from > 0 && sp >= 0 && sp < at) from = sp + 1;
+        let to = from + 140;
+        if (to < text.length && text.lastIndexOf(' ', to) > at) to = text.lastIndexOf(' ', to);
+        return [id, (from ? '…' : '') + text.slice(from, to) + (to < text.length ? '…' : '')];
       }
-      if (at < 0) continue;
-      let from = Math.max(0, at - 50);
-      const sp = text.indexOf(' ', from);
-      if (from > 0 && sp >= 0 && sp < at) from = sp + 1;
-      let to = from + 140;
-      if (to < text.length && text.lastIndexOf(' ', to) > at) to = text.lastIndexOf(' ', to);
-      return [id, (from ? '…' : '') + text.slice(from, to) + (to < text.length ? '…' : '')];
     }
     return null;
   };
@@ -295,9 +298,13 @@ const forEvery = (sel, f) => {
       for (const [term, postings] of Object.entries(shards[i])) {
         if (!term.startsWith(w)) continue;
         const boost = term === w ? 2 : 1;
-        for (let j = 0; j < postings.length; j += 2) {
-          const pg = postings[j], s = postings[j + 1] * boost;
-          scores.set(pg, Math.max(scores.get(pg) || 0, s));
+        // Groups of [score, n, n page gaps].
+        for (let j = 0; j + 1 < postings.length; j += 2 + postings[j + 1]) {
+          const s = postings[j] * boost;
+          for (let k = 0, pg = 0; k < postings[j + 1]; k++) {
+            pg += postings[j + 2 + k];
+            scores.set(pg, Math.max(scores.get(pg) || 0, s));
+          }
         }
       }
       if (total === null) total = scores;
