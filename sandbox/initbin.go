@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -90,6 +91,8 @@ func BuildInit(ctx context.Context, b InitBuild) (string, error) {
 	}
 	out := filepath.Join(b.Dir, "init-"+hex.EncodeToString(h.Sum(nil))[:16])
 	if _, err := os.Stat(out); err == nil {
+		markUsed(out)
+		removeOldInits(b.Dir, out, time.Now())
 		return out, nil
 	}
 
@@ -160,7 +163,45 @@ func BuildInit(ctx context.Context, b InitBuild) (string, error) {
 	if err := os.Rename(tmp, out); err != nil {
 		return "", fmt.Errorf("build the sandbox init: %w", err)
 	}
+	removeOldInits(b.Dir, out, time.Now())
 	return out, nil
+}
+
+// initKeep is how long an init program (or a build folder) nobody used
+// stays in InitBuild.Dir: another server from the same data folder, of
+// another version, may have just built its own and not yet loaded it
+// (once loaded, its memfd copy no longer needs the file).
+const initKeep = 10 * time.Minute
+
+// markUsed sets path's modification time to now: the time it was last
+// used, which removeOldInits goes by.
+func markUsed(path string) {
+	now := time.Now()
+	_ = os.Chtimes(path, now, now)
+}
+
+// removeOldInits deletes the init programs, build folders and partial
+// outputs in dir other than keep that were last used (or written) more
+// than initKeep before now: each source or toolchain change builds a new
+// 2.5 MB init, and nothing else removes the old ones. Failures are
+// ignored: the next build tries again.
+func removeOldInits(dir, keep string, now time.Time) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		n := e.Name()
+		p := filepath.Join(dir, n)
+		if p == keep || !(strings.HasPrefix(n, "init-") || strings.HasPrefix(n, "build-")) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || now.Sub(fi.ModTime()) < initKeep {
+			continue
+		}
+		_ = os.RemoveAll(p)
+	}
 }
 
 // initSources returns this package's non-test Go files.

@@ -65,3 +65,47 @@ func TestInitBinary(t *testing.T) {
 		t.Errorf("no pre-started init runs the init binary: %v", sandboxChildren(t))
 	}
 }
+
+// TestRemoveOldInits: init programs, build folders and partial outputs
+// unused for longer than initKeep go; the one in use, recent ones (another
+// server may be about to load its own) and other files stay.
+func TestRemoveOldInits(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	old := now.Add(-2 * initKeep)
+	files := map[string]time.Time{
+		"init-aaaa":     old, // in use: kept however old
+		"init-bbbb":     old,
+		"init-cccc.tmp": old,
+		"init-dddd":     now.Add(-initKeep / 2),
+		"other":         old,
+	}
+	for n, mt := range files {
+		p := filepath.Join(dir, n)
+		if err := os.WriteFile(p, []byte("x"), 0o555); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build := filepath.Join(dir, "build-123")
+	if err := os.MkdirAll(filepath.Join(build, "sandbox"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(build, old, old); err != nil {
+		t.Fatal(err)
+	}
+	removeOldInits(dir, filepath.Join(dir, "init-aaaa"), now)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, e := range ents {
+		left = append(left, e.Name())
+	}
+	if got, want := strings.Join(left, " "), "init-aaaa init-dddd other"; got != want {
+		t.Errorf("left %q, want %q", got, want)
+	}
+}
