@@ -6,7 +6,10 @@
 // uses the package must call Main first thing in main (and in TestMain).
 // The init receives its config over a socket, builds the sandbox (mounts,
 // loopback, rlimits, capabilities, Landlock, seccomp) and execs the program,
-// which so becomes PID 1. See the README's "Sandbox" section for the layers.
+// which so becomes PID 1. The inits are cloned by a small helper process of
+// ours, the spawner (the same program, started once), so that the server's
+// large address space is never forked. See the README's "Sandbox" section
+// for the layers.
 //
 // The sandbox needs Linux: on other systems New returns an error wrapping
 // errors.ErrUnsupported and Main does nothing.

@@ -12,6 +12,12 @@ import (
 // one, and returns at once otherwise. Call it first thing in main and in
 // TestMain: the init must run before anything else of the program does.
 func Main() {
+	if len(os.Args) > 0 && os.Args[0] == spawnerMarker {
+		if err := runSpawner(os.Args[1:]); err != nil {
+			os.Exit(1) // the server sees its socket close
+		}
+		os.Exit(0)
+	}
 	if len(os.Args) == 0 || os.Args[0] != initMarker {
 		return
 	}

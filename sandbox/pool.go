@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -19,7 +17,7 @@ import (
 // binary whose packages have costly init functions), so a few are kept
 // ready.
 type idleInit struct {
-	cmd    *exec.Cmd
+	proc   *os.Process
 	ctrl   *os.File // our end of the SOCK_SEQPACKET control socket
 	status *os.File // read end of the close-on-exec status pipe
 	stdin  *os.File // write end of the program's stdin
@@ -72,47 +70,15 @@ func (s *Sandbox) spawnInit() (_ *idleInit, err error) {
 	if err != nil {
 		return nil, err
 	}
-	path, extra := "/proc/self/exe", []*os.File{childCtrl, statusW} // fdConfig, fdStatus
-	if f := s.initBinary.Load(); f != nil {
-		path, extra = fmt.Sprintf("/proc/self/fd/%d", fdInitBinary), append(extra, f)
+	spw := s.spawner.Load()
+	if spw == nil {
+		return nil, errors.New("start sandbox init: the sandbox is closed")
 	}
-	it.cmd = &exec.Cmd{
-		Path: path,
-		Args: []string{initMarker},
-		Env:  []string{},
-		// Stdout and stderr are /dev/null until the run's output sockets
-		// come with the config (see Output); the init reports its own
-		// failures on the status pipe.
-		Stdin:      stdinR,
-		ExtraFiles: extra,
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS |
-				syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS | syscall.CLONE_NEWCGROUP,
-			UidMappings: []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: s.uid, Size: 1}},
-			GidMappings: []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: s.gid, Size: 1}},
-			// As root we may keep setgroups allowed and so clear the
-			// supplementary groups (root's would otherwise survive).
-			GidMappingsEnableSetgroups: s.root,
-			Credential:                 &syscall.Credential{Uid: sandboxUID, Gid: sandboxUID, Groups: []uint32{}, NoSetGroups: !s.root},
-			// The init needs these, in its own user namespace only (so
-			// over its own tmpfs and nothing of the host), to build the
-			// root and the overlays; it drops every capability before the
-			// exec.
-			AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP,
-				unix.CAP_DAC_OVERRIDE, unix.CAP_DAC_READ_SEARCH, unix.CAP_FOWNER, unix.CAP_CHOWN, unix.CAP_MKNOD},
-			// If the server dies, PID 1 dies and with it the namespace.
-			// (Linux ties this to the spawning thread, which Go keeps
-			// unless a goroutine exits while locked to it; takeInit
-			// skips an init that died that way.)
-			Pdeathsig: syscall.SIGKILL,
-			// A session (and process group) of its own: kill(0, sig) from
-			// inside reaches the process group, across namespaces, and
-			// every concurrent run has the same uid.
-			Setsid: true,
-		},
-	}
-	if err := it.cmd.Start(); err != nil {
-		it.cmd = nil
+	// Stdout and stderr are /dev/null until the run's output sockets come
+	// with the config (see Output); the init reports its own failures on
+	// the status pipe.
+	it.proc, err = spw.spawn(stdinR, childCtrl, statusW)
+	if err != nil {
 		return nil, fmt.Errorf("start sandbox init: %w", err)
 	}
 	return it, nil
@@ -148,9 +114,9 @@ func (it *idleInit) send(cfgJSON []byte, fds []int) error {
 
 // close kills an init that will not be used and releases its descriptors.
 func (it *idleInit) close() {
-	if it.cmd != nil && it.cmd.Process != nil {
-		_ = it.cmd.Process.Kill()
-		_ = it.cmd.Wait()
+	if it.proc != nil {
+		_ = it.proc.Kill()
+		_, _ = it.proc.Wait()
 	}
 	for _, f := range []*os.File{it.ctrl, it.status, it.stdin} {
 		if f != nil {
@@ -193,7 +159,7 @@ func (s *Sandbox) takeInit() (*idleInit, error) {
 			if it.alive() {
 				return it, nil
 			}
-			s.log.Warn("sandbox: a pre-started init died while waiting", "pid", it.cmd.Process.Pid)
+			s.log.Warn("sandbox: a pre-started init died while waiting", "pid", it.proc.Pid)
 			it.close()
 		default:
 			return s.spawnInit()

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -30,7 +29,7 @@ type Process struct {
 	// Pid is the host pid of the program (PID 1 inside).
 	Pid int
 
-	cmd       *exec.Cmd
+	proc      *os.Process
 	cg        *runCgroup
 	limits    Limits
 	noCgroup  bool
@@ -126,8 +125,8 @@ func (s *Sandbox) newRunCgroup(limits Limits) (*runCgroup, error) {
 // newProcess is the run of the init it, not yet exec'd.
 func newProcess(it *idleInit, rc *runCgroup, limits Limits, writeKill bool) *Process {
 	return &Process{
-		Pid:       it.cmd.Process.Pid,
-		cmd:       it.cmd,
+		Pid:       it.proc.Pid,
+		proc:      it.proc,
 		cg:        rc,
 		limits:    limits,
 		noCgroup:  rc == nil,
@@ -182,7 +181,7 @@ func handOver(it *idleInit, rc *runCgroup, cfg initConfig, fds sendFds) error {
 		return fmt.Errorf("encode sandbox config: %w", err)
 	}
 	if rc != nil {
-		if err := rc.attach(it.cmd.Process.Pid); err != nil {
+		if err := rc.attach(it.proc.Pid); err != nil {
 			return err
 		}
 	}
@@ -278,7 +277,7 @@ func (p *Process) Kill() { p.kill(true) }
 // PID 1 handles it (SIGKILL excepted); the Go runtime handles SIGQUIT by
 // dumping its goroutines and exiting.
 func (p *Process) quit(grace time.Duration) {
-	if err := p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+	if err := p.proc.Signal(syscall.SIGQUIT); err != nil {
 		return // already gone
 	}
 	t := time.NewTimer(grace)
@@ -293,5 +292,5 @@ func (p *Process) kill(byCaller bool) {
 	if byCaller && !p.timedOut.Load() {
 		p.killed.Store(true)
 	}
-	_ = p.cmd.Process.Kill()
+	_ = p.proc.Kill()
 }

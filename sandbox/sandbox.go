@@ -33,11 +33,10 @@ type Sandbox struct {
 	layers      []Layer
 	runs        atomic.Uint64
 
-	initBinary atomic.Pointer[os.File] // sealed copy of the init program; nil: /proc/self/exe
-	initMu     sync.Mutex
-	oldInits   []*os.File     // replaced by UseInitBinary; closed by Close
-	warm       chan *idleInit // pre-started inits; nil when none are kept
-	done       chan struct{}  // closed by Close
+	spawner    atomic.Pointer[spawner] // starts the inits; nil once closed
+	initMu     sync.Mutex              // held while the spawner is replaced
+	warm       chan *idleInit          // pre-started inits; nil when none are kept
+	done       chan struct{}           // closed by Close
 	keeperDone chan struct{}
 	closeOnce  sync.Once
 }
@@ -87,6 +86,12 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 		if err := s.UseInitBinary(opts.InitBinary); err != nil {
 			return nil, err
 		}
+	} else {
+		sp, err := startSpawner(nil, s.uid, s.gid, s.root)
+		if err != nil {
+			return nil, err
+		}
+		s.spawner.Store(sp)
 	}
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
@@ -197,32 +202,36 @@ func (s *Sandbox) describe(cgErr error) []Layer {
 
 // UseInitBinary makes inits started from now on run path, an init program
 // built by BuildInit, instead of this process's executable. Inits started
-// earlier keep their program. Errors: path unreadable, memfd unavailable.
+// earlier keep their program. Errors: path unreadable, memfd unavailable,
+// the spawner (see spawner), which runs the same program, not started.
 func (s *Sandbox) UseInitBinary(path string) error {
 	f, err := openInitBinary(path)
 	if err != nil {
 		return err
 	}
+	// The spawner keeps its own copy of the descriptor.
+	defer f.Close()
+	sp, err := startSpawner(f, s.uid, s.gid, s.root)
+	if err != nil {
+		return err
+	}
 	s.initMu.Lock()
 	defer s.initMu.Unlock()
-	// An init being spawned may still hold the old one: it is closed only
-	// with the sandbox.
-	if old := s.initBinary.Swap(f); old != nil {
-		s.oldInits = append(s.oldInits, old)
+	// An init being spawned by the old spawner is waited for.
+	if old := s.spawner.Swap(sp); old != nil {
+		old.close()
 	}
 	s.log.Info("sandbox: inits run the init program", "path", path)
 	return nil
 }
 
+// closeInits ends the spawner: no init starts after it.
 func (s *Sandbox) closeInits() {
 	s.initMu.Lock()
 	defer s.initMu.Unlock()
-	for _, f := range append(s.oldInits, s.initBinary.Swap(nil)) {
-		if f != nil {
-			_ = f.Close()
-		}
+	if sp := s.spawner.Swap(nil); sp != nil {
+		sp.close()
 	}
-	s.oldInits = nil
 }
 
 // MaxWrite is the largest single write(2) to the program's stdout or

@@ -810,8 +810,8 @@ func TestDeadPrestartedInitIsReplaced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = it.cmd.Process.Kill()
-	_, _ = it.cmd.Process.Wait()
+	_ = it.proc.Kill()
+	_, _ = it.proc.Wait()
 	if it.alive() {
 		t.Fatal("a dead init looks alive")
 	}

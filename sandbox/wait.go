@@ -5,7 +5,6 @@ package sandbox
 import (
 	"errors"
 	"fmt"
-	"os/exec"
 	"syscall"
 	"time"
 )
@@ -20,7 +19,7 @@ func (p *Process) Wait() (Result, error) {
 }
 
 func (p *Process) wait() {
-	werr := p.cmd.Wait()
+	state, werr := p.proc.Wait()
 	end := time.Now()
 	close(p.exited)
 	if p.timer != nil {
@@ -28,9 +27,7 @@ func (p *Process) wait() {
 	}
 	p.stopCtx()
 	var errs []error
-	state := p.cmd.ProcessState
-	var exitErr *exec.ExitError
-	if werr != nil && !errors.As(werr, &exitErr) && !errors.Is(werr, exec.ErrWaitDelay) {
+	if werr != nil {
 		errs = append(errs, fmt.Errorf("wait: %w", werr))
 	}
 	var st cgroupStats
