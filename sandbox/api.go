@@ -32,9 +32,15 @@ type Options struct {
 	Logger *slog.Logger
 	// CPUs is the cgroup CPU quota of one run, in CPUs (default 1).
 	CPUs float64
-	// Warm is how many sandbox inits are kept started ahead of need, which
-	// takes their start-up off a run's latency (default 2; negative: none).
+	// Warm is how many sandbox inits are kept started ahead of need at
+	// least, which takes their start-up off a run's latency (default 2;
+	// negative: none). The pool grows toward the most runs started in
+	// one second of the last minute, up to WarmMax, while the runs'
+	// Totals have room, and shrinks back once such bursts stop.
 	Warm int
+	// WarmMax bounds the pre-started inits (default 64; an idle one
+	// holds ~1.5 MB and 5 threads).
+	WarmMax int
 	// Totals bound all runs together (Totals' defaults), enforced on the
 	// sandbox's parent cgroup.
 	Totals Totals

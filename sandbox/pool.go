@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -125,45 +124,27 @@ func (it *idleInit) close() {
 	}
 }
 
-// keepWarm keeps up to cap(s.warm) inits ready until the sandbox closes.
-func (s *Sandbox) keepWarm() {
-	defer close(s.keeperDone)
-	backoff := 100 * time.Millisecond
-	for {
-		it, err := s.spawnInit()
-		if err != nil {
-			s.log.Warn("sandbox: cannot pre-start an init", "err", err)
-			select {
-			case <-s.done:
-				return
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 5*time.Second)
-			continue
-		}
-		backoff = 100 * time.Millisecond
-		select {
-		case s.warm <- it:
-		case <-s.done:
-			it.close()
-			return
-		}
-	}
-}
-
 // takeInit returns a ready init, or starts one when none is.
 func (s *Sandbox) takeInit() (*idleInit, error) {
-	for {
-		select {
-		case it := <-s.warm:
-			if it.alive() {
-				return it, nil
-			}
-			s.log.Warn("sandbox: a pre-started init died while waiting", "pid", it.proc.Pid)
-			it.close()
-		default:
-			return s.spawnInit()
+	if s.warm != nil {
+		if it, ok := s.warm.take(); ok {
+			return it, nil
 		}
+	}
+	return s.spawnInit()
+}
+
+// startWarm starts keeping inits ready: at least min, up to max when the
+// recent arrivals ask for more and the runs' totals have room.
+func (s *Sandbox) startWarm(min, max int) {
+	s.warm = newWarmPool(defaultWarmPolicy(min, max), s.spawnInit, (*idleInit).close, (*idleInit).alive,
+		func() bool { return s.Usage().Room() }, s.log)
+}
+
+// stopWarm ends the keeper and kills the inits it kept.
+func (s *Sandbox) stopWarm() {
+	if s.warm != nil {
+		s.warm.close()
 	}
 }
 
@@ -180,21 +161,4 @@ func (it *idleInit) alive() bool {
 		ok = err == nil && (n == 0 || pfd[0].Revents&(unix.POLLHUP|unix.POLLERR) == 0)
 	})
 	return ok
-}
-
-// stopWarm ends the keeper and kills the inits it kept.
-func (s *Sandbox) stopWarm() {
-	if s.warm == nil {
-		return
-	}
-	s.closeOnce.Do(func() { close(s.done) })
-	<-s.keeperDone
-	for {
-		select {
-		case it := <-s.warm:
-			it.close()
-		default:
-			return
-		}
-	}
 }

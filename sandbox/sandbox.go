@@ -33,12 +33,9 @@ type Sandbox struct {
 	layers      []Layer
 	runs        atomic.Uint64
 
-	spawner    atomic.Pointer[spawner] // starts the inits; nil once closed
-	initMu     sync.Mutex              // held while the spawner is replaced
-	warm       chan *idleInit          // pre-started inits; nil when none are kept
-	done       chan struct{}           // closed by Close
-	keeperDone chan struct{}
-	closeOnce  sync.Once
+	spawner atomic.Pointer[spawner] // starts the inits; nil once closed
+	initMu  sync.Mutex              // held while the spawner is replaced
+	warm    *warmPool[*idleInit]    // pre-started inits; nil when none are kept
 }
 
 // sandboxUID is the host uid (and gid) of sandboxed processes when we are
@@ -117,15 +114,15 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 		return nil, fmt.Errorf("sandbox unavailable, refusing to run programs unsandboxed: %w", err)
 	}
 	s.layers = s.describe(cgErr)
-	warm := opts.Warm
+	warm, warmMax := opts.Warm, opts.WarmMax
 	if warm == 0 {
 		warm = 2
 	}
+	if warmMax <= 0 {
+		warmMax = 64
+	}
 	if warm > 0 {
-		s.warm = make(chan *idleInit, warm-1) // plus the one the keeper holds
-		s.done = make(chan struct{})
-		s.keeperDone = make(chan struct{})
-		go s.keepWarm()
+		s.startWarm(warm, max(warm, warmMax))
 	}
 	for _, l := range s.layers {
 		if !l.Active {
@@ -220,6 +217,11 @@ func (s *Sandbox) UseInitBinary(path string) error {
 	// An init being spawned by the old spawner is waited for.
 	if old := s.spawner.Swap(sp); old != nil {
 		old.close()
+	}
+	// The inits ready now run the old program (playdoc re-executed holds
+	// ~8 MB, the init program ~1 MB): the keeper starts new ones.
+	if s.warm != nil {
+		s.warm.flush()
 	}
 	s.log.Info("sandbox: inits run the init program", "path", path)
 	return nil

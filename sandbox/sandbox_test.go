@@ -815,10 +815,12 @@ func TestDeadPrestartedInitIsReplaced(t *testing.T) {
 	if it.alive() {
 		t.Fatal("a dead init looks alive")
 	}
-	sb.warm = make(chan *idleInit, 1)
-	sb.warm <- it
+	// A pool that starts nothing of its own (at most 0).
+	sb.warm = newWarmPool(defaultWarmPolicy(0, 0), sb.spawnInit, (*idleInit).close, (*idleInit).alive, nil, sb.log)
+	t.Cleanup(sb.warm.close)
+	sb.warm.put(it)
 	expectHello(t, sb)
-	if len(sb.warm) != 0 {
+	if sb.warm.size() != 0 {
 		t.Error("the dead init was not taken out")
 	}
 	sb.warm = nil
