@@ -94,7 +94,7 @@ func NewServer(cfg Config) (*Server, error) {
 		// Builds have their own, smaller budget: MaxBuilds compiles at
 		// their own memory limit, plus room for the warm-up's go command.
 		buildSB, err := sandbox.New(context.Background(), sandbox.Options{Logger: cfg.Logger, CPUs: float64(runtime.NumCPU()),
-			Totals: sandbox.Totals{Memory: int64(cfg.MaxBuilds)*cfg.CompileMemory + 512<<20}})
+			Totals: sandbox.Totals{Memory: int64(cfg.MaxBuilds)*cfg.CompileMemory + 512<<20}, WarmMax: cfg.MaxBuilds})
 		if err != nil {
 			_ = runSB.Close()
 			return nil, fmt.Errorf("build sandbox: %w", err)

@@ -5,8 +5,16 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -112,4 +120,84 @@ func overhead(b *testing.B, sb *Sandbox) {
 	b.ReportMetric(mb-mr, "overhead-ms")
 	b.ReportMetric(median(start), "start-ms") // Start's return: the program runs
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkCPUPerRun splits the CPU time of one sandboxed hello world by
+// process, per run: this process (the server's side: config, cgroups,
+// output, wait), the spawner (cloning the init and its namespaces), the
+// init before its exec (its Go runtime and the sandbox's setup, as it
+// reports it) and the program with the teardown of the tree (the rest of
+// the reaped children's time). CPU times, unlike wall times, hardly move
+// with the load of a shared machine.
+//
+// The init is the init program (BuildInit, cached in the temporary folder),
+// as in the playground, not this test binary re-executed.
+func BenchmarkCPUPerRun(b *testing.B) {
+	bin, err := BuildInit(context.Background(), InitBuild{Dir: filepath.Join(os.TempDir(), "playdoc-bench-init")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sb, err := New(context.Background(), Options{InitBinary: bin, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { sb.Close() })
+	sp := sb.spawner.Load()
+	self0, kids0 := rusageCPU(b)
+	spawner0 := procCPU(b, sp.proc.Pid)
+	var initCPU time.Duration
+	for b.Loop() {
+		p, err := sb.Start(context.Background(), Spec{Binary: hostileBinary, Args: []string{"hello"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		go discard(p.Output)
+		r, err := p.Wait()
+		if err != nil || r.ExitCode != 0 {
+			b.Fatalf("run: %+v %v", r, err)
+		}
+		initCPU += p.initCPU
+	}
+	// Let the keeper refill, so that its starts are counted for the runs
+	// they replace.
+	time.Sleep(200 * time.Millisecond)
+	self1, kids1 := rusageCPU(b)
+	spawner1 := procCPU(b, sp.proc.Pid)
+	per := func(d time.Duration) float64 { return float64(d) / float64(b.N) / float64(time.Millisecond) }
+	b.ReportMetric(per(self1-self0), "server-ms/op")
+	b.ReportMetric(per(spawner1-spawner0), "spawner-ms/op")
+	b.ReportMetric(per(initCPU), "init-ms/op")
+	b.ReportMetric(per(kids1-kids0-initCPU), "prog-ms/op")
+	b.ReportMetric(per(self1-self0+spawner1-spawner0+kids1-kids0), "total-ms/op")
+}
+
+// rusageCPU is the user+system time of this process and of its reaped
+// children.
+func rusageCPU(b *testing.B) (self, kids time.Duration) {
+	var s, k syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &s); err != nil {
+		b.Fatal(err)
+	}
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &k); err != nil {
+		b.Fatal(err)
+	}
+	tv := func(t syscall.Timeval) time.Duration { return time.Duration(t.Nano()) }
+	return tv(s.Utime) + tv(s.Stime), tv(k.Utime) + tv(k.Stime)
+}
+
+// procCPU is the user+system time of process pid (/proc/PID/stat, in
+// clock ticks of 10 ms).
+func procCPU(b *testing.B, pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(data), ") ")
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		b.Fatalf("/proc/%d/stat: %q", pid, data)
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
