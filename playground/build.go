@@ -56,12 +56,12 @@ type Builder struct {
 	slots    int64
 
 	// The warm-up's stages (warmStage), each a channel closed when done:
-	// coreReady once the modules are in place and warmCore is warm (a
-	// program importing only those builds from then on), stdReady once
-	// warmStd is too (any program that imports no module), ready when
-	// prepare has finished (the allowed modules warm too). prepErr is set
-	// before stdReady closes when the module cache failed, else before
-	// ready closes.
+	// coreReady once warmCore is warm (a program importing only those
+	// builds from then on), stdReady once warmStd is too (any program that
+	// imports no module), ready when prepare has finished (the module cache
+	// is filled and the allowed modules warm too). The module cache is
+	// filled beside the first two stages, which need none of it. prepErr is
+	// set before ready closes; programs that import no module never see it.
 	coreReady chan struct{}
 	stdReady  chan struct{}
 	ready     chan struct{}
@@ -73,8 +73,9 @@ type Builder struct {
 	// (written before ready closes, read after).
 	bgCtx   context.Context
 	prepErr error
-	goMod   []byte // written into every workspace
-	goSum   []byte
+	// mods is the go.mod and go.sum of a program that imports a module,
+	// set once the module cache is filled (nil before, or if that failed).
+	mods atomic.Pointer[moduleFiles]
 	// fast is the direct compile path's archives; nil until the standard
 	// library is warm, replaced once the modules are (read by concurrent
 	// builds, hence atomic).

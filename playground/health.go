@@ -43,9 +43,6 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-s.builder.stdReady:
 		h.StdReady = true
-		if s.builder.prepErr != nil {
-			h.OK, h.Error = false, s.builder.prepErr.Error()
-		}
 	default:
 	}
 	select {

@@ -524,7 +524,7 @@ func TestRealWarmExportsAreKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.goMod, b.goSum = s.builder.goMod, s.builder.goSum // what prepareModules would find
+	b.mods.Store(s.builder.mods.Load()) // what prepareModules would find
 	ctx := t.Context()
 	if err := b.loadExports(ctx, stageModules); err != nil {
 		t.Fatal(err)

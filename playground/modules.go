@@ -28,9 +28,22 @@ var AllowedModules = []Module{
 	{"golang.org/x/sys", "v0.50.0", []string{"golang.org/x/sys/unix"}},
 }
 
+// moduleFiles is the go.mod and go.sum of a workspace whose program
+// imports an allowed module: the allowed modules required, with the
+// indirect requirements and checksums go list resolved.
+type moduleFiles struct {
+	goMod, goSum []byte
+}
+
+// stdGoMod is the go.mod of a workspace whose program imports only the
+// standard library: it needs no module cache, so such programs build
+// before (or without) the allowed modules.
+var stdGoMod = []byte("module play\n\ngo 1.26\n")
+
 // prepareModules downloads the allowed modules from the host's module
 // cache (trusted, host side) into the server's own module cache, and
-// records the go.mod and go.sum that every workspace gets.
+// records the go.mod and go.sum that the workspaces of programs that
+// import a module get (b.mods).
 func (b *Builder) prepareModules(ctx context.Context) error {
 	dir, err := os.MkdirTemp(b.workRoot, "modules-")
 	if err != nil {
@@ -74,11 +87,13 @@ func (b *Builder) prepareModules(ctx context.Context) error {
 			return err
 		}
 	}
-	if b.goMod, err = os.ReadFile(filepath.Join(dir, "go.mod")); err != nil {
+	var mf moduleFiles
+	if mf.goMod, err = os.ReadFile(filepath.Join(dir, "go.mod")); err != nil {
 		return err
 	}
-	if b.goSum, err = os.ReadFile(filepath.Join(dir, "go.sum")); err != nil {
+	if mf.goSum, err = os.ReadFile(filepath.Join(dir, "go.sum")); err != nil {
 		return err
 	}
+	b.mods.Store(&mf)
 	return nil
 }

@@ -3,6 +3,7 @@ package playground
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -624,5 +625,26 @@ func TestStageFor(t *testing.T) {
 		if strings.Contains(strings.Split(pkg, "/")[0], ".") || slices.Contains(warmStd, pkg) && slices.Contains(warmCore, pkg) {
 			t.Errorf("warm list entry %q: not a standard package, or in both stages", pkg)
 		}
+	}
+}
+
+// TestModuleCacheFailureSparesStdPrograms: when filling the module cache
+// failed (no module proxy, say), programs that import only the standard
+// library still build and run; one that imports a module is told why it
+// cannot.
+func TestModuleCacheFailureSparesStdPrograms(t *testing.T) {
+	s, _, ts := newFakeServer(t, nil)
+	// After prepare has ended (newFakeServer waited), as if its module
+	// cache had failed.
+	s.builder.prepErr = errors.New("prepare the module cache: go list (GOPROXY=https://proxy.golang.org): no network")
+	evs := runCode(t, ts.URL, prog("out stdout 0s hi"))
+	if got, want := kinds(evs), "accepted,compile-start,compile-end,start,stdout,exit"; got != want {
+		t.Errorf("standard-library program: kinds = %s, want %s", got, want)
+	}
+	modCode := "package main\n\nimport _ \"modernc.org/sqlite\"\n\nfunc main() {}\n//fake:out stdout 0s db\n"
+	evs = runCode(t, ts.URL, modCode)
+	last := evs[len(evs)-1]
+	if last.Kind == api.KindExit || !strings.Contains(last.Message, "module cache") {
+		t.Errorf("module program: kinds %s, last event %+v; want it refused, naming the module cache", kinds(evs), last.Event)
 	}
 }

@@ -69,8 +69,10 @@ func stageFor(p *Program) warmStage {
 // prepare fills the private module cache and warms the build cache, the
 // standard library first: on a new machine the allowed modules take minutes
 // (modernc.org/sqlite above all), and a program that imports none of them
-// need not wait for them. It runs once, in the background; builds wait for
-// the stage they need (waitReadyFor).
+// need not wait for them, nor for the module cache, which is filled beside
+// the standard library's stages (unpacking the modules is mostly disk
+// work; issue 8's first Run). It runs once, in the background; builds wait
+// for the stage they need (waitReadyFor).
 func (b *Builder) prepare(ctx context.Context) {
 	done := stageCore - 1 // the last stage whose channel is closed
 	closeThrough := func(stage warmStage) {
@@ -83,19 +85,32 @@ func (b *Builder) prepare(ctx context.Context) {
 			}
 		}
 	}
+	b.bgCtx = ctx
+	start := time.Now()
+	var modsErr error
+	modsDone := make(chan struct{})
+	go func() {
+		defer close(modsDone)
+		if modsErr = b.prepareModules(ctx); modsErr == nil {
+			b.log.Info("playground: module cache ready", "ms", time.Since(start).Milliseconds())
+		}
+	}()
 	defer func() {
-		// On an error every stage is over, prepErr saying why.
+		// On an error every stage is over, prepErr saying why; the module
+		// cache's goroutine has ended.
+		<-modsDone
 		closeThrough(stageStd)
 		close(b.ready)
 	}()
-	b.bgCtx = ctx
-	start := time.Now()
-	if err := b.prepareModules(ctx); err != nil {
-		b.prepErr = fmt.Errorf("prepare the module cache: %w", err)
-		b.log.Error("playground: toolchain setup failed", "err", b.prepErr)
-		return
+	waitModules := func() bool {
+		<-modsDone
+		if modsErr != nil {
+			b.prepErr = fmt.Errorf("prepare the module cache: %w", modsErr)
+			b.log.Error("playground: toolchain setup failed", "err", b.prepErr)
+			return false
+		}
+		return true
 	}
-	b.log.Info("playground: module cache ready", "ms", time.Since(start).Milliseconds())
 	stages := []warmStage{stageCore, stageStd, stageModules}
 	if b.isWarm(stageModules) {
 		// Warmed before (an earlier start, or another server sharing the
@@ -104,6 +119,9 @@ func (b *Builder) prepare(ctx context.Context) {
 		stages = stages[2:]
 	}
 	for _, stage := range stages {
+		if stage == stageModules && !waitModules() {
+			return
+		}
 		// The modules' warm-up writes new entries into the cache that user
 		// builds already see as their overlay's lower layer: an entry a
 		// build misses, or finds half written (the go command checks sizes
@@ -192,11 +210,15 @@ func (b *Builder) isReadyFor(p *Program) bool {
 }
 
 // waitReadyFor blocks until p may be built (see readyFor) and returns the
-// error of preparing the module cache, if that failed.
+// error of preparing the module cache, if that failed and p imports a
+// module (or is a race build, which waits for the whole warm-up).
 func (b *Builder) waitReadyFor(ctx context.Context, p *Program) error {
 	select {
 	case <-b.readyFor(p):
-		return b.prepErr
+		if p.Race || stageFor(p) == stageModules {
+			return b.prepErr // written before ready closed
+		}
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}

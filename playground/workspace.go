@@ -2,6 +2,7 @@ package playground
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -67,11 +68,11 @@ func (b *Builder) inWorkspace(ctx context.Context, p *Program, warm bool, build 
 	if err := os.Chmod(dir, 0o777); err != nil {
 		return nil, err
 	}
-	goMod, err := b.goModFor(p)
+	goMod, goSum, err := b.goModFor(p)
 	if err != nil {
 		return nil, err
 	}
-	files := map[string][]byte{"go.mod": goMod, "go.sum": b.goSum}
+	files := map[string][]byte{"go.mod": goMod, "go.sum": goSum}
 	for n, d := range p.Files {
 		files[n] = d
 	}
@@ -92,18 +93,28 @@ func (b *Builder) inWorkspace(ctx context.Context, p *Program, warm bool, build 
 	return ws, nil
 }
 
-// goModFor is the go.mod of p's workspace: the server's, with the module
-// path p asks for.
-func (b *Builder) goModFor(p *Program) ([]byte, error) {
-	if p.ModPath == "" {
-		return b.goMod, nil
+// goModFor is the go.mod and go.sum of p's workspace, with the module path
+// p asks for: stdGoMod for a program that imports no module, else the
+// allowed modules' (an error while the module cache is not filled, or if
+// filling it failed: such programs wait for prepare first).
+func (b *Builder) goModFor(p *Program) (goMod, goSum []byte, err error) {
+	goMod = stdGoMod
+	if stageFor(p) == stageModules {
+		mf := b.mods.Load()
+		if mf == nil {
+			return nil, nil, errors.New("the module cache is not ready")
+		}
+		goMod, goSum = mf.goMod, mf.goSum
 	}
-	f, err := modfile.Parse("go.mod", b.goMod, nil)
+	if p.ModPath == "" {
+		return goMod, goSum, nil
+	}
+	f, err := modfile.Parse("go.mod", goMod, nil)
 	if err != nil {
-		return nil, fmt.Errorf("the server's go.mod: %w", err)
+		return nil, nil, fmt.Errorf("the server's go.mod: %w", err)
 	}
 	if err := f.AddModuleStmt(p.ModPath); err != nil {
-		return nil, &CompileError{Message: "go.mod: " + err.Error(), Cacheable: true}
+		return nil, nil, &CompileError{Message: "go.mod: " + err.Error(), Cacheable: true}
 	}
-	return modfile.Format(f.Syntax), nil
+	return modfile.Format(f.Syntax), goSum, nil
 }
