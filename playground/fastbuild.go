@@ -103,23 +103,37 @@ func (b *Builder) loadExports(ctx context.Context, stage warmStage) error {
 		}
 	}
 	prog := &Program{Files: map[string][]byte{"prog.go": warmSource(false, stage)}}
-	// The build flags matter: -trimpath changes the archives.
-	args := append(append([]string{"list", "-export", "-deps"}, buildFlags...), "-f", "{{if .Export}}{{.ImportPath}}={{.Export}}{{end}}", ".")
-	ws, err := b.runGo(ctx, prog, args, true, b.limits.WarmTimeout)
+	ws, err := b.runGo(ctx, prog, exportsArgs(), true, b.limits.WarmTimeout)
 	if err != nil {
 		return err
 	}
 	defer b.release(ws)
-	fp, err := parseExports(ws.output)
+	return b.keepExports(stage, ws.output, b.isWarm(stage))
+}
+
+// exportsArgs is the go command line that prints "importpath=archive" for
+// every package the program in the working directory depends on,
+// compiling into the cache those it lacks, as a build would, but linking
+// nothing. The build flags matter: -trimpath changes the archives.
+func exportsArgs() []string {
+	return append(append([]string{"list", "-export", "-deps"}, buildFlags...), "-f", "{{if .Export}}{{.ImportPath}}={{.Export}}{{end}}", ".")
+}
+
+// keepExports makes go list's output (exportsArgs) the direct compile
+// path and, with save, keeps it beside the cache for the next start
+// (loadExports), written whole or not at all: servers sharing the folder
+// read it. Only a list go list could not have printed is an error.
+func (b *Builder) keepExports(stage warmStage, out []byte, save bool) error {
+	fp, err := parseExports(out)
 	if err != nil {
 		return err
 	}
 	b.fast.Store(fp)
-	if b.isWarm(stage) {
-		// Written whole or not at all: servers sharing the folder read it.
+	if save {
+		saved := b.exportsFile(stage)
 		err := os.MkdirAll(filepath.Dir(saved), 0o755)
 		if err == nil {
-			err = writeFileAtomic(saved, ws.output)
+			err = writeFileAtomic(saved, out)
 		}
 		if err != nil {
 			b.log.Warn("playground: keep the warm packages' archive list", "err", err)

@@ -320,13 +320,17 @@ func (b *Builder) warmStage(ctx context.Context, stage warmStage) error {
 	progs := []*Program{{Files: map[string][]byte{"prog.go": warmSource(false, stage)}}}
 	if stage < stageModules {
 		// Only the common packages, fast: tests and vet come with the
-		// modules.
-		ws, err := b.runGo(ctx, progs[0], b.goArgs(progs[0]), true, b.limits.WarmTimeout)
+		// modules. go list -export compiles them as the build would,
+		// without linking a program, and its list of archives is the
+		// direct compile path that loadExports would otherwise ask the
+		// sandbox for in a second go command: two steps fewer before a new
+		// reader's first Run (issue 8).
+		ws, err := b.runGo(ctx, progs[0], exportsArgs(), true, b.limits.WarmTimeout)
 		if err != nil {
 			return err
 		}
-		b.release(ws)
-		return nil
+		defer b.release(ws)
+		return b.keepExports(stage, ws.output, true)
 	}
 	progs = append(progs, &Program{Files: map[string][]byte{"prog_test.go": warmSource(true, stageModules)}, Test: true})
 	for _, prog := range progs {
