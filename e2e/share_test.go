@@ -105,13 +105,14 @@ func TestShareLink(t *testing.T) {
 		t.Errorf("after Reset and a reload the editor has %q, want the original", got)
 	}
 
-	// The standalone playground: the examples menu loads a snippet.
+	// The standalone playground: the examples menu loads a snippet (its
+	// code read from the snippet's page).
 	q.navigate(base + "/play/")
-	var want string
 	q.eval(`(() => { const s = document.getElementById('play-example');
 		const o = [...s.options].find((o) => o.dataset.from === '/asyncio/gather/#snippet-gather');
-		s.value = o.value; s.dispatchEvent(new Event('change')); return o.dataset.code; })()`, &want)
-	if got := q.code("play"); got != want || got != orig {
+		s.value = o.value; s.dispatchEvent(new Event('change')); return true; })()`, nil)
+	q.wait("the gather example in the editor", `!pgt.fig('play').querySelector('textarea').value.includes('Hello, playground')`, 10*time.Second)
+	if got := q.code("play"); got != orig {
 		t.Errorf("/play/ after picking the gather example: %q, want the tutorial's code %q", got, orig)
 	}
 	q.noConsoleErrors()

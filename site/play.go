@@ -48,7 +48,6 @@ func (b *Builder) renderPlay(ctx context.Context, site *Site, nav *navigation, a
 	for _, sn := range site.Snippets {
 		view.Examples = append(view.Examples, templates.Example{
 			Label: pp.titles[sn.Page] + ": " + sn.Name,
-			Code:  sn.Code,
 			From:  sn.Page + "#" + sn.ID(),
 		})
 	}
