@@ -3,6 +3,7 @@ package e2e
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -181,4 +182,130 @@ func lanesScreenshots(t *testing.T, p *page, name, prefix string) {
 		checkContrast(t, p, name, theme)
 	}
 	p.colorScheme("")
+}
+
+// lanesJS reads a snippet's goroutine lanes as drawn: each interval's
+// title and its place in pixels, with the timeline's axis to compare.
+const lanesJS = `((sel) => {
+  const f = document.querySelector(sel), box = f.querySelector('.pg-lanes'), r = (e) => e.getBoundingClientRect();
+  const axis = f.querySelector('.pg-axis');
+  return {
+    hidden: !box || box.hidden,
+    toggle: !!f.querySelector('.pg-trace input:checked'),
+    spanMs: box ? +box.dataset.spanMs : 0,
+    head: box && box.querySelector('.pg-lanes-head') ? box.querySelector('.pg-lanes-head').textContent : '',
+    axisLeft: axis ? r(axis).left : -1, axisWidth: axis ? r(axis).width : -1,
+    code: f.querySelector('textarea').value,
+    facts: box ? [...box.querySelectorAll('.pg-sr li')].map((li) => li.textContent) : [],
+    running: (() => { const s = box && box.querySelector('.pg-lane .pg-running'); return s ? getComputedStyle(s).backgroundColor : ''; })(),
+    lanes: box ? [...box.querySelectorAll('.pg-lane')].map((l) => ({
+      name: l.querySelector('.pg-lane-name').textContent,
+      barLeft: r(l.querySelector('.pg-lane-bar')).left, barWidth: r(l.querySelector('.pg-lane-bar')).width,
+      ivs: [...l.querySelectorAll('.pg-iv')].map((s) => ({title: s.title, left: r(s).left, width: r(s).width})),
+    })) : [],
+  };
+})`
+
+// lanesState mirrors lanesJS.
+type lanesState struct {
+	Hidden    bool     `json:"hidden"`
+	Toggle    bool     `json:"toggle"`
+	SpanMs    float64  `json:"spanMs"`
+	Head      string   `json:"head"`
+	AxisLeft  float64  `json:"axisLeft"`
+	AxisWidth float64  `json:"axisWidth"`
+	Code      string   `json:"code"`
+	Facts     []string `json:"facts"`
+	Running   string   `json:"running"`
+	Lanes     []struct {
+		Name     string  `json:"name"`
+		BarLeft  float64 `json:"barLeft"`
+		BarWidth float64 `json:"barWidth"`
+		Ivs      []struct {
+			Title string  `json:"title"`
+			Left  float64 `json:"left"`
+			Width float64 `json:"width"`
+		} `json:"ivs"`
+	} `json:"lanes"`
+}
+
+// codeLine is "prog.go:N" for the first line of code holding needle.
+func codeLine(t *testing.T, code, needle string) string {
+	for i, l := range strings.Split(code, "\n") {
+		if strings.Contains(l, needle) {
+			return fmt.Sprintf("prog.go:%d", i+1)
+		}
+	}
+	t.Fatalf("no line with %q in the snippet", needle)
+	return ""
+}
+
+// checkLanes runs a gather snippet with Trace on (clicking the toggle
+// unless the snippet has it on by default) and checks its lanes: three
+// goroutines asleep together for about 2 s at time.Sleep, main blocked on
+// the WaitGroup meanwhile, drawn on the timeline's axis, named by titles
+// and by a text list; then screenshots in both themes.
+func checkLanes(t *testing.T, p *page, name, prefix string, byDefault bool) {
+	var st lanesState
+	p.eval(fmt.Sprintf(`%s(%q)`, lanesJS, fig(name)), &st)
+	if st.Toggle != byDefault {
+		t.Errorf("the Trace toggle is checked=%v before the run, want %v", st.Toggle, byDefault)
+	}
+	if !st.Toggle {
+		p.do(chromedp.Click(chromedp.CSS(fig(name) + ` .pg-trace input`)))
+	}
+	if run := p.run(name, runTimeout); run.WallMs < 0 {
+		t.Fatalf("traced run of %s: foot %q, msg %q", name, run.Foot, run.Msg)
+	}
+	p.eval(fmt.Sprintf(`%s(%q)`, lanesJS, fig(name)), &st)
+	if st.Hidden || len(st.Lanes) != 4 || !regexp.MustCompile(`GOMAXPROCS \d`).MatchString(st.Head) || st.SpanMs < 1900 {
+		t.Fatalf("lanes: %+v", st)
+	}
+	sleepAt, waitAt := codeLine(t, st.Code, "time.Sleep"), codeLine(t, st.Code, "wg.Wait()")
+	ms := func(px float64) float64 { return (px - st.AxisLeft) / st.AxisWidth * st.SpanMs }
+	lo, hi := 0.0, st.SpanMs
+	sleepers, mainWaits := 0, false
+	for _, l := range st.Lanes {
+		if math.Abs(l.BarLeft-st.AxisLeft) > 1 || math.Abs(l.BarWidth-st.AxisWidth) > 1 {
+			t.Errorf("lane %q spans %.0f+%.0f px, the timeline %.0f+%.0f px: not one time axis", l.Name, l.BarLeft, l.BarWidth, st.AxisLeft, st.AxisWidth)
+		}
+		for _, iv := range l.Ivs {
+			start, end := ms(iv.Left), ms(iv.Left+iv.Width)
+			switch {
+			case strings.Contains(iv.Title, "blocked (sleep) at "+sleepAt) && end-start >= 1900:
+				sleepers++
+				lo, hi = math.Max(lo, start), math.Min(hi, end)
+			case l.Name == "main" && strings.Contains(iv.Title, "blocked (waitgroup) at "+waitAt) && end-start >= 1900:
+				mainWaits = true
+			}
+		}
+	}
+	if sleepers != 3 || hi-lo < 1800 {
+		t.Errorf("%d lanes asleep ≥ 1.9 s at %s, together for %.0f ms, want 3 for ≥ 1.8 s: %+v", sleepers, sleepAt, hi-lo, st.Lanes)
+	}
+	if !mainWaits {
+		t.Errorf("no main lane blocked on the WaitGroup at %s for ≥ 1.9 s: %+v", waitAt, st.Lanes)
+	}
+	asleep := 0
+	for _, f := range st.Facts {
+		if strings.Contains(f, "blocked (sleep) at "+sleepAt) {
+			asleep++
+		}
+	}
+	if len(st.Facts) != 4 || asleep != 3 || !strings.HasPrefix(st.Facts[0], "main") || !strings.Contains(st.Facts[0], "waitgroup") {
+		t.Errorf("text alternative %q", st.Facts)
+	}
+	p.colorScheme("light")
+	p.eval(fmt.Sprintf(`%s(%q)`, lanesJS, fig(name)), &st)
+	light := st.Running
+	p.screenshot(name, prefix+"-lanes-light.png")
+	checkContrast(t, p, name, "light")
+	p.colorScheme("dark")
+	p.eval(fmt.Sprintf(`%s(%q)`, lanesJS, fig(name)), &st)
+	p.screenshot(name, prefix+"-lanes-dark.png")
+	checkContrast(t, p, name, "dark")
+	p.colorScheme("")
+	if light == st.Running || light == "" {
+		t.Errorf("a running interval is %q in the light theme and %q in the dark", light, st.Running)
+	}
 }
