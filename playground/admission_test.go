@@ -1,6 +1,9 @@
 package playground
 
 import (
+	"context"
+	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,4 +57,69 @@ func TestRealGreedyRunsDoNotStarveSleepers(t *testing.T) {
 		t.Errorf("no greedy run was ended although together they passed the total")
 	}
 	t.Logf("%d of 4 greedy runs ended by the total limit; 12 sleepers finished", greedyEnded)
+}
+
+func TestRunBusyIs503WithRetryAfter(t *testing.T) {
+	s, _, ts := newFakeServer(t, func(c *Config) { c.Runners, c.Queue = 1, 1 })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	long := prog("sleep 5s")
+	r1 := startRun(t, ctx, ts.URL, long)
+	defer r1.Body.Close()
+	r2 := startRun(t, ctx, ts.URL, long+"//2\n")
+	defer r2.Body.Close()
+	eventually(t, 5*time.Second, "one running, one queued", func() bool {
+		r, q := s.counts()
+		return r == 1 && q == 1
+	})
+	var h healthResponse
+	getJSON(t, ts.URL+"/healthz", &h)
+	if h.Running != 1 || h.Queued != 1 {
+		t.Errorf("healthz = %+v", h)
+	}
+	resp := postJSON(t, ctx, ts.URL+"/api/run", map[string]string{"code": long})
+	var e struct{ Error string }
+	_ = json.NewDecoder(resp.Body).Decode(&e)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || e.Error == "" {
+		t.Fatalf("third run: %s Retry-After=%q error=%q, want 503 with both", resp.Status, resp.Header.Get("Retry-After"), e.Error)
+	}
+	cancel()
+	eventually(t, 5*time.Second, "runs to end", func() bool {
+		r, q := s.counts()
+		return r == 0 && q == 0
+	})
+}
+
+func TestStopWhileQueued(t *testing.T) {
+	s, fx, ts := newFakeServer(t, func(c *Config) { c.Runners, c.Queue = 1, 4 })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first := startRun(t, ctx, ts.URL, prog("sleep 10s"))
+	defer first.Body.Close()
+	eventually(t, 3*time.Second, "the first program to run", func() bool { return fx.Runs.Load() == 1 })
+	var id string
+	start := time.Now()
+	evs := readEvents(t, startRun(t, ctx, ts.URL, prog("out stdout 0s never")).Body, func(e timedEvent) {
+		if e.Kind == api.KindAccepted {
+			id = e.ID
+			r := postJSON(t, ctx, ts.URL+"/api/stop", map[string]string{"id": id})
+			r.Body.Close()
+			if r.StatusCode != 204 {
+				t.Errorf("stop of a queued run: %s", r.Status)
+			}
+		}
+	})
+	if got := kinds(evs); got != "accepted,error" || !strings.Contains(evs[1].Message, "stopped by the client") {
+		t.Errorf("queued run stopped: %s %q", got, evs[len(evs)-1].Message)
+	}
+	if time.Since(start) > 3*time.Second {
+		t.Errorf("stop of a queued run took %v", time.Since(start))
+	}
+	if fx.Runs.Load() != 1 {
+		t.Errorf("%d programs ran, want only the first", fx.Runs.Load())
+	}
+	if _, q := s.counts(); q != 0 {
+		t.Errorf("queued = %d after the stop", q)
+	}
 }

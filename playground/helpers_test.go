@@ -225,3 +225,8 @@ func prog(directives ...string) string {
 	}
 	return sb.String()
 }
+
+// uniq makes a source unique so that it is not in the binary cache.
+func uniq(src string) string {
+	return src + "\n// " + newID() + "\n"
+}

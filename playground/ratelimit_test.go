@@ -1,6 +1,7 @@
 package playground
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
@@ -44,5 +45,17 @@ func TestClientIPIgnoresPort(t *testing.T) {
 		if got := clientIP(&http.Request{RemoteAddr: in}); got != want {
 			t.Errorf("clientIP(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestRateLimitIs429(t *testing.T) {
+	_, _, ts := newFakeServer(t, func(c *Config) { c.RateLimit, c.RateBurst = 0.5, 2 })
+	code := prog("out stdout 0s hi")
+	runCode(t, ts.URL, code)
+	runCode(t, ts.URL, code)
+	resp := postJSON(t, context.Background(), ts.URL+"/api/run", map[string]string{"code": code})
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "2" {
+		t.Fatalf("third run: %s Retry-After=%q, want 429 and 2", resp.Status, resp.Header.Get("Retry-After"))
 	}
 }
