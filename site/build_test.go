@@ -3,35 +3,15 @@ package site
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
-	"io"
-	"maps"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
-	"testing/fstest"
-	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
-
-func fixtureConfig() Config {
-	return Config{
-		Content:     os.DirFS("testdata/fixture/content"),
-		ContentName: "content",
-		Static:      os.DirFS("testdata/fixture/static"),
-		BaseURL:     "https://example.org/",
-		SiteTitle:   "Fixture",
-		Intro:       "A small site for golden tests.",
-		Footer:      "Built with playdoc. Code runs in a sandboxed Go playground.",
-	}
-}
 
 // TestGolden compares every file of the fixture site with testdata/golden.
 // Run with -update to rewrite the golden files after an intended change.
@@ -74,14 +54,6 @@ func TestGolden(t *testing.T) {
 			t.Errorf("%s differs from its golden file (run go test ./site -run Golden -update to accept):\n%s", p, firstDiff(string(s.Files[p].Body), string(g)))
 		}
 	}
-}
-
-func firstDiff(got, want string) string {
-	i := 0
-	for i < len(got) && i < len(want) && got[i] == want[i] {
-		i++
-	}
-	return "got:  ..." + got[max(0, i-60):min(len(got), i+80)] + "\nwant: ..." + want[max(0, i-60):min(len(want), i+80)]
 }
 
 // TestFixtureStructure checks properties of the output that the golden
@@ -159,19 +131,6 @@ func TestFixtureStructure(t *testing.T) {
 	}
 }
 
-func between(s, from, to string) string {
-	i := strings.Index(s, from)
-	if i < 0 {
-		return ""
-	}
-	s = s[i:]
-	j := strings.Index(s, to)
-	if j < 0 {
-		return ""
-	}
-	return s[:j]
-}
-
 // htmlText strips tags and unescapes entities.
 func htmlText(s string) string {
 	var b strings.Builder
@@ -204,19 +163,6 @@ func TestLiveReloadOnlyInServeMode(t *testing.T) {
 	if _, ok := s.Files["/_playdoc/reload.js"]; !ok {
 		t.Error("serve-mode site lacks /_playdoc/reload.js")
 	}
-}
-
-// memContent is a content folder in memory.
-func memContent(pages map[string]string) fstest.MapFS {
-	fsys := fstest.MapFS{}
-	for name, data := range pages {
-		fsys[name] = &fstest.MapFile{Data: []byte(data)}
-	}
-	return fsys
-}
-
-func page(title string, order int, body string) string {
-	return "---\ntitle: " + title + "\norder: " + strconv.Itoa(order) + "\nsummary: s\n---\n" + body
 }
 
 func TestIncrementalRebuild(t *testing.T) {
@@ -311,196 +257,5 @@ func TestHighlightCachePersists(t *testing.T) {
 	}
 	if _, err := New(cfg).Build(context.Background()); err != nil {
 		t.Fatalf("build with a corrupt cache: %v", err)
-	}
-}
-
-func TestWriteDirRefusesOtherFolders(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module x\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s := &Site{Files: map[string]*File{}}
-	s.add("/index.html", []byte("v1"), "")
-	s.add("/sitemap.xml", []byte("<urlset/>"), "")
-	err := s.WriteDir(dir)
-	if err == nil || !strings.Contains(err.Error(), "does not look like a built site") {
-		t.Fatalf("err = %v", err)
-	}
-	if got := readTree(t, dir); !maps.Equal(got, map[string]string{"go.mod": "module x\n"}) {
-		t.Errorf("folder changed: %v", got)
-	}
-	if err := s.WriteDir("/"); err == nil {
-		t.Error("WriteDir(/) did not fail")
-	}
-	// A built site may be replaced, an empty folder filled.
-	out := filepath.Join(dir, "public")
-	if err := os.Mkdir(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for range 2 {
-		if err := s.WriteDir(out); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func TestWriteDirSwapsOnlyOnSuccess(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "public")
-	good := &Site{Files: map[string]*File{}}
-	good.add("/index.html", []byte("v1"), "")
-	good.add("/sitemap.xml", []byte("<urlset/>"), "")
-	good.add("/a/index.html", []byte("a1"), "")
-	if err := good.WriteDir(dir); err != nil {
-		t.Fatal(err)
-	}
-	v2 := &Site{Files: map[string]*File{}}
-	v2.add("/index.html", []byte("v2"), "")
-	v2.add("/sitemap.xml", []byte("<urlset/>"), "")
-	if err := v2.WriteDir(dir); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := os.ReadFile(filepath.Join(dir, "index.html")); string(got) != "v2" {
-		t.Errorf("index.html = %q, want v2", got)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "a")); !errors.Is(err, os.ErrNotExist) {
-		t.Error("a file of the previous build survived")
-	}
-	// A write that fails half-way (a file where a folder must go) leaves
-	// the previous site as it was.
-	bad := &Site{Files: map[string]*File{}}
-	bad.add("/index.html", []byte("v3"), "")
-	bad.add("/x", []byte("file"), "")
-	bad.add("/x/index.html", []byte("under a file"), "")
-	if err := bad.WriteDir(dir); err == nil {
-		t.Fatal("impossible site written")
-	}
-	if got := readTree(t, dir); !maps.Equal(got, map[string]string{"index.html": "v2", "sitemap.xml": "<urlset/>"}) {
-		t.Errorf("after a failed write: %v", got)
-	}
-	entries, _ := os.ReadDir(filepath.Dir(dir))
-	for _, e := range entries {
-		if e.Name() != "public" && e.Name() != ".public.staging" {
-			t.Errorf("left behind: %s", e.Name())
-		}
-	}
-}
-
-// TestWriteDirReusesStaging writes a sequence of sites, with files turning
-// into folders and back, and checks that the output is always exactly the
-// site, and that unchanged files are not written again.
-func TestWriteDirReusesStaging(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "public")
-	sites := []map[string]string{
-		{"index.html": "1", "sitemap.xml": "s", "a/index.html": "a", "a/b/index.html": "b", "x": "file x"},
-		{"index.html": "2", "sitemap.xml": "s", "a": "a is a file now", "x/index.html": "x is a folder now"},
-		{"index.html": "2", "sitemap.xml": "s", "a/b/c/index.html": "deep", "x/index.html": "x is a folder now"},
-		{"index.html": "2", "sitemap.xml": "s", "a/b/c/index.html": "deep", "x/index.html": "x is a folder now"},
-		{"index.html": "2", "sitemap.xml": "s", "a/b/c/index.html": "deep", "x/index.html": "x is a folder now"},
-	}
-	var first os.FileInfo // the file as written for site 2
-	past := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
-	for i, files := range sites {
-		s := &Site{Files: map[string]*File{}}
-		for p, body := range files {
-			s.add("/"+p, []byte(body), "")
-		}
-		if err := s.WriteDir(dir); err != nil {
-			t.Fatalf("site %d: %v", i, err)
-		}
-		if got := readTree(t, dir); !maps.Equal(got, files) {
-			t.Errorf("site %d: wrote %v, want %v", i, got, files)
-		}
-		if i < 2 {
-			continue
-		}
-		st, err := os.Stat(filepath.Join(dir, "a", "b", "c", "index.html"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The file written for site 2 goes to staging with site 3 and
-		// comes back untouched with site 4.
-		if i == 4 && (!os.SameFile(st, first) || !st.ModTime().Equal(past)) {
-			t.Errorf("an unchanged file was written again (same file: %v, mtime %v)", os.SameFile(st, first), st.ModTime())
-		}
-		if i == 2 {
-			first = st
-			if err := os.Chtimes(filepath.Join(dir, "a", "b", "c", "index.html"), past, past); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-}
-
-// readTree returns the files under dir: slash path → content.
-func readTree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = string(data)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func TestHandler(t *testing.T) {
-	s, err := New(fixtureConfig()).Build(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
-	client := srv.Client()
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	var css string
-	for p := range s.Files {
-		if strings.HasSuffix(p, ".css") {
-			css = p
-		}
-	}
-	for _, tt := range []struct {
-		path, ctype string
-		status      int
-		body        string
-	}{
-		{"/", "text/html; charset=utf-8", 200, "<h1>Fixture</h1>"},
-		{"/pairs/", "text/html; charset=utf-8", 200, `id="snippet-hello"`},
-		{"/pairs", "", 301, ""},
-		{"/index.html", "text/html; charset=utf-8", 200, "<h1>Fixture</h1>"},
-		{"/nope/", "text/html; charset=utf-8", 404, "Page not found"},
-		{"/sitemap.xml", "application/xml; charset=utf-8", 200, "<urlset"},
-		{css, "text/css; charset=utf-8", 200, "fixture site.css"},
-		{"/favicon.svg", "image/svg+xml", 200, "<svg"},
-	} {
-		resp, err := client.Get(srv.URL + tt.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != tt.status || (tt.ctype != "" && resp.Header.Get("Content-Type") != tt.ctype) || !strings.Contains(string(body), tt.body) {
-			t.Errorf("GET %s = %d %q, want %d %q containing %q", tt.path, resp.StatusCode, resp.Header.Get("Content-Type"), tt.status, tt.ctype, tt.body)
-		}
-		if tt.path == "/pairs" && resp.Header.Get("Location") != "/pairs/" {
-			t.Errorf("GET /pairs redirects to %q", resp.Header.Get("Location"))
-		}
-		if tt.path == css && !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
-			t.Errorf("asset Cache-Control = %q", resp.Header.Get("Cache-Control"))
-		}
-	}
-	resp, err := client.Post(srv.URL+"/", "text/plain", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("POST / = %d, want 405", resp.StatusCode)
 	}
 }
