@@ -5,9 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"playdoc/site/corpus"
 )
 
 // TestSearchIndex: dotted Go and Python names are indexed whole and by
@@ -152,6 +157,36 @@ func TestShardPostings(t *testing.T) {
 	}
 	if got := postings(t, want); len(got) != 5 || got[9] != 6 || got[3] != 1 {
 		t.Errorf("postings read back as %v", got)
+	}
+}
+
+// TestEachTermMatchesRegexp: eachTerm finds what the regexp it stands for
+// finds, on the tutorial's pages, the corpus and edge cases (Unicode
+// letters and numbers, dots, invalid UTF-8).
+func TestEachTermMatchesRegexp(t *testing.T) {
+	re := regexp.MustCompile(`[\p{L}_][\p{L}\p{N}_]*(?:\.[\p{L}_][\p{L}\p{N}_]*)*`)
+	texts := []string{"", "a", "asyncio.gather(x)", "a.b.c. d..e .f g.1 h_2.i3", "_x.__y", "x1²³.ß Ωmega.π٣ 日本語.テキスト",
+		"bad \xff\xfe utf8 a\xffb", "trailing.", "a.\xff", "sync.WaitGroup{}.Add(1) errgroup.Group", "ⅻ.a ℃x"}
+	for i := range 3 {
+		texts = append(texts, corpus.Program(i, i%3), string(corpusShape.Files()[corpusShape.File(i, corpus.Playdoc)]))
+	}
+	files, _ := filepath.Glob("../content/*/*.md")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts = append(texts, string(b))
+	}
+	for _, text := range texts {
+		var got []string
+		eachTerm(text, func(m string) { got = append(got, m) })
+		if want := re.FindAllString(text, -1); !slices.Equal(got, want) {
+			t.Errorf("eachTerm(%.60q):\n got %q\nwant %q", text, got, want)
+		}
+	}
+	if len(files) == 0 {
+		t.Error("no content pages to compare on")
 	}
 }
 
