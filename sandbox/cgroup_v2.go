@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && !playdoc_init
 
 // The unified hierarchy (cgroup v2): where the sandbox puts its parent
 // cgroup, and the delegation rules that decide it.

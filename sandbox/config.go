@@ -2,12 +2,10 @@
 
 package sandbox
 
-import "golang.org/x/sys/unix"
-
 // initMarker is argv[0] of the re-executed binary when it must act as the
 // sandbox's init. A marker in argv[0] (not an environment variable) keeps the
-// init's environment empty and cannot be set by a sandboxed program for the
-// server, which it never starts.
+// init's environment the spawner's fixed one and cannot be set by a
+// sandboxed program for the server, which it never starts.
 const initMarker = "playdoc-sandbox-init"
 
 // File descriptors the init inherits, after stdin/out/err.
@@ -15,6 +13,19 @@ const (
 	fdConfig = 3 // SOCK_SEQPACKET (closed once read: 3 is then Spec.ExtraOutput's): one message, the JSON initConfig with the mount descriptors
 	fdStatus = 4 // the exec record, then setup errors as text; EOF (close-on-exec) after the record means exec succeeded
 )
+
+// maxConfigFds bounds the descriptors sent with a config (binary, binds,
+// overlays).
+const maxConfigFds = 64
+
+// sandboxUID is the host uid (and gid) of sandboxed processes when we are
+// root, and their uid inside the user namespace in every case.
+const sandboxUID = 65534
+
+// fdInitBinary is where a pre-started init finds its own program, which it
+// is exec'ed from; close_range in the init closes it before the user program
+// runs.
+const fdInitBinary = fdStatus + 1
 
 // execRecord starts the line the init writes on the status pipe just
 // before the exec: "exec UNIXNANO CPU\n", the wall clock at the exec and
@@ -51,7 +62,11 @@ type initConfig struct {
 
 	Rlimits  []initRlimit
 	Landlock bool
-	Seccomp  []unix.SockFilter // assembled filter; nil: none
+	// Seccomp is the assembled filter, struct sock_filter entries in the
+	// native byte order (encodeFilter), nil for none: as bytes it goes
+	// through JSON as one base64 string, not ~400 objects to encode at
+	// every run and decode in every init.
+	Seccomp  []byte
 	Loopback bool
 }
 

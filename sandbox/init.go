@@ -95,7 +95,11 @@ func runInit() error {
 		}
 	}
 	if cfg.Seccomp != nil {
-		if err := loadSeccomp(cfg.Seccomp); err != nil {
+		prog, err := decodeFilter(cfg.Seccomp)
+		if err != nil {
+			return err
+		}
+		if err := loadSeccomp(prog); err != nil {
 			return err
 		}
 	}

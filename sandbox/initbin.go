@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && !playdoc_init
 
 package sandbox
 
@@ -27,6 +27,10 @@ import (
 //
 //go:embed *.go
 var source embed.FS
+
+// initTag is the build tag of the init program: files with
+// "!playdoc_init" in their build constraint are the server's alone.
+const initTag = "playdoc_init"
 
 // initMain is the whole init program: this package's Main.
 const initMain = `package main
@@ -124,7 +128,10 @@ func BuildInit(ctx context.Context, b InitBuild) (string, error) {
 	}
 	tmp := out + ".tmp"
 	build := func(env ...string) error {
-		cmd := exec.CommandContext(ctx, goBin, "build", "-trimpath", "-ldflags=-s -w", "-o", tmp, ".")
+		// The tag leaves out the server's side (seccomp assembly and its
+		// syscall tables, cgroups, output, the hash): package
+		// initialisation the init would pay at every run.
+		cmd := exec.CommandContext(ctx, goBin, "build", "-trimpath", "-tags", initTag, "-ldflags=-s -w", "-o", tmp, ".")
 		cmd.Dir = work
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local")
 		if b.ModCache != "" {
@@ -251,11 +258,6 @@ func initGoMod() ([]byte, error) {
 	b.WriteString(")\n")
 	return []byte(b.String()), nil
 }
-
-// fdInitBinary is where a pre-started init finds its own program, which it
-// is exec'ed from; close_range in the init closes it before the user program
-// runs.
-const fdInitBinary = fdStatus + 1
 
 // openInitBinary copies the init program into a sealed memfd, which every
 // init is exec'ed from (as /proc/self/fd/N): the sandbox's uid need not

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && !playdoc_init
 
 package sandbox
 
@@ -21,10 +21,6 @@ type idleInit struct {
 	status *os.File // read end of the close-on-exec status pipe
 	stdin  *os.File // write end of the program's stdin
 }
-
-// maxConfigFds bounds the descriptors sent with a config (binary, binds,
-// overlays).
-const maxConfigFds = 64
 
 // spawnInit starts an init in fresh namespaces.
 func (s *Sandbox) spawnInit() (_ *idleInit, err error) {

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && !playdoc_init
 
 package sandbox
 
@@ -28,8 +28,8 @@ type Sandbox struct {
 	totals      Totals
 	landlockABI int
 	seccomp     bool
-	filters     map[Profile][]unix.SockFilter // assembled seccomp programs
-	maxWrite    int                           // bytes: the largest write to stdout or stderr
+	filters     map[Profile][]byte // assembled seccomp programs (encodeFilter)
+	maxWrite    int                // bytes: the largest write to stdout or stderr
 	layers      []Layer
 	runs        atomic.Uint64
 
@@ -37,10 +37,6 @@ type Sandbox struct {
 	initMu  sync.Mutex              // held while the spawner is replaced
 	warm    *warmPool[*idleInit]    // pre-started inits; nil when none are kept
 }
-
-// sandboxUID is the host uid (and gid) of sandboxed processes when we are
-// root, and their uid inside the user namespace in every case.
-const sandboxUID = 65534
 
 // New probes what the kernel and our privileges allow, says loudly what is
 // missing, and refuses when the namespaces cannot be built: a program is
@@ -67,13 +63,13 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 	s.maxWrite = mw
 	if _, err := unix.PrctlRetInt(unix.PR_GET_SECCOMP, 0, 0, 0, 0); err == nil {
 		s.seccomp = true
-		s.filters = map[Profile][]unix.SockFilter{}
+		s.filters = map[Profile][]byte{}
 		for _, p := range []Profile{ProfileProgram, ProfileBuild} {
 			prog, err := seccompProgram(p, s.maxWrite)
 			if err != nil {
 				return nil, err
 			}
-			s.filters[p] = prog
+			s.filters[p] = encodeFilter(prog)
 		}
 	}
 	if v, err := llsyscall.LandlockGetABIVersion(); err == nil {

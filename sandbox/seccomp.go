@@ -1,11 +1,11 @@
-//go:build linux
+//go:build linux && !playdoc_init
 
 package sandbox
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
-	"unsafe"
 
 	seccomp "github.com/elastic/go-seccomp-bpf"
 	"github.com/elastic/go-seccomp-bpf/arch"
@@ -262,18 +262,16 @@ func allowListStage(a *arch.Info) ([]bpf.Instruction, error) {
 	return append(out, bpf.RetConstant{Val: unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)}), nil
 }
 
-// loadSeccomp installs the filter on the calling thread, the one that execs:
-// the program and all its descendants inherit it. no_new_privs must be set.
-func loadSeccomp(prog []unix.SockFilter) error {
-	if len(prog) == 0 {
-		return fmt.Errorf("seccomp: empty filter")
+// encodeFilter lays prog out as the kernel's struct sock_filter array (code
+// u16, jt u8, jf u8, k u32), in the native byte order.
+func encodeFilter(prog []unix.SockFilter) []byte {
+	b := make([]byte, 0, 8*len(prog))
+	for _, f := range prog {
+		b = binary.NativeEndian.AppendUint16(b, f.Code)
+		b = append(b, f.Jt, f.Jf)
+		b = binary.NativeEndian.AppendUint32(b, f.K)
 	}
-	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
-	_, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&fprog)))
-	if errno != 0 {
-		return fmt.Errorf("seccomp: %w", errno)
-	}
-	return nil
+	return b
 }
 
 // writeLimitStage kills the process (SIGSYS, which Process reads as

@@ -5,6 +5,7 @@ package sandbox
 import (
 	"os/exec"
 	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -75,5 +76,29 @@ func TestSeccompPolicyAssembles(t *testing.T) {
 		if denied[n] {
 			t.Errorf("%s is both allowed and denied", n)
 		}
+	}
+}
+
+// TestFilterEncoding: the filter sent to the init as bytes decodes to the
+// program assembled, instruction for instruction, and a truncated one is
+// refused.
+func TestFilterEncoding(t *testing.T) {
+	prog, err := seccompProgram(ProfileProgram, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := encodeFilter(prog)
+	if len(b) != 8*len(prog) {
+		t.Fatalf("%d bytes for %d instructions", len(b), len(prog))
+	}
+	got, err := decodeFilter(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, prog) {
+		t.Error("the decoded filter differs from the assembled one")
+	}
+	if _, err := decodeFilter(b[:len(b)-3]); err == nil {
+		t.Error("a truncated filter was accepted")
 	}
 }
