@@ -16,7 +16,7 @@ import (
 // binary whose packages have costly init functions), so a few are kept
 // ready.
 type idleInit struct {
-	proc   *os.Process
+	proc   *child
 	ctrl   *os.File // our end of the SOCK_SEQPACKET control socket
 	status *os.File // read end of the close-on-exec status pipe
 	stdin  *os.File // write end of the program's stdin

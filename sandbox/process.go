@@ -29,7 +29,7 @@ type Process struct {
 	// Pid is the host pid of the program (PID 1 inside).
 	Pid int
 
-	proc      *os.Process
+	proc      *child
 	cg        *runCgroup
 	limits    Limits
 	noCgroup  bool

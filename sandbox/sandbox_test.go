@@ -811,7 +811,9 @@ func TestDeadPrestartedInitIsReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = it.proc.Kill()
-	_, _ = it.proc.Wait()
+	if _, err := it.proc.Wait(); err != nil {
+		t.Fatal(err)
+	}
 	if it.alive() {
 		t.Fatal("a dead init looks alive")
 	}

@@ -41,7 +41,8 @@ const (
 // "error: ...".
 type spawner struct {
 	mu   sync.Mutex
-	conn int // our end of the request socket; -1 once closed
+	conn *os.File // our end of the request socket, non-blocking (in the netpoller); nil once closed
+	raw  syscall.RawConn
 	proc *os.Process
 	stop chan struct{} // closed by close: lets the starting thread go
 }
@@ -72,7 +73,18 @@ func startSpawner(bin *os.File, uid, gid int, root bool) (*spawner, error) {
 	if bin != nil {
 		path, files = fmt.Sprintf("/proc/self/fd/%d", fdSpawnBinary), append(files, bin)
 	}
-	s := &spawner{conn: sp[0], stop: make(chan struct{})}
+	// Our end waits in the netpoller, not in a system call.
+	if err := unix.SetNonblock(sp[0], true); err != nil {
+		unix.Close(sp[0])
+		return nil, fmt.Errorf("spawner socket: %w", err)
+	}
+	conn := os.NewFile(uintptr(sp[0]), "spawner")
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("spawner socket: %w", err)
+	}
+	s := &spawner{conn: conn, raw: raw, stop: make(chan struct{})}
 	started := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -88,7 +100,7 @@ func startSpawner(bin *os.File, uid, gid int, root bool) (*spawner, error) {
 		runtime.UnlockOSThread()
 	}()
 	if err := <-started; err != nil {
-		unix.Close(sp[0])
+		conn.Close()
 		return nil, fmt.Errorf("start the spawner: %w", err)
 	}
 	return s, nil
@@ -96,23 +108,28 @@ func startSpawner(bin *os.File, uid, gid int, root bool) (*spawner, error) {
 
 // spawn has the spawner start an init with the given descriptors as its
 // stdin, control socket and status pipe, and returns it.
-func (s *spawner) spawn(stdin, ctrl, status *os.File) (*os.Process, error) {
+func (s *spawner) spawn(stdin, ctrl, status *os.File) (*child, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.conn < 0 {
+	if s.conn == nil {
 		return nil, errors.New("spawner closed")
 	}
 	rights := unix.UnixRights(int(stdin.Fd()), int(ctrl.Fd()), int(status.Fd()))
-	if err := retryEINTR(func() error { return unix.Sendmsg(s.conn, []byte("spawn"), rights, nil, 0) }); err != nil {
+	var serr error
+	err := s.raw.Write(func(fd uintptr) bool {
+		serr = unix.Sendmsg(int(fd), []byte("spawn"), rights, nil, 0)
+		return !errors.Is(serr, unix.EAGAIN) && !errors.Is(serr, unix.EINTR)
+	})
+	if err = errors.Join(err, serr); err != nil {
 		return nil, fmt.Errorf("spawner request: %w", err)
 	}
 	buf := make([]byte, 512)
 	var n int
-	err := retryEINTR(func() (err error) {
-		n, _, _, _, err = unix.Recvmsg(s.conn, buf, nil, 0)
-		return err
+	err = s.raw.Read(func(fd uintptr) bool {
+		n, _, _, _, serr = unix.Recvmsg(int(fd), buf, nil, 0)
+		return !errors.Is(serr, unix.EAGAIN) && !errors.Is(serr, unix.EINTR)
 	})
-	if err != nil {
+	if err = errors.Join(err, serr); err != nil {
 		return nil, fmt.Errorf("spawner answer: %w", err)
 	}
 	if n == 0 {
@@ -129,22 +146,18 @@ func (s *spawner) spawn(stdin, ctrl, status *os.File) (*os.Process, error) {
 	}
 	// Our child (CLONE_PARENT), not reaped before we wait for it: the pid
 	// cannot have been reused, and Wait gets its status and rusage.
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return nil, fmt.Errorf("spawned init %d: %w", pid, err)
-	}
-	return p, nil
+	return openChild(pid)
 }
 
 // close ends the spawner (the inits it started keep running).
 func (s *spawner) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.conn < 0 {
+	if s.conn == nil {
 		return
 	}
-	unix.Close(s.conn) // the spawner exits on EOF
-	s.conn = -1
+	s.conn.Close() // the spawner exits on EOF
+	s.conn = nil
 	_ = s.proc.Kill()
 	_, _ = s.proc.Wait()
 	close(s.stop)

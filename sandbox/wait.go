@@ -20,6 +20,7 @@ func (p *Process) Wait() (Result, error) {
 
 func (p *Process) wait() {
 	state, werr := p.proc.Wait()
+	exited := werr == nil
 	end := time.Now()
 	close(p.exited)
 	if p.timer != nil {
@@ -41,12 +42,11 @@ func (p *Process) wait() {
 	if !p.Started.IsZero() {
 		res.Wall = end.Sub(p.Started)
 	}
-	if state != nil {
-		ws := state.Sys().(syscall.WaitStatus)
-		ru, _ := state.SysUsage().(*syscall.Rusage)
+	if exited {
+		ws := state.ws
 		// RLIMIT_CPU is checked against the process's own (tick-sampled)
 		// times; the cgroup's count is exact and covers the whole tree.
-		ownCPU := state.UserTime() + state.SystemTime()
+		ownCPU := state.cpu
 		progCPU := max(ownCPU-p.initCPU, 0)
 		// The cgroups' count covers the whole tree (children too) but
 		// starts a little late, when we saw the exec; PID 1's own is
@@ -56,8 +56,8 @@ func (p *Process) wait() {
 		}
 		res.CPU = progCPU
 		res.PeakMemory = st.Peak
-		if ru != nil && (p.cg == nil || st.Peak < 0) {
-			res.PeakMemory = ru.Maxrss * 1024
+		if p.cg == nil || st.Peak < 0 {
+			res.PeakMemory = state.rss
 		}
 		if ws.Exited() {
 			res.ExitCode = ws.ExitStatus()
