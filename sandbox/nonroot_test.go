@@ -99,11 +99,22 @@ func helperBinary(t *testing.T) string {
 }
 
 func runHelper(t *testing.T, attr *syscall.SysProcAttr, env ...string) nonRootReport {
-	cmd := exec.Command(helperBinary(t), "-test.run=^$")
-	cmd.Env = append([]string{nonRootHelperEnv + "=" + hostileBinary}, env...)
-	cmd.Dir = "/"
-	cmd.SysProcAttr = attr
-	out, err := cmd.Output()
+	bin := helperBinary(t)
+	var out []byte
+	var err error
+	// A parallel test's fork may still hold the copy's write descriptor
+	// (until its child execs): exec then fails with ETXTBSY for a moment.
+	for try := 0; ; try++ {
+		cmd := exec.Command(bin, "-test.run=^$")
+		cmd.Env = append([]string{nonRootHelperEnv + "=" + hostileBinary}, env...)
+		cmd.Dir = "/"
+		cmd.SysProcAttr = attr
+		out, err = cmd.Output()
+		if !errors.Is(err, syscall.ETXTBSY) || try == 20 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	var rep nonRootReport
 	if jerr := json.Unmarshal(out, &rep); jerr != nil {
 		t.Fatalf("helper: %v, output %q: %v", err, out, jerr)
