@@ -1,14 +1,12 @@
 package playground
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,7 +24,7 @@ func realDataDir() string { return testenv.PlaygroundDataDir() }
 func newRealServer(t testing.TB, mod func(*Config)) (*Server, *httptest.Server) {
 	t.Helper()
 	// The server's log is shown when the test fails.
-	logs := &lockedBuffer{}
+	logs := &testenv.SyncBuffer{}
 	cfg := Config{
 		DataDir:   realDataDir(),
 		ModCache:  testModCache(),
@@ -61,24 +59,6 @@ func newRealServer(t testing.TB, mod func(*Config)) (*Server, *httptest.Server) 
 		}
 	})
 	return s, ts
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent writers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 const threeTasks = `package main
