@@ -25,6 +25,16 @@ const (
 // dev server too so that authors see what readers get.
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
+// WithCSP returns h with CSP set on every answer, before h writes: the
+// dev server, `playdoc playground`'s site pages and the browser tests'
+// servers all serve under the one policy.
+func WithCSP(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", CSP)
+		h.ServeHTTP(w, r)
+	})
+}
+
 // assets holds the overlay's stylesheet, served at StylePath.
 //
 //go:embed reload.css
@@ -56,10 +66,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		b.handler.ServeHTTP(w, r)
 	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", CSP)
-		mux.ServeHTTP(w, r)
-	})
+	return WithCSP(mux)
 }
 
 // serveScript serves reload.js from the static folder, fresh, so that the

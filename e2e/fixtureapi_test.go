@@ -21,16 +21,6 @@ import (
 	"playdoc/sandbox"
 )
 
-// withCSP serves h under the published site's strict policy: the
-// playground must work under it (the tests fail on any violation the
-// console reports).
-func withCSP(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", devserver.CSP)
-		h.ServeHTTP(w, r)
-	})
-}
-
 // fixtureServer serves the fixture page (testdata/site), the real
 // playground.js and CSS as the generator would (one JS, one CSS), and api
 // under /api/ and /healthz. Without api, /api/ is 404, as on a static
@@ -63,7 +53,9 @@ func fixtureServer(api http.Handler) (*httptest.Server, error) {
 		mux.Handle("/api/", api)
 		mux.Handle("/healthz", api)
 	}
-	return httptest.NewServer(withCSP(mux)), nil
+	// Under the published site's strict policy: the playground must work
+	// under it (the tests fail on any violation the console reports).
+	return httptest.NewServer(devserver.WithCSP(mux)), nil
 }
 
 // fixtureAPI is the real playground server over the scripted fake

@@ -12,6 +12,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"playdoc/devserver"
 )
 
 // TestReaderFeatures serves `playdoc build` as a static host would, under
@@ -22,7 +24,7 @@ import (
 // axe in the chosen themes against the system's.
 func TestReaderFeatures(t *testing.T) {
 	out := buildSite(t)
-	srv := &http.Server{Handler: withCSP(http.FileServer(http.Dir(out))), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: devserver.WithCSP(http.FileServer(http.Dir(out))), ReadHeaderTimeout: 5 * time.Second}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

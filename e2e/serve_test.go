@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"playdoc/devserver"
 	"playdoc/internal/testenv"
 )
 
@@ -111,7 +112,7 @@ func TestServe(t *testing.T) {
 // back to the recorded output.
 func TestStatic(t *testing.T) {
 	out := buildSite(t)
-	srv := &http.Server{Handler: withCSP(http.FileServer(http.Dir(out))), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: devserver.WithCSP(http.FileServer(http.Dir(out))), ReadHeaderTimeout: 5 * time.Second}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

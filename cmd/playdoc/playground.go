@@ -93,7 +93,7 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 	}
 	handler := srv.Handler()
 	if pages != nil {
-		handler = newServeMux(withCSP(pages.Handler()), srv.Handler())
+		handler = newServeMux(devserver.WithCSP(pages.Handler()), srv.Handler())
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	e.log.Info("playground listening", "addr", "http://"+ln.Addr().String())
@@ -135,14 +135,6 @@ func buildPlaygroundSite(ctx context.Context, e *env, content, baseURL string) *
 	}
 	e.log.Warn("playground: the site does not build; shared snippets get plain pages", "err", err)
 	return nil
-}
-
-// withCSP adds the site's Content-Security-Policy to every answer of h.
-func withCSP(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", devserver.CSP)
-		h.ServeHTTP(w, r)
-	})
 }
 
 // backupShares copies the share database at path (default its default
