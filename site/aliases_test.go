@@ -2,6 +2,7 @@ package site
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -12,11 +13,7 @@ import (
 func TestAliases(t *testing.T) {
 	cfg := fixtureConfig()
 	cfg.Redirects = map[string]string{"/from-config/": "/a/"}
-	cfg.Content = memContent(map[string]string{
-		"01-a.md":     "---\ntitle: A\norder: 1\nsummary: s\naliases: [\"/old-a/\", /older/a.html]\n---\nSee [the old B](/old-b/).\n",
-		"g/_index.md": "---\ntitle: G\norder: 2\nsummary: s\n---\n",
-		"g/01-b.md":   "---\ntitle: B\norder: 1\nsummary: s\naliases: /old-b/\n---\nText.\n",
-	})
+	cfg.Content = archive(t, "aliases", "ok")
 	s, err := New(cfg).Build(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -42,19 +39,17 @@ func TestAliasErrors(t *testing.T) {
 	cfg := fixtureConfig()
 	cfg.Redirects = map[string]string{"/taken/": "/a/"}
 	cfg.ConfigFile = "playdoc.toml"
-	cfg.Content = memContent(map[string]string{
-		"01-a.md": "---\ntitle: A\norder: 1\nsummary: s\naliases:\n  - /b/\n  - old\n  - /taken/\n---\nText.\n",
-		"02-b.md": "---\ntitle: B\norder: 2\nsummary: s\naliases: [/twice/]\n---\nText.\n",
-		"03-c.md": "---\ntitle: C\norder: 3\nsummary: s\naliases: [/twice/]\n---\nText.\n",
-	})
+	bad := archive(t, "aliases", "bad")
+	cfg.Content = bad
 	_, err := New(cfg).Build(context.Background())
 	if err == nil {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{
-		`content/01-a.md:7: front matter "aliases": "old" is not a URL path such as /old-page/`,
-		`content/01-a.md:8: alias /taken/ is already a redirect (playdoc.toml)`,
-		`content/03-c.md:5: alias /twice/ is already a redirect (content/02-b.md:5)`,
+		fmt.Sprintf(`content/01-a.md:%d: front matter "aliases": "old" is not a URL path such as /old-page/`, lineOf(t, bad, "01-a.md", "  - old")),
+		fmt.Sprintf(`content/01-a.md:%d: alias /taken/ is already a redirect (playdoc.toml)`, lineOf(t, bad, "01-a.md", "  - /taken/")),
+		fmt.Sprintf(`content/03-c.md:%d: alias /twice/ is already a redirect (content/02-b.md:%d)`,
+			lineOf(t, bad, "03-c.md", "aliases: [/twice/]"), lineOf(t, bad, "02-b.md", "aliases: [/twice/]")),
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("errors lack %q:\n%v", want, err)
@@ -62,12 +57,10 @@ func TestAliasErrors(t *testing.T) {
 	}
 	// An alias where a page is: reported once the pages are rendered.
 	cfg.Redirects = nil
-	cfg.Content = memContent(map[string]string{
-		"01-a.md": "---\ntitle: A\norder: 1\nsummary: s\naliases: [/b/]\n---\nText.\n",
-		"02-b.md": page("B", 2, "Text.\n"),
-	})
+	onPage := archive(t, "aliases", "on-a-page")
+	cfg.Content = onPage
 	_, err = New(cfg).Build(context.Background())
-	if want := "content/01-a.md:5: redirect from /b/: the site has a page there"; err == nil || !strings.Contains(err.Error(), want) {
+	if want := fmt.Sprintf("content/01-a.md:%d: redirect from /b/: the site has a page there", lineOf(t, onPage, "01-a.md", "aliases: [/b/]")); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("err = %v, want %q", err, want)
 	}
 }

@@ -2,6 +2,7 @@ package site
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -15,16 +16,17 @@ import (
 // listed with their file:line, and only those.
 func TestExternalLinks(t *testing.T) {
 	cfg := fixtureConfig()
-	cfg.Content = memContent(map[string]string{
-		"01-a.md": page("A", 1, "[x](https://example.com/a) [y](02-b.md#local) [m](mailto:a@b.c)\n\n<a href=\"http://example.org/b\">b</a>\n"),
-		"02-b.md": page("B", 2, "## Local\n"),
-	})
+	content := archive(t, "external", "links")
+	cfg.Content = content
 	s, err := New(cfg).Build(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := s.ExternalLinks()
-	want := []ExternalLink{{"content/01-a.md", 6, "https://example.com/a"}, {"content/01-a.md", 8, "http://example.org/b"}}
+	want := []ExternalLink{
+		{"content/01-a.md", lineOf(t, content, "01-a.md", "[x](https://example.com/a) [y](02-b.md#local) [m](mailto:a@b.c)"), "https://example.com/a"},
+		{"content/01-a.md", lineOf(t, content, "01-a.md", `<a href="http://example.org/b">b</a>`), "http://example.org/b"},
+	}
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("external links %+v, want %+v", got, want)
 	}
@@ -72,10 +74,14 @@ func TestLinkChecker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Each error names its link's file:line and URL.
+	at := func(l ExternalLink) string {
+		return fmt.Sprintf("%s:%d: broken external link %q", l.File, l.Line, l.URL)
+	}
 	want := strings.Join([]string{
-		`content/01-a.md:4: broken external link "` + srv.URL + `/gone": 404 Not Found`,
-		`content/01-a.md:8: broken external link "` + srv.URL + `/slow": no answer within 2s`,
-		`content/02-b.md:9: broken external link "` + srv.URL + `/gone": 404 Not Found`,
+		at(links[1]) + ": 404 Not Found",
+		at(links[5]) + ": no answer within 2s",
+		at(links[6]) + ": 404 Not Found",
 	}, "\n")
 	if errs.Error() != want {
 		t.Errorf("errors:\n%s\nwant:\n%s", errs.Error(), want)

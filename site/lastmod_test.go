@@ -2,6 +2,7 @@ package site
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,11 +17,7 @@ import (
 func TestLastUpdated(t *testing.T) {
 	cfg := fixtureConfig()
 	cfg.BaseURL = "https://docs.example.org"
-	cfg.Content = memContent(map[string]string{
-		"01-a.md": "---\ntitle: A\norder: 1\nsummary: s\nlastmod: 2024-02-03\n---\nText.\n",
-		"02-b.md": page("B", 2, "Text.\n"),
-		"03-c.md": page("C", 3, "Text.\n"),
-	})
+	cfg.Content = archive(t, "lastmod", "dates")
 	cfg.Dates = func(_ context.Context, files []string) (map[string]time.Time, error) {
 		if len(files) != 3 {
 			t.Errorf("dates asked for %v, want the 3 pages", files)
@@ -60,10 +57,12 @@ func TestLastUpdated(t *testing.T) {
 
 func TestLastmodFrontMatterErrors(t *testing.T) {
 	cfg := fixtureConfig()
-	cfg.Content = memContent(map[string]string{"01-a.md": "---\ntitle: A\norder: 1\nsummary: s\nlastmod: yesterday\n---\nText.\n"})
+	bad := archive(t, "lastmod", "bad")
+	cfg.Content = bad
 	_, err := New(cfg).Build(context.Background())
-	if err == nil || !strings.Contains(err.Error(), `content/01-a.md:5: front matter "lastmod": invalid lastmod "yesterday"`) {
-		t.Fatalf("err = %v, want one at content/01-a.md:5", err)
+	at := fmt.Sprintf("content/01-a.md:%d", lineOf(t, bad, "01-a.md", "lastmod: yesterday"))
+	if err == nil || !strings.Contains(err.Error(), at+`: front matter "lastmod": invalid lastmod "yesterday"`) {
+		t.Fatalf("err = %v, want one at %s", err, at)
 	}
 }
 

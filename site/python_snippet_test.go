@@ -2,6 +2,7 @@ package site
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -12,10 +13,8 @@ import (
 // after it still forms. Attributes that need run are refused on Python as
 // on Go, with file:line.
 func TestPythonRunSnippets(t *testing.T) {
-	body := "Both.\n\n```python run name=py-gather compare=g\nimport asyncio\nprint('hi')\n```\n\n```output\nhi\n```\n\n" +
-		"```go run name=go-gather compare=g\npackage main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hi\") }\n```\n\n```output\nhi\n```\n"
 	cfg := fixtureConfig()
-	cfg.Content = memContent(map[string]string{"01-a.md": page("A", 1, body)})
+	cfg.Content = archive(t, "python-snippets", "compare")
 	s, err := New(cfg).Build(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -38,8 +37,7 @@ func TestPythonRunSnippets(t *testing.T) {
 	}
 
 	// pair=: both snippets carry data-pair, for the page's Run both.
-	paired := strings.ReplaceAll(body, " compare=g", " pair=g")
-	cfg.Content = memContent(map[string]string{"01-a.md": page("A", 1, paired)})
+	cfg.Content = archive(t, "python-snippets", "pair")
 	s, err = New(cfg).Build(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -51,9 +49,11 @@ func TestPythonRunSnippets(t *testing.T) {
 		}
 	}
 
-	cfg.Content = memContent(map[string]string{"01-a.md": page("A", 1, "x\n\n```python name=x\nprint(1)\n```\n")})
+	noRun := archive(t, "python-snippets", "name-without-run")
+	cfg.Content = noRun
 	_, err = New(cfg).Build(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "01-a.md:8: name=, compare=, trace and pair= need the run attribute (```python run name=ID)") {
+	want := fmt.Sprintf("01-a.md:%d: name=, compare=, trace and pair= need the run attribute (```python run name=ID)", lineOf(t, noRun, "01-a.md", "```python name=x"))
+	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("python name= without run: %v", err)
 	}
 }

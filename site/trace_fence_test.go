@@ -2,6 +2,7 @@ package site
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -11,10 +12,8 @@ import (
 // snippet as Trace; Python snippets and fences without run refuse it,
 // naming file:line.
 func TestTraceFenceAttribute(t *testing.T) {
-	body := "Lanes.\n\n```go run name=lanes trace\npackage main\n\nfunc main() {}\n```\n\n```output\n```\n\n" +
-		"```go run name=plain\npackage main\n\nfunc main() {}\n```\n\n```output\n```\n"
 	cfg := fixtureConfig()
-	cfg.Content = memContent(map[string]string{"01-a.md": page("A", 1, body)})
+	cfg.Content = archive(t, "trace-fence", "lanes")
 	s, err := New(cfg).Build(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -29,13 +28,16 @@ func TestTraceFenceAttribute(t *testing.T) {
 	if strings.Count(html, "data-trace") != 1 {
 		t.Errorf("data-trace on the other snippet too")
 	}
-	for src, want := range map[string]string{
-		"x\n\n```python run name=p trace\nprint(1)\n```\n\n```output\n1\n```\n": `01-a.md:8: unknown code fence attribute "trace" for "python"`,
-		"x\n\n```go trace\npackage main\n```\n":                                 "01-a.md:8: name=, compare=, trace and pair= need the run attribute",
+	// Each case's error names its fence's line; msg follows "01-a.md:LINE: ".
+	for _, c := range []struct{ dir, fence, msg string }{
+		{"python-trace", "```python run name=p trace", `unknown code fence attribute "trace" for "python"`},
+		{"go-trace-without-run", "```go trace", "name=, compare=, trace and pair= need the run attribute"},
 	} {
-		cfg.Content = memContent(map[string]string{"01-a.md": page("A", 1, src)})
+		content := archive(t, "trace-fence", c.dir)
+		cfg.Content = content
+		want := fmt.Sprintf("01-a.md:%d: %s", lineOf(t, content, "01-a.md", c.fence), c.msg)
 		if _, err := New(cfg).Build(context.Background()); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%q: error %v, want %q", src, err, want)
+			t.Errorf("%s: error %v, want %q", c.dir, err, want)
 		}
 	}
 }
