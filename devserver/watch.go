@@ -138,19 +138,11 @@ func ignored(name string) bool {
 	return false
 }
 
-// loop gathers events into bursts and calls build once per burst: after
-// quiet without events, or maxWait after the burst's first event at the
-// latest, so that a stream of changes cannot starve the rebuilds. Events
-// arriving during a build make the next burst.
+// loop gathers events into bursts (see burst) and calls build once per
+// burst. Events arriving during a build make the next burst.
 func (w *watcher) loop(ctx context.Context, quiet, maxWait time.Duration, build func(), warn func(string, ...any)) error {
-	var (
-		pending  bool
-		first    time.Time
-		quietT   = time.NewTimer(time.Hour)
-		deadline <-chan time.Time
-	)
-	quietT.Stop()
-	defer quietT.Stop()
+	b := newBurst(quiet, maxWait)
+	defer b.stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -159,19 +151,9 @@ func (w *watcher) loop(ctx context.Context, quiet, maxWait time.Duration, build 
 			if !ok {
 				return errors.New("watch: event channel closed")
 			}
-			if !w.handle(ev, warn) {
-				continue
+			if w.handle(ev, warn) {
+				b.change()
 			}
-			now := time.Now()
-			if !pending {
-				pending, first = true, now
-				deadline = time.After(maxWait)
-			}
-			wait := quiet
-			if rest := maxWait - now.Sub(first); rest < wait {
-				wait = max(rest, 0)
-			}
-			quietT.Reset(wait)
 		case err, ok := <-w.fs.Errors:
 			if !ok {
 				return errors.New("watch: error channel closed")
@@ -182,20 +164,9 @@ func (w *watcher) loop(ctx context.Context, quiet, maxWait time.Duration, build 
 			for _, d := range w.dirs {
 				d.flush()
 			}
-			if !pending {
-				pending, first = true, time.Now()
-				deadline = time.After(maxWait)
-			}
-			quietT.Reset(quiet)
-		case <-quietT.C:
-			if pending {
-				pending, deadline = false, nil
-				build()
-			}
-		case <-deadline:
-			if pending {
-				quietT.Stop()
-				pending, deadline = false, nil
+			b.change()
+		case <-b.C():
+			if b.end() {
 				build()
 			}
 		}
