@@ -73,6 +73,11 @@ func (s *Sandbox) spawnInit() (_ *idleInit, err error) {
 	// with the config (see Output); the init reports its own failures on
 	// the status pipe.
 	it.proc, err = spw.spawn(stdinR, childCtrl, statusW)
+	if errors.Is(err, errSpawnerGone) {
+		if spw, err = s.replaceSpawner(spw); err == nil {
+			it.proc, err = spw.spawn(stdinR, childCtrl, statusW)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("start sandbox init: %w", err)
 	}

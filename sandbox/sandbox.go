@@ -202,8 +202,6 @@ func (s *Sandbox) UseInitBinary(path string) error {
 	if err != nil {
 		return err
 	}
-	// The spawner keeps its own copy of the descriptor.
-	defer f.Close()
 	sp, err := startSpawner(f, s.uid, s.gid, s.root)
 	if err != nil {
 		return err
@@ -221,6 +219,28 @@ func (s *Sandbox) UseInitBinary(path string) error {
 	}
 	s.log.Info("sandbox: inits run the init program", "path", path)
 	return nil
+}
+
+// replaceSpawner starts a new spawner in place of dead, unless another
+// caller did already, and returns the current one.
+func (s *Sandbox) replaceSpawner(dead *spawner) (*spawner, error) {
+	s.initMu.Lock()
+	defer s.initMu.Unlock()
+	cur := s.spawner.Load()
+	if cur == nil {
+		return nil, errors.New("start sandbox init: the sandbox is closed")
+	}
+	if cur != dead {
+		return cur, nil
+	}
+	sp, err := dead.replacement()
+	if err != nil {
+		return nil, err
+	}
+	s.spawner.Store(sp)
+	dead.close()
+	s.log.Warn("sandbox: the spawner died; a new one took over")
+	return sp, nil
 }
 
 // closeInits ends the spawner: no init starts after it.

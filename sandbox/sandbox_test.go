@@ -897,3 +897,24 @@ func TestExtraOutput(t *testing.T) {
 		t.Errorf("without ExtraOutput, descriptor 3 was writable: %v", o)
 	}
 }
+
+// TestSpawnerDeathIsSurvived: when the spawner dies (killed, or by the OOM
+// killer), the next start replaces it and runs go on, with the init
+// program it ran.
+func TestSpawnerDeathIsSurvived(t *testing.T) {
+	t.Parallel()
+	sb := newSandboxWarm(t, -1) // every run asks the spawner
+	expectHello(t, sb)
+	dead := sb.spawner.Load()
+	if err := dead.proc.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dead.proc.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	expectHello(t, sb)
+	if sb.spawner.Load() == dead {
+		t.Error("the dead spawner was not replaced")
+	}
+	expectHello(t, sb)
+}

@@ -45,20 +45,36 @@ type spawner struct {
 	raw  syscall.RawConn
 	proc *os.Process
 	stop chan struct{} // closed by close: lets the starting thread go
+
+	// What it was started with, for a replacement (see replacement).
+	bin      *os.File // owned; nil: this process's executable
+	uid, gid int
+	root     bool
 }
+
+// errSpawnerGone: the spawner process is dead (killed by someone, or by the
+// OOM killer); a replacement can take over.
+var errSpawnerGone = errors.New("the spawner is gone")
 
 // startSpawner starts a spawner that runs bin (the init program; nil: this
 // process's own executable) and gives its inits uid and gid, mapped as
-// sandboxUID inside; root says whether we are root (see initAttr).
+// sandboxUID inside; root says whether we are root (see initAttr). The
+// spawner owns bin from now on, also when starting fails.
 //
 // The spawner is started from a goroutine that keeps its OS thread locked
 // until close: the inits' parent-death signal fires when the thread that
 // started the spawner ends, and Go ends a thread only when a goroutine
 // locked to it exits, which this one does not do while the spawner runs.
 func startSpawner(bin *os.File, uid, gid int, root bool) (*spawner, error) {
+	fail := func(err error) (*spawner, error) {
+		if bin != nil {
+			bin.Close()
+		}
+		return nil, err
+	}
 	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("spawner socket: %w", err)
+		return fail(fmt.Errorf("spawner socket: %w", err))
 	}
 	child := os.NewFile(uintptr(sp[1]), "spawner")
 	defer child.Close()
@@ -66,7 +82,7 @@ func startSpawner(bin *os.File, uid, gid int, root bool) (*spawner, error) {
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
 		unix.Close(sp[0])
-		return nil, fmt.Errorf("spawner: %w", err)
+		return fail(fmt.Errorf("spawner: %w", err))
 	}
 	defer devnull.Close()
 	files[0], files[1], files[2] = devnull, devnull, devnull
@@ -76,15 +92,15 @@ func startSpawner(bin *os.File, uid, gid int, root bool) (*spawner, error) {
 	// Our end waits in the netpoller, not in a system call.
 	if err := unix.SetNonblock(sp[0], true); err != nil {
 		unix.Close(sp[0])
-		return nil, fmt.Errorf("spawner socket: %w", err)
+		return fail(fmt.Errorf("spawner socket: %w", err))
 	}
 	conn := os.NewFile(uintptr(sp[0]), "spawner")
 	raw, err := conn.SyscallConn()
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("spawner socket: %w", err)
+		return fail(fmt.Errorf("spawner socket: %w", err))
 	}
-	s := &spawner{conn: conn, raw: raw, stop: make(chan struct{})}
+	s := &spawner{conn: conn, raw: raw, stop: make(chan struct{}), bin: bin, uid: uid, gid: gid, root: root}
 	started := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -101,9 +117,22 @@ func startSpawner(bin *os.File, uid, gid int, root bool) (*spawner, error) {
 	}()
 	if err := <-started; err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("start the spawner: %w", err)
+		return fail(fmt.Errorf("start the spawner: %w", err))
 	}
 	return s, nil
+}
+
+// replacement starts a new spawner like s (same program, ids).
+func (s *spawner) replacement() (*spawner, error) {
+	var bin *os.File
+	if s.bin != nil {
+		fd, err := unix.FcntlInt(s.bin.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("replace the spawner: %w", err)
+		}
+		bin = os.NewFile(uintptr(fd), s.bin.Name())
+	}
+	return startSpawner(bin, s.uid, s.gid, s.root)
 }
 
 // spawn has the spawner start an init with the given descriptors as its
@@ -121,6 +150,9 @@ func (s *spawner) spawn(stdin, ctrl, status *os.File) (*child, error) {
 		return !errors.Is(serr, unix.EAGAIN) && !errors.Is(serr, unix.EINTR)
 	})
 	if err = errors.Join(err, serr); err != nil {
+		if errors.Is(err, unix.EPIPE) || errors.Is(err, unix.ECONNRESET) {
+			err = errors.Join(errSpawnerGone, err)
+		}
 		return nil, fmt.Errorf("spawner request: %w", err)
 	}
 	buf := make([]byte, 512)
@@ -133,7 +165,7 @@ func (s *spawner) spawn(stdin, ctrl, status *os.File) (*child, error) {
 		return nil, fmt.Errorf("spawner answer: %w", err)
 	}
 	if n == 0 {
-		return nil, errors.New("spawner answer: the spawner is gone")
+		return nil, fmt.Errorf("spawner answer: %w", errSpawnerGone)
 	}
 	msg := string(buf[:n])
 	pidText, ok := strings.CutPrefix(msg, "pid ")
@@ -158,6 +190,9 @@ func (s *spawner) close() {
 	}
 	s.conn.Close() // the spawner exits on EOF
 	s.conn = nil
+	if s.bin != nil {
+		s.bin.Close()
+	}
 	_ = s.proc.Kill()
 	_, _ = s.proc.Wait()
 	close(s.stop)
