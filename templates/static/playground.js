@@ -1203,38 +1203,26 @@
   setUp([document]);
   document.addEventListener('playdoc:added', (e) => setUp(e.detail));
 
-  // The playground page's examples menu (/play/): each option names one of
-  // the site's runnable snippets by its place (data-from: page#snippet-id);
-  // its code is read from that page when it is picked (the first option,
-  // the page's own example, carries it as data-code).
+  // /play/'s examples menu: an option's data-from (page#snippet-id) says
+  // where its code is, read from that page when it is picked.
   const menu = document.getElementById('play-example');
   const play = snippets.find((s) => s.fig.id === 'snippet-play');
-  const exampleCode = async (from) => {
-    const [path, id] = from.split('#');
-    const r = await fetch(path);
-    if (!r.ok) throw new Error(`${path}: ${r.status}`);
-    const doc = new DOMParser().parseFromString(await r.text(), 'text/html');
-    const code = id && doc.getElementById(id)?.querySelector('pre code');
-    if (!code) throw new Error(`${from}: no such snippet`);
-    return code.textContent;
-  };
   if (menu && play) {
     menu.addEventListener('change', async () => {
       const opt = menu.selectedOptions[0];
-      if (!opt) return;
-      const from = opt.dataset.from || '';
-      let code = opt.dataset.code;
-      if (code == null) {
-        if (!from) return;
-        play.say(`Loading ${opt.textContent}…`);
+      const from = opt?.dataset.from || '';
+      let code = opt?.dataset.code;
+      if (code == null && from) {
+        const [path, id] = from.split('#');
         try {
-          code = await exampleCode(from);
-        } catch (err) {
-          play.say(`Could not load the example (${err.message})`);
-          return;
+          const doc = new DOMParser().parseFromString(await (await fetch(path)).text(), 'text/html');
+          code = doc.getElementById(id).querySelector('pre code').textContent;
+        } catch (_) {
+          return play.say('Could not load the example');
         }
-        if (menu.selectedOptions[0] !== opt) return; // another pick since
+        if (menu.selectedOptions[0] !== opt) return; // picked another since
       }
+      if (code == null) return;
       play.fig.dataset.from = from;
       play.setOriginal(code);
       play.say(`Example: ${opt.textContent}`);

@@ -251,10 +251,9 @@ const forEvery = (sel, f) => {
     return frag;
   };
 
-  // excerpt finds the first block of a page's text (/_search/x/N.json:
-  // [[heading id, text, text, …], …]) with a word typed at the start of one
-  // of its words, and returns the heading's id and about 140 characters
-  // around it.
+  // excerpt finds the first text of a page (/_search/x/N.json: [[heading
+  // id, text, …], …]) with a word typed at the start of one of its words,
+  // and returns the heading's id and about 140 characters around it.
   const excerpt = (groups, ws) => {
     for (const [id, ...texts] of groups) {
       for (const text of texts) {
@@ -298,7 +297,6 @@ const forEvery = (sel, f) => {
       for (const [term, postings] of Object.entries(shards[i])) {
         if (!term.startsWith(w)) continue;
         const boost = term === w ? 2 : 1;
-        // Groups of [score, n, n page gaps].
         for (let j = 0; j + 1 < postings.length; j += 2 + postings[j + 1]) {
           const s = postings[j] * boost;
           for (let k = 0, pg = 0; k < postings[j + 1]; k++) {
