@@ -207,10 +207,13 @@ func checkReplaceable(dir string) error {
 	if err != nil {
 		return fmt.Errorf("write site: %w", err)
 	}
-	for _, marker := range []string{"index.html", "sitemap.xml"} {
-		if _, err := os.Stat(filepath.Join(dir, marker)); err != nil {
-			return fmt.Errorf("write site: refusing to replace %s: it is not empty and does not look like a built site (no %s); remove it or choose another output folder", dir, marker)
-		}
+	// A built site has an index page and a robots.txt (older builds: a
+	// sitemap; a build without a base URL writes no sitemap).
+	_, errIndex := os.Stat(filepath.Join(dir, "index.html"))
+	_, errRobots := os.Stat(filepath.Join(dir, "robots.txt"))
+	_, errSitemap := os.Stat(filepath.Join(dir, "sitemap.xml"))
+	if errIndex != nil || (errRobots != nil && errSitemap != nil) {
+		return fmt.Errorf("write site: refusing to replace %s: it is not empty and does not look like a built site (no index.html, or neither robots.txt nor sitemap.xml); remove it or choose another output folder", dir)
 	}
 	return nil
 }

@@ -35,9 +35,13 @@ func TestNew(t *testing.T) {
 	}
 
 	t.Chdir(dir)
-	stderr.Reset()
-	if code := run(context.Background(), []string{"build"}, io.Discard, &stderr); code != 0 {
-		t.Fatalf("build of the new site: exit %d: %s", code, stderr.String())
+	// Built twice: the second build replaces the first (the new site has
+	// no base URL, so no sitemap.xml).
+	for i := range 2 {
+		stderr.Reset()
+		if code := run(context.Background(), []string{"build"}, io.Discard, &stderr); code != 0 {
+			t.Fatalf("build %d of the new site: exit %d: %s", i+1, code, stderr.String())
+		}
 	}
 	index, err := os.ReadFile(filepath.Join("public", "index.html"))
 	if err != nil {
