@@ -9,8 +9,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -102,14 +104,31 @@ func (e *Error) Error() string {
 }
 
 // Load reads and checks the configuration file at path. A missing file is
-// an error wrapping fs.ErrNotExist.
+// an error wrapping fs.ErrNotExist, unless a YAML configuration sits where
+// it was looked for: then the error says that playdoc reads TOML (a
+// playdoc.yaml would otherwise be silently ignored). A path ending in
+// .yaml or .yml is such an error too.
 func Load(path string) (*Site, error) {
+	if ext := filepath.Ext(path); ext == ".yaml" || ext == ".yml" {
+		return nil, &Error{File: path, Msg: notTOML}
+	}
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		base := strings.TrimSuffix(path, filepath.Ext(path))
+		for _, ext := range []string{".yaml", ".yml"} {
+			if _, serr := os.Stat(base + ext); serr == nil {
+				return nil, &Error{File: base + ext, Msg: notTOML}
+			}
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	return Parse(path, data)
 }
+
+// notTOML explains a YAML configuration file.
+const notTOML = "playdoc reads its configuration from " + FileName + " (TOML), not YAML: write the same keys there (docs/contracts.md lists them)"
 
 // Parse decodes and checks a configuration; name is how errors name the
 // file. Errors are *Error values (several joined by errors.Join).

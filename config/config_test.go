@@ -2,7 +2,9 @@ package config
 
 import (
 	"errors"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -89,5 +91,26 @@ func TestParseBOM(t *testing.T) {
 	}
 	if s.Title != "With a BOM" || s.Line("description") != 2 {
 		t.Errorf("title %q, description on line %d", s.Title, s.Line("description"))
+	}
+}
+
+// TestLoadSaysYAMLIsNotRead: a playdoc.yaml where playdoc.toml is looked
+// for, or named with --config, is an error saying playdoc reads TOML, not
+// a silently ignored file.
+func TestLoadSaysYAMLIsNotRead(t *testing.T) {
+	dir := t.TempDir()
+	yaml := filepath.Join(dir, "playdoc.yaml")
+	if err := os.WriteFile(yaml, []byte("titel: typo\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{filepath.Join(dir, FileName), yaml} {
+		_, err := Load(path)
+		if err == nil || errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), yaml) || !strings.Contains(err.Error(), "TOML") {
+			t.Errorf("Load(%s) = %v, want an error naming %s and TOML", path, err, yaml)
+		}
+	}
+	// Without any configuration the error is still "not found".
+	if _, err := Load(filepath.Join(t.TempDir(), FileName)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("no configuration: %v, want fs.ErrNotExist", err)
 	}
 }

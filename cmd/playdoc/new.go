@@ -81,6 +81,9 @@ Next steps:
 
 Add pages as content/NN-slug.md, sections as folders with an _index.md;
 playdoc.toml holds the title, the base URL and the other settings.
+
+No playdoc command on your PATH yet? Install it once from playdoc's source
+folder with: go install ./cmd/playdoc   (it lands in $(go env GOPATH)/bin)
 `, dir)
 	return nil
 }
