@@ -64,10 +64,10 @@ func (b *Builder) assets(site *Site) (assetSet, error) {
 	}
 	var css bytes.Buffer
 	css.WriteString(theme)
-	css.WriteString("\n/* site.css */\n")
-	css.Write(siteCSS)
-	css.WriteString("\n/* playground.css */\n")
-	css.Write(pgCSS)
+	css.WriteString("\n")
+	css.Write(stripCSSComments(siteCSS))
+	css.WriteString("\n")
+	css.Write(stripCSSComments(pgCSS))
 	themeJS, err := read("theme.js", false)
 	if err != nil {
 		return assetSet{}, err

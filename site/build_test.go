@@ -126,7 +126,7 @@ func TestFixtureStructure(t *testing.T) {
 			css = string(f.Body)
 		}
 	}
-	if !strings.Contains(css, "fixture site.css") || !strings.Contains(css, "fixture playground.css") || !strings.Contains(css, "@media (prefers-color-scheme: dark)") {
+	if !strings.Contains(css, ".fixture-site-css") || !strings.Contains(css, ".fixture-playground-css") || !strings.Contains(css, "@media (prefers-color-scheme: dark)") {
 		t.Error("the stylesheet lacks site.css, playground.css or the dark theme")
 	}
 }

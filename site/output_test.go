@@ -213,7 +213,7 @@ func TestHandler(t *testing.T) {
 		{"/index.html", "text/html; charset=utf-8", 200, "<h1>Fixture</h1>"},
 		{"/nope/", "text/html; charset=utf-8", 404, "Page not found"},
 		{"/sitemap.xml", "application/xml; charset=utf-8", 200, "<urlset"},
-		{css, "text/css; charset=utf-8", 200, "fixture site.css"},
+		{css, "text/css; charset=utf-8", 200, ".fixture-site-css"},
 		{"/favicon.svg", "image/svg+xml", 200, "<svg"},
 	} {
 		resp, err := client.Get(srv.URL + tt.path)
