@@ -126,16 +126,18 @@ func (p *warmPool[T]) take() (T, bool) {
 	return it, ok
 }
 
-// put adds an item started elsewhere (a test's) to the ready ones.
-func (p *warmPool[T]) put(it T) {
+// put adds a started item (the keeper's, or a test's) to the ready ones;
+// after close it discards it and reports false.
+func (p *warmPool[T]) put(it T) bool {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		p.discard(it)
-		return
+		return false
 	}
 	p.ready = append(p.ready, it)
 	p.mu.Unlock()
+	return true
 }
 
 // flush discards every ready item (the keeper starts new ones).
@@ -195,14 +197,9 @@ func (p *warmPool[T]) keep() {
 				continue
 			}
 			backoff = 100 * time.Millisecond
-			p.mu.Lock()
-			if p.closed {
-				p.mu.Unlock()
-				p.discard(it)
+			if !p.put(it) {
 				return
 			}
-			p.ready = append(p.ready, it)
-			p.mu.Unlock()
 			continue
 		}
 		var t *time.Timer
