@@ -142,13 +142,7 @@ func (p *warmPool[T]) put(it T) bool {
 
 // flush discards every ready item (the keeper starts new ones).
 func (p *warmPool[T]) flush() {
-	p.mu.Lock()
-	old := p.ready
-	p.ready = nil
-	p.mu.Unlock()
-	for _, it := range old {
-		p.discard(it)
-	}
+	p.discardReady()
 	select {
 	case p.wake <- struct{}{}:
 	default:
@@ -231,6 +225,11 @@ func (p *warmPool[T]) close() {
 	close(p.done)
 	p.mu.Unlock()
 	<-p.keeperDone
+	p.discardReady()
+}
+
+// discardReady takes every ready item out of the pool and discards it.
+func (p *warmPool[T]) discardReady() {
 	p.mu.Lock()
 	old := p.ready
 	p.ready = nil
