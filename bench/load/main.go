@@ -37,6 +37,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"playdoc/playground/api"
 )
 
 // workloads are the programs of the table.
@@ -193,23 +195,23 @@ func one(ctx context.Context, c *http.Client, base string, body []byte) result {
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 8<<20)
 	for sc.Scan() {
-		var ev struct{ Kind, Reason, Message string }
+		var ev api.Event
 		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
 			r.err = fmt.Errorf("bad event %q: %w", sc.Bytes(), err)
 			return r
 		}
 		switch ev.Kind {
-		case "stdout":
+		case api.KindStdout:
 			if r.firstStdout == 0 {
 				r.firstStdout = time.Since(t0)
 			}
-		case "exit":
+		case api.KindExit:
 			r.exit = time.Since(t0)
-			if ev.Reason != "" {
+			if ev.Reason != api.ReasonNone {
 				r.err = fmt.Errorf("exit reason %q: %s", ev.Reason, ev.Message)
 			}
 			return r
-		case "error", "compile-error":
+		case api.KindError, api.KindCompileError:
 			r.err = fmt.Errorf("%s: %s", ev.Kind, ev.Message)
 			return r
 		}
