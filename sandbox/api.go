@@ -57,9 +57,10 @@ type Layer struct {
 	Note   string `json:"note,omitempty"`
 }
 
-// Limits bound what one sandboxed process tree may use.
+// Limits bound what one sandboxed process tree may use. A zero field
+// stands for DefaultLimits' value; a negative one is an error (Validate).
 type Limits struct {
-	WallTime  time.Duration // killed after this long (default 10s)
+	WallTime  time.Duration // killed after this long
 	CPUTime   time.Duration // RLIMIT_CPU and cgroup accounting
 	Memory    int64         // bytes: cgroup memory limit, else RLIMIT_DATA
 	Pids      int           // cgroup pids.max, RLIMIT_NPROC

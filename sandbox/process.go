@@ -66,6 +66,9 @@ func (s *Sandbox) Start(ctx context.Context, spec Spec) (*Process, error) {
 // the output sockets (output.go), the config handed over, the exec seen,
 // and the limits armed on the running program.
 func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (*Process, error) {
+	if err := spec.Limits.Validate(); err != nil {
+		return nil, err
+	}
 	limits := spec.Limits.withDefaults()
 	// The descriptors sent with the config; closed here once sent.
 	var fds sendFds

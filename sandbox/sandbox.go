@@ -278,29 +278,60 @@ func (s *Sandbox) Close() error {
 	return nil
 }
 
-// withDefaults fills the zero fields of l.
-func (l Limits) withDefaults() Limits {
-	def := func(v *int64, d int64) {
-		if *v <= 0 {
-			*v = d
+// DefaultLimits returns what each zero field of Limits stands for: 10 s
+// of wall time and of CPU time, 256 MiB of memory, 128 processes, 16 MiB
+// per written file, 256 open files, a 32 MiB /tmp, and SIGKILL at once at
+// the wall time (QuitGrace 0).
+func DefaultLimits() Limits {
+	return Limits{
+		WallTime:  10 * time.Second,
+		CPUTime:   10 * time.Second,
+		Memory:    256 << 20,
+		Pids:      128,
+		FileSize:  16 << 20,
+		OpenFiles: 256,
+		TmpSize:   32 << 20,
+	}
+}
+
+// Validate reports every negative limit: zero means the default, and a
+// negative one is a mistake that would otherwise pass silently.
+func (l Limits) Validate() error {
+	var errs []error
+	check := func(name string, negative bool) {
+		if negative {
+			errs = append(errs, fmt.Errorf("%w: Limits.%s is negative", errSpec, name))
 		}
 	}
-	if l.WallTime <= 0 {
-		l.WallTime = 10 * time.Second
-	}
-	if l.CPUTime <= 0 {
-		l.CPUTime = 10 * time.Second
-	}
-	if l.Pids <= 0 {
-		l.Pids = 128
-	}
-	if l.OpenFiles <= 0 {
-		l.OpenFiles = 256
-	}
-	def(&l.Memory, 256<<20)
-	def(&l.FileSize, 16<<20)
-	def(&l.TmpSize, 32<<20)
+	check("WallTime", l.WallTime < 0)
+	check("CPUTime", l.CPUTime < 0)
+	check("Memory", l.Memory < 0)
+	check("Pids", l.Pids < 0)
+	check("FileSize", l.FileSize < 0)
+	check("OpenFiles", l.OpenFiles < 0)
+	check("TmpSize", l.TmpSize < 0)
+	check("QuitGrace", l.QuitGrace < 0)
+	return errors.Join(errs...)
+}
+
+// withDefaults fills the zero fields of l from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	orDefault(&l.WallTime, d.WallTime)
+	orDefault(&l.CPUTime, d.CPUTime)
+	orDefault(&l.Memory, d.Memory)
+	orDefault(&l.Pids, d.Pids)
+	orDefault(&l.FileSize, d.FileSize)
+	orDefault(&l.OpenFiles, d.OpenFiles)
+	orDefault(&l.TmpSize, d.TmpSize)
 	return l
+}
+
+// orDefault sets *v to d when it is zero or less.
+func orDefault[T int | int64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }
 
 // errSpec marks an invalid Spec.
