@@ -11,20 +11,29 @@ import (
 // calloutRE matches the first line of a callout: "[!NOTE]" and the like.
 var calloutRE = regexp.MustCompile(`^\[!(?i:(note|tip|important|warning|caution))\][ \t]*$`)
 
+// markerRE matches what looks like a callout marker of any kind, such as
+// "[!DANGER]": a kind GitHub does not know is reported, not shown as text.
+var markerRE = regexp.MustCompile(`^\[![A-Za-z]+\][ \t]*$`)
+
 // calloutTitles are the callouts' headings.
 var calloutTitles = map[string]string{"note": "Note", "tip": "Tip", "important": "Important", "warning": "Warning", "caution": "Caution"}
 
 // callouts turns the page's block quotes that start with a GitHub callout
-// marker into callout nodes.
-func (p *Page) callouts(quotes []*ast.Blockquote) {
+// marker into callout nodes, and reports a marker of another kind at its
+// line.
+func (p *Page) callouts(quotes []*ast.Blockquote, errs *ErrorList) {
 	for _, q := range quotes {
 		para, ok := q.FirstChild().(*ast.Paragraph)
 		if !ok || para.Lines().Len() == 0 {
 			continue
 		}
 		first := para.Lines().At(0)
-		m := calloutRE.FindSubmatch(util.TrimRightSpace(first.Value(p.body)))
+		marker := util.TrimRightSpace(first.Value(p.body))
+		m := calloutRE.FindSubmatch(marker)
 		if m == nil {
+			if markerRE.Match(marker) {
+				errs.errorf(p.Path, p.line(first.Start), "unknown callout %s: the kinds are [!NOTE], [!TIP], [!IMPORTANT], [!WARNING] and [!CAUTION] (GitHub's)", marker)
+			}
 			continue
 		}
 		// Drop the marker line's inline nodes (and the soft break after it).

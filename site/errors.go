@@ -57,3 +57,11 @@ func (l ErrorList) err() error {
 	}
 	return l.sorted()
 }
+
+// plural writes n with noun, adding an s unless n is 1: "1 line", "3 lines".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

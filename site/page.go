@@ -215,7 +215,7 @@ func (p *Page) collect(errs *ErrorList) {
 		return ast.WalkContinue, nil
 	})
 	hc.finish()
-	p.callouts(quotes)
+	p.callouts(quotes, errs)
 	names := map[string]int{}
 	for _, fb := range fences {
 		line := p.line(fb.Pos())
@@ -268,7 +268,7 @@ func (p *Page) collect(errs *ErrorList) {
 			cn.HL = make([]bool, n)
 			for _, r := range fi.HL {
 				if r.To > n {
-					errs.errorf(p.Path, line, "hl= names line %d, but the block has %d lines", r.To, n)
+					errs.errorf(p.Path, line, "hl= names line %d, but the block has %s", r.To, plural(n, "line"))
 					continue
 				}
 				for i := r.From; i <= r.To; i++ {
@@ -376,6 +376,6 @@ func checkRunPairs(p *Page, errs *ErrorList) {
 			continue
 		}
 		last := group[len(group)-1]
-		errs.errorf(p.Path, last.Line, "pair=%s joins %d snippets (%d Python, %d Go); a pair is one ```python run and one ```go run", k, len(group), langs["python"], langs["go"])
+		errs.errorf(p.Path, last.Line, "pair=%s joins %s (%d Python, %d Go); a pair is one ```python run and one ```go run", k, plural(len(group), "snippet"), langs["python"], langs["go"])
 	}
 }

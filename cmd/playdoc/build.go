@@ -172,8 +172,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		if err := b.SaveCache(s); err != nil {
 			e.log.Warn("highlight cache not saved", "err", err)
 		}
-		fmt.Fprintf(e.stdout, "built %d pages, %d snippets (%d files) into %s in %v\n",
-			len(s.Pages), len(s.Snippets), len(s.Files), *out, time.Since(start).Round(time.Millisecond))
+		reportBuilt(e, s, *out, start)
 		return nil
 	}
 	// With -check-external, nothing is written unless every link works.
@@ -203,7 +202,19 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	if werr != nil {
 		return werr
 	}
-	fmt.Fprintf(e.stdout, "built %d pages, %d snippets (%d files) into %s in %v\n",
-		len(s.Pages), len(s.Snippets), len(s.Files), *out, time.Since(start).Round(time.Millisecond))
+	reportBuilt(e, s, *out, start)
 	return nil
+}
+
+// reportBuilt prints what a build wrote: "built 26 pages, 94 snippets (…
+// files) into public in 1.2s", "1 page" and "1 snippet" in the singular.
+func reportBuilt(e *env, s *site.Site, out string, start time.Time) {
+	count := func(n int, noun string) string {
+		if n == 1 {
+			return "1 " + noun
+		}
+		return fmt.Sprintf("%d %ss", n, noun)
+	}
+	fmt.Fprintf(e.stdout, "built %s, %s (%d files) into %s in %v\n",
+		count(len(s.Pages), "page"), count(len(s.Snippets), "snippet"), len(s.Files), out, time.Since(start).Round(time.Millisecond))
 }
