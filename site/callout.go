@@ -9,32 +9,43 @@ import (
 )
 
 // calloutRE matches the first line of a callout: "[!NOTE]" and the like.
-var calloutRE = regexp.MustCompile(`^\[!(?i:(note|tip|important|warning|caution))\][ \t]*$`)
+var calloutRE = regexp.MustCompile(`^\[!([A-Za-z]+)\][ \t]*$`)
 
-// markerRE matches what looks like a callout marker of any kind, such as
-// "[!DANGER]": a kind GitHub does not know is reported, not shown as text.
-var markerRE = regexp.MustCompile(`^\[![A-Za-z]+\][ \t]*$`)
-
-// calloutTitles are the callouts' headings.
+// calloutTitles are the callouts' headings: GitHub's five kinds.
 var calloutTitles = map[string]string{"note": "Note", "tip": "Tip", "important": "Important", "warning": "Warning", "caution": "Caution"}
 
-// callouts turns the page's block quotes that start with a GitHub callout
-// marker into callout nodes, and reports a marker of another kind at its
-// line.
-func (p *Page) callouts(quotes []*ast.Blockquote, errs *ErrorList) {
+// calloutAliases are the other kinds that authors bring from Obsidian and
+// MkDocs Material ("[!DANGER]", "[!INFO]"), shown with their own word as
+// the heading in the look of the GitHub kind nearest in meaning. Any other
+// marker stays a plain quote, as on GitHub.
+var calloutAliases = map[string]string{
+	"info": "note", "todo": "note", "abstract": "note", "summary": "note", "tldr": "note",
+	"example": "note", "quote": "note", "cite": "note", "question": "note", "help": "note", "faq": "note",
+	"hint": "tip", "success": "tip", "check": "tip", "done": "tip",
+	"attention": "warning",
+	"danger": "caution", "error": "caution", "bug": "caution", "failure": "caution", "fail": "caution", "missing": "caution",
+}
+
+// callouts turns the page's block quotes that start with a callout marker
+// of a known kind (calloutTitles, calloutAliases) into callout nodes.
+func (p *Page) callouts(quotes []*ast.Blockquote) {
 	for _, q := range quotes {
 		para, ok := q.FirstChild().(*ast.Paragraph)
 		if !ok || para.Lines().Len() == 0 {
 			continue
 		}
 		first := para.Lines().At(0)
-		marker := util.TrimRightSpace(first.Value(p.body))
-		m := calloutRE.FindSubmatch(marker)
+		m := calloutRE.FindSubmatch(util.TrimRightSpace(first.Value(p.body)))
 		if m == nil {
-			if markerRE.Match(marker) {
-				errs.errorf(p.Path, p.line(first.Start), "unknown callout %s: the kinds are [!NOTE], [!TIP], [!IMPORTANT], [!WARNING] and [!CAUTION] (GitHub's)", marker)
-			}
 			continue
+		}
+		kind := strings.ToLower(string(m[1]))
+		variant, title := kind, calloutTitles[kind]
+		if title == "" {
+			if variant = calloutAliases[kind]; variant == "" {
+				continue
+			}
+			title = strings.ToUpper(kind[:1]) + kind[1:]
 		}
 		// Drop the marker line's inline nodes (and the soft break after it).
 		for c := para.FirstChild(); c != nil; {
@@ -52,7 +63,7 @@ func (p *Page) callouts(quotes []*ast.Blockquote, errs *ErrorList) {
 		if para.ChildCount() == 0 {
 			q.RemoveChild(q, para)
 		}
-		co := &calloutNode{Variant: strings.ToLower(string(m[1]))}
+		co := &calloutNode{Variant: variant, Title: title}
 		for c := q.FirstChild(); c != nil; {
 			next := c.NextSibling()
 			co.AppendChild(co, c)
@@ -68,7 +79,7 @@ func renderCallout(w util.BufWriter, _ []byte, node ast.Node, entering bool) (as
 	n := node.(*calloutNode)
 	if entering {
 		w.WriteString(`<div class="callout callout-` + n.Variant + `" role="note">` + "\n")
-		w.WriteString(`<p class="callout-title">` + calloutTitles[n.Variant] + "</p>\n")
+		w.WriteString(`<p class="callout-title">` + n.Title + "</p>\n")
 	} else {
 		w.WriteString("</div>\n")
 	}

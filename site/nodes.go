@@ -56,6 +56,7 @@ var kindCallout = ast.NewNodeKind("PlaydocCallout")
 type calloutNode struct {
 	ast.BaseBlock
 	Variant string // "note", "tip", "important", "warning", "caution"
+	Title   string // the heading: the kind's word, "Note" or "Danger"
 }
 
 func (n *calloutNode) Kind() ast.NodeKind { return kindCallout }

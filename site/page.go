@@ -215,7 +215,7 @@ func (p *Page) collect(errs *ErrorList) {
 		return ast.WalkContinue, nil
 	})
 	hc.finish()
-	p.callouts(quotes, errs)
+	p.callouts(quotes)
 	names := map[string]int{}
 	for _, fb := range fences {
 		line := p.line(fb.Pos())
