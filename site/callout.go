@@ -2,6 +2,7 @@ package site
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/yuin/goldmark/ast"
@@ -14,16 +15,25 @@ var calloutRE = regexp.MustCompile(`^\[!([A-Za-z]+)\][ \t]*$`)
 // calloutTitles are the callouts' headings: GitHub's five kinds.
 var calloutTitles = map[string]string{"note": "Note", "tip": "Tip", "important": "Important", "warning": "Warning", "caution": "Caution"}
 
-// calloutAliases are the other kinds that authors bring from Obsidian and
-// MkDocs Material ("[!DANGER]", "[!INFO]"), shown with their own word as
-// the heading in the look of the GitHub kind nearest in meaning. Any other
-// marker stays a plain quote, as on GitHub.
-var calloutAliases = map[string]string{
-	"info": "note", "todo": "note", "abstract": "note", "summary": "note", "tldr": "note",
-	"example": "note", "quote": "note", "cite": "note", "question": "note", "help": "note", "faq": "note",
-	"hint": "tip", "success": "tip", "check": "tip", "done": "tip",
-	"attention": "warning",
-	"danger": "caution", "error": "caution", "bug": "caution", "failure": "caution", "fail": "caution", "missing": "caution",
+// calloutAliases are, for each GitHub kind, the other kinds that authors
+// bring from Obsidian and MkDocs Material ("[!DANGER]", "[!INFO]"), shown
+// with their own word as the heading in the look of the GitHub kind nearest
+// in meaning. Any other marker stays a plain quote, as on GitHub.
+var calloutAliases = map[string][]string{
+	"note":    {"info", "todo", "abstract", "summary", "tldr", "example", "quote", "cite", "question", "help", "faq"},
+	"tip":     {"hint", "success", "check", "done"},
+	"warning": {"attention"},
+	"caution": {"danger", "error", "bug", "failure", "fail", "missing"},
+}
+
+// calloutVariant is the GitHub kind that shows an alias, or "".
+func calloutVariant(alias string) string {
+	for variant, aliases := range calloutAliases {
+		if slices.Contains(aliases, alias) {
+			return variant
+		}
+	}
+	return ""
 }
 
 // callouts turns the page's block quotes that start with a callout marker
@@ -42,7 +52,7 @@ func (p *Page) callouts(quotes []*ast.Blockquote) {
 		kind := strings.ToLower(string(m[1]))
 		variant, title := kind, calloutTitles[kind]
 		if title == "" {
-			if variant = calloutAliases[kind]; variant == "" {
+			if variant = calloutVariant(kind); variant == "" {
 				continue
 			}
 			title = strings.ToUpper(kind[:1]) + kind[1:]
