@@ -20,10 +20,20 @@ import (
 // grow with the number of pages of other sections; the full list of every
 // section's pages is one fingerprinted file (fullPath), which the script
 // fetches when the reader unfolds another section.
+//
+// A site of more than navFullMax top-level entries shows a window of them
+// instead: the current one and navRadius on each side (the first ones on
+// a page of no section), after a link to the home page, which lists every
+// section and page. Every page's sidebar then has the same bounded size,
+// so that the output grows with the number of pages, not with its square
+// (200 sections were 20 KB of links on each page).
 type navigation struct {
 	entries []navPiece
 	byURL   map[string]int // top-level page or section URL → entry
 	size    int            // bytes of the largest sidebar
+	// all is the link to the home page that heads a windowed sidebar; ""
+	// when every entry is shown.
+	all string
 	// full is every section's list: a JSON object from the section's URL
 	// to the HTML of its <li> items, served at fullPath.
 	full     []byte
@@ -43,6 +53,24 @@ type navPiece struct {
 
 // marker splits a rendered section around its items.
 const marker = "\x00items\x00"
+
+// The sidebar's window (see navigation): up to navFullMax top-level
+// entries are all shown (a small site's sidebar is the whole table of
+// contents); beyond, the current one and navRadius entries on each side.
+const (
+	navFullMax = 30
+	navRadius  = 6
+)
+
+// window is the range [lo, hi) of the entries shown around entry at (-1:
+// none) when the sidebar is windowed.
+func (n *navigation) window(at int) (lo, hi int) {
+	if n.all == "" {
+		return 0, len(n.entries)
+	}
+	lo = min(max(at-navRadius, 0), len(n.entries)-(2*navRadius+1))
+	return lo, lo + 2*navRadius + 1
+}
 
 func renderNav(ctx context.Context, top []navEntry) (*navigation, error) {
 	n := &navigation{byURL: map[string]int{}}
@@ -106,7 +134,22 @@ func renderNav(ctx context.Context, top []navEntry) (*navigation, error) {
 		full[s.URL] = strings.Join(pc.plain, "")
 		n.entries = append(n.entries, pc)
 	}
+	if len(n.entries) > navFullMax {
+		sections := len(full)
+		label := fmt.Sprintf("All %d sections", sections)
+		if sections < len(n.entries) {
+			label = fmt.Sprintf("All %d sections and pages", len(n.entries))
+		}
+		var err error
+		if n.all, err = item("/", label, false); err != nil {
+			return nil, err
+		}
+	}
 	if len(full) == 0 {
+		n.size = len(n.all)
+		for _, e := range n.entries {
+			n.size += len(e.current)
+		}
 		return n, nil // no sections, nothing to fetch
 	}
 	js, err := json.Marshal(full)
@@ -116,8 +159,9 @@ func renderNav(ctx context.Context, top []navEntry) (*navigation, error) {
 	n.full = js
 	n.fullPath = "/assets/nav." + fingerprint(n.full) + ".json"
 	for i := range n.entries {
-		size := 0
-		for j := range n.entries {
+		size := len(n.all)
+		lo, hi := n.window(i)
+		for j := lo; j < hi; j++ {
 			if i == j && n.entries[j].sec != nil {
 				size += len(n.entries[j].head) + len(n.entries[j].tail)
 				for _, s := range n.entries[j].plain {
@@ -148,7 +192,10 @@ func (n *navigation) component(cur *Page) templ.Component {
 	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
 		var b strings.Builder
 		b.Grow(n.size + 64)
-		for i, e := range n.entries {
+		b.WriteString(n.all)
+		lo, hi := n.window(at)
+		for i := lo; i < hi; i++ {
+			e := n.entries[i]
 			switch {
 			case i != at:
 				b.WriteString(e.closed)

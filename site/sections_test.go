@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -172,4 +173,92 @@ func TestNavOrderAndRedirects(t *testing.T) {
 			t.Errorf("error %v lacks %q", err, w)
 		}
 	}
+}
+
+// TestSidebarWindow: a site of more top-level entries than navFullMax
+// shows in each page's sidebar a window of navRadius entries on each side
+// of the page's own section, headed by a link to the home page (which
+// lists them all); so a page's size does not grow with the number of
+// sections. The first and last sections keep a full-sized window, and a
+// page of no section shows the first entries.
+func TestSidebarWindow(t *testing.T) {
+	const sections = 45
+	files := map[string]string{}
+	for k := 1; k <= sections; k++ {
+		dir := fmt.Sprintf("%02d-sec%d", k, k)
+		files[dir+"/01-a.md"] = page(fmt.Sprintf("Page a of %d", k), 1, "A.\n")
+		files[dir+"/02-b.md"] = page(fmt.Sprintf("Page b of %d", k), 2, "B.\n")
+	}
+	cfg := fixtureConfig()
+	cfg.Content = memContent(files)
+	s, err := New(cfg).Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sidebar := func(p string) string {
+		f := s.Files[p]
+		if f == nil {
+			t.Fatalf("no %s", p)
+		}
+		body := string(f.Body)
+		start, end := strings.Index(body, `<ol class="nav-list">`), strings.Index(body, "</nav>")
+		if start < 0 || end < start {
+			t.Fatalf("%s has no sidebar", p)
+		}
+		return body[start:end]
+	}
+	shown := func(p string) []int {
+		var ks []int
+		for k := 1; k <= sections; k++ {
+			if strings.Contains(sidebar(p), fmt.Sprintf(`href="/sec%d/"`, k)) {
+				ks = append(ks, k)
+			}
+		}
+		return ks
+	}
+	span := func(lo, hi int) []int {
+		var ks []int
+		for k := lo; k <= hi; k++ {
+			ks = append(ks, k)
+		}
+		return ks
+	}
+	for _, c := range []struct {
+		page string
+		want []int
+	}{
+		{"/sec20/b/index.html", span(20-navRadius, 20+navRadius)},
+		{"/sec1/a/index.html", span(1, 2*navRadius+1)},
+		{"/sec45/index.html", span(sections-2*navRadius, sections)},
+		{"/404.html", span(1, 2*navRadius+1)},
+	} {
+		if got := shown(c.page); !slices.Equal(got, c.want) {
+			t.Errorf("%s's sidebar shows sections %v, want %v", c.page, got, c.want)
+		}
+		if !strings.Contains(sidebar(c.page), `<li><a href="/">All 45 sections</a></li>`) {
+			t.Errorf("%s's sidebar lacks the link to every section", c.page)
+		}
+	}
+	// The own section stays open, its pages listed, the page marked.
+	if !strings.Contains(sidebar("/sec20/b/index.html"), `<li><a href="/sec20/b/" aria-current="page">Page b of 20</a></li>`) {
+		t.Error("the current page is not marked in its open section")
+	}
+	// The home page lists every section that a sidebar leaves out.
+	home := string(s.Files["/index.html"].Body)
+	for k := 1; k <= sections; k++ {
+		if !strings.Contains(home, fmt.Sprintf(`href="/sec%d/"`, k)) {
+			t.Errorf("the home page does not list section %d", k)
+		}
+	}
+	// A small site's sidebar is whole (TestSections checks its entries).
+	small := fixtureConfig()
+	small.Content = memContent(sectionSite())
+	ss, err := New(small).Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := string(ss.Files["/guide/setup/index.html"].Body); strings.Contains(body, `<li><a href="/">All`) || !strings.Contains(body, `href="/end/"`) {
+		t.Error("a site of a few sections has a windowed sidebar")
+	}
+	checkSiteHTML(t, s)
 }
