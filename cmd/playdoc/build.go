@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	"playdoc"
@@ -161,6 +163,13 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	start := time.Now()
+	if os.Getenv("GOMEMLIMIT") == "" {
+		limit, err := buildMemoryLimit(cfg.Content)
+		if err != nil {
+			return fmt.Errorf("read content: %w", err)
+		}
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
+	}
 	b := site.New(cfg)
 	if !*checkExternal {
 		// The usual case: pages are written as they are rendered, and
@@ -204,6 +213,44 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	}
 	reportBuilt(e, s, *out, start)
 	return nil
+}
+
+// The soft memory limit of a build (see buildMemoryLimit): a base for the
+// binary's own data and the assets, and a multiple of the Markdown read.
+// A cold build of the 1000-page corpus (6.5 MB of Markdown) holds at most
+// ~55 MB live, 8.2x its Markdown; 10,000 pages (65 MB) ~615 MB, 9.5x.
+const (
+	memLimitBase       = 32 << 20
+	memLimitPerContent = 12
+)
+
+// buildMemoryLimit is the soft memory limit (bytes) for building the
+// content in fsys, when GOMEMLIMIT does not set one: memLimitBase plus
+// memLimitPerContent times the bytes of its Markdown files. Without a
+// limit the collector lets the heap grow to twice the live data before it
+// collects, and the runtime returns freed memory slowly: a cold build of
+// the 1000-page corpus peaked at 167 MB RSS for 55 MB live; with this limit,
+// sized above what the build keeps live (so that the collector does not run
+// more often but near the peak), 142 MB. The limit is soft: a build that
+// needs more gets it, at the cost of more frequent collections. Errors are
+// those of listing the content.
+func buildMemoryLimit(fsys fs.FS) (int64, error) {
+	var md int64
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".md") {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		md += info.Size()
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return memLimitBase + memLimitPerContent*md, nil
 }
 
 // reportBuilt prints what a build wrote: "built 26 pages, 94 snippets (…

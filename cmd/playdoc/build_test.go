@@ -5,8 +5,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // writeSite writes files (path → text) under dir.
@@ -58,5 +60,41 @@ func TestBuildReadsConfig(t *testing.T) {
 	want := filepath.Join(dir, "site", "playdoc.toml") + `:3: unknown key "base_urll"`
 	if code == 0 || !strings.Contains(stderr.String(), want) {
 		t.Errorf("exit %d, stderr %q; want an error containing %q", code, stderr.String(), want)
+	}
+}
+
+// TestBuildMemoryLimit: the soft memory limit of a build grows with the
+// Markdown it reads (other files do not count), and a build restores the
+// limit it found when it ends.
+func TestBuildMemoryLimit(t *testing.T) {
+	small := fstest.MapFS{"a.md": {Data: make([]byte, 1000)}, "img.png": {Data: make([]byte, 1<<20)}}
+	large := fstest.MapFS{"a.md": {Data: make([]byte, 1000)}, "s/b.md": {Data: make([]byte, 1<<20)}}
+	ls, err := buildMemoryLimit(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ll, err := buildMemoryLimit(large)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ls != memLimitBase+memLimitPerContent*1000 {
+		t.Errorf("limit for 1000 bytes of Markdown and an image = %d, want %d", ls, memLimitBase+memLimitPerContent*1000)
+	}
+	if ll-ls != memLimitPerContent<<20 {
+		t.Errorf("1 MB more Markdown raised the limit by %d bytes, want %d", ll-ls, memLimitPerContent<<20)
+	}
+
+	t.Setenv("GOMEMLIMIT", "") // as when it is not set
+	const before = 1 << 40
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(before))
+	dir := t.TempDir()
+	writeSite(t, dir, map[string]string{"content/01-a.md": "---\ntitle: A\norder: 1\nsummary: s\n---\n\nText.\n"})
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"build", "--content", filepath.Join(dir, "content"),
+		"--out", filepath.Join(dir, "public"), "--cache", filepath.Join(dir, "cache")}, &stdout, &stderr); code != 0 {
+		t.Fatalf("build: exit %d: %s", code, stderr.String())
+	}
+	if got := debug.SetMemoryLimit(-1); got != before {
+		t.Errorf("after the build the memory limit is %d, want %d as before", got, before)
 	}
 }
