@@ -10,7 +10,7 @@ const initMarker = "playdoc-sandbox-init"
 
 // File descriptors the init inherits, after stdin/out/err.
 const (
-	fdConfig = 3 // SOCK_SEQPACKET (closed once read: 3 is then Spec.ExtraOutput's): one message, the JSON initConfig with the mount descriptors
+	fdConfig = 3 // SOCK_SEQPACKET (closed once read: 3 is then Spec.ExtraOutput's): one message, the initConfig (encodeConfig) with the mount descriptors
 	fdStatus = 4 // the exec record, then setup errors as text; EOF (close-on-exec) after the record means exec succeeded
 )
 
@@ -63,9 +63,8 @@ type initConfig struct {
 	Rlimits  []initRlimit
 	Landlock bool
 	// Seccomp is the assembled filter, struct sock_filter entries in the
-	// native byte order (encodeFilter), nil for none: as bytes it goes
-	// through JSON as one base64 string, not ~400 objects to encode at
-	// every run and decode in every init.
+	// native byte order (encodeFilter), nil for none: bytes to copy, not
+	// ~400 objects to encode at every run and decode in every init.
 	Seccomp  []byte
 	Loopback bool
 }

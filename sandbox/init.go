@@ -3,7 +3,6 @@
 package sandbox
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -168,9 +167,9 @@ func readConfig() (*initConfig, error) {
 			fds = append(fds, got...)
 		}
 	}
-	cfg := &initConfig{}
-	if err := json.Unmarshal(buf[:n], cfg); err != nil {
-		return nil, fmt.Errorf("decode config: %w", err)
+	cfg, err := decodeConfig(buf[:n])
+	if err != nil {
+		return nil, err
 	}
 	// MountFd indexes the descriptors as sent; make it the descriptor.
 	resolve := func(src *initSource) error {

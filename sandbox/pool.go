@@ -86,7 +86,7 @@ func (s *Sandbox) spawnInit() (_ *idleInit, err error) {
 
 // send hands the init its config and descriptors; the init reads one
 // message and builds the sandbox.
-func (it *idleInit) send(cfgJSON []byte, fds []int) error {
+func (it *idleInit) send(msg []byte, fds []int) error {
 	if len(fds) > maxConfigFds {
 		return fmt.Errorf("%w: more than %d binds and overlays", errSpec, maxConfigFds)
 	}
@@ -100,7 +100,7 @@ func (it *idleInit) send(cfgJSON []byte, fds []int) error {
 	}
 	var serr error
 	err = raw.Write(func(fd uintptr) bool {
-		serr = unix.Sendmsg(int(fd), cfgJSON, oob, nil, 0)
+		serr = unix.Sendmsg(int(fd), msg, oob, nil, 0)
 		return !errors.Is(serr, unix.EAGAIN)
 	})
 	if err == nil {

@@ -5,7 +5,6 @@ package sandbox
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -179,16 +178,13 @@ func (s *Sandbox) connectOutput(p *Process, spec Spec, cfg *initConfig, fds *sen
 // handOver sends the init its config. The init reads it only once it sits
 // in the run's cgroups: nothing it does afterwards escapes their limits.
 func handOver(it *idleInit, rc *runCgroup, cfg initConfig, fds sendFds) error {
-	cfgJSON, err := json.Marshal(cfg)
-	if err != nil {
-		return fmt.Errorf("encode sandbox config: %w", err)
-	}
+	msg := encodeConfig(&cfg)
 	if rc != nil {
 		if err := rc.attach(it.proc.Pid); err != nil {
 			return err
 		}
 	}
-	return it.send(cfgJSON, fds)
+	return it.send(msg, fds)
 }
 
 // feedStdin copies r to the program's stdin, or closes it at once when r is
