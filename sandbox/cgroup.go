@@ -27,6 +27,10 @@ type cgroups struct {
 	// cpu reports whether runs get a CPU quota (v1: the cpu controller is
 	// mounted; v2: it could be enabled in our subtree).
 	cpu bool
+	// memsw (v1) reports whether the memory controller counts swap
+	// (memory.memsw.*, with the kernel's swap accounting), looked up once
+	// rather than at every run.
+	memsw bool
 }
 
 // runCgroup is one run's cgroup, in every controller.
@@ -70,6 +74,8 @@ func setupCgroups(name string) (*cgroups, error) {
 		cg.parents[c] = dir
 	}
 	_, cg.cpu = cg.parents["cpu"]
+	_, err = os.Stat(filepath.Join(cg.parents["memory"], "memory.memsw.limit_in_bytes"))
+	cg.memsw = err == nil
 	return cg, nil
 }
 
@@ -174,7 +180,10 @@ func (c *cgroups) newRun(name string, l Limits, cpus float64) (*runCgroup, error
 		}
 		rc.dirs[ctrl] = dir
 	}
-	period := 100000
+	// A new cgroup's period is the kernel's default, 100 ms (v1's
+	// cpu.cfs_period_us, v2's second field of cpu.max): v1 needs only the
+	// quota written.
+	const period = 100000
 	quota := int(cpus * float64(period))
 	var writes [][2]string
 	if c.v2 {
@@ -196,17 +205,15 @@ func (c *cgroups) newRun(name string, l Limits, cpus float64) (*runCgroup, error
 			{filepath.Join(m, "memory.limit_in_bytes"), strconv.FormatInt(l.Memory, 10)},
 			{filepath.Join(rc.dirs["pids"], "pids.max"), strconv.Itoa(l.Pids)},
 		}
-		if _, err := os.Stat(filepath.Join(m, "memory.memsw.limit_in_bytes")); err == nil {
+		if c.memsw {
 			writes = append(writes, [2]string{filepath.Join(m, "memory.memsw.limit_in_bytes"), strconv.FormatInt(l.Memory, 10)})
 		}
 		if d, ok := rc.dirs["cpu"]; ok {
-			writes = append(writes,
-				[2]string{filepath.Join(d, "cpu.cfs_period_us"), strconv.Itoa(period)},
-				[2]string{filepath.Join(d, "cpu.cfs_quota_us"), strconv.Itoa(quota)})
+			writes = append(writes, [2]string{filepath.Join(d, "cpu.cfs_quota_us"), strconv.Itoa(quota)})
 		}
 	}
 	for _, w := range writes {
-		if err := os.WriteFile(w[0], []byte(w[1]), 0); err != nil {
+		if err := writeFile(w[0], w[1]); err != nil {
 			rc.remove()
 			return nil, fmt.Errorf("cgroup limit %s: %w", w[0], err)
 		}
@@ -217,7 +224,7 @@ func (c *cgroups) newRun(name string, l Limits, cpus float64) (*runCgroup, error
 // attach moves pid (all its threads) into every controller of the run.
 func (rc *runCgroup) attach(pid int) error {
 	for _, d := range rc.dirs {
-		if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+		if err := writeFile(filepath.Join(d, "cgroup.procs"), strconv.Itoa(pid)); err != nil {
 			return fmt.Errorf("attach to cgroup %s: %w", d, err)
 		}
 	}
@@ -242,7 +249,7 @@ func (rc *runCgroup) resetPeak() {
 		rc.peak = f
 		return
 	}
-	_ = os.WriteFile(filepath.Join(rc.dirs["memory"], "memory.max_usage_in_bytes"), []byte("0"), 0)
+	_ = writeFile(filepath.Join(rc.dirs["memory"], "memory.max_usage_in_bytes"), "0")
 }
 
 // cgroupStats is what the run's cgroups measured.
@@ -282,6 +289,23 @@ func (rc *runCgroup) stats() cgroupStats {
 	return s
 }
 
+// cpu is the CPU time the run's tree has used so far, 0 when unknown: the
+// one figure of stats wanted at the exec.
+func (rc *runCgroup) cpu() time.Duration {
+	if rc.v2 {
+		if us := keyedValue(filepath.Join(rc.dirs["unified"], "cpu.stat"), "usage_usec"); us >= 0 {
+			return time.Duration(us) * time.Microsecond
+		}
+		return 0
+	}
+	if d, ok := rc.dirs["cpuacct"]; ok {
+		if ns := readInt(filepath.Join(d, "cpuacct.usage")); ns >= 0 {
+			return time.Duration(ns)
+		}
+	}
+	return 0
+}
+
 // remove kills anything still in the run's cgroups and deletes them.
 func (rc *runCgroup) remove() error {
 	var errs []error
@@ -297,19 +321,23 @@ func (rc *runCgroup) remove() error {
 	return errors.Join(errs...)
 }
 
+// killAndRemove deletes the cgroup dir, killing what it still holds. A
+// run's cgroup is empty by the time it is removed (the kernel empties a
+// pid namespace before its PID 1 can be reaped): the first rmdir does,
+// and the tasks are looked for only when it fails.
 func killAndRemove(dir string, v2 bool) error {
-	if v2 {
-		_ = os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
-	}
 	var err error
 	// rmdir fails with EBUSY until the killed tasks are really gone.
 	for i := 0; i < 200; i++ {
-		for _, pid := range readPids(filepath.Join(dir, "cgroup.procs")) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
 		err = os.Remove(dir)
 		if err == nil || errors.Is(err, os.ErrNotExist) {
 			return nil
+		}
+		if v2 {
+			_ = writeFile(filepath.Join(dir, "cgroup.kill"), "1")
+		}
+		for _, pid := range readPids(filepath.Join(dir, "cgroup.procs")) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -317,7 +345,7 @@ func killAndRemove(dir string, v2 bool) error {
 }
 
 func readPids(path string) []int {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil {
 		return nil
 	}
@@ -331,7 +359,7 @@ func readPids(path string) []int {
 }
 
 func readInt(path string) int64 {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil {
 		return -1
 	}
@@ -344,7 +372,7 @@ func readInt(path string) int64 {
 
 // keyedValue reads "key value" lines (memory.events, cpu.stat, oom_control).
 func keyedValue(path, key string) int64 {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil {
 		return -1
 	}

@@ -251,7 +251,7 @@ func (p *Process) supervise(ctx context.Context) {
 	// the exec.
 	if p.cg != nil {
 		p.cg.resetPeak()
-		p.cgroupCPUAtExec = p.cg.stats().CPU
+		p.cgroupCPUAtExec = p.cg.cpu()
 	}
 	p.timer = time.AfterFunc(p.limits.WallTime, func() {
 		p.timedOut.Store(true)

@@ -4,7 +4,6 @@ package sandbox
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 )
@@ -44,7 +43,7 @@ func (c *cgroups) setTotals(t Totals) error {
 		}
 	}
 	for _, w := range writes {
-		if err := os.WriteFile(w[0], []byte(w[1]), 0); err != nil {
+		if err := writeFile(w[0], w[1]); err != nil {
 			return fmt.Errorf("cgroup total %s: %w", w[0], err)
 		}
 	}
