@@ -48,19 +48,15 @@ type Output struct {
 const recvBuf = 64 << 10
 
 // newOutput makes the receiving socket and the two sending ones, which
-// become the program's stdout and stderr. netns, when not empty, is the
+// become the program's stdout and stderr. The receiver is bound at
+// dir/name (dir private to us: Sandbox's outDir, made once, not a folder
+// per run) until the senders are connected. netns, when not empty, is the
 // network namespace the senders are created in: a socket belongs to the
 // namespace it was created in, and abstract socket names that the program
 // could send to through its stdout (sendto on a connected datagram socket
 // may name another address) are looked up there. The program's own
 // namespace holds nothing but what it makes itself.
-func newOutput(netns string, root bool) (_ *Output, senders [2]*os.File, err error) {
-	dir, err := os.MkdirTemp("", "playdoc-out-")
-	if err != nil {
-		return nil, senders, fmt.Errorf("output socket: %w", err)
-	}
-	// The path exists only until the senders are connected.
-	defer os.RemoveAll(dir)
+func newOutput(dir, name, netns string, root bool) (_ *Output, senders [2]*os.File, err error) {
 	rx, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, senders, fmt.Errorf("output socket: %w", err)
@@ -76,10 +72,12 @@ func newOutput(netns string, root bool) (_ *Output, senders [2]*os.File, err err
 			}
 		}
 	}()
-	addr := &unix.SockaddrUnix{Name: filepath.Join(dir, "rx")}
+	addr := &unix.SockaddrUnix{Name: filepath.Join(dir, name)}
 	if err := unix.Bind(rx, addr); err != nil {
 		return nil, senders, fmt.Errorf("output socket: bind: %w", err)
 	}
+	// The path exists only until the senders are connected.
+	defer unix.Unlink(addr.Name)
 	if err := unix.SetsockoptInt(rx, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
 		return nil, senders, fmt.Errorf("output socket: SO_TIMESTAMPNS: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -148,7 +149,7 @@ func (s *Sandbox) connectOutput(p *Process, spec Spec, cfg *initConfig, fds *sen
 	if s.root {
 		netns = fmt.Sprintf("/proc/%d/ns/net", p.Pid)
 	}
-	out, senders, err := newOutput(netns, s.root)
+	out, senders, err := newOutput(s.outDir, "o"+strconv.FormatUint(s.outputs.Add(1), 10), netns, s.root)
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,10 @@ type Sandbox struct {
 	maxWrite    int                // bytes: the largest write to stdout or stderr
 	layers      []Layer
 	runs        atomic.Uint64
+	// outDir holds the output sockets' names while they are connected
+	// (see newOutput); made by New, removed by Close.
+	outDir  string
+	outputs atomic.Uint64
 
 	spawner atomic.Pointer[spawner] // starts the inits; nil once closed
 	initMu  sync.Mutex              // held while the spawner is replaced
@@ -42,7 +46,7 @@ type Sandbox struct {
 // missing, and refuses when the namespaces cannot be built: a program is
 // never run unsandboxed. The probe (one real start) ends with ctx, or
 // after 20 s.
-func New(ctx context.Context, opts Options) (*Sandbox, error) {
+func New(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -61,6 +65,16 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	s.maxWrite = mw
+	// One folder for the output sockets' names, rather than one made
+	// and removed per run on what is often a disk.
+	if s.outDir, err = os.MkdirTemp("", "playdoc-out-"); err != nil {
+		return nil, fmt.Errorf("output socket folder: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(s.outDir)
+		}
+	}()
 	if _, err := unix.PrctlRetInt(unix.PR_GET_SECCOMP, 0, 0, 0, 0); err == nil {
 		s.seccomp = true
 		s.filters = map[Profile][]byte{}
@@ -265,14 +279,20 @@ func (s *Sandbox) Layers() []Layer {
 }
 
 // Close stops the pre-started inits and removes the sandbox's parent
-// cgroups. Runs must have ended.
+// cgroups and its output sockets' folder. Runs must have ended.
 func (s *Sandbox) Close() error {
 	s.stopWarm()
 	s.closeInits() // the inits already started hold their own copy
-	if s.cg == nil {
-		return nil
+	var errs []error
+	if err := os.RemoveAll(s.outDir); err != nil {
+		errs = append(errs, err)
 	}
-	if err := s.cg.destroy(); err != nil {
+	if s.cg != nil {
+		if err := s.cg.destroy(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sandbox close: %w", err)
 	}
 	return nil
