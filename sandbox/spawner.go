@@ -104,8 +104,12 @@ func startSpawner(bin *os.File, uid, gid int, root bool) (*spawner, error) {
 	started := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
+		// One processor: the spawner serves one request at a time, and
+		// each clone write-protects every page it has written (a clone
+		// with a new user namespace is a fork), so that its next writes
+		// fault; fewer threads and per-processor caches write fewer pages.
 		p, err := os.StartProcess(path, []string{spawnerMarker, strconv.Itoa(uid), strconv.Itoa(gid), strconv.FormatBool(root), strconv.FormatBool(bin != nil)},
-			&os.ProcAttr{Env: []string{}, Files: files, Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}})
+			&os.ProcAttr{Env: []string{"GOMAXPROCS=1"}, Files: files, Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}})
 		s.proc = p
 		started <- err
 		if err != nil {
