@@ -314,9 +314,10 @@ func openAuditTab(t *testing.T, browser context.Context, url string, vp viewport
 // the playground's set-up: the performance checks measure that load.
 func openAuditTabWith(t *testing.T, browser context.Context, url string, vp viewport, loaded func(p *page)) (p *page, close func()) {
 	t.Helper()
-	tab, cancelTab := chromedp.NewContext(browser)
-	ctx, cancel := context.WithTimeout(tab, tabTimeout)
-	close = func() { cancel(); cancelTab() }
+	tb, use, release := acquireTab(t, browser)
+	tb.opened(url)
+	ctx, cancel := context.WithTimeout(use, tabTimeout)
+	close = func() { cancel(); release() }
 	t.Cleanup(close)
 	p = &page{t: t, ctx: ctx}
 	go func() {

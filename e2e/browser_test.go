@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	neturl "net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
 )
 
@@ -42,7 +45,108 @@ func newBrowser(t testing.TB) context.Context {
 	if err := chromedp.Do(bctx); err != nil {
 		t.Fatalf("start chromium %s: %v", path, err)
 	}
-	return bctx
+	return context.WithValue(bctx, tabPoolKey{}, &tabPool{})
+}
+
+// tabPool keeps a browser's tabs for the next page to reuse. Opening a tab
+// costs Chromium about 1.8 s of CPU and a page load in an open tab 0.5 s
+// (20 loads of /asyncio/gather/ each way, measured with a cpuacct cgroup):
+// Chromium was 35% of the suite's CPU on a new machine (issue 8).
+type tabPool struct {
+	mu   sync.Mutex
+	idle []*tab
+}
+
+type tabPoolKey struct{}
+
+// tab is one Chromium tab in a browser context of its own: each page opened
+// in it is a new reader, with no edits kept in localStorage by an earlier
+// page (release clears what the pages stored).
+type tab struct {
+	ctx   context.Context // the tab's chromedp context
+	close context.CancelFunc
+
+	mu      sync.Mutex
+	origins map[string]bool // the origins pages were opened on, whose storage release clears
+}
+
+// acquireTab takes an idle tab of the browser, or opens one. release (also
+// called when t ends; idempotent) ends the use, whose context it cancels,
+// and gives the tab back to the browser's pool, reset; a tab that cannot be
+// reset is closed.
+func acquireTab(t testing.TB, browser context.Context) (tb *tab, use context.Context, release func()) {
+	pool, _ := browser.Value(tabPoolKey{}).(*tabPool)
+	if pool != nil {
+		pool.mu.Lock()
+		if n := len(pool.idle); n > 0 {
+			tb = pool.idle[n-1]
+			pool.idle = pool.idle[:n-1]
+		}
+		pool.mu.Unlock()
+	}
+	if tb == nil {
+		ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+		tb = &tab{ctx: ctx, close: cancel, origins: map[string]bool{}}
+	}
+	use, cancel := context.WithCancel(tb.ctx)
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			cancel()
+			if pool == nil || tb.reset() != nil {
+				tb.close()
+				return
+			}
+			pool.mu.Lock()
+			pool.idle = append(pool.idle, tb)
+			pool.mu.Unlock()
+		})
+	}
+	t.Cleanup(release)
+	return tb, use, release
+}
+
+// opened records that a page of url's origin is opened in the tab.
+func (tb *tab) opened(url string) {
+	if u, err := neturl.Parse(url); err == nil && u.Host != "" {
+		tb.mu.Lock()
+		tb.origins[u.Scheme+"://"+u.Host] = true
+		tb.mu.Unlock()
+	}
+}
+
+// reset makes the tab as a new one: what the pages stored (localStorage,
+// cookies, IndexedDB; the current page's sessionStorage) cleared, the page
+// left for about:blank (its scripts, timers and streams end), and the
+// emulated viewport, colour scheme and disabled cache undone.
+func (tb *tab) reset() error {
+	ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Second)
+	defer cancel()
+	tb.mu.Lock()
+	origins := make([]string, 0, len(tb.origins))
+	for o := range tb.origins {
+		origins = append(origins, o)
+	}
+	clear(tb.origins)
+	tb.mu.Unlock()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { try { sessionStorage.clear(); } catch (e) {} return true; })()`)); err != nil {
+		return err
+	}
+	return chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for _, o := range origins {
+			if _, err := cdp.Call(ctx, tg, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{Origin: o, StorageTypes: "all"}); err != nil {
+				return fmt.Errorf("clear the storage of %s: %w", o, err)
+			}
+		}
+		if _, err := cdp.Call(ctx, tg, emulation.ClearDeviceMetricsOverride, cdp.Empty{}); err != nil {
+			return err
+		}
+		if _, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: false})
+		return err
+	}))
 }
 
 // page is one tab on a page of the site, with what its console said.
@@ -131,10 +235,8 @@ type snippetState struct {
 // to set up, and installs the test helpers.
 func openPage(t testing.TB, browser context.Context, url string) *page {
 	t.Helper()
-	// A browser context of its own: each page is a new reader, with no
-	// edits kept in localStorage by an earlier scenario.
-	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
+	tb, ctx, _ := acquireTab(t, browser)
+	tb.opened(url)
 	p := &page{t: t, ctx: ctx}
 	msgs := chromedp.Console(ctx)
 	go func() {

@@ -77,9 +77,10 @@ type perfResult struct {
 // any), and checks the budgets (perfMeasure).
 func perfCheck(t *testing.T, browser context.Context, base, path string, vp viewport, before string) (problems []string) {
 	t.Helper()
-	tab, cancelTab := chromedp.NewContext(browser)
-	defer cancelTab()
-	ctx, cancel := context.WithTimeout(tab, tabTimeout)
+	tb, use, release := acquireTab(t, browser)
+	defer release()
+	tb.opened(base + path)
+	ctx, cancel := context.WithTimeout(use, tabTimeout)
 	defer cancel()
 	p := &page{t: t, ctx: ctx}
 	p.disableCache()
