@@ -21,8 +21,8 @@ import (
 // loader (front matter, Markdown, fence attributes, raw HTML, link and file
 // resolution) and the renderer. Whatever the input: no panic, every
 // rejection names file:line, and a page that builds renders balanced HTML
-// with nothing the site's CSP would block. scripts/fuzz.sh (run by CI) runs each for a
-// bounded time; plain `go test` runs their seeds.
+// with nothing the site's CSP would block. scripts/fuzz.sh (which CI runs)
+// runs each for a bounded time; plain `go test` runs their seeds.
 
 // fuzzSite is a content folder with a page under test (01-a.md) and a
 // page, an image and a file for it to refer to; one Builder serves every
