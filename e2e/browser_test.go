@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
 )
@@ -76,24 +77,48 @@ type tab struct {
 // reset is closed.
 func acquireTab(t testing.TB, browser context.Context) (tb *tab, use context.Context, release func()) {
 	pool, _ := browser.Value(tabPoolKey{}).(*tabPool)
+	reused := false
 	if pool != nil {
 		pool.mu.Lock()
 		if n := len(pool.idle); n > 0 {
 			tb = pool.idle[n-1]
 			pool.idle = pool.idle[:n-1]
+			reused = true
 		}
 		pool.mu.Unlock()
 	}
 	if tb == nil {
 		ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+		// Open the tab on its own context: a target is bound to the
+		// context of its first action, which must outlive the uses.
+		if err := chromedp.Do(ctx); err != nil {
+			cancel()
+			t.Fatalf("open a tab: %v", err)
+		}
 		tb = &tab{ctx: ctx, close: cancel, origins: map[string]bool{}}
 	}
 	use, cancel := context.WithCancel(tb.ctx)
+	if reused {
+		// The tab opened last is the one in front; one behind it is
+		// hidden, and Chromium pauses its animation frames and throttles
+		// its timers.
+		if err := chromedp.Do(use, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, cdppage.BringToFront, cdp.Empty{})
+			return err
+		})); err != nil {
+			t.Fatalf("bring a reused tab to the front: %v", err)
+		}
+	}
 	var once sync.Once
 	release = func() {
 		once.Do(func() {
 			cancel()
-			if pool == nil || tb.reset() != nil {
+			if pool == nil {
+				tb.close()
+				return
+			}
+			if err := tb.reset(); err != nil {
+				t.Logf("closing a tab that could not be reset: %v", err)
 				tb.close()
 				return
 			}
@@ -130,9 +155,12 @@ func (tb *tab) reset() error {
 	clear(tb.origins)
 	tb.mu.Unlock()
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { try { sessionStorage.clear(); } catch (e) {} return true; })()`)); err != nil {
-		return err
+		return fmt.Errorf("clear sessionStorage: %w", err)
 	}
-	return chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		return fmt.Errorf("navigate to about:blank: %w", err)
+	}
+	return chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		for _, o := range origins {
 			if _, err := cdp.Call(ctx, tg, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{Origin: o, StorageTypes: "all"}); err != nil {
 				return fmt.Errorf("clear the storage of %s: %w", o, err)
