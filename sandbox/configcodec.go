@@ -186,24 +186,17 @@ type configDecoder struct {
 
 var errConfigShort = errors.New("message cut short")
 
-func (d *configDecoder) uint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errConfigShort
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
+func (d *configDecoder) uint() uint64 { return readVarint(d, binary.Uvarint) }
 
-func (d *configDecoder) int() int64 {
+func (d *configDecoder) int() int64 { return readVarint(d, binary.Varint) }
+
+// readVarint reads one varint from d with decode (binary.Uvarint or
+// binary.Varint).
+func readVarint[T int64 | uint64](d *configDecoder, decode func([]byte) (T, int)) T {
 	if d.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(d.b)
+	v, n := decode(d.b)
 	if n <= 0 {
 		d.err = errConfigShort
 		return 0
