@@ -298,12 +298,15 @@ func TestRealTraceThreeTasks(t *testing.T) {
 		}
 		sleeps = append(sleeps, iv)
 	}
-	// Asleep together: the three sleeps overlap by ≥ 1.8 s, inside main's wait.
-	lo, hi := sleeps[0].Start, sleeps[0].End
+	// Asleep together while main waits: the three sleeps and main's wait
+	// overlap by ≥ 1.8 s. A task may fall asleep before main reaches
+	// wg.Wait (CI saw the third sleep start 10 µs before it), so only the
+	// common stretch is asserted, not that every sleep starts inside the wait.
+	lo, hi := wait.Start, wait.End
 	for _, iv := range sleeps {
 		lo, hi = max(lo, iv.Start), min(hi, iv.End)
 	}
-	if hi-lo < 1800 || lo < wait.Start || hi > wait.End {
+	if hi-lo < 1800 {
 		t.Errorf("sleeps %+v overlap %v..%v, main waits %v..%v", sleeps, lo, hi, wait.Start, wait.End)
 	}
 	// The same time axis as the output: each "task N done" line is
