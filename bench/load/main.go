@@ -100,6 +100,7 @@ func run() error {
 	sustain := flag.Duration("sustain", 0, "instead of bursts: keep -clients requests in flight for this long and report runs/s")
 	bare := flag.Bool("bare", true, "also run the same number of bare execs of the program, for the ratio")
 	pid := flag.Int("pid", 0, "the server's pid: report its peak RSS (VmHWM) at the end")
+	pause := flag.Duration("pause", 0, "quiet time before each burst after the first (and between the bare bursts): 0 sends them back to back; a few seconds let the server refill its pre-started sandboxes, as between the bursts of real traffic")
 	flag.Parse()
 	ctx := context.Background()
 
@@ -115,6 +116,9 @@ func run() error {
 		}
 		var all []result
 		for r := range *rounds {
+			if r > 0 {
+				time.Sleep(*pause)
+			}
 			res := burst(ctx, *url, code, *clients)
 			if r > 0 || *rounds == 1 {
 				all = append(all, res...)
@@ -122,7 +126,7 @@ func run() error {
 		}
 		report(name+" playground", all)
 		if *bare {
-			bres, err := bareBurst(ctx, code, *clients, max(*rounds-1, 1))
+			bres, err := bareBurst(ctx, code, *clients, max(*rounds-1, 1), *pause)
 			if err != nil {
 				return err
 			}
@@ -247,9 +251,10 @@ func sustained(ctx context.Context, base, code string, n int, d time.Duration) (
 	return runs, errs, time.Since(t0)
 }
 
-// bareBurst compiles code once and execs it n times at once, rounds times,
+// bareBurst compiles code once and execs it n times at once, rounds times
+// with pause before each but the first,
 // timing the first line on stdout and the exit of each.
-func bareBurst(ctx context.Context, code string, n, rounds int) ([]result, error) {
+func bareBurst(ctx context.Context, code string, n, rounds int, pause time.Duration) ([]result, error) {
 	dir, err := os.MkdirTemp("", "load-bare-")
 	if err != nil {
 		return nil, err
@@ -263,7 +268,10 @@ func bareBurst(ctx context.Context, code string, n, rounds int) ([]result, error
 		return nil, fmt.Errorf("go build: %v: %s", err, out)
 	}
 	var all []result
-	for range rounds {
+	for r := range rounds {
+		if r > 0 {
+			time.Sleep(pause)
+		}
 		res := make([]result, n)
 		start := make(chan struct{})
 		var wg sync.WaitGroup
