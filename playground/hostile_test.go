@@ -207,6 +207,11 @@ func TestRealHostileSuiteThroughTheAPI(t *testing.T) {
 	if ents, _ := os.ReadDir(s.builder.workRoot); len(ents) != 0 {
 		t.Errorf("%d entries left in the work dir", len(ents))
 	}
+	// A finished run's cgroup is removed just after its exit event.
+	deadline = time.Now().Add(5 * time.Second)
+	for len(runCgroups(t)) != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if left := runCgroups(t); len(left) != 0 {
 		t.Errorf("run cgroups left: %v", left)
 	}
@@ -273,7 +278,9 @@ func procField(pid int, field string) (string, bool) {
 }
 
 // runCgroups lists the run cgroups that exist under this process's
-// sandbox parents (<mount>/playdoc/<pid>-*/).
+// sandbox parents (<mount>/playdoc/<pid>-*/), but those that hold a
+// pre-started init waiting for its run (one process, still the init) and
+// nothing else.
 func runCgroups(t *testing.T) []string {
 	t.Helper()
 	parents, _ := filepath.Glob(fmt.Sprintf("/sys/fs/cgroup/*/playdoc/%d-*", os.Getpid()))
@@ -282,12 +289,28 @@ func runCgroups(t *testing.T) []string {
 	for _, p := range append(parents, more...) {
 		ents, _ := os.ReadDir(p)
 		for _, e := range ents {
-			if e.IsDir() {
-				left = append(left, filepath.Join(p, e.Name()))
+			dir := filepath.Join(p, e.Name())
+			if e.IsDir() && !holdsIdleInit(dir) {
+				left = append(left, dir)
 			}
 		}
 	}
 	return left
+}
+
+// holdsIdleInit reports whether the cgroup dir holds one process, a
+// sandbox init that has not exec'd a program.
+func holdsIdleInit(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		return false
+	}
+	pids := strings.Fields(string(b))
+	if len(pids) != 1 {
+		return false
+	}
+	cmd, err := os.ReadFile("/proc/" + pids[0] + "/cmdline")
+	return err == nil && string(cmd) == "playdoc-sandbox-init\x00"
 }
 
 func countMounts(t *testing.T) int {

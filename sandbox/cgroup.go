@@ -38,6 +38,11 @@ type runCgroup struct {
 	v2   bool
 	dirs map[string]string // controller → directory
 	peak *os.File          // v2: memory.peak, reset at the exec (see resetPeak)
+	// The limits written (setLimits): bytes, processes.
+	memory int64
+	pids   int
+	// idle: rc has the low CPU weight of a pre-started init (setIdle).
+	idle bool
 }
 
 const cgroupBase = "playdoc"
@@ -180,6 +185,17 @@ func (c *cgroups) newRun(name string, l Limits, cpus float64) (*runCgroup, error
 		}
 		rc.dirs[ctrl] = dir
 	}
+	if err := c.setLimits(rc, l, cpus, true); err != nil {
+		rc.remove()
+		return nil, err
+	}
+	return rc, nil
+}
+
+// setLimits writes l's memory and process limits and the CPU quota of
+// cpus CPUs to rc; fresh says rc was just made (every limit unset), else
+// the limits it had are replaced.
+func (c *cgroups) setLimits(rc *runCgroup, l Limits, cpus float64, fresh bool) error {
 	// A new cgroup's period is the kernel's default, 100 ms (v1's
 	// cpu.cfs_period_us, v2's second field of cpu.max): v1 needs only the
 	// quota written.
@@ -201,10 +217,15 @@ func (c *cgroups) newRun(name string, l Limits, cpus float64) (*runCgroup, error
 		}
 	} else {
 		m := rc.dirs["memory"]
-		writes = [][2]string{
-			{filepath.Join(m, "memory.limit_in_bytes"), strconv.FormatInt(l.Memory, 10)},
-			{filepath.Join(rc.dirs["pids"], "pids.max"), strconv.Itoa(l.Pids)},
+		// v1 refuses a memory limit above the memory+swap one: an old
+		// memsw limit is lifted first.
+		if c.memsw && !fresh {
+			writes = append(writes, [2]string{filepath.Join(m, "memory.memsw.limit_in_bytes"), "-1"})
 		}
+		writes = append(writes,
+			[2]string{filepath.Join(m, "memory.limit_in_bytes"), strconv.FormatInt(l.Memory, 10)},
+			[2]string{filepath.Join(rc.dirs["pids"], "pids.max"), strconv.Itoa(l.Pids)},
+		)
 		if c.memsw {
 			writes = append(writes, [2]string{filepath.Join(m, "memory.memsw.limit_in_bytes"), strconv.FormatInt(l.Memory, 10)})
 		}
@@ -214,11 +235,50 @@ func (c *cgroups) newRun(name string, l Limits, cpus float64) (*runCgroup, error
 	}
 	for _, w := range writes {
 		if err := writeFile(w[0], w[1]); err != nil {
-			rc.remove()
-			return nil, fmt.Errorf("cgroup limit %s: %w", w[0], err)
+			return fmt.Errorf("cgroup limit %s: %w", w[0], err)
 		}
 	}
-	return rc, nil
+	rc.memory, rc.pids = l.Memory, l.Pids
+	return nil
+}
+
+// Run cgroups' CPU weights: a pre-started init's start-up yields to the
+// runs (see prepareInit); a run has the kernel's default weight. v1's
+// cpu.shares go from 2 to 262144 (default 1024), v2's cpu.weight from 1
+// to 10000 (default 100).
+const (
+	v1SharesIdle, v1SharesRun = "2", "1024"
+	v2WeightIdle, v2WeightRun = "1", "100"
+)
+
+// setIdle gives rc the CPU weight of a pre-started init waiting for its
+// run (idle) or of a run. Without a cpu controller it does nothing.
+func (c *cgroups) setIdle(rc *runCgroup, idle bool) error {
+	if !c.cpu {
+		return nil
+	}
+	var path, w string
+	if c.v2 {
+		path, w = filepath.Join(rc.dirs["unified"], "cpu.weight"), v2WeightRun
+		if idle {
+			w = v2WeightIdle
+		}
+	} else {
+		path, w = filepath.Join(rc.dirs["cpu"], "cpu.shares"), v1SharesRun
+		if idle {
+			w = v1SharesIdle
+		}
+	}
+	if err := writeFile(path, w); err != nil {
+		return fmt.Errorf("cgroup CPU weight: %w", err)
+	}
+	rc.idle = idle
+	return nil
+}
+
+// hasLimits reports whether rc's limits are l's.
+func (rc *runCgroup) hasLimits(l Limits) bool {
+	return rc.memory == l.Memory && rc.pids == l.Pids
 }
 
 // attach moves pid (all its threads) into every controller of the run.

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,16 +118,8 @@ func TestNothingLeftBehind(t *testing.T) {
 	if sb.cg != nil {
 		parents = sb.cg.parents
 	}
-	for _, dir := range parents {
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range ents {
-			if e.IsDir() {
-				t.Errorf("cgroup %s left behind", filepath.Join(dir, e.Name()))
-			}
-		}
+	for _, dir := range leftCgroups(t, sb) {
+		t.Errorf("cgroup %s left behind", dir)
 	}
 	if kids := sandboxChildren(t); len(kids) == 0 {
 		t.Error("no pre-started init found before Close")
@@ -146,6 +140,150 @@ func TestNothingLeftBehind(t *testing.T) {
 	if n := countMounts(t); n != mountsBefore {
 		t.Errorf("host mounts: %d before, %d after", mountsBefore, n)
 	}
+}
+
+// leftCgroups waits for the removals of finished runs' cgroups and lists
+// the run cgroups left but those of the pre-started inits ready in the pool,
+// each of which must hold its init and nothing else.
+func leftCgroups(t *testing.T, sb *Sandbox) []string {
+	t.Helper()
+	sb.teardowns.Wait()
+	if sb.cg == nil {
+		return nil
+	}
+	pool := map[string]int{} // directory → the init's pid
+	if sb.warm != nil {
+		sb.warm.mu.Lock()
+		for _, it := range sb.warm.ready {
+			if it.rc == nil {
+				t.Errorf("pre-started init %d has no cgroup", it.proc.Pid)
+				continue
+			}
+			for _, d := range it.rc.dirs {
+				pool[d] = it.proc.Pid
+			}
+		}
+		sb.warm.mu.Unlock()
+	}
+	var left []string
+	for _, parent := range sb.cg.parents {
+		ents, err := os.ReadDir(parent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			if !e.IsDir() {
+				continue
+			}
+			dir := filepath.Join(parent, e.Name())
+			pid, ok := pool[dir]
+			if !ok {
+				left = append(left, dir)
+				continue
+			}
+			if procs := readPids(filepath.Join(dir, "cgroup.procs")); len(procs) != 1 || procs[0] != pid {
+				t.Errorf("pre-started init %d's cgroup %s holds %v", pid, dir, procs)
+			}
+		}
+	}
+	return left
+}
+
+// TestBurstLeavesNothingBehind: runs started at once, some killed while
+// they run, leave no cgroup, process, namespace descriptor or mount behind
+// once they are reported ended, but the pool's pre-started inits (each in
+// a cgroup of its own), and nothing at all after Close.
+func TestBurstLeavesNothingBehind(t *testing.T) {
+	mountsBefore := countMounts(t)
+	nsBefore := nsDescriptors(t)
+	sb, err := New(context.Background(), Options{Warm: 4, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 16
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			if i%4 == 3 {
+				p, err := sb.Start(context.Background(), Spec{Binary: hostileBinary, Args: []string{"sleep"}})
+				if err != nil {
+					errs <- err
+					return
+				}
+				go discard(p.Output)
+				p.Kill()
+				r, err := p.Wait()
+				if err == nil && r.Reason != ReasonKilled {
+					err = fmt.Errorf("killed sleeper: %+v", r)
+				}
+				errs <- err
+				return
+			}
+			o, err := runSpec(sb, Spec{Binary: hostileBinary, Args: []string{"hello"}})
+			if err == nil && (o.ExitCode != 0 || o.Stdout != "hello from the sandbox\n") {
+				err = fmt.Errorf("hello: %+v", o)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if sb.cg == nil {
+		t.Log("no cgroups (not root, no delegated subtree): processes, descriptors and mounts only")
+	}
+	for _, dir := range leftCgroups(t, sb) {
+		t.Errorf("cgroup %s left behind", dir)
+	}
+	// What runs as the sandbox's uid now are the pool's inits.
+	ready := 0
+	if sb.warm != nil {
+		ready = sb.warm.size()
+	}
+	if kids := sandboxChildren(t); len(kids) > ready {
+		t.Errorf("%d processes of the sandbox's uid, %d pre-started inits: %v", len(kids), ready, kids)
+	}
+	if got := nsDescriptors(t); len(got) > len(nsBefore) {
+		t.Errorf("namespace descriptors open: %v, before: %v", got, nsBefore)
+	}
+	var parents map[string]string
+	if sb.cg != nil {
+		parents = maps.Clone(sb.cg.parents)
+	}
+	if err := sb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if kids := sandboxChildren(t); len(kids) > 0 {
+		t.Errorf("processes left after Close: %v", kids)
+	}
+	for _, dir := range parents {
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("cgroup %s left after Close", dir)
+		}
+	}
+	if n := countMounts(t); n != mountsBefore {
+		t.Errorf("host mounts: %d before, %d after", mountsBefore, n)
+	}
+}
+
+// nsDescriptors lists this process's descriptors open on a namespace.
+func nsDescriptors(t *testing.T) []string {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		l, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name()))
+		if err == nil && strings.Contains(l, ":[") && !strings.HasPrefix(l, "socket:") &&
+			!strings.HasPrefix(l, "pipe:") && !strings.HasPrefix(l, "anon_inode:") {
+			out = append(out, e.Name()+" "+l)
+		}
+	}
+	return out
 }
 
 func countMounts(t *testing.T) int {
@@ -288,4 +426,81 @@ func TestSpawnerDeathIsSurvived(t *testing.T) {
 		t.Error("the dead spawner was not replaced")
 	}
 	expectHello(t, sb)
+}
+
+// TestPrestartedInitCgroup: a pre-started init waits in a cgroup of its
+// own with the lowest CPU weight; the run that takes it gets the default
+// weight and its own limits, also when they differ from the ones the
+// cgroup was made with.
+func TestPrestartedInitCgroup(t *testing.T) {
+	t.Parallel()
+	sb := newSandboxWarm(t, 1)
+	if sb.cg == nil {
+		t.Skip("no cgroups: nothing to pre-make (not root, no delegated subtree)")
+	}
+	weight := func(rc *runCgroup) string {
+		t.Helper()
+		path := filepath.Join(rc.dirs["unified"], "cpu.weight")
+		if !sb.cg.v2 {
+			path = filepath.Join(rc.dirs["cpu"], "cpu.shares")
+		}
+		b, err := readFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(b))
+	}
+	idle, normal := v1SharesIdle, v1SharesRun
+	if sb.cg.v2 {
+		idle, normal = v2WeightIdle, v2WeightRun
+	}
+	for i, mem := range []int64{0, 96 << 20} {
+		deadline := time.Now().Add(20 * time.Second)
+		for sb.warm.size() == 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		sb.warm.mu.Lock()
+		var ready *idleInit
+		if len(sb.warm.ready) > 0 {
+			ready = sb.warm.ready[len(sb.warm.ready)-1]
+		}
+		sb.warm.mu.Unlock()
+		if ready == nil {
+			t.Fatal("no pre-started init after 20 s")
+		}
+		rc := ready.rc // the run takes it over
+		if rc == nil {
+			t.Fatal("a pre-started init without its cgroup")
+		}
+		if sb.cg.cpu {
+			if w := weight(rc); w != idle {
+				t.Errorf("pre-started init's CPU weight %s, want %s", w, idle)
+			}
+		}
+		p, err := sb.Start(context.Background(), Spec{Binary: hostileBinary, Args: []string{"sleep"}, Limits: Limits{Memory: mem}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go discard(p.Output)
+		if p.cg != rc {
+			t.Errorf("run %d did not take the pre-started init's cgroup", i)
+		}
+		if sb.cg.cpu {
+			if w := weight(p.cg); w != normal {
+				t.Errorf("run %d's CPU weight %s, want %s", i, w, normal)
+			}
+		}
+		want := p.limits.Memory
+		file := filepath.Join(p.cg.dirs["memory"], "memory.limit_in_bytes")
+		if sb.cg.v2 {
+			file = filepath.Join(p.cg.dirs["unified"], "memory.max")
+		}
+		if got := readInt(file); got != want {
+			t.Errorf("run %d's memory limit %d, want %d", i, got, want)
+		}
+		p.Kill()
+		if _, err := p.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

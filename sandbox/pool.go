@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,6 +21,10 @@ type idleInit struct {
 	ctrl   *os.File // our end of the SOCK_SEQPACKET control socket
 	status *os.File // read end of the close-on-exec status pipe
 	stdin  *os.File // write end of the program's stdin
+	// rc is the run cgroup the init already sits in (a pre-started init
+	// of a sandbox with cgroups, see prepareInit); nil: the run makes
+	// its own.
+	rc *runCgroup
 }
 
 // spawnInit starts an init in fresh namespaces.
@@ -112,7 +117,8 @@ func (it *idleInit) send(msg []byte, fds []int) error {
 	return nil
 }
 
-// close kills an init that will not be used and releases its descriptors.
+// close kills an init that will not be used and releases its descriptors
+// and its cgroup.
 func (it *idleInit) close() {
 	if it.proc != nil {
 		_ = it.proc.Kill()
@@ -122,6 +128,66 @@ func (it *idleInit) close() {
 		if f != nil {
 			f.Close()
 		}
+	}
+	// Empty now: PID 1 of a pid namespace is reaped after the rest.
+	if it.rc != nil {
+		_ = it.rc.remove()
+		it.rc = nil
+	}
+}
+
+// prepareInit starts an init for the pool and, with cgroups, puts it in a
+// run cgroup of its own, made with the limits of the latest run. Moving a
+// process into a cgroup (a write to cgroup.procs) is slow: the kernel
+// takes a global lock for writing that waits for an RCU grace period,
+// milliseconds on a busy machine and longer in a burst, where the runs'
+// moves queue behind each other; creating the cgroup costs a few mkdirs
+// and writes more. Both happen here, in the background, and a run whose
+// limits are the same (every program of the playground) only hands the
+// config over.
+//
+// Until a run takes it, the cgroup has the lowest CPU weight: refilling
+// the pool during a burst (the Go runtime's start-up in each init, most
+// of an init's CPU) then takes only the CPU that the burst's runs leave,
+// and the runs are not slowed by the preparation of the next ones.
+func (s *Sandbox) prepareInit() (*idleInit, error) {
+	s.waitStarts(startsPatience)
+	it, err := s.spawnInit()
+	if err != nil || s.cg == nil {
+		return it, err
+	}
+	rc, err := s.newRunCgroup(*s.lastLimits.Load())
+	if err != nil {
+		it.close()
+		return nil, err
+	}
+	it.rc = rc // removed by close from now on
+	if err := s.cg.setIdle(rc, true); err != nil {
+		it.close()
+		return nil, err
+	}
+	if err := rc.attach(it.proc.Pid); err != nil {
+		it.close()
+		return nil, err
+	}
+	return it, nil
+}
+
+// startsPatience bounds how long the pool's keeper waits for the runs
+// being started before it starts an init anyway (see waitStarts).
+const startsPatience = 2 * time.Second
+
+// waitStarts waits until no run is being started, or for at most d. The
+// keeper defers to the runs: during a burst every start is on some
+// client's critical path, and an init started for the pool then (the
+// spawner's clone and the init's Go runtime, some 20 ms of CPU on a slow
+// machine) would take CPU and the spawner's turn from them. Under
+// sustained load the runs start their own inits, as they would with the
+// pool empty.
+func (s *Sandbox) waitStarts(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for s.starting.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -138,7 +204,7 @@ func (s *Sandbox) takeInit() (*idleInit, error) {
 // startWarm starts keeping inits ready: at least min, up to max when the
 // recent arrivals ask for more and the runs' totals have room.
 func (s *Sandbox) startWarm(min, max int) {
-	s.warm = newWarmPool(defaultWarmPolicy(min, max), s.spawnInit, (*idleInit).close, (*idleInit).alive,
+	s.warm = newWarmPool(defaultWarmPolicy(min, max), s.prepareInit, (*idleInit).close, (*idleInit).alive,
 		func() bool { return s.Usage().Room() }, s.log)
 }
 

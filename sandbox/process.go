@@ -29,14 +29,16 @@ type Process struct {
 	// Pid is the host pid of the program (PID 1 inside).
 	Pid int
 
-	proc      *child
-	cg        *runCgroup
-	limits    Limits
-	noCgroup  bool
-	writeKill bool // SIGSYS means a write larger than Sandbox.MaxWrite
-	timer     *time.Timer
-	stopCtx   func() bool
-	drain     bool // the caller has the output: let it read it to the end
+	proc *child
+	cg   *runCgroup
+	// removeCgroup removes cg once the run is over (Sandbox.removeLater).
+	removeCgroup func(*runCgroup)
+	limits       Limits
+	noCgroup     bool
+	writeKill    bool // SIGSYS means a write larger than Sandbox.MaxWrite
+	timer        *time.Timer
+	stopCtx      func() bool
+	drain        bool // the caller has the output: let it read it to the end
 
 	// What the init used before the exec, which is not the program's: its
 	// CPU time (in the process's own count), and the cgroups' count when
@@ -62,8 +64,8 @@ func (s *Sandbox) Start(ctx context.Context, spec Spec) (*Process, error) {
 }
 
 // start takes a run through its steps in order: the init's config from the
-// spec (spec.go), the run's cgroups (cgroup.go), a ready init (pool.go),
-// the output sockets (output.go), the config handed over, the exec seen,
+// spec (spec.go), a ready init (pool.go), the run's cgroups (cgroup.go; a
+// pre-started init comes with its own), the output sockets (output.go), the config handed over, the exec seen,
 // and the limits armed on the running program.
 func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (*Process, error) {
 	if err := spec.Limits.Validate(); err != nil {
@@ -77,21 +79,25 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (*Process, e
 	if err != nil {
 		return nil, err
 	}
-	rc, err := s.newRunCgroup(limits)
+	if !probe {
+		s.lastLimits.Store(&limits)
+	}
+	s.starting.Add(1)
+	defer s.starting.Add(-1)
+	it, err := s.takeInit()
 	if err != nil {
 		return nil, err
 	}
-	it, err := s.takeInit()
+	rc, err := s.runCgroupFor(it, limits)
 	if err != nil {
-		if rc != nil {
-			_ = rc.remove()
-		}
+		it.close()
 		return nil, err
 	}
 	defer it.status.Close()
 	defer it.ctrl.Close()
 	// The program profile's filter kills large writes with SIGSYS.
 	p := newProcess(it, rc, limits, cfg.Seccomp != nil && spec.SeccompProfile == ProfileProgram)
+	p.removeCgroup = s.removeLater
 	fail := func(err error) (*Process, error) {
 		it.stdin.Close()
 		p.kill(false)
@@ -103,7 +109,7 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (*Process, e
 			return fail(err)
 		}
 	}
-	if err := handOver(it, rc, cfg, fds); err != nil {
+	if err := it.send(encodeConfig(&cfg), fds); err != nil {
 		return fail(err)
 	}
 	feedStdin(it.stdin, spec.Stdin)
@@ -123,6 +129,51 @@ func (s *Sandbox) newRunCgroup(limits Limits) (*runCgroup, error) {
 		return nil, nil
 	}
 	return s.cg.newRun(fmt.Sprintf("r%d", s.runs.Add(1)), limits, s.cpus)
+}
+
+// runCgroupFor returns the cgroup the run of it sits in, with limits: the
+// one a pre-started init came with (its limits rewritten if they differ),
+// or a new one it is moved into. Either way, the init reads its config
+// only once it is there: nothing it does afterwards escapes the limits.
+// The cgroup belongs to the caller from now on; nil without cgroups.
+func (s *Sandbox) runCgroupFor(it *idleInit, limits Limits) (*runCgroup, error) {
+	if rc := it.rc; rc != nil {
+		if !rc.hasLimits(limits) {
+			if err := s.cg.setLimits(rc, limits, s.cpus, false); err != nil {
+				return nil, err
+			}
+		}
+		if rc.idle {
+			if err := s.cg.setIdle(rc, false); err != nil {
+				return nil, err
+			}
+		}
+		it.rc = nil
+		return rc, nil
+	}
+	rc, err := s.newRunCgroup(limits)
+	if err != nil || rc == nil {
+		return nil, err
+	}
+	if err := rc.attach(it.proc.Pid); err != nil {
+		_ = rc.remove()
+		return nil, err
+	}
+	return rc, nil
+}
+
+// removeLater removes a finished run's cgroup in the background, so that
+// the run's end is reported without waiting for it; Close waits. Until
+// it is gone, what the cgroup still holds (the page cache its program
+// left) counts in the parent's usage, as before.
+func (s *Sandbox) removeLater(rc *runCgroup) {
+	s.teardowns.Add(1)
+	go func() {
+		defer s.teardowns.Done()
+		if err := rc.remove(); err != nil {
+			s.log.Error("sandbox: run cgroup left behind", "err", err)
+		}
+	}()
 }
 
 // newProcess is the run of the init it, not yet exec'd.
@@ -174,18 +225,6 @@ func (s *Sandbox) connectOutput(p *Process, spec Spec, cfg *initConfig, fds *sen
 		cfg.Extra = idx
 	}
 	return nil
-}
-
-// handOver sends the init its config. The init reads it only once it sits
-// in the run's cgroups: nothing it does afterwards escapes their limits.
-func handOver(it *idleInit, rc *runCgroup, cfg initConfig, fds sendFds) error {
-	msg := encodeConfig(&cfg)
-	if rc != nil {
-		if err := rc.attach(it.proc.Pid); err != nil {
-			return err
-		}
-	}
-	return it.send(msg, fds)
 }
 
 // feedStdin copies r to the program's stdin, or closes it at once when r is

@@ -40,6 +40,14 @@ type Sandbox struct {
 	spawner atomic.Pointer[spawner] // starts the inits; nil once closed
 	initMu  sync.Mutex              // held while the spawner is replaced
 	warm    *warmPool[*idleInit]    // pre-started inits; nil when none are kept
+	// lastLimits are the limits of the latest run (at first the
+	// defaults): a pre-started init's cgroup is made with them.
+	lastLimits atomic.Pointer[Limits]
+	// teardowns counts the finished runs whose cgroups are still being
+	// removed (see Process.wait); Close waits for them.
+	teardowns sync.WaitGroup
+	// starting counts the runs between Start's call and the exec.
+	starting atomic.Int64
 }
 
 // New probes what the kernel and our privileges allow, says loudly what is
@@ -52,6 +60,8 @@ func New(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		log = slog.Default()
 	}
 	s := &Sandbox{log: log, cpus: opts.CPUs, root: os.Geteuid() == 0}
+	def := DefaultLimits()
+	s.lastLimits.Store(&def)
 	if s.cpus <= 0 {
 		s.cpus = 1
 	}
@@ -117,6 +127,7 @@ func New(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	if err := s.probe(pctx); err != nil {
+		s.teardowns.Wait()
 		if s.cg != nil {
 			_ = s.cg.destroy()
 		}
@@ -283,6 +294,7 @@ func (s *Sandbox) Layers() []Layer {
 func (s *Sandbox) Close() error {
 	s.stopWarm()
 	s.closeInits() // the inits already started hold their own copy
+	s.teardowns.Wait()
 	var errs []error
 	if err := os.RemoveAll(s.outDir); err != nil {
 		errs = append(errs, err)

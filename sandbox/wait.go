@@ -9,9 +9,10 @@ import (
 	"time"
 )
 
-// Wait waits until the whole process tree is gone and everything is cleaned
-// up (cgroups removed; each output pipe is closed once read to its end, at
-// the latest a few seconds later), and reports how the run ended. The
+// Wait waits until the whole process tree is gone, and reports how the run
+// ended. The run's cgroups are removed right after, in the background
+// (Sandbox.Close waits for that); each output pipe is closed once read to
+// its end, at the latest a few seconds later. The
 // error is for failures of the sandbox itself, not of the program.
 func (p *Process) Wait() (Result, error) {
 	p.waitOnce.Do(p.wait)
@@ -34,9 +35,9 @@ func (p *Process) wait() {
 	var st cgroupStats
 	if p.cg != nil {
 		st = p.cg.stats()
-		if err := p.cg.remove(); err != nil {
-			errs = append(errs, err)
-		}
+		// The tree is gone: the output's end, the exit and the next run
+		// need not wait for the rmdirs.
+		defer p.removeCgroup(p.cg)
 	}
 	res := Result{ExitCode: -1}
 	if !p.Started.IsZero() {
