@@ -36,7 +36,7 @@ func setup(m *testing.M) int {
 		}
 		defer os.RemoveAll(dir)
 		bin := filepath.Join(dir, "playdoc")
-		cmd := exec.Command("go", "build", "-o", bin, "./cmd/playdoc")
+		cmd := exec.Command("go", "build", "-ldflags=-w", "-o", bin, "./cmd/playdoc") // no DWARF: a cheaper link
 		cmd.Dir = repoRoot()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: go build ./cmd/playdoc: %v\n%s", err, out)

@@ -70,8 +70,11 @@ go vet ./...
 # go vet above ran every analyzer on every package, test files included:
 # go test's own vet (a subset) would compute the same facts for every
 # dependency again, about a minute of CPU on a new machine (issue 8).
+# -ldflags=-w: no DWARF in the test binaries (nothing here reads it;
+# stack traces use the pcln table). Linking about 15 binaries of 40-50 MB
+# costs ~25% less CPU without it.
 phase "go test"
-go test -count=1 -vet=off -timeout 40m ./...
+go test -count=1 -vet=off -ldflags=-w -timeout 40m ./...
 
 # Every snippet of content/ in the sandbox, its output against the recorded
 # one, on the data folder the test packages warmed (e2e/serve_test.go
