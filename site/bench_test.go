@@ -221,3 +221,30 @@ func BenchmarkBuildCorpus10000(b *testing.B) {
 	}
 	benchStream(b, corpus.Shape{Pages: 10000, Sections: 200})
 }
+
+// BenchmarkBuildCorpus1000WarmTo is bench/hugo.sh's warm build of the
+// 1000-page corpus in 20 sections: `playdoc build` run again with nothing
+// changed (new Builder, BuildTo into the folder the last run wrote, its
+// cache folder kept, SaveCache), as issue 17's warm figure.
+func BenchmarkBuildCorpus1000WarmTo(b *testing.B) {
+	fsys := corpusFS(0)
+	out := filepath.Join(b.TempDir(), "public")
+	cacheDir := b.TempDir()
+	build := func() {
+		bl := New(Config{Content: fsys, Static: os.DirFS(staticDir), CacheDir: cacheDir, BaseURL: benchURL})
+		s, err := bl.BuildTo(context.Background(), out)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := bl.SaveCache(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	build() // the cold build that fills the caches and the output
+	build() // and the staging folder the next builds start from
+	syncDisks()
+	for b.Loop() {
+		build()
+	}
+	reportPerPage(b, corpusSize)
+}

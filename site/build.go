@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/yuin/goldmark"
@@ -72,8 +73,16 @@ type Builder struct {
 	md  goldmark.Markdown
 	hl  *highlighter
 
-	mu       sync.Mutex
+	// binID is binaryID's, once known (see pagecache.go); binErr its error.
+	binID  string
+	binErr error
+
+	// hlMu guards hlLoaded: the highlight cache is read from disk when a
+	// build first needs it (a rebuild that renders nothing never does).
+	hlMu     sync.Mutex
 	hlLoaded bool
+
+	mu       sync.Mutex
 	parsed   map[string]*Page         // by file: the last error-free parse
 	rendered map[string]renderedEntry // by URL path: last rendered page
 	// terms are the search terms of the last build's pages, by the hash
@@ -99,6 +108,9 @@ type Site struct {
 	play *playPage  // for the shared snippets' pages (WriteShared)
 	// streamed: BuildTo wrote the pages and kept no Body of theirs.
 	streamed bool
+	// parsed and rendered count the pages this build parsed and rendered
+	// (the others came from the Builder's or the page cache).
+	parsed, rendered int
 }
 
 // File is one output file.
@@ -163,31 +175,43 @@ func (b *Builder) Reconfigured(cfg Config) *Builder {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if cfg.CacheDir == b.cfg.CacheDir {
+		b.hlMu.Lock()
 		nb.hl, nb.hlLoaded = b.hl, b.hlLoaded
+		b.hlMu.Unlock()
 	}
 	return nb
 }
 
 // Build builds the whole site into memory. Content mistakes come back as
 // an ErrorList holding all of them; the Builder keeps its caches either way.
-func (b *Builder) Build(ctx context.Context) (*Site, error) { return b.build(ctx, nil) }
+func (b *Builder) Build(ctx context.Context) (*Site, error) { return b.build(ctx, nil, nil) }
+
+// loadHighlights reads the highlight cache from disk, the first time only.
+func (b *Builder) loadHighlights() {
+	b.hlMu.Lock()
+	defer b.hlMu.Unlock()
+	if b.hlLoaded {
+		return
+	}
+	if err := b.hl.load(); err != nil {
+		b.cfg.Logger.Warn("highlight cache ignored", "err", err)
+	}
+	b.hlLoaded = true
+}
 
 // build builds the site; with w, each page is written to w as soon as it
-// is rendered, and released (see BuildTo).
-func (b *Builder) build(ctx context.Context, w *dirWriter) (*Site, error) {
+// is rendered, and released (see BuildTo). With pc, pages whose source is
+// in pc are not parsed, and pages whose output w still holds from an
+// earlier build are not rendered; pc is then updated to this build.
+func (b *Builder) build(ctx context.Context, w *dirWriter, pc *pageCache) (*Site, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	start := time.Now()
-	if !b.hlLoaded {
-		if err := b.hl.load(); err != nil {
-			b.cfg.Logger.Warn("highlight cache ignored", "err", err)
-		}
-		b.hlLoaded = true
-	}
-	ld, err := b.load(ctx, w != nil)
+	ld, err := b.load(ctx, w != nil, pc)
 	if err != nil {
 		return nil, err
 	}
+	loaded := time.Now()
 	pages := ld.pages
 	if err := b.datePages(ctx, pages); err != nil {
 		return nil, err
@@ -195,7 +219,7 @@ func (b *Builder) build(ctx context.Context, w *dirWriter) (*Site, error) {
 	if err := b.highlight(ctx, pages); err != nil {
 		return nil, err
 	}
-	site := &Site{Pages: pages, Files: map[string]*File{}, Built: time.Now(), top: ld.top, streamed: w != nil}
+	site := &Site{Pages: pages, Files: map[string]*File{}, Built: time.Now(), top: ld.top, streamed: w != nil, parsed: ld.parsed}
 	for _, p := range pages {
 		for _, s := range p.Snippets {
 			site.Snippets = append(site.Snippets, *s)
@@ -212,16 +236,19 @@ func (b *Builder) build(ctx context.Context, w *dirWriter) (*Site, error) {
 	for _, f := range ld.files {
 		site.add(f.url, f.body, f.file)
 	}
-	if err := b.renderPages(ctx, site, ld.links, nav, assets, w); err != nil {
+	rendering := time.Now()
+	if err := b.renderPages(ctx, site, ld.links, nav, assets, w, pc); err != nil {
 		return nil, err
 	}
-	if err := b.renderSiteFiles(ctx, site, nav, assets, ld.redirects); err != nil {
+	rendered := time.Now()
+	if err := b.renderSiteFiles(ctx, site, nav, assets, ld.redirects, w, pc); err != nil {
 		return nil, err
 	}
 	if err := b.renderPlay(ctx, site, nav, assets); err != nil {
 		return nil, err
 	}
-	b.cfg.Logger.Debug("site built", "pages", len(pages), "files", len(site.Files), "took", time.Since(start))
+	b.cfg.Logger.Debug("site built", "pages", len(pages), "parsed", site.parsed, "rendered", site.rendered, "files", len(site.Files), "took", time.Since(start),
+		"load", loaded.Sub(start), "render pages", rendered.Sub(rendering), "site files", time.Since(rendered))
 	return site, nil
 }
 
@@ -243,10 +270,11 @@ func (b *Builder) SaveCache(s *Site) error {
 // each of their references leads, and the files beside the pages that
 // they refer to.
 type loaded struct {
-	top   []navEntry     // the navigation's top level: root pages and sections
-	pages []*Page        // in reading order
-	links [][]resolved   // by page, then by reference (Page.refs)
-	files []*contentFile // to publish, sorted by URL
+	top    []navEntry     // the navigation's top level: root pages and sections
+	pages  []*Page        // in reading order
+	parsed int            // how many of them were parsed (not cached)
+	links  [][]resolved   // by page, then by reference (Page.refs)
+	files  []*contentFile // to publish, sorted by URL
 	// redirects are Config.Redirects and the pages' aliases.
 	redirects map[string]redirect
 }
@@ -257,7 +285,9 @@ type loaded struct {
 // With release (BuildTo), each page drops its syntax tree once parsed and
 // checked (renderPages parses it again): the trees of all pages together
 // were half of the memory of a build.
-func (b *Builder) load(ctx context.Context, release bool) (*loaded, error) {
+//
+// With pc, a page whose source pc holds is taken from it, not parsed.
+func (b *Builder) load(ctx context.Context, release bool, pc *pageCache) (*loaded, error) {
 	var files []string
 	err := fs.WalkDir(b.cfg.Content, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -283,22 +313,32 @@ func (b *Builder) load(ctx context.Context, release bool) (*loaded, error) {
 	}
 	pages := make([]*Page, len(files))
 	errLists := make([]ErrorList, len(files))
+	var parsed atomic.Int32
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.cfg.Workers)
 	for i, f := range files {
-		src, err := fs.ReadFile(b.cfg.Content, f)
-		if err != nil {
-			return nil, fmt.Errorf("read content: %w", err)
-		}
-		if old := b.parsed[f]; old != nil && old.hash == sha256.Sum256(src) {
-			pages[i] = old
-			continue
-		}
+		// Read, hashed and parsed by the workers: reading a thousand
+		// files one after the other was a third of a rebuild that parses
+		// none of them.
 		g.Go(func() error {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
+			src, err := fs.ReadFile(b.cfg.Content, f)
+			if err != nil {
+				return fmt.Errorf("read content: %w", err)
+			}
+			sum := sha256.Sum256(src)
+			if old := b.parsed[f]; old != nil && old.hash == sum {
+				pages[i] = old
+				return nil
+			}
+			if e := pc.page(f); e != nil && e.Hash == sum {
+				pages[i] = e.page(f, path.Join(b.cfg.ContentName, f))
+				return nil
+			}
 			pages[i], errLists[i] = parsePage(f, path.Join(b.cfg.ContentName, f), src, b.md)
+			parsed.Add(1)
 			if release && len(errLists[i]) == 0 {
 				return pages[i].releaseTree()
 			}
@@ -334,7 +374,7 @@ func (b *Builder) load(ctx context.Context, release bool) (*loaded, error) {
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
-	return &loaded{top: top, pages: pages, links: links, files: published, redirects: redirects}, nil
+	return &loaded{top: top, pages: pages, parsed: int(parsed.Load()), links: links, files: published, redirects: redirects}, nil
 }
 
 // highlight fills in the highlighted HTML of every code block: from the
@@ -343,6 +383,12 @@ func (b *Builder) highlight(ctx context.Context, pages []*Page) error {
 	todo := map[string]*codeNode{}
 	var waiting []*codeNode
 	for _, p := range pages {
+		if p.fromCache {
+			continue // highlighted if rendered (see reparse)
+		}
+		if len(p.codes) > 0 {
+			b.loadHighlights()
+		}
 		for _, c := range p.codes {
 			if c.html != "" {
 				continue

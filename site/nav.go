@@ -3,6 +3,7 @@ package site
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -174,6 +175,35 @@ func renderNav(ctx context.Context, top []navEntry) (*navigation, error) {
 		n.size = max(n.size, size)
 	}
 	return n, nil
+}
+
+// key is a hash of everything the sidebar of any page may show: with the
+// pages' place in the reading order, what a page's output depends on of
+// the others (see renderPages).
+func (n *navigation) key() [sha256.Size]byte {
+	h := sha256.New()
+	put := func(s string) {
+		fmt.Fprintf(h, "%d:%s", len(s), s)
+	}
+	put(n.all)
+	put(n.fullPath)
+	for _, e := range n.entries {
+		put(e.closed)
+		put(e.current)
+		put(e.head)
+		put(e.tail)
+		fmt.Fprintf(h, "%d,%d:", len(e.plain), len(e.pages))
+		for j := range e.plain {
+			put(e.plain[j])
+			put(e.marked[j])
+		}
+		for _, p := range e.pages {
+			put(p.URL)
+		}
+	}
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
+	return k
 }
 
 // component returns the sidebar of page cur (nil: no page is current,

@@ -58,6 +58,10 @@ type Page struct {
 	// (BuildTo); reparse gives them back.
 	treeReleased bool
 	searchText   []byte // pageTextJSON, kept when the tree is released
+	// fromCache: the page was not parsed but read from the page cache
+	// (see pagecache.go); it has no body, and no HTML of its code blocks.
+	fromCache bool
+	termsKey  [sha256.Size]byte // termsKey(p) once known; zero before
 }
 
 // Alias is an old URL path of a page, at a line of its front matter.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"github.com/a-h/templ"
 	"golang.org/x/sync/errgroup"
@@ -57,18 +58,28 @@ func (b *Builder) navKey(pages []*Page, a assetSet) [sha256.Size]byte {
 // renderPages renders every page, in parallel; a page whose source and
 // surroundings did not change since the last build is reused as is. With
 // w, each page is written to w and released instead, and its File keeps no
-// Body.
-func (b *Builder) renderPages(ctx context.Context, site *Site, links [][]resolved, nav *navigation, a assetSet, w *dirWriter) error {
+// Body; with pc too, a page whose output w still holds from an earlier
+// build (same render key, see pageCache) is neither rendered nor written,
+// and pc.Renders becomes this build's.
+func (b *Builder) renderPages(ctx context.Context, site *Site, links [][]resolved, nav *navigation, a assetSet, w *dirWriter, pc *pageCache) error {
 	pages := site.Pages
 	navKey := b.navKey(pages, a)
+	navSum := nav.key()
 	bodies := make([][]byte, len(pages))
 	keys := make([][sha256.Size]byte, len(pages))
+	sums := make([][sha256.Size]byte, len(pages))
+	var rendered atomic.Int32 // pages rendered (not reused)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.cfg.Workers)
 	for i, p := range pages {
 		h := sha256.New()
 		h.Write(navKey[:])
+		h.Write(navSum[:])
 		h.Write(p.hash[:])
+		fmt.Fprintf(h, "%s\x00%s\x00", p.File, p.URL)
+		if b.cfg.EditURL != nil {
+			fmt.Fprintf(h, "%s\x00", b.cfg.EditURL(p.File))
+		}
 		for _, res := range links[i] {
 			// Where links lead and the files' names and sizes.
 			fmt.Fprintf(h, "%s\x00", res.url)
@@ -81,6 +92,13 @@ func (b *Builder) renderPages(ctx context.Context, site *Site, links [][]resolve
 		if old, ok := b.rendered[p.URL]; ok && old.key == keys[i] {
 			bodies[i] = old.body
 			continue
+		}
+		if w != nil && pc != nil {
+			if r, ok := pc.Renders[p.URL]; ok && r.Key == keys[i] && w.reuse(p.URL+"index.html", r.Sum) {
+				sums[i] = r.Sum
+				p.release()
+				continue
+			}
 		}
 		g.Go(func() error {
 			if err := gctx.Err(); err != nil {
@@ -95,8 +113,9 @@ func (b *Builder) renderPages(ctx context.Context, site *Site, links [][]resolve
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.Path, err)
 			}
+			rendered.Add(1)
 			if w != nil {
-				if err := w.write(p.URL+"index.html", body); err != nil {
+				if sums[i], err = w.writeSum(p.URL+"index.html", body); err != nil {
 					return fmt.Errorf("write site: %w", err)
 				}
 				p.release()
@@ -109,18 +128,25 @@ func (b *Builder) renderPages(ctx context.Context, site *Site, links [][]resolve
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	site.rendered = int(rendered.Load())
 	if w != nil {
+		if pc != nil {
+			pc.Renders = make(map[string]renderRecord, len(pages))
+			for i, p := range pages {
+				pc.Renders[p.URL] = renderRecord{Key: keys[i], Sum: sums[i]}
+			}
+		}
 		for _, p := range pages {
 			site.Files[p.URL+"index.html"] = &File{Path: p.URL + "index.html", Source: p.File, streamed: true}
 		}
 		return nil
 	}
-	rendered := make(map[string]renderedEntry, len(pages))
+	byURL := make(map[string]renderedEntry, len(pages))
 	for i, p := range pages {
-		rendered[p.URL] = renderedEntry{key: keys[i], body: bodies[i]}
+		byURL[p.URL] = renderedEntry{key: keys[i], body: bodies[i]}
 		site.add(p.URL+"index.html", bodies[i], p.File)
 	}
-	b.rendered = rendered
+	b.rendered = byURL
 	return nil
 }
 

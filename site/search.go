@@ -161,7 +161,11 @@ func cachedTerms(cache map[[sha256.Size]byte]*pageSearch, pages []*Page) ([]*pag
 	out := make([]*pageSearch, len(pages))
 	used := make(map[[sha256.Size]byte]bool, len(pages))
 	for i, p := range pages {
-		k := termsKey(p)
+		k := p.termsKey
+		if k == ([sha256.Size]byte{}) {
+			k = termsKey(p)
+			p.termsKey = k
+		}
 		ps, ok := cache[k]
 		if !ok {
 			scores := pageTerms(p)

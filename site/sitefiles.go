@@ -20,7 +20,10 @@ const favicon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><re
 
 // renderSiteFiles renders what depends on the whole site: the index page,
 // the 404 page, sitemap.xml, robots.txt and the icon.
-func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, nav *navigation, a assetSet, redirects map[string]redirect) error {
+//
+// w and pc are renderPages': with both, the search index is not made
+// again when the last build's is on disk and nothing it shows changed.
+func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, nav *navigation, a assetSet, redirects map[string]redirect, w *dirWriter, pc *pageCache) error {
 	ix := templates.Index{
 		Head:      b.headNav(a, b.cfg.SiteTitle, b.cfg.Intro, "/", "website", nav.fullPath),
 		SiteTitle: b.cfg.SiteTitle,
@@ -58,7 +61,7 @@ func (b *Builder) renderSiteFiles(ctx context.Context, site *Site, nav *navigati
 	if err := b.renderRedirects(ctx, site, nav, a, redirects); err != nil {
 		return err
 	}
-	if err := b.renderSearch(ctx, site, nav, a); err != nil {
+	if err := b.renderSearch(ctx, site, nav, a, w, pc); err != nil {
 		return err
 	}
 	robots := "User-agent: *\nAllow: /\n"
@@ -200,17 +203,9 @@ const searchDir = "/_search/"
 
 // renderSearch writes the search index (see search.go) and the site's
 // index of pages, /search/, where the search form leads without JavaScript.
-func (b *Builder) renderSearch(ctx context.Context, site *Site, nav *navigation, a assetSet) error {
-	terms, err := cachedTerms(b.terms, site.Pages)
-	if err != nil {
+func (b *Builder) renderSearch(ctx context.Context, site *Site, nav *navigation, a assetSet, w *dirWriter, pc *pageCache) error {
+	if err := b.searchIndex(site, w, pc); err != nil {
 		return err
-	}
-	ix, err := buildSearch(site.Pages, terms, b.cfg.Synonyms)
-	if err != nil {
-		return err
-	}
-	for name, body := range ix.files {
-		site.add(searchDir+name, body, "")
 	}
 	sp := templates.SearchPage{
 		Head:      b.headNav(a, "All pages · "+b.cfg.SiteTitle, "", "/search/", "website", nav.fullPath),

@@ -12,7 +12,7 @@ import (
 // page order then document order. Content errors are returned as an
 // ErrorList (all of them), with file names relative to fsys.
 func LoadSnippets(fsys fs.FS) ([]snippet.Snippet, error) {
-	ld, err := New(Config{Content: fsys}).load(context.Background(), false)
+	ld, err := New(Config{Content: fsys}).load(context.Background(), false, nil)
 	if err != nil {
 		return nil, err
 	}

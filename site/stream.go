@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -28,15 +30,23 @@ type dirWriter struct {
 	dir      string
 	existing map[string]fs.FileMode // slash path → type, as found; read-only
 
-	mu      sync.Mutex
-	made    map[string]bool // folders that exist now
-	written map[string]bool // files written (or found unchanged)
+	// prev is what the last builds wrote into this folder and into out
+	// (the output folder, whose files may be hard-linked here instead of
+	// written again); nil: nothing is known.
+	prev       *outputs
+	dirID      string // dirIdentity of dir, when prev is set
+	out, outID string // the output folder and its identity; "" for none
+	mu         sync.Mutex
+	made       map[string]bool      // folders that exist now
+	written    map[string]bool      // files written (or found unchanged)
+	stamps     map[string]fileStamp // the files written, as written
 }
 
 // newDirWriter lists what dir holds, making dir if needed (a file in its
 // place is removed).
 func newDirWriter(dir string) (*dirWriter, error) {
-	w := &dirWriter{dir: dir, existing: map[string]fs.FileMode{}, made: map[string]bool{"/": true}, written: map[string]bool{}}
+	w := &dirWriter{dir: dir, existing: map[string]fs.FileMode{}, made: map[string]bool{"/": true}, written: map[string]bool{},
+		stamps: map[string]fileStamp{}}
 	switch st, err := os.Lstat(dir); {
 	case err == nil && st.IsDir():
 		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -103,33 +113,109 @@ func (w *dirWriter) ensureDir(d string) error {
 
 // write puts body at slash path p, unless the file there already holds it.
 func (w *dirWriter) write(p string, body []byte) error {
+	_, err := w.writeSum(p, body)
+	return err
+}
+
+// writeSum is write, returning the sha256 of body.
+func (w *dirWriter) writeSum(p string, body []byte) ([sha256.Size]byte, error) {
+	sum := sha256.Sum256(body)
+	if w.reuse(p, sum) {
+		return sum, nil
+	}
 	if err := w.ensureDir(path.Dir(p)); err != nil {
-		return err
+		return sum, err
 	}
 	target := w.local(p)
 	mode, had := w.existing[p]
 	switch {
 	case had && mode.IsRegular():
-		if old, err := os.ReadFile(target); err == nil && bytes.Equal(old, body) {
-			w.markWritten(p)
-			return nil
+		if _, known := w.prev.stamp(w.dirID, p); !known {
+			if old, err := os.ReadFile(target); err == nil && bytes.Equal(old, body) {
+				return sum, w.keep(p, sum)
+			}
+		}
+		// Not written in place: the file may be a hard link to the
+		// output's (see reuse).
+		if err := os.Remove(target); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return sum, err
 		}
 	case had: // a folder or a link where the file goes
 		if err := os.RemoveAll(target); err != nil {
-			return err
+			return sum, err
 		}
 	}
-	if err := os.WriteFile(target, body, 0o644); err != nil {
+	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return sum, err
+	}
+	_, werr := f.Write(body)
+	fi, serr := f.Stat()
+	if err := errors.Join(werr, serr, f.Close()); err != nil {
+		return sum, err
+	}
+	w.record(p, stampOf(sum, fi))
+	return sum, nil
+}
+
+// keep records the file at p, found to hold the bytes of sum, as written.
+func (w *dirWriter) keep(p string, sum [sha256.Size]byte) error {
+	fi, err := os.Lstat(w.local(p))
+	if err != nil {
 		return err
 	}
-	w.markWritten(p)
+	w.record(p, stampOf(sum, fi))
 	return nil
 }
 
-func (w *dirWriter) markWritten(p string) {
+// record marks p written, as st.
+func (w *dirWriter) record(p string, st fileStamp) {
 	w.mu.Lock()
 	w.written[p] = true
+	w.stamps[p] = st
 	w.mu.Unlock()
+}
+
+// reuse gives p the bytes of sum without writing them, when an earlier
+// build left them on disk: in this folder (kept as is), or in the output
+// folder (hard-linked here; write never writes into a file in place, so
+// the output's copy stays as it is). It reports whether it did.
+func (w *dirWriter) reuse(p string, sum [sha256.Size]byte) bool {
+	if w.prev == nil {
+		return false
+	}
+	target := w.local(p)
+	if st, ok := w.prev.stamp(w.dirID, p); ok && st.Sum == sum {
+		if fi, err := os.Lstat(target); err == nil && st.matches(fi) {
+			// Its folder is kept too (finish removes what was not made).
+			if err := w.ensureDir(path.Dir(p)); err != nil {
+				return false // write reports it
+			}
+			w.record(p, st)
+			return true
+		}
+	}
+	st, ok := w.prev.stamp(w.outID, p)
+	if !ok || st.Sum != sum || w.outID == w.dirID {
+		return false
+	}
+	src := filepath.Join(w.out, filepath.FromSlash(strings.TrimPrefix(p, "/")))
+	if fi, err := os.Lstat(src); err != nil || !st.matches(fi) {
+		return false
+	}
+	if err := w.ensureDir(path.Dir(p)); err != nil {
+		return false // write reports it
+	}
+	if _, had := w.existing[p]; had {
+		if err := os.RemoveAll(target); err != nil {
+			return false
+		}
+	}
+	if err := os.Link(src, target); err != nil {
+		return false
+	}
+	w.record(p, st)
+	return true
 }
 
 // isWritten reports whether p was written.
@@ -193,10 +279,17 @@ func (w *dirWriter) writeFiles(s *Site) error {
 // that memory does not grow with the size of the output. dir is replaced
 // only when the whole build succeeds (see WriteDir).
 //
-// The returned Site lists every file, but the rendered pages' Files have
-// no Body: it cannot be served or written again. The Builder keeps no
-// parsed or rendered page (its next Build starts over); its highlight
-// cache is kept, for SaveCache.
+// With a CacheDir, BuildTo keeps a page cache there (see pagecache.go):
+// the next BuildTo neither parses a page whose source did not change nor
+// renders or writes one whose output would be the bytes already on disk
+// (hard-linked from dir into the staging folder when needed).
+//
+// The returned Site lists every file, but the rendered pages' Files (and
+// the search index's, when reused from disk) have no Body: it cannot be
+// served or written again. The Snippets of pages taken from the page cache
+// carry their place and name, not their Code or Expected output (use Build
+// or LoadSnippets for those). The Builder keeps no parsed or rendered page
+// (its next Build starts over); its highlight cache is kept, for SaveCache.
 func (b *Builder) BuildTo(ctx context.Context, dir string) (*Site, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -213,23 +306,148 @@ func (b *Builder) BuildTo(ctx context.Context, dir string) (*Site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("write site: %w", err)
 	}
-	s, err := b.build(ctx, w)
+	start := time.Now()
+	pc, prev := b.readPageCache()
+	b.cfg.Logger.Debug("page cache read", "pages", len(pc.pagesOrNil()), "took", time.Since(start))
+	if prev != nil {
+		w.prev, w.dirID, w.out, w.outID = prev, dirIdentity(w.dir), dir, dirIdentity(dir)
+	}
+	s, err := b.build(ctx, w, pc)
 	b.mu.Lock()
 	b.parsed, b.rendered = map[string]*Page{}, map[string]renderedEntry{}
 	b.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	if err := w.writeFiles(s); err != nil {
-		return nil, fmt.Errorf("write site: %w", err)
+	built := time.Now()
+	// The page cache is encoded while the files are written: one is CPU,
+	// the other mostly waiting for the disk. Written before the swap, it
+	// is still right if the swap fails: the records of the files on disk
+	// (saveOutputs) are what lets the next build use it.
+	saved := make(chan error, 1)
+	go func() { saved <- b.savePages(s, pc) }()
+	werr := w.writeFiles(s)
+	if werr == nil {
+		werr = w.finish()
 	}
-	if err := w.finish(); err != nil {
-		return nil, fmt.Errorf("write site: %w", err)
+	if err := <-saved; err != nil {
+		b.cfg.Logger.Warn("page cache not saved", "err", err)
+	}
+	if werr != nil {
+		return nil, fmt.Errorf("write site: %w", werr)
 	}
 	if err := swapDir(w.dir, dir); err != nil {
 		return nil, err
 	}
+	written := time.Now()
+	if err := b.saveOutputs(pc, prev, w); err != nil {
+		b.cfg.Logger.Warn("output record not saved", "err", err)
+	}
+	b.cfg.Logger.Debug("site written", "files", len(s.Files), "write", written.Sub(built), "save outputs", time.Since(written))
 	return s, nil
+}
+
+// readPageCache reads the page cache and the record of the outputs from
+// CacheDir (see pagecache.go): nil, nil without a cache folder; empty
+// ones when they are missing or unusable (a damaged cache is ignored: the
+// build is then a cold one, never a wrong one).
+func (b *Builder) readPageCache() (*pageCache, *outputs) {
+	if b.cfg.CacheDir == "" {
+		return nil, nil
+	}
+	pc := &pageCache{Pages: map[string]*cachedPage{}, Renders: map[string]renderRecord{}}
+	out := &outputs{Dirs: map[string]map[string]fileStamp{}}
+	if b.binID == "" && b.binErr == nil {
+		b.binID, b.binErr = binaryID()
+	}
+	if b.binErr != nil {
+		b.cfg.Logger.Warn("page cache not used", "err", b.binErr)
+		return nil, nil
+	}
+	var got pageCache
+	if ok, err := readCacheFile(filepath.Join(b.cfg.CacheDir, pageCacheFile), b.binID, &got); err != nil {
+		b.cfg.Logger.Warn("page cache ignored", "err", err)
+		return pc, out // without pages, the outputs are of no use
+	} else if ok {
+		if got.Pages != nil {
+			pc.Pages = got.Pages
+		}
+		if got.Renders != nil {
+			pc.Renders = got.Renders
+		}
+		pc.Search = got.Search
+		pc.prevRenders, pc.prevSearch = pc.Renders, pc.Search
+	}
+	var gotOut outputs
+	if ok, err := readCacheFile(filepath.Join(b.cfg.CacheDir, outputsFile), b.binID, &gotOut); err != nil {
+		b.cfg.Logger.Warn("output record ignored", "err", err)
+	} else if ok && gotOut.Dirs != nil {
+		out = &gotOut
+	}
+	return pc, out
+}
+
+// savePages writes what build s learnt of the pages (pc, as the build
+// updated it, and the search terms) into CacheDir, each file only when it
+// changed.
+func (b *Builder) savePages(s *Site, pc *pageCache) error {
+	if pc == nil {
+		return nil
+	}
+	pages := make(map[string]*cachedPage, len(s.Pages))
+	dirty := false
+	for _, p := range s.Pages {
+		if p.hash == ([sha256.Size]byte{}) {
+			continue // a generated page of a section without _index.md
+		}
+		if e := pc.Pages[p.File]; e != nil && p.fromCache {
+			pages[p.File] = e
+			continue
+		}
+		pages[p.File] = newCachedPage(p)
+		dirty = true
+	}
+	dirty = dirty || len(pages) != len(pc.Pages) || !maps.Equal(pc.Renders, pc.prevRenders) ||
+		pc.Search.Key != pc.prevSearch.Key || !maps.Equal(pc.Search.Files, pc.prevSearch.Files)
+	var errs []error
+	if pc.termsChanged {
+		terms := make(map[[sha256.Size]byte]*storedTerms, len(s.Pages))
+		for _, p := range s.Pages {
+			if ps := b.terms[p.termsKey]; ps != nil {
+				terms[p.termsKey] = newStoredTerms(ps)
+			}
+		}
+		errs = append(errs, writeCacheFile(filepath.Join(b.cfg.CacheDir, termsFile), b.binID, terms))
+	}
+	if dirty {
+		pc.Pages = pages
+		errs = append(errs, writeCacheFile(filepath.Join(b.cfg.CacheDir, pageCacheFile), b.binID, pc))
+	}
+	return errors.Join(errs...)
+}
+
+// saveOutputs writes the stamps of the files w wrote into CacheDir, when
+// they changed. After the swap, w's folder is the output folder and the
+// former output folder is the staging folder: both keep their records.
+func (b *Builder) saveOutputs(pc *pageCache, prev *outputs, w *dirWriter) error {
+	if pc == nil || prev == nil {
+		return nil
+	}
+	out := &outputs{Dirs: map[string]map[string]fileStamp{}}
+	if w.dirID != "" {
+		out.Dirs[w.dirID] = w.stamps
+	}
+	if st, ok := prev.Dirs[w.outID]; ok && w.outID != w.dirID {
+		out.Dirs[w.outID] = st
+	}
+	same := len(out.Dirs) == len(prev.Dirs)
+	for id, st := range out.Dirs {
+		same = same && maps.Equal(st, prev.Dirs[id])
+	}
+	if same {
+		return nil
+	}
+	return writeCacheFile(filepath.Join(b.cfg.CacheDir, outputsFile), b.binID, out)
 }
 
 // releaseTree drops a page's syntax tree, keeping what the build needs
@@ -260,10 +478,11 @@ func (p *Page) release() {
 	}
 }
 
-// reparse gives back a page its syntax tree, dropped by releaseTree: the
-// same source parsed again (parsing is deterministic, so references and
-// code blocks come in the same order), its code blocks' HTML from the
-// highlighter.
+// reparse gives back a page its syntax tree, dropped by releaseTree or
+// never built (a page from the page cache): the same source parsed again
+// (parsing is deterministic, so references and code blocks come in the
+// same order), its code blocks' HTML from the highlighter (highlighted now
+// if the highlight cache lost them).
 func (b *Builder) reparse(p *Page) error {
 	src, err := fs.ReadFile(b.cfg.Content, p.File)
 	if err != nil {
@@ -279,15 +498,25 @@ func (b *Builder) reparse(p *Page) error {
 	if len(np.codes) != len(p.codes) || len(np.refs) != len(p.refs) {
 		return fmt.Errorf("%s: parsed differently the second time", p.Path)
 	}
+	if len(np.codes) > 0 {
+		b.loadHighlights()
+	}
 	for i, c := range np.codes {
 		c.key = p.codes[i].key
 		html, ok := b.hl.get(c.key)
 		if !ok {
-			return fmt.Errorf("%s: a code block was not highlighted", p.Path)
+			if !p.fromCache {
+				return fmt.Errorf("%s: a code block was not highlighted", p.Path)
+			}
+			if html, err = b.hl.highlight(c.Lang, c.Code); err != nil {
+				return err
+			}
+			b.hl.put(c.key, html)
 		}
 		c.html = html
 	}
 	p.doc, p.refOf, p.raw, p.codes = np.doc, np.refOf, np.raw, np.codes
+	p.body, p.bodyLine, p.newlines = np.body, np.bodyLine, np.newlines
 	p.treeReleased = false
 	return nil
 }
