@@ -185,9 +185,37 @@ const startsPatience = 2 * time.Second
 // sustained load the runs start their own inits, as they would with the
 // pool empty.
 func (s *Sandbox) waitStarts(d time.Duration) {
-	deadline := time.Now().Add(d)
-	for s.starting.Load() > 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	s.startMu.Lock()
+	if s.starting == 0 {
+		s.startMu.Unlock()
+		return
+	}
+	if s.noStarts == nil {
+		s.noStarts = make(chan struct{})
+	}
+	ch := s.noStarts
+	s.startMu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+	}
+}
+
+// beginStart counts a run being started until the returned func is
+// called (see waitStarts).
+func (s *Sandbox) beginStart() (end func()) {
+	s.startMu.Lock()
+	s.starting++
+	s.startMu.Unlock()
+	return func() {
+		s.startMu.Lock()
+		defer s.startMu.Unlock()
+		if s.starting--; s.starting == 0 && s.noStarts != nil {
+			close(s.noStarts)
+			s.noStarts = nil
+		}
 	}
 }
 

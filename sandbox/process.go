@@ -82,8 +82,7 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (*Process, e
 	if !probe {
 		s.lastLimits.Store(&limits)
 	}
-	s.starting.Add(1)
-	defer s.starting.Add(-1)
+	defer s.beginStart()()
 	it, err := s.takeInit()
 	if err != nil {
 		return nil, err

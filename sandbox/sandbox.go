@@ -46,8 +46,11 @@ type Sandbox struct {
 	// teardowns counts the finished runs whose cgroups are still being
 	// removed (see Process.wait); Close waits for them.
 	teardowns sync.WaitGroup
-	// starting counts the runs between Start's call and the exec.
-	starting atomic.Int64
+	// starting counts the runs between Start's call and the exec;
+	// noStarts, when not nil, is closed when it falls to 0 (waitStarts).
+	startMu  sync.Mutex
+	starting int
+	noStarts chan struct{}
 }
 
 // New probes what the kernel and our privileges allow, says loudly what is
