@@ -126,6 +126,46 @@ func TestAudit(t *testing.T) {
 		t.Logf("crawled %d URLs", len(visited))
 	})
 
+	t.Run("dark-recolours-only", func(t *testing.T) {
+		// The dark scheme's audit runs only darkRules: valid while the
+		// dark theme changes nothing else.
+		css, err := filepath.Glob(filepath.Join(out, "assets", "*.css"))
+		if err != nil || len(css) == 0 {
+			t.Fatalf("no stylesheet in %s/assets: %v", out, err)
+		}
+		for _, f := range css {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range darkRecolourProblems(string(b)) {
+				t.Errorf("%s: %s: axe's dark run would miss it (darkRules)", filepath.Base(f), p)
+			}
+			if !strings.Contains(string(b), darkPrefixes[1]) {
+				t.Errorf("%s has no dark theme rules (%s): the check above checked nothing", filepath.Base(f), darkPrefixes[1])
+			}
+		}
+	})
+	t.Run("dark-recolours-only-catches", func(t *testing.T) {
+		css := `.nav { width: 10rem; color: #000 }
+@media (prefers-color-scheme: dark) {
+:root:not([data-theme="light"]) .nav { width: 12rem; color: #fff; --gap: 2rem; --fg: #eee }
+:root:not([data-theme="light"]) .chroma .k { font-weight: bold }
+:root:not([data-theme="light"]) .nav a { display: none }
+}`
+		got := strings.Join(darkRecolourProblems(css), "\n")
+		for _, want := range []string{".nav { width: 12rem }", ".nav { --gap: 2rem }", ".nav a { display: none }"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("not reported: %s; got:\n%s", want, got)
+			}
+		}
+		for _, fine := range []string{"color", "--fg", "font-weight"} {
+			if strings.Contains(got, "{ "+fine+":") {
+				t.Errorf("reported a recolouring (%s):\n%s", fine, got)
+			}
+		}
+	})
+
 	base := startServe(t)
 
 	t.Run("links", func(t *testing.T) {
