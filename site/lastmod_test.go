@@ -111,17 +111,48 @@ func TestGitDates(t *testing.T) {
 	if err := os.Chtimes(filepath.Join(content, "03-new.md"), mtime, mtime); err != nil {
 		t.Fatal(err)
 	}
-	dates, err := GitDates(content)(context.Background(), []string{"01-a.md", "guide/02-b.md", "03-new.md"})
-	if err != nil {
-		t.Fatal(err)
+	check := func(step string, src DateSource, want map[string]string) {
+		t.Helper()
+		dates, err := src(context.Background(), []string{"01-a.md", "guide/02-b.md", "03-new.md"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for f, w := range want {
+			if got := dates[f].Format(time.RFC3339); got != w {
+				t.Errorf("%s: %s: %s, want %s", step, f, got, w)
+			}
+		}
 	}
-	for f, want := range map[string]string{
+	want := map[string]string{
 		"01-a.md":       "2024-01-02T03:04:05Z",
 		"guide/02-b.md": "2025-06-07T08:09:10Z",
 		"03-new.md":     "2026-03-04T05:06:07Z",
-	} {
-		if got := dates[f].Format(time.RFC3339); got != want {
-			t.Errorf("%s: %s, want %s", f, got, want)
-		}
 	}
+	check("no cache", GitDates(content), want)
+
+	// With a cache file, the log's dates are read from it while HEAD stays
+	// the same commit (altered here, to tell), and from git again after a
+	// commit or when the file is damaged.
+	cacheFile := filepath.Join(dir, "cache", "git-dates.json")
+	check("cache written", GitDatesCached(content, cacheFile), want)
+	data, err := os.ReadFile(cacheFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	altered := strings.Replace(string(data), "2024-01-02T03:04:05Z", "2000-01-01T00:00:00Z", 1)
+	if altered == string(data) {
+		t.Fatalf("the cache file does not hold 01-a.md's date: %s", data)
+	}
+	if err := os.WriteFile(cacheFile, []byte(altered), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check("cache read", GitDatesCached(content, cacheFile), map[string]string{"01-a.md": "2000-01-01T00:00:00Z"})
+	write("01-a.md", "a2")
+	commit("2026-01-01T00:00:00Z")
+	now := map[string]string{"01-a.md": "2026-01-01T00:00:00Z", "guide/02-b.md": "2025-06-07T08:09:10Z", "03-new.md": "2026-01-01T00:00:00Z"}
+	check("after a commit", GitDatesCached(content, cacheFile), now)
+	if err := os.WriteFile(cacheFile, []byte(`{"Dir":`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check("damaged cache", GitDatesCached(content, cacheFile), now)
 }

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"debug/elf"
+	"encoding"
+	"encoding/binary"
 	"encoding/gob"
 	"errors"
 	"fmt"
@@ -342,6 +344,12 @@ func readCacheFile(file, id string, v any) (bool, error) {
 	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
 		return false, fmt.Errorf("%s: damaged (checksum mismatch)", file)
 	}
+	if u, ok := v.(encoding.BinaryUnmarshaler); ok {
+		if err := u.UnmarshalBinary(body); err != nil {
+			return false, fmt.Errorf("decode %s: %w", file, err)
+		}
+		return true, nil
+	}
 	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(v); err != nil {
 		return false, fmt.Errorf("decode %s: %w", file, err)
 	}
@@ -349,10 +357,17 @@ func readCacheFile(file, id string, v any) (bool, error) {
 }
 
 // writeCacheFile writes v to file atomically (a temporary file renamed),
-// with the header readCacheFile checks.
+// with the header readCacheFile checks: gob, or v's own encoding when it
+// has one (encoding.BinaryMarshaler).
 func writeCacheFile(file, id string, v any) error {
 	var body bytes.Buffer
-	if err := gob.NewEncoder(&body).Encode(v); err != nil {
+	if m, ok := v.(encoding.BinaryMarshaler); ok {
+		data, err := m.MarshalBinary()
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", file, err)
+		}
+		body = *bytes.NewBuffer(data)
+	} else if err := gob.NewEncoder(&body).Encode(v); err != nil {
 		return fmt.Errorf("encode %s: %w", file, err)
 	}
 	dir := filepath.Dir(file)
@@ -470,7 +485,7 @@ func searchKey(pages []*Page, synonyms map[string][]string) [sha256.Size]byte {
 // fillTerms gives b.terms the search terms of the pages from the page
 // cache: from termsFile, else from their source, parsed again.
 func (b *Builder) fillTerms(pages []*Page, pc *pageCache) error {
-	var stored map[[sha256.Size]byte]*storedTerms
+	var stored termsStore
 	read := false
 	for _, p := range pages {
 		if !p.fromCache || b.terms[p.termsKey] != nil {
@@ -478,7 +493,8 @@ func (b *Builder) fillTerms(pages []*Page, pc *pageCache) error {
 		}
 		if !read && pc != nil {
 			read = true
-			if _, err := readCacheFile(filepath.Join(b.cfg.CacheDir, termsFile), b.binID, &stored); err != nil {
+			stored = termsStore{}
+			if _, err := readCacheFile(filepath.Join(b.cfg.CacheDir, termsFile), b.binID, stored); err != nil {
 				b.cfg.Logger.Warn("search terms cache ignored", "err", err)
 				stored = nil
 			}
@@ -509,4 +525,100 @@ func (b *Builder) fillTerms(pages []*Page, pc *pageCache) error {
 		b.terms[p.termsKey] = ps
 	}
 	return nil
+}
+
+// termsStore is termsFile's content: each page's search terms and excerpt
+// file, by termsKey. It has an encoding of its own, a few length-prefixed
+// strings per term: gob spent half a second of a cold build's CPU on it.
+type termsStore map[[sha256.Size]byte]*storedTerms
+
+// MarshalBinary encodes the store: the number of pages, then for each its
+// key, the number of its terms, each term (length, bytes) and its score,
+// then its excerpt file (length, bytes); numbers as uvarints.
+func (ts termsStore) MarshalBinary() ([]byte, error) {
+	n := 16
+	for _, t := range ts {
+		n += sha256.Size + 2*binary.MaxVarintLen64 + len(t.Text)
+		for _, term := range t.Terms {
+			n += len(term) + 2*binary.MaxVarintLen64
+		}
+	}
+	b := make([]byte, 0, n)
+	b = binary.AppendUvarint(b, uint64(len(ts)))
+	for k, t := range ts {
+		if len(t.Scores) != len(t.Terms) {
+			return nil, errors.New("terms and scores differ in number")
+		}
+		b = append(b, k[:]...)
+		b = binary.AppendUvarint(b, uint64(len(t.Terms)))
+		for i, term := range t.Terms {
+			b = binary.AppendUvarint(b, uint64(len(term)))
+			b = append(b, term...)
+			b = binary.AppendUvarint(b, uint64(t.Scores[i]))
+		}
+		b = binary.AppendUvarint(b, uint64(len(t.Text)))
+		b = append(b, t.Text...)
+	}
+	return b, nil
+}
+
+// UnmarshalBinary decodes what MarshalBinary wrote into ts (which must
+// not be nil), refusing anything that does not fit.
+func (ts termsStore) UnmarshalBinary(data []byte) error {
+	r := byteReader{b: data}
+	pages := r.uvarint()
+	for i := uint64(0); i < pages && r.err == nil; i++ {
+		var k [sha256.Size]byte
+		copy(k[:], r.bytes(sha256.Size))
+		nt := r.uvarint()
+		if nt > uint64(len(r.b)) { // every term takes a byte at least
+			r.fail()
+			break
+		}
+		t := &storedTerms{Terms: make([]string, nt), Scores: make([]int, nt)}
+		for j := range t.Terms {
+			t.Terms[j] = string(r.bytes(r.uvarint()))
+			t.Scores[j] = int(r.uvarint())
+		}
+		t.Text = bytes.Clone(r.bytes(r.uvarint()))
+		ts[k] = t
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.fail()
+	}
+	return r.err
+}
+
+// byteReader reads uvarints and byte strings off b; after the first
+// malformed or missing one, err is set and every read gives zero values.
+type byteReader struct {
+	b   []byte
+	err error
+}
+
+func (r *byteReader) fail() {
+	if r.err == nil {
+		r.err = errors.New("malformed data")
+	}
+	r.b = nil
+}
+
+func (r *byteReader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *byteReader) bytes(n uint64) []byte {
+	if n > uint64(len(r.b)) {
+		r.fail()
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
 }

@@ -283,3 +283,37 @@ func TestPageCacheCorpus(t *testing.T) {
 		t.Errorf("one page edited: parsed %d and rendered %d pages, want 1 and 1", s.parsed, s.rendered)
 	}
 }
+
+// TestTermsStoreCodec: termsFile's encoding gives back what it was given,
+// and refuses (without panicking) every shorter or longer copy of it.
+func TestTermsStoreCodec(t *testing.T) {
+	in := termsStore{
+		{1}: {Terms: []string{"goroutine", "chan", "é"}, Scores: []int{10, 1, 1000}, Text: []byte(`[["","text"]]`)},
+		{2}: {Terms: []string{}, Scores: []int{}, Text: []byte(`[]`)},
+	}
+	data, err := in.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := termsStore{}
+	if err := out.UnmarshalBinary(data); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != len(in) {
+		t.Fatalf("got %d pages, want %d", len(out), len(in))
+	}
+	for k, want := range in {
+		got := out[k]
+		if got == nil || !slices.Equal(got.Terms, want.Terms) || !slices.Equal(got.Scores, want.Scores) || string(got.Text) != string(want.Text) {
+			t.Errorf("%x: got %+v, want %+v", k[:1], got, want)
+		}
+	}
+	for n := range len(data) {
+		if err := (termsStore{}).UnmarshalBinary(data[:n]); err == nil {
+			t.Errorf("the first %d of %d bytes decoded", n, len(data))
+		}
+	}
+	if err := (termsStore{}).UnmarshalBinary(append(slices.Clone(data), 0)); err == nil {
+		t.Error("a byte too many decoded")
+	}
+}

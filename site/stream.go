@@ -411,7 +411,7 @@ func (b *Builder) savePages(s *Site, pc *pageCache) error {
 		pc.Search.Key != pc.prevSearch.Key || !maps.Equal(pc.Search.Files, pc.prevSearch.Files)
 	var errs []error
 	if pc.termsChanged {
-		terms := make(map[[sha256.Size]byte]*storedTerms, len(s.Pages))
+		terms := make(termsStore, len(s.Pages))
 		for _, p := range s.Pages {
 			if ps := b.terms[p.termsKey]; ps != nil {
 				terms[p.termsKey] = newStoredTerms(ps)

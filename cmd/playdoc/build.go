@@ -124,6 +124,9 @@ func (f *siteFlags) config(e *env) (site.Config, error) {
 			cfg.CacheDir = filepath.Join(dir, "playdoc")
 		}
 	}
+	if contentDir != "" && cfg.CacheDir != "" {
+		cfg.Dates = site.GitDatesCached(contentDir, filepath.Join(cfg.CacheDir, "git-dates.json"))
+	}
 	return cfg, nil
 }
 
