@@ -478,7 +478,7 @@ func TestPrestartedInitCgroup(t *testing.T) {
 		sb.warm.mu.Lock()
 		var ready *idleInit
 		if len(sb.warm.ready) > 0 {
-			ready = sb.warm.ready[len(sb.warm.ready)-1]
+			ready = sb.warm.ready[0] // the one take hands out
 		}
 		sb.warm.mu.Unlock()
 		if ready == nil {

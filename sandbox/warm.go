@@ -98,9 +98,10 @@ func newWarmPool[T any](pol warmPolicy, spawn func() (T, error), discard func(T)
 	return p
 }
 
-// take returns a ready item, the newest (the oldest are the ones a shrink
-// ends), or false when none is ready. Dead items found on the way are
-// discarded.
+// take returns a ready item, the oldest (a shrink ends the newest), or
+// false when none is ready. The newest may still be starting (its Go
+// runtime, at the lowest CPU weight), the oldest is waiting for its
+// config. Dead items found on the way are discarded.
 func (p *warmPool[T]) take() (T, bool) {
 	var dead []T
 	var it T
@@ -108,8 +109,9 @@ func (p *warmPool[T]) take() (T, bool) {
 	p.mu.Lock()
 	p.demand.took(time.Now())
 	for len(p.ready) > 0 && !ok {
-		it = p.ready[len(p.ready)-1]
-		p.ready = p.ready[:len(p.ready)-1]
+		it = p.ready[0]
+		p.ready[0] = *new(T) // no reference kept by the slice's array
+		p.ready = p.ready[1:]
 		if ok = p.alive(it); !ok {
 			dead = append(dead, it)
 		}
@@ -170,8 +172,9 @@ func (p *warmPool[T]) keep() {
 		}
 		var extra []T
 		if n := len(p.ready); n > target {
-			extra = append(extra, p.ready[:n-target]...)
-			p.ready = append(p.ready[:0], p.ready[n-target:]...)
+			extra = append(extra, p.ready[target:]...)
+			clear(p.ready[target:])
+			p.ready = p.ready[:target]
 		}
 		short := len(p.ready) < target
 		p.mu.Unlock()

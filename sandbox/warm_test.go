@@ -99,12 +99,12 @@ func TestWarmPoolFollowsBursts(t *testing.T) {
 		// A dead ready init is skipped and ended, not handed out.
 		time.Sleep(time.Second)
 		p.mu.Lock()
-		newest := p.ready[len(p.ready)-1]
+		oldest := p.ready[0]
 		p.mu.Unlock()
 		f.mu.Lock()
-		f.dead[newest] = true
+		f.dead[oldest] = true
 		f.mu.Unlock()
-		if it, ok := p.take(); !ok || it == newest {
+		if it, ok := p.take(); !ok || it == oldest {
 			t.Errorf("take returned %d %v, not a live init", it, ok)
 		}
 
