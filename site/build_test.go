@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -257,5 +258,48 @@ func TestHighlightCachePersists(t *testing.T) {
 	}
 	if _, err := New(cfg).Build(context.Background()); err != nil {
 		t.Fatalf("build with a corrupt cache: %v", err)
+	}
+}
+
+// TestHighlightCacheDamaged: the highlight cache file read back whole
+// gives every entry; any shorter copy, a byte flipped, or a byte more is
+// refused, without a panic.
+func TestHighlightCacheDamaged(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, cacheFile)
+	h := newHighlighter(file)
+	h.put("k1", "<span>one</span>")
+	h.put("k2", "")
+	h.put("", "three")
+	if err := h.save(map[string]bool{"k1": true, "k2": true, "": true}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := newHighlighter(file)
+	if err := back.load(); err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(back.entries, map[string]string{"k1": "<span>one</span>", "k2": "", "": "three"}) {
+		t.Errorf("read back %q", back.entries)
+	}
+	bad := [][]byte{append(slices.Clone(data), 0)}
+	for n := range len(data) {
+		bad = append(bad, data[:n])
+	}
+	for i := range data {
+		b := slices.Clone(data)
+		b[i] ^= 0x40
+		bad = append(bad, b)
+	}
+	for i, b := range bad {
+		if err := os.WriteFile(file, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := newHighlighter(file).load(); err == nil {
+			t.Errorf("damaged copy %d (%d bytes) was read", i, len(b))
+		}
 	}
 }
