@@ -200,7 +200,11 @@ func (f *Exec) Start(ctx context.Context, spec sandbox.Spec) (*Proc, error) {
 		deadline := make(chan struct{})
 		limit := time.AfterFunc(spec.Limits.WallTime, func() { close(deadline) })
 		defer limit.Stop()
-		start := time.Now()
+		// The wall time counts from Started, as the output's offsets do
+		// (and as the sandbox's does): the source was read and this
+		// goroutine started in between, which under load took tens of ms,
+		// so a program's last line came after its wall time.
+		start := p.started
 		// wait sleeps d; false if the process was ended meanwhile.
 		wait := func(d time.Duration) bool {
 			t := time.NewTimer(d)
