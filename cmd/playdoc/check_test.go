@@ -77,7 +77,7 @@ func TestCheckReportsAndUpdates(t *testing.T) {
 		t.Errorf("the matching snippet (order-free group) was reported:\n%s", out)
 	}
 
-	if out, code := check("-update", "-run", "stale"); code != 0 || !strings.Contains(out, "updated the output of 1 snippet") {
+	if out, code := check("-update", "-run", "stale", "-retries", "3"); code != 0 || !strings.Contains(out, "updated the output of 1 snippet") {
 		t.Fatalf("check -update: %d\n%s", code, out)
 	}
 	src, _ := os.ReadFile(page)
