@@ -49,6 +49,15 @@ func TestFiguresAreTheProgramsOwn(t *testing.T) {
 		// margin: a few ms, and the noise of a busy machine on longer runs
 		// (page faults in a memory cgroup cost a little more, too).
 		margin := 8*time.Millisecond + rc*20/100
+		if args[0] == "alloc" {
+			// 64 MiB is ~16,000 page faults, whose cost a busy machine
+			// makes noisy (on this VM, a PVM guest, each page-table change
+			// traps to the hypervisor): the fastest of five took 500 ms
+			// sandboxed against 400 ms bare once at load ~12, and 326
+			// against 303-328 ms quiet. The init's start-up, which this
+			// test is about, is caught by hello's tight margin.
+			margin = 8*time.Millisecond + rc*35/100
+		}
 		if d := bc - rc; d > margin || d < -margin {
 			t.Errorf("%v: CPU %v sandboxed against %v bare (all: %v, %v)", args, bc, rc, boxedCPU, bareCPU)
 		}
