@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,10 +32,12 @@ type DateSource func(ctx context.Context, files []string) (map[string]time.Time,
 func GitDates(dir string) DateSource { return GitDatesCached(dir, "") }
 
 // GitDatesCached is GitDates keeping the log's dates in cacheFile ("" for
-// none), for as long as the repository's HEAD stays the commit it was:
-// `git log` walks the whole history (a quarter of a second for this
-// repository's 400 commits under load, half of a rebuild that renders
-// nothing), `git rev-parse HEAD` does not. A cache file that cannot be
+// none), for as long as the history git shows stays the same: the commit
+// HEAD names and the shallow clone's boundary (.git/shallow: `git fetch
+// --unshallow` or `--deepen` changes what the log reaches without moving
+// HEAD). `git log` walks the whole history (a quarter of a second for
+// this repository's 400 commits under load, half of a rebuild that
+// renders nothing), `git rev-parse` does not. A cache file that cannot be
 // read is ignored; one that cannot be written is left as it was.
 func GitDatesCached(dir, cacheFile string) DateSource {
 	var once sync.Once
@@ -60,12 +65,12 @@ func GitDatesCached(dir, cacheFile string) DateSource {
 // gitDatesCache is the content of GitDatesCached's file.
 type gitDatesCache struct {
 	Dir   string               // the content folder, absolute
-	Head  string               // the commit HEAD named
+	Head  string               // historyKey's: the commit HEAD named and the shallow boundary
 	Dates map[string]time.Time // gitLog's
 }
 
-// cachedGitLog is gitLog(ctx, dir), from cacheFile when HEAD is the commit
-// it was written at (and written there when it was not).
+// cachedGitLog is gitLog(ctx, dir), from cacheFile when the history is
+// the one it was written from (historyKey; written there when it was not).
 func cachedGitLog(ctx context.Context, dir, cacheFile string) map[string]time.Time {
 	if cacheFile == "" {
 		return gitLog(ctx, dir)
@@ -74,11 +79,10 @@ func cachedGitLog(ctx context.Context, dir, cacheFile string) map[string]time.Ti
 	if err != nil {
 		return gitLog(ctx, dir)
 	}
-	out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "HEAD").Output()
+	head, err := historyKey(ctx, dir)
 	if err != nil {
 		return map[string]time.Time{} // not in a repository, or no commit yet
 	}
-	head := strings.TrimSpace(string(out))
 	var c gitDatesCache
 	if data, err := os.ReadFile(cacheFile); err == nil && json.Unmarshal(data, &c) == nil &&
 		c.Dir == abs && c.Head == head && c.Dates != nil {
@@ -89,6 +93,34 @@ func cachedGitLog(ctx context.Context, dir, cacheFile string) map[string]time.Ti
 		_ = writeFileAtomic(cacheFile, data) // a cache: the dates are right either way
 	}
 	return dates
+}
+
+// historyKey names the history `git log` sees from dir: HEAD's commit,
+// and for a shallow clone the sha256 of .git/shallow, the commits whose
+// parents it lacks. Errors: dir is not in a repository, or HEAD names no
+// commit yet.
+func historyKey(ctx context.Context, dir string) (string, error) {
+	out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "HEAD", "--git-path", "shallow").Output()
+	if err != nil {
+		return "", fmt.Errorf("git rev-parse in %s: %w", dir, err)
+	}
+	head, shallow, ok := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	if !ok {
+		return "", fmt.Errorf("git rev-parse in %s: unexpected output %q", dir, out)
+	}
+	head, shallow = strings.TrimSpace(head), strings.TrimSpace(shallow)
+	if !filepath.IsAbs(shallow) { // relative to dir
+		shallow = filepath.Join(dir, shallow)
+	}
+	grafts, err := os.ReadFile(shallow)
+	switch {
+	case errors.Is(err, fs.ErrNotExist): // a complete history
+		return head, nil
+	case err != nil:
+		return "", fmt.Errorf("reading the shallow boundary: %w", err)
+	}
+	sum := sha256.Sum256(grafts)
+	return head + " shallow " + hex.EncodeToString(sum[:]), nil
 }
 
 // writeFileAtomic writes data to file through a temporary file renamed

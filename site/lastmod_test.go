@@ -155,4 +155,22 @@ func TestGitDates(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("damaged cache", GitDatesCached(content, cacheFile), now)
+
+	// A shallow clone's log stops at its boundary; `git fetch --unshallow`
+	// brings the rest without moving HEAD, and the cache must see it. The
+	// boundary is written by hand here: HEAD's parents are hidden, so the
+	// older files' dates are the last commit's.
+	shallow := filepath.Join(dir, ".git", "shallow")
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(shallow, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check("shallow", GitDatesCached(content, cacheFile), map[string]string{"guide/02-b.md": "2026-01-01T00:00:00Z"})
+	if err := os.Remove(shallow); err != nil {
+		t.Fatal(err)
+	}
+	check("unshallowed", GitDatesCached(content, cacheFile), now)
 }
