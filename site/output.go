@@ -2,6 +2,7 @@ package site
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -165,7 +166,8 @@ func (s *Site) Handler() http.Handler {
 // WriteDir writes the site into dir without ever leaving dir half
 // written: it makes a staging folder next to dir (".NAME.staging") hold
 // exactly the site, then swaps the two in one atomic rename. A failed write
-// leaves dir as it was.
+// leaves dir as it was. Another build writing into dir (WriteDir or
+// BuildTo, in this process or another) is waited for (see lockOutput).
 //
 // The staging folder is kept: after the swap it holds the previous output
 // and becomes the next write's starting point, so folders are not made
@@ -186,6 +188,11 @@ func (s *Site) WriteDir(dir string) error {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("write site: %w", err)
 	}
+	unlock, err := lockOutput(context.Background(), dir, nil)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	staging := filepath.Join(parent, "."+base+".staging")
 	if err := s.syncDir(staging); err != nil {
 		return fmt.Errorf("write site: %w", err)

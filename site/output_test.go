@@ -135,7 +135,7 @@ func TestWriteDirSwapsOnlyOnSuccess(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(filepath.Dir(dir))
 	for _, e := range entries {
-		if e.Name() != "public" && e.Name() != ".public.staging" {
+		if e.Name() != "public" && e.Name() != ".public.staging" && e.Name() != ".public.lock" {
 			t.Errorf("left behind: %s", e.Name())
 		}
 	}

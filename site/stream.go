@@ -302,6 +302,13 @@ func (b *Builder) BuildTo(ctx context.Context, dir string) (*Site, error) {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, fmt.Errorf("write site: %w", err)
 	}
+	unlock, err := lockOutput(ctx, dir, func() {
+		b.cfg.Logger.Info("waiting for another build writing the same output", "out", dir)
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	w, err := newDirWriter(filepath.Join(parent, "."+base+".staging"))
 	if err != nil {
 		return nil, fmt.Errorf("write site: %w", err)

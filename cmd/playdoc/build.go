@@ -27,7 +27,7 @@ func (f *siteFlags) register(fs *flag.FlagSet, defaultBaseURL string) {
 	fs.StringVar(&f.content, "content", "", "content folder (default: ./content if it exists, else the embedded tutorial)")
 	fs.StringVar(&f.static, "static", "", "static assets folder (default: ./templates/static if it exists, else the embedded assets)")
 	fs.StringVar(&f.baseURL, "base-url", defaultBaseURL, "absolute URL of the site, for canonical links and the sitemap (default: base_url of the configuration)")
-	fs.StringVar(&f.cache, "cache", "", "highlight cache folder (default: .cache/playdoc in a project, else the user cache folder)")
+	fs.StringVar(&f.cache, "cache", "", "cache folder: highlighted code, parsed and rendered pages, git dates, checked external links (default: .cache/playdoc in a project, else the user cache folder)")
 }
 
 // dirs are the content and static folders on disk: the ones given by flag
