@@ -24,7 +24,7 @@ import (
 
 // highlightVersion is part of every cache key: change it when the
 // highlighted HTML changes for the same code, to drop old cache entries.
-const highlightVersion = "playdoc-hl-3"
+const highlightVersion = "playdoc-hl-4" // 4: earlier caches may hold blocks lexed past chroma's match timeout (chromalex.go)
 
 // Themes of the highlighted code: light by default, dark when the reader's
 // system prefers it.
@@ -280,11 +280,10 @@ func (h *highlighter) highlight(lang, code string) (string, error) {
 		if lexer == nil {
 			return escapeText(code), nil
 		}
-		it, err := chroma.Coalesce(lexer).Tokenise(nil, code)
-		if err != nil {
+		var err error
+		if tokens, err = tokeniseChroma(lexer, code); err != nil {
 			return "", fmt.Errorf("highlight %s: %w", lang, err)
 		}
-		tokens = it.Tokens()
 	}
 	return formatTokens(tokens), nil
 }
