@@ -283,8 +283,8 @@ type loaded struct {
 // checks the whole: what spans pages, and every reference.
 //
 // With release (BuildTo), each page drops its syntax tree once parsed and
-// checked (renderPages parses it again): the trees of all pages together
-// were half of the memory of a build.
+// checked, keeping its body template instead (see bodyTemplate): the trees
+// of all pages together were half of the memory of a build.
 //
 // With pc, a page whose source pc holds is taken from it, not parsed.
 func (b *Builder) load(ctx context.Context, release bool, pc *pageCache) (*loaded, error) {
@@ -340,7 +340,7 @@ func (b *Builder) load(ctx context.Context, release bool, pc *pageCache) (*loade
 			pages[i], errLists[i] = parsePage(f, path.Join(b.cfg.ContentName, f), src, b.md)
 			parsed.Add(1)
 			if release && len(errLists[i]) == 0 {
-				return pages[i].releaseTree()
+				return pages[i].releaseTree(b.md)
 			}
 			return nil
 		})

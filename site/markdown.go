@@ -1,6 +1,7 @@
 package site
 
 import (
+	"bytes"
 	"fmt"
 	"html"
 	"strings"
@@ -19,64 +20,69 @@ import (
 var extensions = []goldmark.Extender{extension.GFM, extension.Footnote, extension.DefinitionList}
 
 // newMarkdown returns the goldmark converter that parses the content: GFM,
-// footnotes, definition lists and heading ids. Pages are rendered by
-// pageRenderer.
+// footnotes, definition lists and heading ids. Its renderer writes a
+// page's body template (see bodyTemplate): goldmark's HTML and GFM
+// renderers, with playdoc's own for headings, code, links, images and raw
+// HTML. It keeps no state of a page: one serves every page, in parallel.
 func newMarkdown() goldmark.Markdown {
 	return goldmark.New(
 		goldmark.WithExtensions(extensions...),
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+		goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(nodeRenderer{}, 100))),
 	)
 }
 
-// pageRenderer returns the renderer of page p, whose references lead where
-// links says (by index in p.refs): goldmark's HTML and GFM renderers, with
-// playdoc's own for headings, code, links, images and raw HTML. Resolving
-// at render time leaves the parsed page untouched, so a Builder can keep
-// it for the next build.
-func pageRenderer(p *Page, links []resolved) renderer.Renderer {
-	return goldmark.New(
-		goldmark.WithExtensions(extensions...),
-		goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(nodeRenderer{p: p, links: links}, 100))),
-	).Renderer()
-}
-
-// nodeRenderer renders headings (with an anchor link), playdoc's code
-// nodes, and the references and raw HTML of page p; goldmark's HTML
-// renderer does the rest.
-type nodeRenderer struct {
-	p     *Page
-	links []resolved
-}
+// nodeRenderer renders headings (with an anchor link) and callouts, and
+// leaves holes in the template for what the build knows only later: code
+// (highlighted after parsing), and the references and raw HTML (resolved
+// against the other pages); goldmark's HTML renderer does the rest.
+type nodeRenderer struct{}
 
 func (r nodeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(ast.KindHeading, renderHeading)
-	reg.Register(kindCode, renderCode)
+	reg.Register(kindCode, holeCode)
 	reg.Register(kindPair, renderPair)
 	reg.Register(kindCallout, renderCallout)
-	reg.Register(ast.KindLink, r.renderLink)
-	reg.Register(ast.KindImage, r.renderImage)
-	reg.Register(ast.KindRawHTML, r.renderRaw)
-	reg.Register(ast.KindHTMLBlock, r.renderRaw)
+	reg.Register(ast.KindLink, holeLink)
+	reg.Register(ast.KindImage, holeImage)
+	reg.Register(ast.KindRawHTML, holeRaw)
+	reg.Register(ast.KindHTMLBlock, holeRaw)
 }
 
-// dest is where reference node leads.
-func (r nodeRenderer) dest(n ast.Node, asWritten []byte) (ref, resolved) {
-	if i, ok := r.p.refOf[n]; ok && i < len(r.links) {
-		return r.p.refs[i], r.links[i]
+// templateOf is the template writer a node renderer writes to.
+func templateOf(w util.BufWriter) (*templateWriter, error) {
+	tw, ok := w.(*templateWriter)
+	if !ok {
+		return nil, fmt.Errorf("markdown rendered to a %T, not a page template", w)
 	}
-	return ref{}, resolved{url: string(asWritten)}
+	return tw, nil
 }
 
-// renderLink writes a link as goldmark does, to its resolved URL.
-func (r nodeRenderer) renderLink(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+// refHole is the hole of reference node n: its index in the page's refs,
+// or -1 with the destination as written.
+func (tw *templateWriter) refHole(kind holeKind, n ast.Node, asWritten []byte) {
+	h := hole{kind: kind, ref: -1}
+	if i, ok := tw.p.refOf[n]; ok {
+		h.ref = i
+	} else {
+		h.asWritten = string(asWritten)
+	}
+	tw.hole(h)
+}
+
+// holeLink writes a link as goldmark does, its URL a hole.
+func holeLink(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
 	n := node.(*ast.Link)
 	if !entering {
 		w.WriteString("</a>")
 		return ast.WalkContinue, nil
 	}
-	_, res := r.dest(n, n.Destination)
+	tw, err := templateOf(w)
+	if err != nil {
+		return ast.WalkStop, err
+	}
 	w.WriteString(`<a href="`)
-	w.Write(util.EscapeHTML(util.URLEscape([]byte(res.url), true)))
+	tw.refHole(holeURL, n, n.Destination)
 	w.WriteByte('"')
 	if n.Title != nil {
 		w.WriteString(` title="`)
@@ -87,25 +93,24 @@ func (r nodeRenderer) renderLink(w util.BufWriter, _ []byte, node ast.Node, ente
 	return ast.WalkContinue, nil
 }
 
-// renderImage writes an image with its published URL, its size (so that
-// the page does not shift as it loads) and, below the fold, lazy loading.
-func (r nodeRenderer) renderImage(w util.BufWriter, src []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+// holeImage writes an image with holes for its published URL, and for its
+// size (so that the page does not shift as it loads) and, below the fold,
+// lazy loading.
+func holeImage(w util.BufWriter, src []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
 	if !entering {
 		return ast.WalkContinue, nil
 	}
 	n := node.(*ast.Image)
-	rf, res := r.dest(n, n.Destination)
+	tw, err := templateOf(w)
+	if err != nil {
+		return ast.WalkStop, err
+	}
 	w.WriteString(`<img src="`)
-	w.Write(util.EscapeHTML(util.URLEscape([]byte(res.url), true)))
+	tw.refHole(holeURL, n, n.Destination)
 	w.WriteString(`" alt="`)
 	w.WriteString(html.EscapeString(plainText(n, src)))
 	w.WriteByte('"')
-	if f := res.file; f != nil && f.width > 0 {
-		fmt.Fprintf(w, ` width="%d" height="%d"`, f.width, f.height)
-	}
-	if rf.lazy {
-		w.WriteString(` loading="lazy"`)
-	}
+	tw.refHole(holeImageAttrs, n, nil)
 	if n.Title != nil {
 		w.WriteString(` title="`)
 		gmhtml.DefaultWriter.Write(w, n.Title)
@@ -115,14 +120,35 @@ func (r nodeRenderer) renderImage(w util.BufWriter, src []byte, node ast.Node, e
 	return ast.WalkSkipChildren, nil
 }
 
-// renderRaw writes the authors' raw HTML, checked when the page was
-// parsed, with its references resolved.
-func (r nodeRenderer) renderRaw(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+// holeRaw leaves a hole for the authors' raw HTML, checked when the page
+// was parsed, whose references are resolved later.
+func holeRaw(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
 	if entering {
-		if f := r.p.raw[node]; f != nil {
-			f.write(w, r.p, r.links)
+		tw, err := templateOf(w)
+		if err != nil {
+			return ast.WalkStop, err
+		}
+		if f := tw.p.raw[node]; f != nil {
+			tw.hole(hole{kind: holeRawHTML, frag: f})
 		}
 	}
+	return ast.WalkSkipChildren, nil
+}
+
+// holeCode leaves a hole for a code block: its HTML is highlighted later.
+func holeCode(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		return ast.WalkSkipChildren, nil
+	}
+	tw, err := templateOf(w)
+	if err != nil {
+		return ast.WalkStop, err
+	}
+	i, ok := tw.codeIndex[node.(*codeNode)]
+	if !ok {
+		return ast.WalkStop, fmt.Errorf("%s: a code block the page does not list", tw.p.Path)
+	}
+	tw.hole(hole{kind: holeCodeBlock, ref: i})
 	return ast.WalkSkipChildren, nil
 }
 
@@ -158,14 +184,10 @@ func renderPair(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.W
 // langLabels are the captions of code blocks by language.
 var langLabels = map[string]string{"go": "Go", "python": "Python"}
 
-// renderCode writes a code block as contracts.md section 2 describes:
+// writeCode writes a code block as contracts.md section 2 describes:
 // python and go blocks are figures; a runnable snippet carries its data
 // attributes and expected output.
-func renderCode(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
-	if !entering {
-		return ast.WalkSkipChildren, nil
-	}
-	n := node.(*codeNode)
+func writeCode(w *bytes.Buffer, n *codeNode) {
 	code, pre := n.html, "<pre class=\"chroma code\" tabindex=\"0\">"
 	if n.HL != nil || n.LineNos {
 		code = decorateLines(code, n.HL, n.LineNos)
@@ -187,7 +209,7 @@ func renderCode(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.W
 		w.WriteString(">")
 		w.WriteString(code)
 		w.WriteString("</code></pre>\n")
-		return ast.WalkSkipChildren, nil
+		return
 	}
 	fmt.Fprintf(w, "<figure class=\"snippet snippet-%s\"", n.Lang)
 	if s := n.Snippet; s != nil {
@@ -227,5 +249,4 @@ func renderCode(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.W
 		w.WriteString("</pre>\n</div>\n")
 	}
 	w.WriteString("</figure>\n")
-	return ast.WalkSkipChildren, nil
 }

@@ -58,6 +58,9 @@ type Page struct {
 	// (BuildTo); reparse gives them back.
 	treeReleased bool
 	searchText   []byte // pageTextJSON, kept when the tree is released
+	// tmpl is the body, rendered but for its holes (see bodyTemplate):
+	// made when the tree is released, or when the page is first rendered.
+	tmpl *bodyTemplate
 	// fromCache: the page was not parsed but read from the page cache
 	// (see pagecache.go); it has no body, and no HTML of its code blocks.
 	fromCache bool

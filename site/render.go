@@ -104,7 +104,7 @@ func (b *Builder) renderPages(ctx context.Context, site *Site, links [][]resolve
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			if p.treeReleased {
+			if p.treeReleased && p.tmpl == nil {
 				if err := b.reparse(p); err != nil {
 					return err
 				}
@@ -159,10 +159,16 @@ func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, links []
 		size += len(c.html)
 	}
 	body.Grow(size)
-	if p.doc != nil { // nil: the generated page of a section without _index.md
-		if err := pageRenderer(p, links).Render(&body, p.body, p.doc); err != nil {
-			return nil, fmt.Errorf("render markdown: %w", err)
+	if p.tmpl == nil && p.doc != nil { // no tree: the generated page of a section without _index.md
+		// Kept with the page: the next Build of a Builder that keeps it
+		// renders it again from the template.
+		var err error
+		if p.tmpl, err = newBodyTemplate(p, b.md); err != nil {
+			return nil, err
 		}
+	}
+	if p.tmpl != nil {
+		p.tmpl.fill(&body, p, links)
 	}
 	if bytes.Contains(body.Bytes(), []byte(`id="fnref`)) {
 		// goldmark's footnote ids are "fn:1" and "fnref:1": valid HTML,
@@ -187,7 +193,7 @@ func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, links []
 			view.TOC = append(view.TOC, templates.TOCEntry{ID: h.ID, Text: h.Text, Level: h.Level})
 		}
 	}
-	if b.cfg.EditURL != nil && p.doc != nil {
+	if b.cfg.EditURL != nil && p.tmpl != nil {
 		view.EditURL = b.cfg.EditURL(p.File)
 	}
 	view.LastMod = p.LastMod

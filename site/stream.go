@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/yuin/goldmark"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -458,18 +459,21 @@ func (b *Builder) saveOutputs(pc *pageCache, prev *outputs, w *dirWriter) error 
 }
 
 // releaseTree drops a page's syntax tree, keeping what the build needs
-// before rendering (see reparse): the code blocks' language and code, for
-// highlighting, and the search excerpts.
-func (p *Page) releaseTree() error {
+// to render it: its body template (see bodyTemplate), the code blocks
+// without the tree around them, for highlighting, and the search excerpts.
+func (p *Page) releaseTree(md goldmark.Markdown) error {
 	// The search excerpts are read from the tree: kept, as their JSON.
 	text, err := pageTextJSON(p)
 	if err != nil {
 		return err
 	}
 	p.searchText = text
+	if p.tmpl, err = newBodyTemplate(p, md); err != nil {
+		return fmt.Errorf("%s: %w", p.Path, err)
+	}
 	p.doc, p.refOf, p.raw = nil, nil, nil
 	for i, c := range p.codes {
-		p.codes[i] = &codeNode{Lang: c.Lang, Code: c.Code, key: c.key}
+		p.codes[i] = &codeNode{Lang: c.Lang, Code: c.Code, Snippet: c.Snippet, HL: c.HL, LineNos: c.LineNos, key: c.key}
 	}
 	p.treeReleased = true
 	return nil
@@ -479,7 +483,7 @@ func (p *Page) releaseTree() error {
 // the code blocks but for their cache keys (the highlighter keeps their
 // HTML); what the search index, the site files and SaveCache read stays.
 func (p *Page) release() {
-	p.doc, p.refOf, p.raw = nil, nil, nil
+	p.doc, p.refOf, p.raw, p.tmpl = nil, nil, nil, nil
 	for i, c := range p.codes {
 		p.codes[i] = &codeNode{Lang: c.Lang, key: c.key}
 	}
@@ -522,7 +526,7 @@ func (b *Builder) reparse(p *Page) error {
 		}
 		c.html = html
 	}
-	p.doc, p.refOf, p.raw, p.codes = np.doc, np.refOf, np.raw, np.codes
+	p.doc, p.refOf, p.raw, p.codes, p.tmpl = np.doc, np.refOf, np.raw, np.codes, nil
 	p.body, p.bodyLine, p.newlines = np.body, np.bodyLine, np.newlines
 	p.treeReleased = false
 	return nil
