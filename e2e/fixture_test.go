@@ -225,6 +225,25 @@ func TestFixture(t *testing.T) {
 		checkLines(t, p)
 		p.noConsoleErrors()
 	})
+	t.Run("clear", func(t *testing.T) {
+		// "\f" clears the output pane: only the last frame's rows stay,
+		// with one timeline mark each.
+		p := openPage(t, browser, url)
+		p.setCode("concurrent", "package main // fake:clear\n")
+		st := p.run("concurrent", 10*time.Second)
+		var got []string
+		for _, l := range st.Lines {
+			_, text, _ := strings.Cut(l, "s")
+			got = append(got, text)
+		}
+		if want := []string{"frame 3", "#.", "[==>]"}; strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("rows %q, want %q", got, want)
+		}
+		if st.Ticks != 3 {
+			t.Errorf("%d timeline marks, want 3", st.Ticks)
+		}
+		p.noConsoleErrors()
+	})
 	t.Run("stdin", func(t *testing.T) {
 		p := openPage(t, browser, url)
 		box := `document.querySelector('figure[data-name="concurrent"] .pg-stdin')`

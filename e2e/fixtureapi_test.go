@@ -253,6 +253,16 @@ func (f *fixtureAPI) play(r *playgroundtest.Run) sandbox.Result {
 			say(p.w, p.data)
 		}
 		return sandbox.Result{}
+	case strings.Contains(src, "fake:clear"):
+		// The Go playground's convention: "\f" clears the output, so an
+		// animation prints "\f" before each frame.
+		say(r.Stdout, "title\n")
+		for i := 1; i <= 3; i++ {
+			r.Sleep(30 * time.Millisecond)
+			say(r.Stdout, fmt.Sprintf("\fframe %d\n#.\n", i))
+		}
+		say(r.Stdout, "[==>]")
+		return sandbox.Result{}
 	case strings.Contains(src, "fake:bench"):
 		// go test -bench . -benchmem -v output.
 		say(r.Stdout, "goos: linux\nBenchmarkSequential\n")

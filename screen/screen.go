@@ -14,6 +14,10 @@
 //     a terminal. "\r\n" is a newline. "\b" moves back one character.
 //   - ANSI escape sequences (colours, cursor movement) are removed, even
 //     when a write cuts one in two.
+//   - "\f" (form feed) clears the screen: the lines so far are dropped and
+//     what follows starts the first line again. The Go playground's output
+//     pane does the same, and programs written for it (animations, progress
+//     bars) print "\f" before each frame.
 //   - A line belongs to stderr when its first character does.
 //   - A line's time is when its first piece was written.
 package screen
@@ -61,6 +65,8 @@ func (s *Screen) Write(stderr bool, t float64, data string) {
 			s.col = 0
 		case '\b':
 			s.col = max(0, s.col-1)
+		case '\f':
+			s.lines, s.open, s.col, s.began = nil, nil, 0, false
 		default:
 			c := cell{r, stderr}
 			if s.col < len(s.open) {

@@ -70,7 +70,8 @@
   // against the same cases (screen/testdata/cases.json): a piece extends
   // the open line until "\n"; "\r" returns to its start and what follows
   // overwrites it; "\b" moves back one character; ANSI escape sequences
-  // are removed, even when cut between pieces; a line belongs to stderr
+  // are removed, even when cut between pieces; "\f" clears the screen
+  // (the Go playground's convention); a line belongs to stderr
   // when its first character does, and its time is its first piece's.
   class LineScreen {
     constructor() {
@@ -84,7 +85,7 @@
     // write adds one piece written at t ms and returns the index of the
     // first line it changed.
     write(stderr, t, data) {
-      const first = this.lines.length - (this.open ? 1 : 0);
+      let first = this.lines.length - (this.open ? 1 : 0);
       for (const ch of data) {
         if (this.esc !== null || ch === '\x1b') {
           this.escape(ch);
@@ -104,6 +105,11 @@
           this.col = 0;
         } else if (ch === '\b') {
           this.col = Math.max(0, this.col - 1);
+        } else if (ch === '\f') {
+          // The same array stays: callers hold it.
+          this.lines.length = 0;
+          this.open = null;
+          first = 0;
         } else {
           this.cells[this.col++] = [ch, stderr];
         }
@@ -475,6 +481,8 @@
         if (l.stderr) row.append(el('span', 'pg-tag', 'stderr'));
         row.append(el('span', 'pg-d', l.text));
       }
+      // A "\f" cleared the screen: drop the rows it no longer has.
+      while (this.rows.length > lines.length) this.rows.pop().remove();
       if (atEnd) this.log.scrollTop = this.log.scrollHeight;
       this.notify();
     }
