@@ -244,6 +244,36 @@ func TestFixture(t *testing.T) {
 		}
 		p.noConsoleErrors()
 	})
+	t.Run("image", func(t *testing.T) {
+		// "IMAGE:" + base64 of a PNG is shown as the image; a GIF, text
+		// that is not base64 and a PNG that does not decode stay text.
+		p := openPage(t, browser, url)
+		p.setCode("concurrent", "package main // fake:image\n")
+		p.run("concurrent", 10*time.Second)
+		p.wait("the broken PNG shown as text", `document.querySelectorAll('figure[data-name="concurrent"] .pg-log .pg-line').length === 5 && document.querySelectorAll('figure[data-name="concurrent"] .pg-log img').length === 2 && [...document.querySelectorAll('figure[data-name="concurrent"] .pg-log img')].every((i) => i.complete)`, 10*time.Second)
+		var rows []struct {
+			Img, Src, Text string
+			W, H           int
+		}
+		p.eval(`[...document.querySelectorAll('figure[data-name="concurrent"] .pg-log .pg-line')].map((r) => {
+		  const i = r.querySelector('img');
+		  return {img: i ? i.alt : '', src: i ? i.src.slice(0, 22) : '', text: r.querySelector('.pg-d') ? r.querySelector('.pg-d').textContent : '', w: i ? i.naturalWidth : 0, h: i ? i.naturalHeight : 0};
+		})`, &rows)
+		if len(rows) != 5 {
+			t.Fatalf("%d rows, want 5: %+v", len(rows), rows)
+		}
+		for _, i := range []int{0, 4} {
+			if r := rows[i]; r.Src != "data:image/png;base64," || r.W != 4 || r.H != 3 || r.Img == "" || r.Text != "" {
+				t.Errorf("row %d: %+v, want the 4x3 PNG with an alt text", i, r)
+			}
+		}
+		for _, i := range []int{1, 2, 3} {
+			if r := rows[i]; r.Img != "" || !strings.HasPrefix(r.Text, "IMAGE:") {
+				t.Errorf("row %d: %+v, want the text printed", i, r)
+			}
+		}
+		p.noConsoleErrors("data:image/png")
+	})
 	t.Run("stdin", func(t *testing.T) {
 		p := openPage(t, browser, url)
 		box := `document.querySelector('figure[data-name="concurrent"] .pg-stdin')`

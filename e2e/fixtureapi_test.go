@@ -1,7 +1,12 @@
 package e2e
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -262,6 +267,23 @@ func (f *fixtureAPI) play(r *playgroundtest.Run) sandbox.Result {
 			say(r.Stdout, fmt.Sprintf("\fframe %d\n#.\n", i))
 		}
 		say(r.Stdout, "[==>]")
+		return sandbox.Result{}
+	case strings.Contains(src, "fake:image"):
+		// The Go playground's way to show an image: a line "IMAGE:" and
+		// the base64 of a PNG. Only real PNGs become images.
+		pic := image.NewNRGBA(image.Rect(0, 0, 4, 3))
+		pic.Set(1, 1, color.NRGBA{R: 255, A: 255})
+		var b bytes.Buffer
+		if err := png.Encode(&b, pic); err != nil {
+			say(r.Stderr, err.Error())
+			return sandbox.Result{ExitCode: 1}
+		}
+		b64 := base64.StdEncoding.EncodeToString
+		say(r.Stdout, "IMAGE:"+b64(b.Bytes())+"\n")
+		say(r.Stdout, "IMAGE:"+b64([]byte("GIF89a\x04\x00\x03\x00"))+"\n")
+		say(r.Stdout, "IMAGE:<img src=x onerror=alert(1)>\n")
+		say(r.Stdout, "IMAGE:"+b64(append(b.Bytes()[:8:8], "not a PNG after all"...))+"\n")
+		say(r.Stdout, "IMAGE:"+b64(b.Bytes())) // the last line, without a newline
 		return sandbox.Result{}
 	case strings.Contains(src, "fake:bench"):
 		// go test -bench . -benchmem -v output.

@@ -142,6 +142,23 @@
   }
   window.PlaydocLineScreen = LineScreen; // for the browser tests
 
+  // pngImage returns an <img> for a line "IMAGE:" followed by the base64
+  // of a PNG (the Go playground's way for a program to show an image), or
+  // null: anything else, such as another image type or text that is not
+  // base64, stays text. Only a data: URL of type image/png is made.
+  function pngImage(text) {
+    if (!text.startsWith('IMAGE:')) return null;
+    const b64 = text.slice(6);
+    if (b64.length < 12 || b64.length % 4 || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return null;
+    if (atob(b64.slice(0, 12)).slice(0, 8) !== '\x89PNG\r\n\x1a\n') return null;
+    const img = el('img', 'pg-img');
+    img.alt = 'Image printed by the program';
+    // A PNG that does not decode is shown as the text the program printed.
+    img.addEventListener('error', () => img.replaceWith(el('span', 'pg-d', text)), { once: true });
+    img.src = 'data:image/png;base64,' + b64;
+    return img;
+  }
+
   let uid = 0;
   const snippets = [];
 
@@ -475,16 +492,24 @@
           row = this.rows[i] = el('div', 'pg-line');
           this.log.append(row);
         }
-        row.className = 'pg-line' + (l.stderr ? ' pg-stderr' : '');
-        row.textContent = '';
-        if (l.t != null) row.append(el('span', 'pg-t', '+' + (l.t / 1000).toFixed(3) + 's'));
-        if (l.stderr) row.append(el('span', 'pg-tag', 'stderr'));
-        row.append(el('span', 'pg-d', l.text));
+        this.drawRow(row, l, false);
       }
       // A "\f" cleared the screen: drop the rows it no longer has.
       while (this.rows.length > lines.length) this.rows.pop().remove();
       if (atEnd) this.log.scrollTop = this.log.scrollHeight;
       this.notify();
+    }
+
+    // drawRow fills a row with its line: the time, the stderr label and the
+    // text, or the image of an "IMAGE:" line once the line is complete (a
+    // closed line, or the last one at the end of the run).
+    drawRow(row, l, ended) {
+      row.className = 'pg-line' + (l.stderr ? ' pg-stderr' : '');
+      row.textContent = '';
+      if (l.t != null) row.append(el('span', 'pg-t', '+' + (l.t / 1000).toFixed(3) + 's'));
+      if (l.stderr) row.append(el('span', 'pg-tag', 'stderr'));
+      const img = (l.closed || ended) && pngImage(l.text);
+      row.append(img || el('span', 'pg-d', l.text));
     }
 
     notify() {
@@ -714,6 +739,9 @@
       if (ev.peakMemKB) parts.push('peak memory ' + (ev.peakMemKB / 1024).toFixed(1) + ' MiB');
       this.wall = wall;
       this.failed = !!(r || ev.code);
+      // The last line, printed without a newline, is complete now.
+      const n = this.screen.lines.length - 1;
+      if (n >= 0 && n < MAX_LINES && !this.screen.lines[n].closed) this.drawRow(this.rows[n], this.screen.lines[n], true);
       this.benchTable();
       this.timeline(wall);
       this.end(parts.join(' · '), !!(r || ev.code));
@@ -781,7 +809,7 @@
         const m = el('span', 'pg-tick' + (err ? ' pg-tick-err' : ''));
         m.style.setProperty('--x', x + '%');
         m.style.setProperty('--r', Math.min(row, 5));
-        m.title = `+${(t / 1000).toFixed(3)}s ${text}`;
+        m.title = `+${(t / 1000).toFixed(3)}s ${text.length > 200 ? text.slice(0, 200) + '…' : text}`;
         axis.append(m);
       }
       const scale = el('div', 'pg-scale');
