@@ -122,6 +122,10 @@ func (b *Builder) compile(ctx context.Context, p *Program) (binary string, ws *b
 		}
 		ws, err = b.runGo(ctx, p, b.goArgs(p), false, timeout)
 	}
+	if ce := (*CompileError)(nil); errors.As(err, &ce) {
+		ce.Message = explainImports(ce.Message, p.modPath())
+		ce.Errors = parseDiags(ce.Message)
+	}
 	if err != nil {
 		return "", nil, err
 	}

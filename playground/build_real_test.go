@@ -24,7 +24,9 @@ func TestRealCompileFailuresAreClean(t *testing.T) {
 		{"embed parent", "package main\n\nimport _ \"embed\"\n\n//go:embed ../../etc/passwd\nvar s string\n\nfunc main() { print(s) }\n", "prog.go:5:"},
 		{"cgo", "package main\n\n// #include <stdio.h>\nimport \"C\"\n\nfunc main() {}\n", "cgo"},
 		{"replace", "-- prog.go --\npackage main\n\nfunc main() {}\n-- go.mod --\nmodule play\n\nreplace golang.org/x/sync => /etc\n", `go.mod:3: "replace" is not allowed`},
-		{"module not allowed", "package main\n\nimport _ \"github.com/evil/pkg\"\n\nfunc main() {}\n", "github.com/evil/pkg"},
+		{"module not allowed", "package main\n\nimport _ \"github.com/evil/pkg\"\n\nfunc main() {}\n", "prog.go:3:8: package github.com/evil/pkg is not available in the playground: it has the standard library and the modules golang.org/x/sync, modernc.org/sqlite"},
+		{"own package missing", "package main\n\nimport _ \"play/shapes\"\n\nfunc main() {}\n", `prog.go:3:8: package play/shapes is not in the program: add its files as sections such as "-- shapes/shapes.go --"`},
+		{"own module's package missing", "package main\n\nimport _ \"example.org/demo/geo/shapes\"\n\nfunc main() {}\n-- go.mod --\nmodule example.org/demo\n-- geo/geo.go --\npackage geo\n", `prog.go:3:8: package example.org/demo/geo/shapes is not in the program: add its files as sections such as "-- geo/shapes/shapes.go --"`},
 		{"huge array literal", "package main\n\nvar x [1 << 28]int = [1 << 28]int{1}\n\nfunc main() { println(len(x)) }\n", "too large"},
 	}
 	for _, c := range cases {

@@ -1,6 +1,8 @@
 package playground
 
 import (
+	"fmt"
+	"path"
 	"regexp"
 	"sort"
 	"strconv"
@@ -59,4 +61,28 @@ func parseDiags(msg string) []api.Diag {
 		return ds[i].Line < ds[j].Line
 	})
 	return ds
+}
+
+// missingPkgRE matches the go command's two answers for an import that
+// nothing in the build provides: a path that looks like a module's, and
+// one that does not (looked for in the standard library).
+var missingPkgRE = regexp.MustCompile(`cannot find module providing package (\S+): import lookup disabled by -mod=readonly|package (\S+) is not in std \([^)]*\)`)
+
+// explainImports rewrites those answers into what the user can do: the
+// first blames -mod=readonly, a flag of the server's, and both would send
+// the user to `go get`, which the playground has no use for. A package
+// under the program's own module path (modPath) is a missing file section;
+// any other module is not among the allowed ones.
+func explainImports(msg, modPath string) string {
+	return missingPkgRE.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := missingPkgRE.FindStringSubmatch(m)
+		pkg := sub[1] + sub[2]
+		if dir, ok := strings.CutPrefix(pkg, modPath+"/"); ok {
+			return fmt.Sprintf("package %s is not in the program: add its files as sections such as \"-- %s/%s.go --\"", pkg, dir, path.Base(dir))
+		}
+		if sub[2] != "" {
+			return m // a standard package that does not exist: the go command says it best
+		}
+		return fmt.Sprintf("package %s is not available in the playground: it has the standard library and the modules %s", pkg, allowedList())
+	})
 }

@@ -186,3 +186,21 @@ func TestProgramKinds(t *testing.T) {
 		}
 	}
 }
+
+func TestExplainImports(t *testing.T) {
+	cases := []struct{ msg, mod, want string }{
+		{"prog.go:5:2: cannot find module providing package rsc.io/quote: import lookup disabled by -mod=readonly", "play",
+			"prog.go:5:2: package rsc.io/quote is not available in the playground: it has the standard library and the modules " + allowedList()},
+		{"prog.go:3:8: package play/x/y is not in std (/goroot/src/play/x/y)", "play",
+			`prog.go:3:8: package play/x/y is not in the program: add its files as sections such as "-- x/y/y.go --"`},
+		{"prog.go:3:8: cannot find module providing package play.ground/foo: import lookup disabled by -mod=readonly", "play.ground",
+			`prog.go:3:8: package play.ground/foo is not in the program: add its files as sections such as "-- foo/foo.go --"`},
+		{"prog.go:3:8: package fmtt is not in std (/goroot/src/fmtt)", "play", "prog.go:3:8: package fmtt is not in std (/goroot/src/fmtt)"},
+		{"prog.go:4:2: undefined: x", "play", "prog.go:4:2: undefined: x"},
+	}
+	for _, c := range cases {
+		if got := explainImports(c.msg, c.mod); got != c.want {
+			t.Errorf("explainImports(%q, %q) =\n%q, want\n%q", c.msg, c.mod, got, c.want)
+		}
+	}
+}
