@@ -237,18 +237,29 @@ func (b *Builder) build(ctx context.Context, w *dirWriter, pc *pageCache) (*Site
 		site.add(f.url, f.body, f.file)
 	}
 	rendering := time.Now()
-	if err := b.renderPages(ctx, site, ld.links, nav, assets, w, pc); err != nil {
-		return nil, err
+	// The site-wide files (the search index is most of them) need the
+	// pages' files listed but not their HTML: made while the pages
+	// render, they keep both cores busy instead of one at the end.
+	pageFiles := make([]*File, len(pages))
+	for i, p := range pages {
+		pageFiles[i] = &File{Path: p.URL + "index.html", Source: p.File, streamed: w != nil}
+		site.Files[pageFiles[i].Path] = pageFiles[i]
 	}
+	siteFiles := make(chan error, 1)
+	go func() { siteFiles <- b.renderSiteFiles(ctx, site, nav, assets, ld.redirects, w, pc) }()
+	err = b.renderPages(ctx, site, pageFiles, ld.links, nav, assets, w, pc)
 	rendered := time.Now()
-	if err := b.renderSiteFiles(ctx, site, nav, assets, ld.redirects, w, pc); err != nil {
+	if serr := <-siteFiles; err == nil {
+		err = serr
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := b.renderPlay(ctx, site, nav, assets); err != nil {
 		return nil, err
 	}
 	b.cfg.Logger.Debug("site built", "pages", len(pages), "parsed", site.parsed, "rendered", site.rendered, "files", len(site.Files), "took", time.Since(start),
-		"load", loaded.Sub(start), "render pages", rendered.Sub(rendering), "site files", time.Since(rendered))
+		"load", loaded.Sub(start), "render pages", rendered.Sub(rendering), "site files after", time.Since(rendered))
 	return site, nil
 }
 
@@ -257,13 +268,18 @@ func (b *Builder) build(ctx context.Context, w *dirWriter, pc *pageCache) (*Site
 func (b *Builder) SaveCache(s *Site) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.hl.save(usedHighlights(s))
+}
+
+// usedHighlights are the highlight cache keys of site s's code blocks.
+func usedHighlights(s *Site) map[string]bool {
 	used := map[string]bool{}
 	for _, p := range s.Pages {
 		for _, c := range p.codes {
 			used[c.key] = true
 		}
 	}
-	return b.hl.save(used)
+	return used
 }
 
 // loaded is the content of a build, checked: the pages in order, where

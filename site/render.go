@@ -60,8 +60,10 @@ func (b *Builder) navKey(pages []*Page, a assetSet) [sha256.Size]byte {
 // w, each page is written to w and released instead, and its File keeps no
 // Body; with pc too, a page whose output w still holds from an earlier
 // build (same render key, see pageCache) is neither rendered nor written,
-// and pc.Renders becomes this build's.
-func (b *Builder) renderPages(ctx context.Context, site *Site, links [][]resolved, nav *navigation, a assetSet, w *dirWriter, pc *pageCache) error {
+// and pc.Renders becomes this build's. files are the pages' Files, by
+// page, already in site.Files: renderPages gives them their Body (without
+// w) and does not touch site.Files, which the site files fill meanwhile.
+func (b *Builder) renderPages(ctx context.Context, site *Site, files []*File, links [][]resolved, nav *navigation, a assetSet, w *dirWriter, pc *pageCache) error {
 	pages := site.Pages
 	navKey := b.navKey(pages, a)
 	navSum := nav.key()
@@ -136,15 +138,12 @@ func (b *Builder) renderPages(ctx context.Context, site *Site, links [][]resolve
 				pc.Renders[p.URL] = renderRecord{Key: keys[i], Sum: sums[i]}
 			}
 		}
-		for _, p := range pages {
-			site.Files[p.URL+"index.html"] = &File{Path: p.URL + "index.html", Source: p.File, streamed: true}
-		}
 		return nil
 	}
 	byURL := make(map[string]renderedEntry, len(pages))
 	for i, p := range pages {
 		byURL[p.URL] = renderedEntry{key: keys[i], body: bodies[i]}
-		site.add(p.URL+"index.html", bodies[i], p.File)
+		files[i].Body = bodies[i]
 	}
 	b.rendered = byURL
 	return nil

@@ -285,6 +285,9 @@ func (w *dirWriter) writeFiles(s *Site) error {
 // renders or writes one whose output would be the bytes already on disk
 // (hard-linked from dir into the staging folder when needed).
 //
+// The highlight cache is saved too, as SaveCache would (which then has
+// nothing to write).
+//
 // The returned Site lists every file, but the rendered pages' Files (and
 // the search index's, when reused from disk) have no Body: it cannot be
 // served or written again. The Snippets of pages taken from the page cache
@@ -334,12 +337,19 @@ func (b *Builder) BuildTo(ctx context.Context, dir string) (*Site, error) {
 	// (saveOutputs) are what lets the next build use it.
 	saved := make(chan error, 1)
 	go func() { saved <- b.savePages(s, pc) }()
+	// So is the highlight cache, which SaveCache would write after: it
+	// then has nothing left to write.
+	hlSaved := make(chan error, 1)
+	go func() { hlSaved <- b.hl.save(usedHighlights(s)) }()
 	werr := w.writeFiles(s)
 	if werr == nil {
 		werr = w.finish()
 	}
 	if err := <-saved; err != nil {
 		b.cfg.Logger.Warn("page cache not saved", "err", err)
+	}
+	if err := <-hlSaved; err != nil {
+		b.cfg.Logger.Warn("highlight cache not saved", "err", err)
 	}
 	if werr != nil {
 		return nil, fmt.Errorf("write site: %w", werr)
@@ -483,7 +493,12 @@ func (p *Page) releaseTree(md goldmark.Markdown) error {
 // the code blocks but for their cache keys (the highlighter keeps their
 // HTML); what the search index, the site files and SaveCache read stays.
 func (p *Page) release() {
-	p.doc, p.refOf, p.raw, p.tmpl = nil, nil, nil, nil
+	// The search index, made meanwhile, reads the doc of a page without
+	// excerpts (a section's generated page, which has none): left alone.
+	if p.doc != nil {
+		p.doc = nil
+	}
+	p.refOf, p.raw, p.tmpl = nil, nil, nil
 	for i, c := range p.codes {
 		p.codes[i] = &codeNode{Lang: c.Lang, key: c.key}
 	}
