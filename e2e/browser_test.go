@@ -38,6 +38,16 @@ func newBrowser(t testing.TB) context.Context {
 		chromedp.Flag("disable-component-update", true),      // no component downloads
 		chromedp.Flag("disable-sync", true),                  // no account sync
 		chromedp.UserDataDir(t.TempDir()),                    // a fresh profile per run
+		// Chromium's CPU was a third of the suite's on a new machine
+		// (issue 8). With the back-forward cache, a page left for the
+		// next one (tabPool's reset, openAuditTab's loads) stayed alive in
+		// its renderer, and the next load swapped to a new renderer
+		// process: about two renderer starts per page load. The omnibox
+		// popup's WebUI pages, which headless Chromium builds and keeps
+		// ticking though nothing shows them, cost ~1.7 s of CPU per
+		// browser start. No test uses either.
+		chromedp.Flag("disable-features", "BackForwardCache,ProactivelySwapBrowsingInstance,"+
+			"WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup"),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
