@@ -53,6 +53,15 @@ fi
 # (internal/testenv): the sandbox's build cache is warmed once.
 export PLAYDOC_TEST_DATA="${PLAYDOC_TEST_DATA:-${XDG_CACHE_HOME:-$HOME/.cache}/playdoc-test}"
 
+# Every build of the suite with -trimpath, the tests' own go commands too
+# (they inherit GOFLAGS): the builds the tests run themselves (the
+# sandbox's hostile program and init, the traced programs) use it, and
+# -trimpath changes every package's archive, the standard library's
+# included: without it here a new machine compiled most of the standard
+# library twice (issue 8).
+GOFLAGS="$(go env GOFLAGS) -trimpath"
+export GOFLAGS
+
 phase "go mod download"
 go mod download
 

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -162,7 +163,14 @@ func TestContentSnippetsVet(t *testing.T) {
 	run := func(args ...string) {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
+		// The caller's -trimpath stays (scripts/test.sh sets it for every
+		// build): it changes every package's archive, and without it vet
+		// would compile the standard library and modules again.
+		flags := "-mod=mod"
+		if slices.Contains(strings.Fields(os.Getenv("GOFLAGS")), "-trimpath") {
+			flags += " -trimpath"
+		}
+		cmd.Env = append(os.Environ(), "GOFLAGS="+flags, "GOPROXY=off", "GOWORK=off")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, explain(out))
 		}
