@@ -76,6 +76,15 @@ if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted"; exit 1; fi
 phase "go vet"
 go vet ./...
 
+# One playdoc binary for the e2e tests (e2e/main_test.go takes it from
+# PLAYDOC_E2E_BIN instead of building its own) and the check below, which
+# `go run` linked a second time.
+phase "go build ./cmd/playdoc (for the e2e tests and the check)"
+bindir=$(mktemp -d)
+trap 'rm -rf "$bindir"' EXIT
+go build -ldflags=-w -o "$bindir/playdoc" ./cmd/playdoc
+export PLAYDOC_E2E_BIN="$bindir/playdoc"
+
 # go vet above ran every analyzer on every package, test files included:
 # go test's own vet (a subset) would compute the same facts for every
 # dependency again, about a minute of CPU on a new machine (issue 8).
@@ -91,5 +100,5 @@ go test -count=1 -vet=off -ldflags=-w -timeout 40m ./...
 # once per command. Bounded fuzzing is scripts/fuzz.sh, which CI runs after
 # this script (.ci/run).
 phase "playdoc check (every snippet of content/ in the sandbox)"
-go run ./cmd/playdoc check -data "$PLAYDOC_TEST_DATA"
+"$PLAYDOC_E2E_BIN" check -data "$PLAYDOC_TEST_DATA"
 phase "done"
