@@ -17,8 +17,8 @@ const binEnv = "PLAYDOC_E2E_BIN"
 // chromium on PATH.
 const chromiumEnv = "PLAYDOC_E2E_CHROMIUM"
 
-// TestMain checks that Chromium is installed and builds playdoc once for all
-// the tests.
+// TestMain checks that Chromium is installed, builds playdoc once for all
+// the tests and starts the Chromium they share (startChromium).
 func TestMain(m *testing.M) {
 	os.Exit(setup(m))
 }
@@ -43,6 +43,15 @@ func setup(m *testing.M) int {
 			return 1
 		}
 		os.Setenv(binEnv, bin)
+	}
+	if os.Getenv(browserEnv) == "" {
+		wsURL, stop, err := startChromium()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
+			return 1
+		}
+		defer stop()
+		os.Setenv(browserEnv, wsURL)
 	}
 	return m.Run()
 }
