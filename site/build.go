@@ -355,6 +355,14 @@ func (b *Builder) load(ctx context.Context, release bool, pc *pageCache) (*loade
 			}
 			pages[i], errLists[i] = parsePage(f, path.Join(b.cfg.ContentName, f), src, b.md)
 			parsed.Add(1)
+			if len(errLists[i]) == 0 {
+				// Highlighted as soon as parsed, by the same worker: the
+				// code (most of a cold build's CPU) keeps both cores busy
+				// while the pages are parsed and checked, not after.
+				if err := b.highlightPage(pages[i]); err != nil {
+					return fmt.Errorf("%s: %w", pages[i].Path, err)
+				}
+			}
 			if release && len(errLists[i]) == 0 {
 				return pages[i].releaseTree(b.md)
 			}
@@ -393,8 +401,35 @@ func (b *Builder) load(ctx context.Context, release bool, pc *pageCache) (*loade
 	return &loaded{top: top, pages: pages, parsed: int(parsed.Load()), links: links, files: published, redirects: redirects}, nil
 }
 
-// highlight fills in the highlighted HTML of every code block: from the
-// cache, or computed once per distinct block, in parallel.
+// highlightPage fills in the highlighted HTML of page p's code blocks:
+// from the cache, else highlighted now (and cached).
+func (b *Builder) highlightPage(p *Page) error {
+	if len(p.codes) > 0 {
+		b.loadHighlights()
+	}
+	for _, c := range p.codes {
+		if c.html != "" {
+			continue
+		}
+		if c.key == "" {
+			c.key = hlKey(c.Lang, c.Code)
+		}
+		h, ok := b.hl.get(c.key)
+		if !ok {
+			var err error
+			if h, err = b.hl.highlight(c.Lang, c.Code); err != nil {
+				return err
+			}
+			b.hl.put(c.key, h)
+		}
+		c.html = h
+	}
+	return nil
+}
+
+// highlight fills in the highlighted HTML of every code block left
+// without (load highlights what it parses): from the cache, or computed
+// once per distinct block, in parallel.
 func (b *Builder) highlight(ctx context.Context, pages []*Page) error {
 	todo := map[string]*codeNode{}
 	var waiting []*codeNode

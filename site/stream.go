@@ -483,7 +483,7 @@ func (p *Page) releaseTree(md goldmark.Markdown) error {
 	}
 	p.doc, p.refOf, p.raw = nil, nil, nil
 	for i, c := range p.codes {
-		p.codes[i] = &codeNode{Lang: c.Lang, Code: c.Code, Snippet: c.Snippet, HL: c.HL, LineNos: c.LineNos, key: c.key}
+		p.codes[i] = &codeNode{Lang: c.Lang, Code: c.Code, Snippet: c.Snippet, HL: c.HL, LineNos: c.LineNos, key: c.key, html: c.html}
 	}
 	p.treeReleased = true
 	return nil
