@@ -244,6 +244,26 @@ func TestFixture(t *testing.T) {
 		}
 		p.noConsoleErrors()
 	})
+	t.Run("compile-error-in-a-file", func(t *testing.T) {
+		// An error in another file of a txtar program is named with its
+		// file, and marks and moves to its line in the editor.
+		p := openPage(t, browser, url)
+		p.setCode("concurrent", "package main\n\nimport \"play/part\"\n\nfunc main() { part.Hello() } // fake:part-error\n-- part/part.go --\npackage part\n\nfunc Hello() {\n\tundefinedInPart()\n}\n")
+		st := p.run("concurrent", 10*time.Second)
+		if want := "part/part.go:4:2: undefined: undefinedInPart"; len(st.Errors) != 1 || st.Errors[0] != want {
+			t.Fatalf("errors %q, want [%q] (foot %q, msg %q)", st.Errors, want, st.Foot, st.Msg)
+		}
+		if len(st.Marks) != 1 || st.Marks[0] != 10 {
+			t.Errorf("marks %v, want [10]", st.Marks)
+		}
+		p.do(chromedp.Click(chromedp.CSS(fig("concurrent") + ` .pg-errbtn`)))
+		var caret int
+		p.eval(`(() => { const ta = document.querySelector('figure[data-name="concurrent"] textarea'); return ta.value.slice(0, ta.selectionStart).split('\n').length; })()`, &caret)
+		if caret != 10 {
+			t.Errorf("the error button put the caret on line %d, want 10", caret)
+		}
+		p.noConsoleErrors()
+	})
 	t.Run("image", func(t *testing.T) {
 		// "IMAGE:" + base64 of a PNG is shown as the image; a GIF, text
 		// that is not base64 and a PNG that does not decode stay text.

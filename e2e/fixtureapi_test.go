@@ -157,6 +157,12 @@ func loadRecordings(t *testing.T) recordings {
 func (f *fixtureAPI) play(r *playgroundtest.Run) sandbox.Result {
 	src := r.Source
 	if r.Build {
+		if strings.Contains(src, "fake:part-error") {
+			// The build sees the main package's files only: the go
+			// command's report of line 4 of part/part.go, as it names it.
+			fmt.Fprintf(r.Stderr, "# play/part\npart/part.go:4:2: undefined: undefinedInPart\n")
+			return sandbox.Result{ExitCode: 1}
+		}
 		if line, col, ok := find(src, "undefinedThing"); ok {
 			fmt.Fprintf(r.Stderr, "# play\n./prog.go:%d:%d: undefined: undefinedThing\n", line, col)
 			return sandbox.Result{ExitCode: 1}

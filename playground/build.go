@@ -125,6 +125,11 @@ func (b *Builder) compile(ctx context.Context, p *Program) (binary string, ws *b
 	if ce := (*CompileError)(nil); errors.As(err, &ce) {
 		ce.Message = explainImports(ce.Message, p.modPath())
 		ce.Errors = parseDiags(ce.Message)
+		for i, d := range ce.Errors {
+			if _, ours := p.Files[d.File]; ours { // not a file of GOROOT or a module
+				ce.Errors[i].EditorLine = p.EditorLine(d.File, d.Line)
+			}
+		}
 	}
 	if err != nil {
 		return "", nil, err

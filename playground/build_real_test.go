@@ -199,3 +199,29 @@ func TestRealVetOfSqliteProgram(t *testing.T) {
 		t.Errorf("response = %+v", resp)
 	}
 }
+
+// TestRealCompileErrorsInFilesOfAnArchive: a diagnostic in another file of
+// a txtar program says which file and where it is in the editor.
+func TestRealCompileErrorsInFilesOfAnArchive(t *testing.T) {
+	_, ts := newRealServer(t, nil)
+	cases := []struct {
+		name, src string
+		want      api.Diag
+	}{
+		{"package file", "package main\n\nimport \"play/part\"\n\nfunc main() { part.Hello() }\n-- part/part.go --\npackage part\n\nfunc Hello() {\n\tundefinedInPart()\n}\n",
+			api.Diag{File: "part/part.go", Line: 4, Col: 2, Msg: "undefined: undefinedInPart", EditorLine: 10}},
+		{"named prog.go", "-- prog.go --\npackage main\n\nfunc main() {\n\tnope()\n}\n",
+			api.Diag{File: "prog.go", Line: 4, Col: 2, Msg: "undefined: nope", EditorLine: 5}},
+		{"test program", "package main\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {\n\tnope()\n}\n",
+			api.Diag{File: "prog_test.go", Line: 6, Col: 2, Msg: "undefined: nope", EditorLine: 6}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			evs := runCode(t, ts.URL, uniq(c.src))
+			ce, ok := find(evs, api.KindCompileError)
+			if !ok || len(ce.Errors) != 1 || ce.Errors[0] != c.want {
+				t.Errorf("compile error %+v, want %+v", ce.Errors, c.want)
+			}
+		})
+	}
+}

@@ -79,7 +79,7 @@ func TestRunCompileErrorShapeAndCache(t *testing.T) {
 		if ce.Message != "prog.go:3:5: undefined: x" {
 			t.Errorf("message = %q", ce.Message)
 		}
-		if len(ce.Errors) != 1 || ce.Errors[0] != (api.Diag{File: "prog.go", Line: 3, Col: 5, Msg: "undefined: x"}) {
+		if len(ce.Errors) != 1 || ce.Errors[0] != (api.Diag{File: "prog.go", Line: 3, Col: 5, Msg: "undefined: x", EditorLine: 3}) {
 			t.Errorf("errors = %+v", ce.Errors)
 		}
 	}

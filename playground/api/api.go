@@ -52,6 +52,9 @@ type Diag struct {
 	Line int    `json:"line"`
 	Col  int    `json:"col"`
 	Msg  string `json:"msg"`
+	// EditorLine is Line counted in the submitted text (the editor's
+	// line): for a txtar archive, past the sections before File's.
+	EditorLine int `json:"editorLine,omitempty"`
 }
 
 // Goroutine is one group of goroutines of a stuck event: those with the

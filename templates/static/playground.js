@@ -638,13 +638,17 @@
     showErrors(errs) {
       this.unmark();
       for (const e of errs) {
-        const b = button(`${e.line}:${e.col}: ${e.msg}`, 'pg-errbtn', () => this.goTo(e.line, e.col));
+        // A file of a multi-file (txtar) program is named; editorLine is
+        // the error's line as the editor counts it (the file's section).
+        const where = e.file && e.file !== 'prog.go' ? e.file + ':' : '';
+        const line = e.editorLine || (where ? 0 : e.line);
+        const b = button(`${where}${e.line}:${e.col}: ${e.msg}`, 'pg-errbtn', () => this.goTo(line, e.col));
+        b.disabled = !line;
         b.title = 'Move the cursor to this line';
         const li = el('li');
         li.append(b);
         this.errs.append(li);
-        // Mark the line unless the error is in another file (e.g. go.mod).
-        if (!e.file || /(^|\/)prog\.go$/.test(e.file)) this.mark(e.line, 'pg-mark');
+        if (line) this.mark(line, 'pg-mark');
       }
       if (errs.length) this.ta.setAttribute('aria-invalid', 'true');
     }
