@@ -408,23 +408,33 @@ func (b *Builder) highlightPage(p *Page) error {
 		b.loadHighlights()
 	}
 	for _, c := range p.codes {
-		if c.html != "" {
+		if b.fromHighlightCache(c) {
 			continue
 		}
-		if c.key == "" {
-			c.key = hlKey(c.Lang, c.Code)
+		h, err := b.hl.highlight(c.Lang, c.Code)
+		if err != nil {
+			return err
 		}
-		h, ok := b.hl.get(c.key)
-		if !ok {
-			var err error
-			if h, err = b.hl.highlight(c.Lang, c.Code); err != nil {
-				return err
-			}
-			b.hl.put(c.key, h)
-		}
+		b.hl.put(c.key, h)
 		c.html = h
 	}
 	return nil
+}
+
+// fromHighlightCache reports whether code block c has its HTML: already,
+// or now from the highlight cache. When it has not, c.key is set.
+func (b *Builder) fromHighlightCache(c *codeNode) bool {
+	if c.html != "" {
+		return true
+	}
+	if c.key == "" {
+		c.key = hlKey(c.Lang, c.Code)
+	}
+	h, ok := b.hl.get(c.key)
+	if ok {
+		c.html = h
+	}
+	return ok
 }
 
 // highlight fills in the highlighted HTML of every code block left
@@ -441,14 +451,7 @@ func (b *Builder) highlight(ctx context.Context, pages []*Page) error {
 			b.loadHighlights()
 		}
 		for _, c := range p.codes {
-			if c.html != "" {
-				continue
-			}
-			if c.key == "" {
-				c.key = hlKey(c.Lang, c.Code)
-			}
-			if h, ok := b.hl.get(c.key); ok {
-				c.html = h
+			if b.fromHighlightCache(c) {
 				continue
 			}
 			if _, ok := todo[c.key]; !ok {
