@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // warmCore lists the standard packages that most snippets import, and all
@@ -296,11 +298,13 @@ func (b *Builder) warmOnce(ctx context.Context, marker string, warm func() error
 	if _, err := os.Stat(marker); err == nil {
 		return nil
 	}
-	unlock, err := lockFile(ctx, filepath.Join(b.goCache, ".playdoc-warm.lock"))
-	if err != nil {
-		return err
+	// flock(2): the kernel drops it when its holder dies, so a crashed
+	// server never blocks the next start.
+	lock := flock.New(filepath.Join(b.goCache, ".playdoc-warm.lock"))
+	if _, err := lock.TryLockContext(ctx, 100*time.Millisecond); err != nil {
+		return fmt.Errorf("lock the build cache for its warm-up: %w", err)
 	}
-	defer unlock()
+	defer lock.Unlock()
 	if _, err := os.Stat(marker); err == nil {
 		b.log.Info("playground: the build cache was warmed by another server sharing the data folder")
 		return nil

@@ -1,7 +1,6 @@
 package site
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -13,25 +12,9 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"playdoc/internal/testenv"
 )
-
-// lockedBuffer is an io.Writer that goroutines may share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 // TestBuildWaitsForTheOutputLock: while another build holds the output
 // folder's lock, BuildTo says it waits, writes nothing, and builds the
@@ -42,7 +25,7 @@ func TestBuildWaitsForTheOutputLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs testenv.SyncBuffer
 	cfg := fixtureConfig()
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	done := make(chan error, 1)
