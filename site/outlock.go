@@ -28,11 +28,8 @@ func lockOutput(ctx context.Context, dir string, waiting func()) (func(), error)
 		}
 		ok, err = fl.TryLockContext(ctx, 50*time.Millisecond)
 	}
-	if err != nil {
+	if err != nil { // TryLockContext's false always comes with an error (ctx's)
 		return nil, fmt.Errorf("write site: lock %s: %w", path, err)
-	}
-	if !ok { // TryLockContext returns ctx's error with ok false; be safe
-		return nil, fmt.Errorf("write site: lock %s: %w", path, context.Cause(ctx))
 	}
 	return func() { _ = fl.Unlock() }, nil
 }
