@@ -20,14 +20,15 @@ import (
 var extensions = []goldmark.Extender{extension.GFM, extension.Footnote, extension.DefinitionList}
 
 // newMarkdown returns the goldmark converter that parses the content: GFM,
-// footnotes, definition lists and heading ids. Its renderer writes a
+// footnotes, definition lists and heading ids, generated or given as
+// attributes ("## Introduction {#intro}", as Hugo and Pandoc read them). Its renderer writes a
 // page's body template (see bodyTemplate): goldmark's HTML and GFM
 // renderers, with playdoc's own for headings, code, links, images and raw
 // HTML. It keeps no state of a page: one serves every page, in parallel.
 func newMarkdown() goldmark.Markdown {
 	return goldmark.New(
 		goldmark.WithExtensions(extensions...),
-		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+		goldmark.WithParserOptions(parser.WithAutoHeadingID(), parser.WithAttribute()),
 		goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(nodeRenderer{}, 100))),
 	)
 }
@@ -157,7 +158,12 @@ func renderHeading(w util.BufWriter, _ []byte, node ast.Node, entering bool) (as
 	id, _ := n.AttributeString("id")
 	idStr := html.EscapeString(string(asBytes(id)))
 	if entering {
-		fmt.Fprintf(w, "<h%d id=\"%s\">", n.Level, idStr)
+		fmt.Fprintf(w, "<h%d id=\"%s\"", n.Level, idStr)
+		// collect allowed only an id and classes ({#id .class}).
+		if class, ok := n.AttributeString("class"); ok {
+			fmt.Fprintf(w, " class=\"%s\"", html.EscapeString(string(asBytes(class))))
+		}
+		w.WriteByte('>')
 		return ast.WalkContinue, nil
 	}
 	// The anchor is for pointing and copying; keyboard and screen reader

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -142,6 +143,29 @@ func parsePage(file, display string, src []byte, md goldmark.Markdown) (*Page, E
 	return p, errs
 }
 
+// checkHeadingAttrs reports what a heading's attributes ({#id .class},
+// which goldmark reads after the text) may not give: an id that another
+// heading, the layout or a snippet already has, or an attribute other than
+// the id and classes (a style or an event handler would be blocked by the
+// site's Content-Security-Policy). Generated ids are unique, so a repeated
+// id is one an author gave.
+func (p *Page) checkHeadingAttrs(n *ast.Heading, id string, errs *ErrorList) {
+	line := p.line(n.Pos())
+	switch {
+	case p.ids[id]:
+		errs.errorf(p.Path, line, "heading id %q is already used on this page: give each heading its own {#id}", id)
+	case slices.Contains(layoutIDs, id):
+		errs.errorf(p.Path, line, "heading id %q is one the page layout uses: choose another {#id}", id)
+	case strings.HasPrefix(id, "snippet-"):
+		errs.errorf(p.Path, line, "heading id %q: ids starting with snippet- name runnable snippets, choose another {#id}", id)
+	}
+	for _, a := range n.Attributes() {
+		if name := string(a.Name); name != "id" && name != "class" {
+			errs.errorf(p.Path, line, "heading attribute %q is not supported: a heading takes {#id} and {.class} only", name)
+		}
+	}
+}
+
 // utf8BOM is the byte order mark some editors write at the start of a
 // UTF-8 file.
 var utf8BOM = []byte("\xef\xbb\xbf")
@@ -190,6 +214,7 @@ func (p *Page) collect(errs *ErrorList) {
 		case *ast.Heading:
 			id, _ := n.AttributeString("id")
 			idStr := string(asBytes(id))
+			p.checkHeadingAttrs(n, idStr, errs)
 			p.Headings = append(p.Headings, Heading{Level: n.Level, ID: idStr, Text: plainText(n, p.body)})
 			p.ids[idStr] = true
 		case *ast.Link:
