@@ -2,113 +2,70 @@ package site
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/pelletier/go-toml/v2"
 	"go.yaml.in/yaml/v3"
 )
 
-// frontMatter holds the YAML keys a page may set.
+// frontMatter holds the keys a page may set, and the file lines of those
+// that later checks name.
 type frontMatter struct {
-	Title   string
-	Order   int
-	Summary string
-	Slug    string
-	Lastmod string
+	Title       string
+	Order       int
+	Summary     string
+	Slug        string
+	Lastmod     string
+	lastmodLine int
 }
+
+// frontMatterKeys are the keys front matter may have.
+const frontMatterKeys = "title, order, summary, slug, lastmod, aliases"
 
 // yamlLineRE finds the line number in go-yaml's error messages.
 var yamlLineRE = regexp.MustCompile(`line (\d+)`)
 
-// parseFrontMatter splits off and decodes the front matter. It returns the
-// body and the file line where the body starts.
+// parseFrontMatter splits off and decodes the front matter: YAML between
+// "---" lines, or TOML between "+++" lines as Hugo sites write it. It
+// returns the body and the file line where the body starts.
 func parseFrontMatter(p *Page, src []byte, errs *ErrorList) (body []byte, bodyLine int) {
 	first, rest, ok := bytes.Cut(src, []byte("\n"))
-	if !ok || string(bytes.TrimRight(first, " \r")) != "---" {
-		errs.errorf(p.Path, 1, "missing front matter: the file must start with a '---' line, then title, order and summary")
+	delim := string(bytes.TrimRight(first, " \r"))
+	if !ok || (delim != "---" && delim != "+++") {
+		errs.errorf(p.Path, 1, "missing front matter: the file must start with a '---' line (YAML, or '+++' for TOML), then title, order and summary")
 		return src, 1
 	}
-	// Find the closing '---' line.
+	// Find the closing line.
 	off, line := len(first)+1, 2
 	fmStart := off
 	for {
 		l, r, found := bytes.Cut(rest, []byte("\n"))
-		if string(bytes.TrimRight(l, " \r")) == "---" {
+		if string(bytes.TrimRight(l, " \r")) == delim {
 			body, bodyLine = r, line+1
 			break
 		}
 		if !found {
-			errs.errorf(p.Path, 1, "front matter is not closed by a '---' line")
+			errs.errorf(p.Path, 1, "front matter is not closed by a '%s' line", delim)
 			return nil, line + 1
 		}
 		off += len(l) + 1
 		line++
 		rest = r
 	}
-	yamlSrc := src[fmStart:off]
-
-	var root yaml.Node
-	if err := yaml.Unmarshal(yamlSrc, &root); err != nil {
-		msg := cleanYAMLErr(err)
-		if strings.Contains(msg, "mapping values are not allowed") {
-			msg += ` (a value containing ": " must be quoted)`
-		}
-		errs.errorf(p.Path, yamlErrLine(err, 2), "malformed front matter: %s", msg)
-		return body, bodyLine
-	}
 	var fm frontMatter
 	p.Aliases = nil
-	lastmodLine := 0
 	seen := map[string]bool{}
-	if len(root.Content) == 1 {
-		m := root.Content[0]
-		if m.Kind != yaml.MappingNode {
-			errs.errorf(p.Path, m.Line+1, "malformed front matter: want key: value lines")
-			return body, bodyLine
-		}
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			k, v := m.Content[i], m.Content[i+1]
-			fileLine := v.Line + 1 // the YAML starts on file line 2
-			var target any
-			switch k.Value {
-			case "title":
-				target = &fm.Title
-			case "order":
-				target = &fm.Order
-				p.orderLine = fileLine
-			case "summary":
-				target = &fm.Summary
-			case "slug":
-				target = &fm.Slug
-				p.slugLine = fileLine
-			case "lastmod":
-				target = &fm.Lastmod
-				lastmodLine = fileLine
-			case "aliases":
-				if seen[k.Value] {
-					errs.errorf(p.Path, k.Line+1, "front matter key %q given twice", k.Value)
-				}
-				seen[k.Value] = true
-				p.Aliases = parseAliases(p, v, errs)
-				continue
-			default:
-				errs.errorf(p.Path, k.Line+1, "unknown front matter key %q (allowed: title, order, summary, slug, lastmod, aliases)", k.Value)
-				continue
-			}
-			if seen[k.Value] {
-				errs.errorf(p.Path, k.Line+1, "front matter key %q given twice", k.Value)
-			}
-			seen[k.Value] = true
-			if v.Kind != yaml.ScalarNode {
-				errs.errorf(p.Path, fileLine, "front matter %q: want a single value", k.Value)
-				continue
-			}
-			if err := v.Decode(target); err != nil {
-				errs.errorf(p.Path, fileLine, "front matter %q: %s", k.Value, cleanYAMLErr(err))
-			}
-		}
+	decode := decodeYAMLFrontMatter
+	if delim == "+++" {
+		decode = decodeTOMLFrontMatter
+	}
+	if !decode(p, src[fmStart:off], &fm, seen, errs) {
+		return body, bodyLine
 	}
 	for _, key := range []string{"title", "order", "summary"} {
 		if !seen[key] {
@@ -131,11 +88,203 @@ func parseFrontMatter(p *Page, src []byte, errs *ErrorList) (body []byte, bodyLi
 	if fm.Lastmod != "" {
 		t, err := parseLastmod(fm.Lastmod)
 		if err != nil {
-			errs.errorf(p.Path, lastmodLine, "front matter %q: %v", "lastmod", err)
+			errs.errorf(p.Path, fm.lastmodLine, "front matter %q: %v", "lastmod", err)
 		}
 		p.lastmodFM = t
 	}
 	return body, bodyLine
+}
+
+// decodeYAMLFrontMatter decodes YAML front matter (starting at file line
+// 2) into fm, p's lines and aliases, marking each key it finds in seen. It
+// returns false when the YAML is malformed.
+func decodeYAMLFrontMatter(p *Page, yamlSrc []byte, fm *frontMatter, seen map[string]bool, errs *ErrorList) bool {
+	var root yaml.Node
+	if err := yaml.Unmarshal(yamlSrc, &root); err != nil {
+		msg := cleanYAMLErr(err)
+		if strings.Contains(msg, "mapping values are not allowed") {
+			msg += ` (a value containing ": " must be quoted)`
+		}
+		errs.errorf(p.Path, yamlErrLine(err, 2), "malformed front matter: %s", msg)
+		return false
+	}
+	if len(root.Content) != 1 {
+		return true
+	}
+	m := root.Content[0]
+	if m.Kind != yaml.MappingNode {
+		errs.errorf(p.Path, m.Line+1, "malformed front matter: want key: value lines")
+		return false
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		fileLine := v.Line + 1 // the YAML starts on file line 2
+		target := fm.target(p, k.Value, fileLine)
+		if k.Value != "aliases" && target == nil {
+			errs.errorf(p.Path, k.Line+1, "unknown front matter key %q (allowed: %s)", k.Value, frontMatterKeys)
+			continue
+		}
+		if seen[k.Value] {
+			errs.errorf(p.Path, k.Line+1, "front matter key %q given twice", k.Value)
+		}
+		seen[k.Value] = true
+		if k.Value == "aliases" {
+			p.Aliases = parseAliases(p, v, errs)
+			continue
+		}
+		if v.Kind != yaml.ScalarNode {
+			errs.errorf(p.Path, fileLine, "front matter %q: want a single value", k.Value)
+			continue
+		}
+		if err := v.Decode(target); err != nil {
+			errs.errorf(p.Path, fileLine, "front matter %q: %s", k.Value, cleanYAMLErr(err))
+		}
+	}
+	return true
+}
+
+// target is where the value of front matter key goes (nil for aliases and
+// unknown keys); it records the lines of the keys that later checks name.
+func (fm *frontMatter) target(p *Page, key string, line int) any {
+	switch key {
+	case "title":
+		return &fm.Title
+	case "order":
+		p.orderLine = line
+		return &fm.Order
+	case "summary":
+		return &fm.Summary
+	case "slug":
+		p.slugLine = line
+		return &fm.Slug
+	case "lastmod":
+		fm.lastmodLine = line
+		return &fm.Lastmod
+	}
+	return nil
+}
+
+// tomlKeyRE matches a top-level key or a table header at the start of a
+// TOML line.
+var tomlKeyRE = regexp.MustCompile(`^\s*(?:(\[)|["']?([A-Za-z0-9_-]+)["']?\s*=)`)
+
+// decodeTOMLFrontMatter decodes TOML front matter (starting at file line
+// 2) as decodeYAMLFrontMatter does YAML.
+func decodeTOMLFrontMatter(p *Page, tomlSrc []byte, fm *frontMatter, seen map[string]bool, errs *ErrorList) bool {
+	var values map[string]any
+	if err := toml.Unmarshal(tomlSrc, &values); err != nil {
+		line := 1
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			line, _ = de.Position()
+		}
+		msg := strings.TrimPrefix(err.Error(), "toml: ")
+		if strings.Contains(msg, "at start of value") {
+			msg += ` (a text value must be quoted: key = "text")`
+		}
+		errs.errorf(p.Path, line+1, "malformed front matter: %s", msg)
+		return false
+	}
+	// go-toml gives no positions for values: find each top-level key's
+	// line; keys below a table header belong to the table.
+	type key struct {
+		name string
+		line int
+	}
+	var keys []key
+	for i, l := range strings.Split(string(tomlSrc), "\n") {
+		m := tomlKeyRE.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		if m[1] != "" {
+			break
+		}
+		keys = append(keys, key{m[2], i + 2})
+	}
+	found := map[string]bool{}
+	for _, k := range keys {
+		found[k.name] = true
+	}
+	for name := range values { // a key the scan missed ("a.b = 1")
+		if !found[name] {
+			keys = append(keys, key{name, 1})
+		}
+	}
+	for _, k := range keys {
+		v, ok := values[k.name]
+		if !ok {
+			continue
+		}
+		seen[k.name] = true
+		if k.name == "aliases" {
+			p.Aliases = tomlAliases(p, v, k.line, errs)
+			continue
+		}
+		switch t := fm.target(p, k.name, k.line).(type) {
+		case nil:
+			errs.errorf(p.Path, k.line, "unknown front matter key %q (allowed: %s)", k.name, frontMatterKeys)
+		case *int:
+			n, isInt := v.(int64)
+			if !isInt {
+				errs.errorf(p.Path, k.line, "front matter %q: want an integer, not %s", k.name, tomlType(v))
+				continue
+			}
+			*t = int(n)
+		case *string:
+			switch d := v.(type) {
+			case string:
+				*t = d
+			case time.Time: // lastmod = 2026-01-31T15:04:05Z
+				*t = d.Format(time.RFC3339)
+			case toml.LocalDate, toml.LocalDateTime:
+				*t = fmt.Sprint(d)
+			default:
+				errs.errorf(p.Path, k.line, "front matter %q: want a string, not %s", k.name, tomlType(v))
+			}
+		}
+	}
+	return true
+}
+
+// tomlAliases reads aliases from TOML front matter: a path or an array of
+// paths, on the key's line.
+func tomlAliases(p *Page, v any, line int, errs *ErrorList) []Alias {
+	items := []any{v}
+	if list, ok := v.([]any); ok {
+		items = list
+	}
+	var out []Alias
+	for _, it := range items {
+		s, ok := it.(string)
+		if !ok {
+			errs.errorf(p.Path, line, "front matter \"aliases\": want URL paths such as /old-page/")
+			continue
+		}
+		if a, ok := checkAlias(p, s, line, errs); ok {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// tomlType names the TOML type of a decoded value for an error message.
+func tomlType(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "a table"
+	}
+	return "a date"
 }
 
 // yamlErrLine extracts the YAML line of a go-yaml error and maps it to a
@@ -180,12 +329,20 @@ func parseAliases(p *Page, v *yaml.Node, errs *ErrorList) []Alias {
 			errs.errorf(p.Path, line, "front matter \"aliases\": want URL paths such as /old-page/")
 			continue
 		}
-		a := strings.TrimSpace(it.Value)
-		if !strings.HasPrefix(a, "/") || strings.HasPrefix(a, "//") || strings.ContainsAny(a, "?#\"<> ") {
-			errs.errorf(p.Path, line, "front matter \"aliases\": %q is not a URL path such as /old-page/", a)
-			continue
+		if a, ok := checkAlias(p, it.Value, line, errs); ok {
+			out = append(out, a)
 		}
-		out = append(out, Alias{Path: a, Line: line})
 	}
 	return out
+}
+
+// checkAlias checks one alias, given on line: an absolute path without a
+// scheme, query or fragment.
+func checkAlias(p *Page, path string, line int, errs *ErrorList) (Alias, bool) {
+	a := strings.TrimSpace(path)
+	if !strings.HasPrefix(a, "/") || strings.HasPrefix(a, "//") || strings.ContainsAny(a, "?#\"<> ") {
+		errs.errorf(p.Path, line, "front matter \"aliases\": %q is not a URL path such as /old-page/", a)
+		return Alias{}, false
+	}
+	return Alias{Path: a, Line: line}, true
 }
