@@ -185,7 +185,9 @@ func (p *Page) collect(errs *ErrorList) {
 		p.doc.RemoveChild(p.doc, h)
 	}
 	var quotes []*ast.Blockquote
-	var fences []*ast.FencedCodeBlock
+	// fences are the code blocks: fenced ones, and indented ones, which
+	// are written as a fence without a language would be.
+	var fences []ast.Node
 	top := map[ast.Node]int{}
 	i := 0
 	for c := p.doc.FirstChild(); c != nil; c = c.NextSibling() {
@@ -235,7 +237,7 @@ func (p *Page) collect(errs *ErrorList) {
 			text, start := fragText(n, p.body)
 			p.raw[n] = hc.fragment(text, p.line(start), block, below(n))
 			return ast.WalkSkipChildren, nil
-		case *ast.FencedCodeBlock:
+		case *ast.FencedCodeBlock, *ast.CodeBlock:
 			fences = append(fences, n)
 			return ast.WalkSkipChildren, nil
 		case *east.TableHeader:
@@ -252,8 +254,8 @@ func (p *Page) collect(errs *ErrorList) {
 	for _, fb := range fences {
 		line := p.line(fb.Pos())
 		var info string
-		if fb.Info != nil {
-			info = string(fb.Info.Segment.Value(p.body))
+		if f, ok := fb.(*ast.FencedCodeBlock); ok && f.Info != nil {
+			info = string(f.Info.Segment.Value(p.body))
 		}
 		fi, msgs := parseFenceInfo(info)
 		for _, m := range msgs {
