@@ -126,3 +126,17 @@ content/01-a.md:6: broken link "/old/#part": no page at /old/`
 		t.Errorf("without the redirect: %v\nwant:\n%s", err, want)
 	}
 }
+
+// TestTableAlignClassesStyled checks that site.css aligns each class a
+// table cell may get from its column's alignment (table-align.txtar).
+func TestTableAlignClassesStyled(t *testing.T) {
+	css, err := os.ReadFile(filepath.Join(staticDir, "site.css"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"left", "center", "right"} {
+		if rule := ".align-" + a + " { text-align: " + a + "; }"; !bytes.Contains(css, []byte(rule)) {
+			t.Errorf("site.css lacks %q", rule)
+		}
+	}
+}

@@ -240,6 +240,11 @@ func (p *Page) collect(errs *ErrorList) {
 		case *ast.FencedCodeBlock, *ast.CodeBlock:
 			fences = append(fences, n)
 			return ast.WalkSkipChildren, nil
+		case *east.TableCell:
+			// site.css aligns a column's cells by class (see extensions).
+			if n.Alignment != east.AlignNone {
+				n.SetAttributeString("class", []byte("align-"+n.Alignment.String()))
+			}
 		case *east.TableHeader:
 			// Header cells name their column for screen readers (WCAG H63).
 			for c := n.FirstChild(); c != nil; c = c.NextSibling() {
