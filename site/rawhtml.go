@@ -142,6 +142,17 @@ func (c *htmlChecker) startTag(tok *xhtml.Token, selfClosing bool, line int, blo
 	}
 	var refs map[string]int
 	hasAlt := false
+	rewrite := false
+	if name == "a" && !tokenHasAttr(tok, "id") {
+		// An old anchor, <a name="x">: browsers follow #x to it, and
+		// HTML5 names it with id, so it is written again as <a id="x">.
+		for i, a := range tok.Attr {
+			if strings.ToLower(a.Key) == "name" {
+				tok.Attr[i].Key = "id"
+				rewrite = true
+			}
+		}
+	}
 	for _, a := range tok.Attr {
 		key := strings.ToLower(a.Key)
 		switch {
@@ -177,10 +188,20 @@ func (c *htmlChecker) startTag(tok *xhtml.Token, selfClosing bool, line int, blo
 	default:
 		c.stack = append(c.stack, openTag{name: name, line: line, block: block})
 	}
-	if refs == nil {
+	if refs == nil && !rewrite {
 		return rawPart{}, false
 	}
 	return rawPart{tag: tok, refs: refs}, true
+}
+
+// tokenHasAttr reports whether tok has the attribute key (any case).
+func tokenHasAttr(tok *xhtml.Token, key string) bool {
+	for _, a := range tok.Attr {
+		if strings.EqualFold(a.Key, key) {
+			return true
+		}
+	}
+	return false
 }
 
 // inForeign reports whether the next tag is inside SVG or MathML, whose
