@@ -18,13 +18,12 @@ func tokeniseGo(src string) []chroma.Token {
 	type tok struct {
 		off, end int
 		tok      token.Token
-		lit      string
 	}
 	fset := token.NewFileSet()
 	file := fset.AddFile("", fset.Base(), len(src))
 	var s scanner.Scanner
 	s.Init(file, []byte(src), func(token.Position, string) {}, scanner.ScanComments)
-	var toks []tok
+	toks := make([]tok, 0, len(src)/4) // a Go block has a token every 4-5 bytes
 	for {
 		pos, t, lit := s.Scan()
 		if t == token.EOF {
@@ -39,35 +38,39 @@ func tokeniseGo(src string) []chroma.Token {
 			end = off + len(t.String())
 		}
 		end = min(end, len(src))
-		toks = append(toks, tok{off, end, t, src[off:end]})
+		toks = append(toks, tok{off, end, t})
 	}
 
 	out := make([]chroma.Token, 0, 2*len(toks)+1)
-	emit := func(tt chroma.TokenType, v string) {
-		if v == "" {
+	// Every token's text follows the last one's in src (see below), so a
+	// coalesced token is src[start:end] of the last: no concatenation.
+	start := 0
+	emit := func(tt chroma.TokenType, from, to int) {
+		if from == to {
 			return
 		}
 		if n := len(out); n > 0 && out[n-1].Type == tt {
-			out[n-1].Value += v // coalesce, as chroma does
+			out[n-1].Value = src[start:to] // coalesce, as chroma does
 			return
 		}
-		out = append(out, chroma.Token{Type: tt, Value: v})
+		start = from
+		out = append(out, chroma.Token{Type: tt, Value: src[from:to]})
 	}
 	last := 0
 	for _, t := range toks {
 		if t.off < last {
 			continue // overlaps what was already emitted
 		}
-		emit(chroma.TextWhitespace, src[last:t.off])
+		emit(chroma.TextWhitespace, last, t.off)
 		text := src[t.off:t.end]
 		// Is the next non-space character a '('? (Function names.)
 		rest := strings.TrimLeft(src[t.end:], " \t")
 		callNext := strings.HasPrefix(rest, "(")
 		directCall := strings.HasPrefix(src[t.end:], "(")
-		emit(goTokenType(t.tok, text, callNext, directCall), text)
+		emit(goTokenType(t.tok, text, callNext, directCall), t.off, t.end)
 		last = t.end
 	}
-	emit(chroma.TextWhitespace, src[last:])
+	emit(chroma.TextWhitespace, last, len(src))
 	return out
 }
 
