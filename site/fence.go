@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // fenceInfo is the parsed info string of a code fence: ```go run name=x.
@@ -150,6 +151,18 @@ func allowedAttrs(lang string) string {
 }
 
 // validName reports whether s is usable in an HTML id and a URL fragment.
+func validSlug(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return false
+		}
+	}
+	return true
+}
+
 func validName(s string) bool {
 	if s == "" {
 		return false

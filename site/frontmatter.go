@@ -79,7 +79,7 @@ func parseFrontMatter(p *Page, src []byte, errs *ErrorList) (body []byte, bodyLi
 	p.Summary = strings.TrimSpace(fm.Summary)
 	p.Order = fm.Order
 	if fm.Slug != "" {
-		if !validName(fm.Slug) {
+		if !validSlug(fm.Slug) {
 			errs.errorf(p.Path, p.slugLine, "invalid slug %q (use letters, digits, '-' and '_')", fm.Slug)
 		}
 		p.Slug = fm.Slug

@@ -128,7 +128,7 @@ func parsePage(file, display string, src []byte, md goldmark.Markdown) (*Page, E
 	default:
 		p.URL = "/" + slugFromFile(dir) + "/" + p.Slug + "/"
 	}
-	if p.slugLine == 0 && !validName(p.Slug) {
+	if p.slugLine == 0 && !validSlug(p.Slug) {
 		errs.errorf(p.Path, 1, "file name gives an invalid slug %q: name files NN-slug.md and folders NN-slug with letters, digits, '-' and '_', or set slug: in the front matter", p.Slug)
 	}
 	for i, c := range p.body {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"net/url"
 	"sync/atomic"
 
 	"github.com/a-h/templ"
@@ -36,7 +37,7 @@ func (b *Builder) headNav(a assetSet, title, desc, urlPath, ogType, navData stri
 		NavData:     navData,
 	}
 	if urlPath != "" && b.cfg.BaseURL != "" {
-		h.Canonical = b.cfg.BaseURL + urlPath
+		h.Canonical = b.cfg.BaseURL + escapedPath(urlPath)
 	}
 	return h
 }
@@ -228,3 +229,7 @@ func rawHTML(b []byte) templ.Component {
 		return err
 	})
 }
+
+// escapedPath is a site path as an absolute URL needs it: "/über/" is
+// "/%C3%BCber/" (a page's href may be UTF-8, a sitemap's loc may not).
+func escapedPath(p string) string { return (&url.URL{Path: p}).EscapedPath() }

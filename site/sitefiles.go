@@ -93,7 +93,7 @@ func writeSitemap(w *bytes.Buffer, baseURL string, pages []*Page) error {
 	}
 	entries := []entry{{loc: baseURL + "/"}}
 	for _, p := range pages {
-		entries = append(entries, entry{baseURL + p.URL, p.LastMod})
+		entries = append(entries, entry{baseURL + escapedPath(p.URL), p.LastMod})
 		if p.LastMod.After(entries[0].mod) {
 			entries[0].mod = p.LastMod
 		}
