@@ -7,6 +7,7 @@ import (
 
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/text"
 )
 
 // ids generates heading ids: lower-case words joined by '-', unique per page
@@ -59,3 +60,29 @@ func (s *ids) Generate(value []byte, _ ast.NodeKind) []byte {
 
 // Put marks an id given explicitly as taken.
 func (s *ids) Put(value []byte) { s.used[string(value)] = true }
+
+// headingIDs gives each heading without an id ({#id}) one made from its
+// text as the reader sees it (plainText: no link URLs or image paths,
+// entities and escapes resolved), as GitHub and Hugo do; goldmark's own
+// would be made from the Markdown source of the heading's last line. The
+// ids given are taken first, so that a generated one never repeats them.
+type headingIDs struct{}
+
+func (headingIDs) Transform(doc *ast.Document, reader text.Reader, pc parser.Context) {
+	var auto []*ast.Heading
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		h, ok := n.(*ast.Heading)
+		if !entering || !ok {
+			return ast.WalkContinue, nil
+		}
+		if id, ok := h.AttributeString("id"); ok {
+			pc.IDs().Put(asBytes(id))
+		} else {
+			auto = append(auto, h)
+		}
+		return ast.WalkSkipChildren, nil
+	})
+	for _, h := range auto {
+		h.SetAttributeString("id", pc.IDs().Generate([]byte(plainText(h, reader.Source())), ast.KindHeading))
+	}
+}
