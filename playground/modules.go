@@ -3,6 +3,7 @@ package playground
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -56,6 +57,14 @@ func (b *Builder) prepareModules(ctx context.Context) error {
 		fmt.Fprintf(&mod, "\t%s %s\n", m.Path, m.Version)
 	}
 	mod.WriteString(")\n")
+	// Filled before by a server sharing the module cache (an earlier
+	// start, serve beside check, every test package): its go.mod and
+	// go.sum, without two go commands (~0.2 s of CPU each, issue 8).
+	marker := filepath.Join(b.modCache, ".playdoc-modules-"+shortHash(b.version+"\n"+mod.String()+string(warmSource(false, stageModules))))
+	if mf, err := readModulesMarker(marker); err == nil {
+		b.mods.Store(mf)
+		return nil
+	}
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod.String()), 0o644); err != nil {
 		return err
 	}
@@ -95,5 +104,54 @@ func (b *Builder) prepareModules(ctx context.Context) error {
 		return err
 	}
 	b.mods.Store(&mf)
+	if err := writeModulesMarker(marker, &mf); err != nil {
+		b.log.Warn("playground: could not record the prepared module cache; the next start prepares it again", "err", err)
+	}
 	return nil
+}
+
+// modulesMarker is the file, in the module cache, that records the go.mod
+// and go.sum resolved when the cache was filled.
+type modulesMarker struct {
+	GoMod string `json:"go.mod"`
+	GoSum string `json:"go.sum"`
+}
+
+// readModulesMarker reads what writeModulesMarker wrote at path; an error
+// when there is none, or it is damaged.
+func readModulesMarker(path string) (*moduleFiles, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m modulesMarker
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if m.GoMod == "" || m.GoSum == "" {
+		return nil, fmt.Errorf("%s: no go.mod or go.sum", path)
+	}
+	return &moduleFiles{goMod: []byte(m.GoMod), goSum: []byte(m.GoSum)}, nil
+}
+
+// writeModulesMarker records mf at path, whole or not at all (a rename),
+// so that a server starting meanwhile never reads half of it.
+func writeModulesMarker(path string, mf *moduleFiles) error {
+	data, err := json.Marshal(modulesMarker{GoMod: string(mf.goMod), GoSum: string(mf.goSum)})
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".playdoc-modules-*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

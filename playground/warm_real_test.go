@@ -125,3 +125,47 @@ func TestRealWarmExportsAreKept(t *testing.T) {
 		t.Errorf("run after: %s", kinds(evs))
 	}
 }
+
+// TestRealModulesPreparedOnce: a server start on a data folder whose
+// module cache another server filled takes the go.mod and go.sum it
+// recorded, without running the go command; a damaged record is not
+// trusted.
+func TestRealModulesPreparedOnce(t *testing.T) {
+	s, _ := newRealServer(t, nil)
+	want := s.builder.mods.Load()
+	if want == nil {
+		t.Fatal("a ready server has no module files")
+	}
+	b, err := newBuilder(s.builder.exec, slog.New(slog.NewTextHandler(io.Discard, nil)), filepath.Dir(s.builder.goCache), s.builder.modCache, 1, s.builder.limits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	realGo := b.goBin
+	b.goBin = filepath.Join(t.TempDir(), "no-go") // running the go command now fails
+	if err := b.prepareModules(t.Context()); err != nil {
+		t.Fatalf("prepareModules ran the go command although the module cache was prepared: %v", err)
+	}
+	if got := b.mods.Load(); !bytes.Equal(got.goMod, want.goMod) || !bytes.Equal(got.goSum, want.goSum) {
+		t.Errorf("recorded module files differ from the server's:\n%s\n%s\nwant\n%s\n%s", got.goMod, got.goSum, want.goMod, want.goSum)
+	}
+
+	markers, err := filepath.Glob(filepath.Join(s.builder.modCache, ".playdoc-modules-*"))
+	if err != nil || len(markers) == 0 {
+		t.Fatalf("no record in the module cache: %v", err)
+	}
+	for _, m := range markers {
+		if err := os.WriteFile(m, []byte(`{"go.mod":"module play`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.prepareModules(t.Context()); err == nil {
+		t.Error("a damaged record was trusted: prepareModules did not run the go command")
+	}
+	b.goBin = realGo
+	if err := b.prepareModules(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.mods.Load(); !bytes.Equal(got.goSum, want.goSum) {
+		t.Errorf("go.sum after preparing again differs:\n%s\nwant\n%s", got.goSum, want.goSum)
+	}
+}
