@@ -238,14 +238,30 @@ func startServeProc(t *testing.T) *serveProc {
 // machine.
 func (s *serveProc) waitPlaygroundReady(t *testing.T, timeout time.Duration) {
 	t.Helper()
-	s.waitReady(t, "the playground ready", timeout, func() error {
+	s.waitPlayground(t, "the playground ready", func(h healthz) bool { return h.Ready }, timeout)
+}
+
+// waitPlaygroundCore waits for the first stage of the playground's warm-up
+// (/healthz's coreReady): programs that import only the common standard
+// packages (fmt, sync, time, ...) build from then on, long before a new
+// machine has compiled the allowed modules.
+func (s *serveProc) waitPlaygroundCore(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	s.waitPlayground(t, "the playground's common standard packages warm", func(h healthz) bool { return h.CoreReady }, timeout)
+}
+
+// waitPlayground waits until ready(/healthz) holds; a playground that
+// reports itself broken fails the test at once.
+func (s *serveProc) waitPlayground(t *testing.T, what string, ready func(healthz) bool, timeout time.Duration) {
+	t.Helper()
+	s.waitReady(t, what, timeout, func() error {
 		h, err := health(s.base)
 		switch {
 		case err != nil:
 			return fmt.Errorf("/healthz: %w; is the API mounted?", err)
 		case !h.OK:
 			t.Fatalf("playdoc serve: /healthz reports the playground broken: %s\n%s", h.Error, s.logs.String())
-		case !h.Ready:
+		case !ready(h):
 			return fmt.Errorf("/healthz: %+v", h)
 		}
 		return nil
@@ -267,6 +283,8 @@ type healthz struct {
 	Queued  int    `json:"queued"`
 	Ready   bool   `json:"ready"`
 	Error   string `json:"error"`
+	// CoreReady: the warm-up's first stage is over (playground's healthResponse).
+	CoreReady bool `json:"coreReady"`
 }
 
 func health(base string) (healthz, error) {
