@@ -80,6 +80,21 @@ func (f *siteFlags) siteConfig(contentDir string) (*config.Site, error) {
 // config resolves the flags and the site's playdoc.toml into a site
 // configuration; the flags win.
 func (f *siteFlags) config(e *env) (site.Config, error) {
+	// A folder given by flag must exist: the file system of a missing one
+	// fails later without its name ("stat .").
+	for _, d := range []struct{ flag, dir string }{{"content", f.content}, {"static", f.static}} {
+		if d.dir == "" {
+			continue
+		}
+		switch fi, err := os.Stat(d.dir); {
+		case errors.Is(err, fs.ErrNotExist):
+			return site.Config{}, fmt.Errorf("--%s %s: no such folder", d.flag, d.dir)
+		case err != nil:
+			return site.Config{}, fmt.Errorf("--%s %s: %w", d.flag, d.dir, err)
+		case !fi.IsDir():
+			return site.Config{}, fmt.Errorf("--%s %s: not a folder", d.flag, d.dir)
+		}
+	}
 	contentDir, staticDir := f.dirs()
 	sc, err := f.siteConfig(contentDir)
 	if err != nil {

@@ -98,3 +98,31 @@ func TestBuildMemoryLimit(t *testing.T) {
 		t.Errorf("after the build the memory limit is %d, want %d as before", got, before)
 	}
 }
+
+// TestBuildNamesAMissingFolder: a --content or --static folder that does
+// not exist (a typo) is named in the error, for build and serve alike;
+// build said "read content: stat .: no such file or directory".
+func TestBuildNamesAMissingFolder(t *testing.T) {
+	dir := t.TempDir()
+	writeSite(t, dir, map[string]string{"content/01-a.md": "---\ntitle: A\norder: 1\nsummary: s\n---\n", "file.txt": "x"})
+	missing := filepath.Join(dir, "contnet")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"build", "--content", missing}, "--content " + missing + ": no such folder"},
+		{[]string{"build", "--content", filepath.Join(dir, "file.txt")}, "--content " + filepath.Join(dir, "file.txt") + ": not a folder"},
+		{[]string{"build", "--content", filepath.Join(dir, "content"), "--static", missing}, "--static " + missing + ": no such folder"},
+		{[]string{"serve", "--content", missing, "--addr", "127.0.0.1:0"}, "--content " + missing + ": no such folder"},
+	} {
+		var stdout, stderr bytes.Buffer
+		args := append(c.args, "--cache", filepath.Join(dir, "cache"))
+		if c.args[0] == "build" {
+			args = append(args, "--out", filepath.Join(dir, "public"))
+		}
+		code := run(context.Background(), args, &stdout, &stderr)
+		if code == 0 || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want an error containing %q", c.args, code, stderr.String(), c.want)
+		}
+	}
+}
