@@ -305,6 +305,7 @@ type loaded struct {
 // With pc, a page whose source pc holds is taken from it, not parsed.
 func (b *Builder) load(ctx context.Context, release bool, pc *pageCache) (*loaded, error) {
 	var files []string
+	var misnamed ErrorList
 	err := fs.WalkDir(b.cfg.Content, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -318,6 +319,9 @@ func (b *Builder) load(ctx context.Context, release bool, pc *pageCache) (*loade
 		}
 		if !d.IsDir() && strings.HasSuffix(name, ".md") {
 			files = append(files, p)
+		} else if ext := path.Ext(name); !d.IsDir() && markdownExts[strings.ToLower(ext)] {
+			// Left out, the page would be missing without a word.
+			misnamed.errorf(path.Join(b.cfg.ContentName, p), 1, "playdoc reads pages only from .md files: rename it %s.md", strings.TrimSuffix(name, ext))
 		}
 		return nil
 	})
@@ -325,6 +329,9 @@ func (b *Builder) load(ctx context.Context, release bool, pc *pageCache) (*loade
 		return nil, fmt.Errorf("list content: %w", err)
 	}
 	if len(files) == 0 {
+		if err := misnamed.err(); err != nil {
+			return nil, err
+		}
 		return nil, errNoContent
 	}
 	pages := make([]*Page, len(files))
@@ -372,7 +379,7 @@ func (b *Builder) load(ctx context.Context, release bool, pc *pageCache) (*loade
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	var errs ErrorList
+	errs := misnamed
 	for i, p := range pages {
 		if len(errLists[i]) == 0 {
 			b.parsed[p.File] = p
@@ -400,6 +407,10 @@ func (b *Builder) load(ctx context.Context, release bool, pc *pageCache) (*loade
 	}
 	return &loaded{top: top, pages: pages, parsed: int(parsed.Load()), links: links, files: published, redirects: redirects}, nil
 }
+
+// markdownExts are the extensions of Markdown files that other tools
+// take as pages, and playdoc does not (lower case).
+var markdownExts = map[string]bool{".md": true, ".markdown": true, ".mdown": true, ".mkd": true, ".mkdn": true, ".mdwn": true}
 
 // highlightPage fills in the highlighted HTML of page p's code blocks:
 // from the cache, else highlighted now (and cached).
