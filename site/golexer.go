@@ -15,33 +15,12 @@ import (
 // character in a fragment) still comes out whole, as plain text where it
 // fails.
 func tokeniseGo(src string) []chroma.Token {
-	type tok struct {
-		off, end int
-		tok      token.Token
-	}
 	fset := token.NewFileSet()
 	file := fset.AddFile("", fset.Base(), len(src))
 	var s scanner.Scanner
 	s.Init(file, []byte(src), func(token.Position, string) {}, scanner.ScanComments)
-	toks := make([]tok, 0, len(src)/4) // a Go block has a token every 4-5 bytes
-	for {
-		pos, t, lit := s.Scan()
-		if t == token.EOF {
-			break
-		}
-		if t == token.SEMICOLON && lit != ";" {
-			continue // inserted by the scanner at a newline
-		}
-		off := file.Offset(pos)
-		end := off + len(lit)
-		if lit == "" {
-			end = off + len(t.String())
-		}
-		end = min(end, len(src))
-		toks = append(toks, tok{off, end, t})
-	}
-
-	out := make([]chroma.Token, 0, 2*len(toks)+1)
+	// Go code has a token (after coalescing) every 3 bytes or so.
+	out := make([]chroma.Token, 0, len(src)/2+1)
 	// Every token's text follows the last one's in src (see below), so a
 	// coalesced token is src[start:end] of the last: no concatenation.
 	start := 0
@@ -57,18 +36,31 @@ func tokeniseGo(src string) []chroma.Token {
 		out = append(out, chroma.Token{Type: tt, Value: src[from:to]})
 	}
 	last := 0
-	for _, t := range toks {
-		if t.off < last {
+	for {
+		pos, t, lit := s.Scan()
+		if t == token.EOF {
+			break
+		}
+		if t == token.SEMICOLON && lit != ";" {
+			continue // inserted by the scanner at a newline
+		}
+		off := file.Offset(pos)
+		end := off + len(lit)
+		if lit == "" {
+			end = off + len(t.String())
+		}
+		end = min(end, len(src))
+		if off < last {
 			continue // overlaps what was already emitted
 		}
-		emit(chroma.TextWhitespace, last, t.off)
-		text := src[t.off:t.end]
+		emit(chroma.TextWhitespace, last, off)
+		text := src[off:end]
 		// Is the next non-space character a '('? (Function names.)
-		rest := strings.TrimLeft(src[t.end:], " \t")
+		rest := strings.TrimLeft(src[end:], " \t")
 		callNext := strings.HasPrefix(rest, "(")
-		directCall := strings.HasPrefix(src[t.end:], "(")
-		emit(goTokenType(t.tok, text, callNext, directCall), t.off, t.end)
-		last = t.end
+		directCall := strings.HasPrefix(src[end:], "(")
+		emit(goTokenType(t, text, callNext, directCall), off, end)
+		last = end
 	}
 	emit(chroma.TextWhitespace, last, len(src))
 	return out

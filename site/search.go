@@ -226,9 +226,10 @@ func pageText(p *Page) [][]string {
 	}
 	anchor := ""
 	add := func(text string) {
-		text = strings.Join(strings.Fields(text), " ")
-		if r := []rune(text); len(r) > excerptRunes {
-			text = string(r[:excerptRunes])
+		text = collapseSpace(text)
+		// Counted first: converted (and so copied) only when it is cut.
+		if utf8.RuneCountInString(text) > excerptRunes {
+			text = string([]rune(text)[:excerptRunes])
 		}
 		if text == "" {
 			return
@@ -263,6 +264,34 @@ func pageText(p *Page) [][]string {
 		return ast.WalkContinue, nil
 	})
 	return out
+}
+
+// collapseSpace is strings.Join(strings.Fields(s), " "): s without
+// leading or trailing white space, each run of it inside one space. It
+// copies s only when that changes it, and then once.
+func collapseSpace(s string) string {
+	prevSpace := true // at the start, a space is to be dropped
+	for i, r := range s {
+		space := unicode.IsSpace(r)
+		if space && (prevSpace || r != ' ' || i == len(s)-1) {
+			return joinFields(s)
+		}
+		prevSpace = space
+	}
+	return s
+}
+
+// joinFields is strings.Join(strings.Fields(s), " ") with one allocation.
+func joinFields(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for f := range strings.FieldsSeq(s) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(f)
+	}
+	return b.String()
 }
 
 // termScore is one term of a page and its score there.

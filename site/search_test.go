@@ -238,3 +238,14 @@ func TestPageText(t *testing.T) {
 		t.Errorf("excerpt blocks:\n%q\nwant\n%q", blocks, want)
 	}
 }
+
+// TestCollapseSpace: collapseSpace is strings.Join(strings.Fields(s), " "),
+// whatever the white space (Unicode's too) and on bad UTF-8.
+func TestCollapseSpace(t *testing.T) {
+	for _, s := range []string{"", " ", "a", "a b", " a", "a ", "a  b", "a\nb", "a\tb c", "  a  b  ", "a\u00a0b", "a\u3000", "a\u0085b",
+		"x \xff y", "\xff", "é è", "a b\n", "a\r\nb", "one two three four"} {
+		if got, want := collapseSpace(s), strings.Join(strings.Fields(s), " "); got != want {
+			t.Errorf("collapseSpace(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
