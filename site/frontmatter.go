@@ -102,10 +102,14 @@ func decodeYAMLFrontMatter(p *Page, yamlSrc []byte, fm *frontMatter, seen map[st
 	var root yaml.Node
 	if err := yaml.Unmarshal(yamlSrc, &root); err != nil {
 		msg := cleanYAMLErr(err)
-		if strings.Contains(msg, "mapping values are not allowed") {
+		line := yamlErrLine(err, 2)
+		switch {
+		case strings.Contains(msg, "mapping values are not allowed"):
 			msg += ` (a value containing ": " must be quoted)`
+		case strings.Contains(msg, "cannot start any token") || strings.Contains(msg, "tab character"):
+			msg += yamlTokenHint(yamlSrc, line-2)
 		}
-		errs.errorf(p.Path, yamlErrLine(err, 2), "malformed front matter: %s", msg)
+		errs.errorf(p.Path, line, "malformed front matter: %s", msg)
 		return false
 	}
 	if len(root.Content) != 1 {
@@ -287,8 +291,29 @@ func tomlType(v any) string {
 	return "a date"
 }
 
+// yamlTokenHint says what to do about a character YAML cannot start a
+// token with, on line i (0-based) of the YAML: a tab in the indentation,
+// or a value starting with a backtick (a command quoted as code), @ or %.
+func yamlTokenHint(src []byte, i int) string {
+	lines := strings.Split(string(src), "\n")
+	if i < 0 || i >= len(lines) {
+		return ""
+	}
+	l := lines[i]
+	if strings.Contains(l[:len(l)-len(strings.TrimLeft(l, " \t"))], "\t") {
+		return " (YAML indents with spaces, not tabs)"
+	}
+	if _, v, ok := strings.Cut(l, ":"); ok {
+		if v = strings.TrimSpace(v); v != "" && strings.ContainsRune("`@%", rune(v[0])) {
+			return " (a value starting with `, @ or % must be quoted)"
+		}
+	}
+	return ""
+}
+
 // yamlErrLine extracts the YAML line of a go-yaml error and maps it to a
-// file line; the YAML text starts at file line fmLine.
+// file line; the YAML text starts at file line fmLine. go-yaml leaves the
+// line out of an error on the first line.
 func yamlErrLine(err error, fmLine int) int {
 	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
 		if n, convErr := strconv.Atoi(m[1]); convErr == nil {
@@ -300,7 +325,7 @@ func yamlErrLine(err error, fmLine int) int {
 			return n + fmLine - 1
 		}
 	}
-	return 1
+	return fmLine
 }
 
 // cleanYAMLErr drops go-yaml's prefixes and its own line numbers, which
