@@ -114,6 +114,7 @@ func (f *siteFlags) config(e *env) (site.Config, error) {
 		cfg.Content, cfg.ContentName = os.DirFS(contentDir), filepath.ToSlash(filepath.Clean(contentDir))
 		cfg.Dates = site.GitDates(contentDir)
 	} else {
+		warnEmbeddedContent(e)
 		sub, err := fs.Sub(playdoc.Content, "content")
 		if err != nil {
 			return cfg, fmt.Errorf("embedded content: %w", err)
@@ -143,6 +144,33 @@ func (f *siteFlags) config(e *env) (site.Config, error) {
 		cfg.Dates = site.GitDatesCached(contentDir, filepath.Join(cfg.CacheDir, "git-dates.json"))
 	}
 	return cfg, nil
+}
+
+// warnEmbeddedContent says that a command found no ./content and uses
+// the embedded tutorial, and, when the working folder looks like a site's
+// content folder or a site without one, what to run instead: started in
+// the wrong folder, build wrote the tutorial and serve showed it without
+// a word.
+func warnEmbeddedContent(e *env) {
+	e.log.Warn("no content folder here: using the embedded tutorial (give --content DIR for a site of your own)")
+	wd, err := os.Getwd()
+	if err != nil {
+		return
+	}
+	mds, _ := filepath.Glob("*.md")
+	switch parent := filepath.Dir(wd); {
+	case fileExists(filepath.Join(parent, config.FileName)):
+		e.log.Warn("this folder looks like a site's content: run playdoc in " + parent + ", where " + config.FileName + " is")
+	case fileExists(config.FileName):
+		e.log.Warn(config.FileName + " is here but no content folder: give --content DIR")
+	case len(mds) > 0:
+		e.log.Warn("this folder has Markdown files: give --content . to build them")
+	}
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
 }
 
 func isDir(p string) bool {

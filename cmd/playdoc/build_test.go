@@ -126,3 +126,27 @@ func TestBuildNamesAMissingFolder(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbeddedContentIsAnnounced: run from inside a site's content folder
+// (or anywhere without ./content), build, serve and check fall back to the
+// embedded tutorial; they say so, and where the site's playdoc.toml is.
+// build wrote the asyncio tutorial over the user's own folder without a word.
+func TestEmbeddedContentIsAnnounced(t *testing.T) {
+	dir := t.TempDir()
+	writeSite(t, dir, map[string]string{
+		"site/playdoc.toml":    "title = \"Mine\"\n",
+		"site/content/01-a.md": "---\ntitle: A\norder: 1\nsummary: s\n---\n",
+	})
+	t.Chdir(filepath.Join(dir, "site", "content"))
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"build", "--out", filepath.Join(dir, "public"), "--cache", filepath.Join(dir, "cache")}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("build exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"no content folder here: using the embedded tutorial",
+		"this folder looks like a site's content: run playdoc in " + filepath.Join(dir, "site")} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr %q lacks %q", stderr.String(), want)
+		}
+	}
+}

@@ -60,6 +60,9 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if dir == "" {
+		warnEmbeddedContent(e)
+	}
 	if *update && dir == "" {
 		return errors.New("-update needs a content folder on disk (-content DIR or ./content)")
 	}
