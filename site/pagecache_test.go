@@ -290,10 +290,14 @@ func TestTermsStoreCodec(t *testing.T) {
 	in := termsStore{
 		{1}: {Terms: []string{"goroutine", "chan", "é"}, Scores: []int{10, 1, 1000}, Text: []byte(`[["","text"]]`)},
 		{2}: {Terms: []string{}, Scores: []int{}, Text: []byte(`[]`)},
+		{3}: {Terms: []string{strings.Repeat("long", 40)}, Scores: []int{300}, Text: []byte(strings.Repeat("x", 200))},
 	}
 	data, err := in.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cap(data) != len(data) {
+		t.Errorf("encoded into %d bytes of a buffer of %d: sized wrong", len(data), cap(data))
 	}
 	out := termsStore{}
 	if err := out.UnmarshalBinary(data); err != nil {
