@@ -3,11 +3,14 @@ package site
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"path"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
@@ -111,6 +114,7 @@ func parsePage(file, display string, src []byte, md goldmark.Markdown) (*Page, E
 	p := &Page{File: file, Path: display, hash: sha256.Sum256(src)}
 	// Editors may save "UTF-8 with BOM"; the mark is not part of the text.
 	src = bytes.TrimPrefix(src, utf8BOM)
+	src = checkEncoding(display, src, &errs)
 	dir := path.Dir(file)
 	p.IsIndex = path.Base(file) == indexFile
 	p.Slug = slugFromFile(file)
@@ -165,6 +169,41 @@ func (p *Page) checkHeadingAttrs(n *ast.Heading, id string, errs *ErrorList) {
 			errs.errorf(p.Path, line, "heading attribute %q is not supported: a heading takes {#id} and {.class} only", name)
 		}
 	}
+}
+
+// checkEncoding reports a file that is not UTF-8: UTF-16 by its byte
+// order mark (Windows editors' "Unicode"), or the first byte that is not
+// UTF-8 (a Latin-1 "é") at its line. A UTF-16 file is returned as UTF-8,
+// so that the page's other mistakes are found too, and not its encoding
+// again as "missing front matter".
+func checkEncoding(display string, src []byte, errs *ErrorList) []byte {
+	var order binary.ByteOrder
+	switch {
+	case bytes.HasPrefix(src, []byte{0xff, 0xfe}):
+		order = binary.LittleEndian
+	case bytes.HasPrefix(src, []byte{0xfe, 0xff}):
+		order = binary.BigEndian
+	}
+	if order != nil {
+		errs.errorf(display, 1, "the file is UTF-16 text (its byte order mark says so): save it as UTF-8")
+		units := make([]uint16, (len(src)-2)/2)
+		for i := range units {
+			units[i] = order.Uint16(src[2+2*i:])
+		}
+		return []byte(string(utf16.Decode(units)))
+	}
+	if utf8.Valid(src) {
+		return src
+	}
+	for off := 0; off < len(src); {
+		r, size := utf8.DecodeRune(src[off:])
+		if r == utf8.RuneError && size == 1 {
+			errs.errorf(display, 1+bytes.Count(src[:off], []byte("\n")), "the file is not UTF-8 text (byte 0x%02x): save it as UTF-8", src[off])
+			break
+		}
+		off += size
+	}
+	return src
 }
 
 // utf8BOM is the byte order mark some editors write at the start of a
