@@ -81,7 +81,7 @@ func (f *contentFile) measure() {
 }
 
 // errImageFormat is the size error of a file in no format imageSize reads.
-var errImageFormat = errors.New("not a PNG, JPEG, GIF, WebP or SVG image")
+var errImageFormat = errors.New("not a PNG, JPEG, GIF, WebP, AVIF or SVG image")
 
 // imageSize reads the width and height of an image from its header: PNG,
 // JPEG, GIF and WebP in pixels; SVG from its width and height attributes,
@@ -100,6 +100,8 @@ func imageSize(body []byte) (w, h int, err error) {
 		return c.Width, c.Height, err
 	case len(body) >= 30 && string(body[:4]) == "RIFF" && string(body[8:12]) == "WEBP":
 		return webpSize(body)
+	case len(body) >= 12 && string(body[4:8]) == "ftyp" && (string(body[8:12]) == "avif" || string(body[8:12]) == "avis"):
+		return avifSize(body)
 	}
 	return svgSize(body)
 }
@@ -121,6 +123,55 @@ func webpSize(b []byte) (int, int, error) {
 		return int(bits&0x3fff) + 1, int(bits>>14&0x3fff) + 1, nil
 	}
 	return 0, 0, errors.New("malformed WebP header")
+}
+
+// avifSize reads the size of an AVIF image (ISO/IEC 23008-12: boxes of a
+// 32-bit size and a type): the first image spatial extents property,
+// meta > iprp > ipco > ispe, which is the primary image's in the files
+// encoders write.
+func avifSize(b []byte) (int, int, error) {
+	for _, typ := range []string{"meta", "iprp", "ipco", "ispe"} {
+		body, ok := findBox(b, typ)
+		if !ok {
+			return 0, 0, fmt.Errorf("malformed AVIF: no %s box", typ)
+		}
+		b = body
+		if typ == "meta" {
+			if len(b) < 4 {
+				return 0, 0, errors.New("malformed AVIF: short meta box")
+			}
+			b = b[4:] // a full box: version and flags
+		}
+	}
+	if len(b) < 12 { // version and flags, width, height
+		return 0, 0, errors.New("malformed AVIF: short ispe box")
+	}
+	return int(binary.BigEndian.Uint32(b[4:])), int(binary.BigEndian.Uint32(b[8:])), nil
+}
+
+// findBox returns the body of the first box of type typ among the boxes
+// in b.
+func findBox(b []byte, typ string) ([]byte, bool) {
+	for len(b) >= 8 {
+		size, hdr := uint64(binary.BigEndian.Uint32(b)), uint64(8)
+		switch size {
+		case 0: // to the end
+			size = uint64(len(b))
+		case 1: // a 64-bit size follows the type
+			if len(b) < 16 {
+				return nil, false
+			}
+			size, hdr = binary.BigEndian.Uint64(b[8:]), 16
+		}
+		if size < hdr || size > uint64(len(b)) {
+			return nil, false
+		}
+		if string(b[4:8]) == typ {
+			return b[hdr:size], true
+		}
+		b = b[size:]
+	}
+	return nil, false
 }
 
 // svgSize reads the size of an SVG image from its root element.
