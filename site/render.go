@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"sync"
 	"sync/atomic"
 
 	"github.com/a-h/templ"
@@ -72,6 +73,10 @@ func (b *Builder) renderPages(ctx context.Context, site *Site, files []*File, li
 	keys := make([][sha256.Size]byte, len(pages))
 	sums := make([][sha256.Size]byte, len(pages))
 	var rendered atomic.Int32 // pages rendered (not reused)
+	// Buffers for the Markdown part of a page and, when pages are written
+	// and dropped, for the whole page: reused instead of allocated for each
+	// page (tens of KB a page; a twelfth of a cold build's allocations).
+	bufs := sync.Pool{New: func() any { return new(bytes.Buffer) }}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.cfg.Workers)
 	for i, p := range pages {
@@ -112,7 +117,14 @@ func (b *Builder) renderPages(ctx context.Context, site *Site, files []*File, li
 					return err
 				}
 			}
-			body, err := b.renderPage(gctx, pages, i, links[i], nav, a)
+			scratch := bufs.Get().(*bytes.Buffer)
+			defer bufs.Put(scratch)
+			out := new(bytes.Buffer) // kept, as the page's Body
+			if w != nil {
+				out = bufs.Get().(*bytes.Buffer)
+				defer bufs.Put(out)
+			}
+			body, err := b.renderPage(gctx, pages, i, links[i], nav, a, scratch, out)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.Path, err)
 			}
@@ -150,10 +162,13 @@ func (b *Builder) renderPages(ctx context.Context, site *Site, files []*File, li
 	return nil
 }
 
-// renderPage renders page i: Markdown, then the layout around it.
-func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, links []resolved, nav *navigation, a assetSet) ([]byte, error) {
+// renderPage renders page i: Markdown, then the layout around it. It
+// uses body (emptied first) for the Markdown's HTML, and writes the page
+// into out (emptied first), whose bytes it returns.
+func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, links []resolved, nav *navigation, a assetSet, body, out *bytes.Buffer) ([]byte, error) {
 	p := pages[i]
-	var body bytes.Buffer
+	body.Reset()
+	out.Reset()
 	size := 2*len(p.body) + 2048
 	for _, c := range p.codes {
 		size += len(c.html)
@@ -168,7 +183,7 @@ func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, links []
 		}
 	}
 	if p.tmpl != nil {
-		p.tmpl.fill(&body, p, links)
+		p.tmpl.fill(body, p, links)
 	}
 	if bytes.Contains(body.Bytes(), []byte(`id="fnref`)) {
 		// goldmark's footnote ids are "fn:1" and "fnref:1": valid HTML,
@@ -214,9 +229,8 @@ func (b *Builder) renderPage(ctx context.Context, pages []*Page, i int, links []
 	if i+1 < len(pages) {
 		view.Next = &templates.NavLink{URL: pages[i+1].URL, Title: pages[i+1].Title}
 	}
-	var out bytes.Buffer
 	out.Grow(body.Len() + nav.size + 8<<10)
-	if err := templates.PageView(view).Render(ctx, &out); err != nil {
+	if err := templates.PageView(view).Render(ctx, out); err != nil {
 		return nil, fmt.Errorf("render page: %w", err)
 	}
 	return out.Bytes(), nil
