@@ -145,6 +145,7 @@ func parsePage(file, display string, src []byte, md goldmark.Markdown) (*Page, E
 	p.doc = md.Parser().Parse(text.NewReader(p.body), parser.WithContext(pctx))
 	p.ids = map[string]bool{}
 	p.collect(&errs)
+	p.checkReferences(pctx, &errs)
 	return p, errs
 }
 
