@@ -3,15 +3,12 @@ package playground
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
-	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
 	"sync/atomic"
-	"syscall"
 	"testing"
 
 	"playdoc/playground/api"
@@ -21,35 +18,21 @@ import (
 // The warm build cache over the real sandbox: builds never write it, and
 // the warm packages' archive list is kept across starts.
 
-// cacheListing lists a directory tree's files with their sizes. Running as
-// root, it leaves out root's files: the sandbox never builds as root, and
-// scripts/test.sh's own go commands, which share this build cache with the
-// sandbox, write into it (as root) while the tests run. Otherwise it lists
-// every file.
+// cacheListing lists a directory tree's files with their sizes.
 func cacheListing(t *testing.T, dir string) map[string]int64 {
 	t.Helper()
 	m := map[string]int64{}
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil // a file the host's go command replaced meanwhile
-		}
 		if err != nil {
 			return err
 		}
-		if d.IsDir() {
-			return nil
+		if !d.IsDir() {
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			m[p] = fi.Size()
 		}
-		fi, err := d.Info()
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok && os.Geteuid() == 0 && st.Uid == 0 {
-			return nil
-		}
-		m[p] = fi.Size()
 		return nil
 	})
 	if err != nil {

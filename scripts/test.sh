@@ -62,23 +62,6 @@ export PLAYDOC_TEST_DATA="${PLAYDOC_TEST_DATA:-${XDG_CACHE_HOME:-$HOME/.cache}/p
 GOFLAGS="$(go env GOFLAGS) -trimpath"
 export GOFLAGS
 
-# The suite's own builds and the sandbox's share one build cache: the
-# playground data folder's, which the sandbox's warm-up fills with the
-# standard library and modernc.org/sqlite. Built the way the sandbox builds
-# (-trimpath above, CGO_ENABLED=0: no test here needs cgo; race builds set
-# it inside the sandbox), every package has the same action ID on both
-# sides (paths are trimmed; GOROOT and the module cache sit elsewhere in
-# the sandbox), so the warm-up finds in the cache what `go build` of playdoc
-# compiled a minute before, instead of compiling the standard library and
-# sqlite a second time (issue 8: ~140 CPU-s of a new machine's ~1000; its
-# first stage took 4.3 s on a seeded cache against 95 s cold at load 14).
-# The cache's 256 folders are made writable for the sandbox's user, which
-# adds the entries only the sandbox compiles; what root wrote it reads.
-export CGO_ENABLED=0
-export GOCACHE="$PLAYDOC_TEST_DATA/gocache"
-for i in $(seq 0 255); do mkdir -p "$GOCACHE/$(printf %02x "$i")"; done
-chmod 0777 "$GOCACHE" "$GOCACHE"/??
-
 phase "go mod download"
 go mod download
 
