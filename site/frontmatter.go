@@ -45,7 +45,9 @@ func parseFrontMatter(p *Page, src []byte, errs *ErrorList) (body []byte, bodyLi
 	fmStart := off
 	for {
 		l, r, found := bytes.Cut(rest, []byte("\n"))
-		if string(bytes.TrimRight(l, " \r")) == delim {
+		// YAML may also end with its end-of-document line, as Pandoc
+		// and Jekyll pages write it.
+		if end := string(bytes.TrimRight(l, " \r")); end == delim || (delim == "---" && end == "...") {
 			body, bodyLine = r, line+1
 			break
 		}
