@@ -1,6 +1,7 @@
 package site
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"unicode"
@@ -8,6 +9,7 @@ import (
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
+	xhtml "golang.org/x/net/html"
 )
 
 // ids generates heading ids: lower-case words joined by '-', unique per page
@@ -71,8 +73,21 @@ type headingIDs struct{}
 func (headingIDs) Transform(doc *ast.Document, reader text.Reader, pc parser.Context) {
 	var auto []*ast.Heading
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch n.(type) {
+		case *ast.RawHTML, *ast.HTMLBlock:
+			// An anchor above a heading (<a id="usage"></a>, or name=)
+			// keeps its id; the heading's generated one steps aside.
+			text, _ := fragText(n, reader.Source())
+			for _, id := range rawHTMLIDs(text) {
+				pc.IDs().Put([]byte(id))
+			}
+			return ast.WalkSkipChildren, nil
+		}
 		h, ok := n.(*ast.Heading)
-		if !entering || !ok {
+		if !ok {
 			return ast.WalkContinue, nil
 		}
 		if id, ok := h.AttributeString("id"); ok {
@@ -84,5 +99,25 @@ func (headingIDs) Transform(doc *ast.Document, reader text.Reader, pc parser.Con
 	})
 	for _, h := range auto {
 		h.SetAttributeString("id", pc.IDs().Generate([]byte(plainText(h, reader.Source())), ast.KindHeading))
+	}
+}
+
+// rawHTMLIDs are the ids raw HTML gives its elements (and <a name>, which
+// htmlChecker writes as an id).
+func rawHTMLIDs(text []byte) []string {
+	var ids []string
+	z := xhtml.NewTokenizer(bytes.NewReader(text))
+	for {
+		switch z.Next() {
+		case xhtml.ErrorToken:
+			return ids
+		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
+			tok := z.Token()
+			for _, a := range tok.Attr {
+				if k := strings.ToLower(a.Key); k == "id" || (k == "name" && tok.Data == "a") {
+					ids = append(ids, a.Val)
+				}
+			}
+		}
 	}
 }
