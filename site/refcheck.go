@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/yuin/goldmark/ast"
 	east "github.com/yuin/goldmark/extension/ast"
@@ -15,7 +17,8 @@ import (
 // Markdown but its literal text: "[the docs][docs-typo]" shows brackets
 // and all. checkReferences reports those that can only be a mistake: a
 // full or collapsed reference ([text][label], [text][]) and a footnote
-// reference ([^label]). A lone [x] is left alone: prose writes a[i], [x].
+// reference ([^label]). A lone [x] is left alone: prose writes a[i], [x],
+// and so is [2][3]int.
 
 // unresolvedRefRE finds [text][label] and [text][] not preceded by a
 // letter, digit, '_' or ']' (a[i][j] is an index) or a backslash.
@@ -77,6 +80,9 @@ func (p *Page) checkReferences(pc parser.Context, errs *ErrorList) {
 		t.walk(n, p.body)
 		s := t.b.String()
 		for _, m := range unresolvedRefRE.FindAllStringSubmatchIndex(s, -1) {
+			if r, _ := utf8.DecodeRuneInString(s[m[3]:]); r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) {
+				continue // a type in prose, [2][3]int
+			}
 			text, label := s[m[4]:m[5]], s[m[6]:m[7]]
 			if label == "" {
 				label = text
