@@ -90,11 +90,11 @@ func (p *Page) checkReferences(pc parser.Context, errs *ErrorList) {
 			if _, ok := pc.Reference(util.ToLinkReference([]byte(label))); ok || strings.TrimSpace(label) == "" {
 				continue
 			}
-			errs.errorf(p.Path, p.line(t.srcOffset(m[2])), "reference link %s: the page defines no [%s] (a line \"[%s]: URL\")", s[m[2]:m[3]], label, label)
+			errs.errorf(p.Path, p.line(t.srcOffset(m[2])), "reference link %s: the page defines no [%s] (add a line \"[%s]: URL\", or write the text as code)", s[m[2]:m[3]], label, label)
 		}
 		for _, m := range unresolvedNoteRE.FindAllStringSubmatchIndex(s, -1) {
 			label := s[m[2]:m[3]]
-			errs.errorf(p.Path, p.line(t.srcOffset(m[0])), "footnote [^%s]: the page defines no note for it (a line \"[^%s]: text\")", label, label)
+			errs.errorf(p.Path, p.line(t.srcOffset(m[0])), "footnote [^%s]: the page defines no note for it (add a line \"[^%s]: text\", or write the text as code)", label, label)
 		}
 		return ast.WalkSkipChildren, nil
 	})
