@@ -56,13 +56,13 @@ func TestInitBinary(t *testing.T) {
 	}
 	// The pre-started inits run the small program.
 	var found bool
-	for _, p := range sandboxChildren(t) {
+	for _, p := range initChildren(t, sb) {
 		if exe, err := os.Readlink("/proc/" + p + "/exe"); err == nil && strings.Contains(exe, "playdoc-sandbox-init") {
 			found = true
 		}
 	}
 	if !found {
-		t.Errorf("no pre-started init runs the init binary: %v", sandboxChildren(t))
+		t.Errorf("no pre-started init runs the init binary: %v", initChildren(t, sb))
 	}
 }
 

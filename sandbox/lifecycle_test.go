@@ -11,6 +11,8 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -121,7 +123,7 @@ func TestNothingLeftBehind(t *testing.T) {
 	for _, l := range leftBehind(t, sb) {
 		t.Errorf("%s left behind", l)
 	}
-	if kids := sandboxChildren(t); len(kids) == 0 {
+	if kids := initChildren(t, sb); len(kids) == 0 {
 		t.Error("no pre-started init found before Close")
 	}
 	if err := sb.Close(); err != nil {
@@ -182,7 +184,7 @@ func leftOnce(t *testing.T, sb *Sandbox) []string {
 		}
 		sb.warm.mu.Unlock()
 	}
-	for _, pid := range sandboxChildren(t) {
+	for _, pid := range initChildren(t, sb) {
 		if !inits[pid] {
 			left = append(left, "process "+pid)
 		}
@@ -335,7 +337,19 @@ func TestOutputReadableAfterWait(t *testing.T) {
 	}
 }
 
-// sandboxChildren lists our child processes that run as the sandbox's uid.
+// initChildren is sandboxChildren without sb's spawner, which runs as the
+// sandbox's uid too (as root) while sb is open.
+func initChildren(t *testing.T, sb *Sandbox) []string {
+	t.Helper()
+	kids := sandboxChildren(t)
+	if sp := sb.spawner.Load(); sp != nil && sp.proc != nil {
+		kids = slices.DeleteFunc(kids, func(pid string) bool { return pid == strconv.Itoa(sp.proc.Pid) })
+	}
+	return kids
+}
+
+// sandboxChildren lists our child processes that run as the sandbox's uid:
+// the inits and programs, and (as root) the spawner.
 func sandboxChildren(t *testing.T) []string {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {

@@ -131,10 +131,12 @@ func TestRefusesWithoutNamespaces(t *testing.T) {
 	t.Parallel()
 	// Root of a user namespace of its own (uid 65534 on the host), which
 	// sets its max_user_namespaces to 0.
+	// sandboxUID is mapped too (to the host's next lower id), so that the
+	// spawner can run as it: what fails is the inits' user namespace.
 	rep := runHelper(t, &syscall.SysProcAttr{
 		Cloneflags:  syscall.CLONE_NEWUSER,
-		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: sandboxUID, Size: 1}},
-		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: sandboxUID, Size: 1}},
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: sandboxUID, Size: 1}, {ContainerID: sandboxUID, HostID: sandboxUID - 1, Size: 1}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: sandboxUID, Size: 1}, {ContainerID: sandboxUID, HostID: sandboxUID - 1, Size: 1}},
 		// Become that namespace's root, so its sysctls are ours to set.
 		GidMappingsEnableSetgroups: true,
 		Credential:                 &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{}},

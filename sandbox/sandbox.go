@@ -104,12 +104,12 @@ func New(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	}
 	if opts.InitBinary != "" {
 		if err := s.UseInitBinary(opts.InitBinary); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("sandbox unavailable, refusing to run programs unsandboxed: %w", err)
 		}
 	} else {
 		sp, err := startSpawner(nil, s.uid, s.gid, s.root)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("sandbox unavailable, refusing to run programs unsandboxed: %w", err)
 		}
 		s.spawner.Store(sp)
 	}

@@ -27,18 +27,17 @@ const (
 )
 
 // spawner is a small helper process that clones the sandbox inits for the
-// server. A clone with CLONE_NEWUSER cannot share the parent's memory
-// (os/exec then forks instead of vforking), so a clone from the server
-// copied the page tables of its whole heap and made every page it wrote
-// afterwards a copy-on-write fault with a TLB flush on every core: about
-// half of the server's CPU per run. The spawner is the init program (a few
-// MB), started once; it clones each init with CLONE_PARENT, so the init is
-// still our child (we wait for it and get its exit status and rusage) and
-// its parent-death signal is tied to our thread that started the spawner.
+// server, which so never clones from its own large address space and
+// keeps no privilege in the process that does: the spawner is the init
+// program (a few MB), started once, as the inits' host uid. It clones each
+// init with CLONE_PARENT, so the init is still our child (we wait for it
+// and get its exit status and rusage) and its parent-death signal is tied
+// to our thread that started the spawner. See initAttr for the clone.
 //
 // One request at a time: a SOCK_SEQPACKET message carrying the init's
-// stdin, control socket and status pipe; the answer is "pid N" or
-// "error: ...".
+// stdin, control socket and status pipe; the answer is "pid N", "error:
+// ..." or, for an init started and then killed, "error pid N: ..." (ours
+// to reap).
 type spawner struct {
 	mu   sync.Mutex
 	conn *os.File // our end of the request socket, non-blocking (in the netpoller); nil once closed
@@ -58,8 +57,9 @@ var errSpawnerGone = errors.New("the spawner is gone")
 
 // startSpawner starts a spawner that runs bin (the init program; nil: this
 // process's own executable) and gives its inits uid and gid, mapped as
-// sandboxUID inside; root says whether we are root (see initAttr). The
-// spawner owns bin from now on, also when starting fails.
+// sandboxUID inside; root says whether we are root, and so start the
+// spawner as uid and gid (see mapIDs). The spawner owns bin from now on,
+// also when starting fails.
 //
 // The spawner is started from a goroutine that keeps its OS thread locked
 // until close: the inits' parent-death signal fires when the thread that
@@ -101,15 +101,19 @@ func startSpawner(bin *os.File, uid, gid int, root bool) (*spawner, error) {
 		return fail(fmt.Errorf("spawner socket: %w", err))
 	}
 	s := &spawner{conn: conn, raw: raw, stop: make(chan struct{}), bin: bin, uid: uid, gid: gid, root: root}
+	attr := &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if root {
+		// The spawner needs no privilege of ours: it runs as the inits'
+		// host uid, whose ids it maps (see mapIDs), without our groups.
+		attr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
+	}
 	started := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		// One processor: the spawner serves one request at a time, and
-		// each clone write-protects every page it has written (a clone
-		// with a new user namespace is a fork), so that its next writes
-		// fault; fewer threads and per-processor caches write fewer pages.
-		p, err := os.StartProcess(path, []string{spawnerMarker, strconv.Itoa(uid), strconv.Itoa(gid), strconv.FormatBool(root), strconv.FormatBool(bin != nil)},
-			&os.ProcAttr{Env: []string{"GOMAXPROCS=1"}, Files: files, Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}})
+		// One processor: the spawner serves one request at a time;
+		// fewer threads and per-processor caches.
+		p, err := os.StartProcess(path, []string{spawnerMarker, strconv.Itoa(uid), strconv.Itoa(gid), strconv.FormatBool(bin != nil)},
+			&os.ProcAttr{Env: []string{"GOMAXPROCS=1"}, Files: files, Sys: attr})
 		s.proc = p
 		started <- err
 		if err != nil {
@@ -172,6 +176,16 @@ func (s *spawner) spawn(stdin, ctrl, status *os.File) (*child, error) {
 		return nil, fmt.Errorf("spawner answer: %w", errSpawnerGone)
 	}
 	msg := string(buf[:n])
+	if rest, ok := strings.CutPrefix(msg, "error pid "); ok {
+		// An init that was started and killed: ours to reap.
+		pidText, text, _ := strings.Cut(rest, ": ")
+		if pid, err := strconv.Atoi(pidText); err == nil {
+			if c, err := openChild(pid); err == nil {
+				go c.Wait()
+			}
+		}
+		return nil, errors.New(text)
+	}
 	pidText, ok := strings.CutPrefix(msg, "pid ")
 	if !ok {
 		return nil, errors.New(strings.TrimPrefix(msg, "error: "))
@@ -211,18 +225,26 @@ func retryEINTR(f func() error) error {
 	}
 }
 
-// initAttr is how an init is cloned: in fresh namespaces, as sandboxUID
-// inside, mapped to uid and gid outside. The spawner adds CLONE_PARENT.
-func initAttr(uid, gid int, root bool) *syscall.SysProcAttr {
+// initAttr is how an init is cloned: in fresh namespaces, with the
+// spawner's own uid and gid (see mapIDs). The spawner adds CLONE_PARENT.
+//
+// The clone is a vfork (CLONE_VFORK|CLONE_VM): the child runs in the
+// spawner's memory until its exec. Go vforks by itself only a child
+// without a new user namespace, because with UidMappings its child would
+// wait for its parent, stopped by the vfork, to write the maps; a fork
+// instead copies the spawner's page tables, faults on each page either
+// side writes next and has the child tear the copy down at its exec,
+// about 7 ms of CPU per init on a VM where page-table changes trap to the
+// host (BenchmarkSpawnCost). Go passes Cloneflags as given, so the flags
+// ask for the vfork, there are no UidMappings to wait for, and mapIDs
+// writes the maps once the child has exec'd, before anyone sends it a
+// config. Until then its ids are unmapped inside (it owns nothing and
+// creates no file), and outside they are the spawner's own, as after.
+func initAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{
-		Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS |
+		Cloneflags: syscall.CLONE_VFORK | syscall.CLONE_VM |
+			syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS |
 			syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS | syscall.CLONE_NEWCGROUP,
-		UidMappings: []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: uid, Size: 1}},
-		GidMappings: []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: gid, Size: 1}},
-		// As root we may keep setgroups allowed and so clear the
-		// supplementary groups (root's would otherwise survive).
-		GidMappingsEnableSetgroups: root,
-		Credential:                 &syscall.Credential{Uid: sandboxUID, Gid: sandboxUID, Groups: []uint32{}, NoSetGroups: !root},
 		// The init needs these, in its own user namespace only (so
 		// over its own tmpfs and nothing of the host), to build the
 		// root and the overlays; it drops every capability before the
@@ -240,20 +262,45 @@ func initAttr(uid, gid int, root bool) *syscall.SysProcAttr {
 	}
 }
 
+// mapIDs maps sandboxUID inside pid's user namespace to uid and gid
+// outside, the spawner's own ids (the only ones a process without
+// CAP_SETUID over the host may map, and as root the spawner runs as
+// sandboxUID; see startSpawner). setgroups(2) is denied inside first, as
+// the kernel wants for such a gid map: the init then keeps the spawner's
+// supplementary groups, none as root.
+func mapIDs(pid, uid, gid int) error {
+	for _, w := range [][2]string{
+		{"setgroups", "deny"},
+		{"gid_map", fmt.Sprintf("%d %d 1\n", sandboxUID, gid)},
+		{"uid_map", fmt.Sprintf("%d %d 1\n", sandboxUID, uid)},
+	} {
+		path := fmt.Sprintf("/proc/%d/%s", pid, w[0])
+		fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("map ids: %w", &os.PathError{Op: "open", Path: path, Err: err})
+		}
+		_, err = unix.Write(fd, []byte(w[1]))
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("map ids: %w", &os.PathError{Op: "write", Path: path, Err: err})
+		}
+	}
+	return nil
+}
+
 // runSpawner is the spawner's whole job (see spawner): answer requests
 // until the server closes its end.
 func runSpawner(args []string) error {
-	if len(args) != 4 {
-		return fmt.Errorf("spawner: want uid, gid, root, binary; got %q", args)
+	if len(args) != 3 {
+		return fmt.Errorf("spawner: want uid, gid, binary; got %q", args)
 	}
 	uid, err1 := strconv.Atoi(args[0])
 	gid, err2 := strconv.Atoi(args[1])
-	root, err3 := strconv.ParseBool(args[2])
-	hasBin, err4 := strconv.ParseBool(args[3])
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
+	hasBin, err3 := strconv.ParseBool(args[2])
+	if err := errors.Join(err1, err2, err3); err != nil {
 		return fmt.Errorf("spawner: %w", err)
 	}
-	attr := initAttr(uid, gid, root)
+	attr := initAttr()
 	attr.Cloneflags |= unix.CLONE_PARENT
 	// The init's own environment (the program gets Spec.Env, never
 	// this): one processor and no garbage collector, for a process that
@@ -297,6 +344,12 @@ func runSpawner(args []string) error {
 			p, err := os.StartProcess(path, []string{initMarker}, &os.ProcAttr{Env: env, Files: files, Sys: attr})
 			if err != nil {
 				answer = "error: start sandbox init: " + err.Error()
+			} else if err := mapIDs(p.Pid, uid, gid); err != nil {
+				// Killed, and named so that the server, its parent
+				// (CLONE_PARENT), reaps it.
+				_ = p.Kill()
+				answer = fmt.Sprintf("error pid %d: start sandbox init: %v", p.Pid, err)
+				_ = p.Release()
 			} else {
 				answer = fmt.Sprintf("pid %d", p.Pid)
 				_ = p.Release()
