@@ -198,14 +198,24 @@ func cachedTerms(cache map[[sha256.Size]byte]*pageSearch, pages []*Page) ([]*pag
 // pageTextJSON is pageText as the JSON of the page's excerpt file.
 func pageTextJSON(p *Page) ([]byte, error) {
 	// Code is full of < and >: unescaped, the file is smaller.
-	var text bytes.Buffer
+	// Kept until the index is written: appended to a nil slice, whose
+	// first append (Encode writes once) is of its size; a buffer, then a
+	// copy of its bytes, allocated it twice.
+	var text appendWriter
 	enc := json.NewEncoder(&text)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(pageText(p)); err != nil {
 		return nil, fmt.Errorf("search text of %s: %w", p.URL, err)
 	}
-	// Kept until the index is written: a copy of its size, not the buffer.
-	return bytes.Clone(bytes.TrimSuffix(text.Bytes(), []byte("\n"))), nil
+	return bytes.TrimSuffix(text.b, []byte("\n")), nil
+}
+
+// appendWriter is an io.Writer that appends what it is given to b.
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
 }
 
 // excerptRunes is the most of one block of text a page's excerpt file
