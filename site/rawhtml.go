@@ -143,15 +143,22 @@ func (c *htmlChecker) startTag(tok *xhtml.Token, selfClosing bool, line int, blo
 	var refs map[string]int
 	hasAlt := false
 	rewrite := false
-	if name == "a" && !tokenHasAttr(tok, "id") {
+	if name == "a" && tokenHasAttr(tok, "name") {
 		// An old anchor, <a name="x">: browsers follow #x to it, and
-		// HTML5 names it with id, so it is written again as <a id="x">.
-		for i, a := range tok.Attr {
+		// HTML5 names it with id (name= is obsolete), so it is written
+		// again as <a id="x">; beside an id, the name is dropped.
+		hasID := tokenHasAttr(tok, "id")
+		attrs := tok.Attr[:0]
+		for _, a := range tok.Attr {
 			if strings.ToLower(a.Key) == "name" {
-				tok.Attr[i].Key = "id"
-				rewrite = true
+				if hasID {
+					continue
+				}
+				a.Key = "id"
 			}
+			attrs = append(attrs, a)
 		}
+		tok.Attr, rewrite = attrs, true
 	}
 	for _, a := range tok.Attr {
 		key := strings.ToLower(a.Key)
