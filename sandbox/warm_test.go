@@ -59,8 +59,12 @@ func TestWarmPoolFollowsBursts(t *testing.T) {
 			t.Fatalf("idle pool holds %d, want Min 2", n)
 		}
 
-		// A burst of 20 in one bucket: 2 served from the pool, the other
-		// 18 start their own (as takeInit does).
+		// A burst of 20 in one bucket: at least the 2 ready are served
+		// from the pool, the rest start their own (as takeInit does). More
+		// may come from the pool: each take wakes the keeper, which can
+		// refill in parallel with the burst on a machine with more than one
+		// CPU (synctest fakes time, not scheduling), as it did in the
+		// cgroup v2 VM run.
 		burst := func(n int) (fromPool int) {
 			for range n {
 				if _, ok := p.take(); ok {
@@ -71,8 +75,8 @@ func TestWarmPoolFollowsBursts(t *testing.T) {
 			}
 			return fromPool
 		}
-		if got := burst(20); got != 2 {
-			t.Errorf("first burst: %d from the pool, want 2", got)
+		if got := burst(20); got < 2 {
+			t.Errorf("first burst: %d from the pool, want at least the 2 ready", got)
 		}
 		synctest.Wait()
 		if n := p.size(); n != 20 {
