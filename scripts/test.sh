@@ -121,6 +121,20 @@ phase "playdoc check (every snippet of content/ in the sandbox, beside go test)"
 check_pid=$!
 trap 'kill "$check_pid" 2>/dev/null || true; rm -rf "$bindir"' EXIT
 
+# The e2e tests are the suite's longest package (~400 s on a new machine,
+# mostly one browser's work in sequence) and went last among equals: in go
+# test they started 105 s after the other packages' first tests, once their
+# binary was compiled and vetted behind the rest. Their binary is built
+# here, first, and run beside go test from the package's folder, as go test
+# runs it; go vet ./e2e follows, so a finding still fails the suite.
+phase "e2e tests (beside go test)"
+go test -c -vet=off -ldflags=-w -o "$bindir/e2e.test" ./e2e
+(cd e2e && exec "$bindir/e2e.test" -test.count=1 -test.timeout=40m) >"$bindir/e2e.log" 2>&1 &
+e2e_pid=$!
+e2e_start=$SECONDS
+trap 'kill "$check_pid" "$e2e_pid" 2>/dev/null || true; rm -rf "$bindir"' EXIT
+go vet ./e2e
+
 # go vet runs inside go test: -vet=all is every analyzer of `go vet ./...`
 # on every package (test files included, and the packages without tests),
 # and a package that fails vet fails the suite. In one go command a
@@ -128,15 +142,24 @@ trap 'kill "$check_pid" 2>/dev/null || true; rm -rf "$bindir"' EXIT
 # test waiting for a vet of the whole module (about 140 s on a new machine,
 # issue 8).
 # -p 4: four packages' tests at once, not GOMAXPROCS (2). The long ones
-# (e2e, playground, cmd/playdoc) mostly wait: on the browser, on sandboxed
-# programs that sleep, on the sandbox's warm-up. With two slots, two of
-# them held both while the CPUs idled, and the short packages (sandbox,
-# share, site) ran only after them.
+# (playground, cmd/playdoc, and e2e before it ran beside) mostly wait: on
+# sandboxed programs that sleep, on the sandbox's warm-up, on the browser.
+# With two slots, two of them held both while the CPUs idled, and the short
+# packages (sandbox, share, site) ran only after them.
 # -ldflags=-w: no DWARF in the test binaries (nothing here reads it;
 # stack traces use the pcln table). Linking about 15 binaries of 40-50 MB
 # costs ~25% less CPU without it.
 phase "go test (with go vet)"
-go test -count=1 -vet=all -p 4 -ldflags=-w -timeout 40m ./...
+go test -count=1 -vet=all -p 4 -ldflags=-w -timeout 40m $(go list ./... | grep -vx 'playdoc/e2e')
+
+e2e_status=0
+wait "$e2e_pid" || e2e_status=$?
+if [ "$e2e_status" != 0 ]; then
+	cat "$bindir/e2e.log"
+	echo "FAIL	playdoc/e2e (exit $e2e_status)"
+	exit 1
+fi
+echo "ok  	playdoc/e2e	$((SECONDS - e2e_start)) s"
 
 check_status=0
 wait "$check_pid" || check_status=$?
