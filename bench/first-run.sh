@@ -103,5 +103,12 @@ for i in $(seq "$runs"); do
 	say=$(grep -m1 -o '"message":"[^"]*' "$work/sqlite" | cut -d'"' -f4)
 	echo "run $i: three-task program: first stdout $(secs "$t0" "$first") s, exit $(secs "$t0" "$exit3") s;" \
 		"sqlite program told at $(secs "$t0" "${told:-$t0}") s: ${say:-(no message)}"
+	# Where the time went: the server's own milestones (ms since it started).
+	awk '/msg="[^"]*ready/ && / ms=/ {
+		match($0, /msg="[^"]*"/); m = substr($0, RSTART + 5, RLENGTH - 6)
+		st = ""; if (match($0, /stage="[^"]*"/)) st = " (" substr($0, RSTART + 7, RLENGTH - 8) ")"
+		match($0, / ms=[0-9]+/); print "  " m st ": " substr($0, RSTART + 4, RLENGTH - 4) " ms"
+	}' "$work/log"
+	if [ -n "${FIRST_RUN_LOG:-}" ]; then cp "$work/log" "$FIRST_RUN_LOG.$i"; fi
 	kill -INT "$pid"; wait "$pid" || true; pid=
 done
