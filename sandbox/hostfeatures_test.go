@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,8 +34,16 @@ type hostFeatures struct {
 	Landlock int
 	// Cgroup is the mounted cgroup hierarchy: "v2" (unified), "v1" or "none".
 	Cgroup string
+	// Controllers are the cgroup controllers the hierarchy offers, sorted:
+	// v2's /sys/fs/cgroup/cgroup.controllers, or v1's enabled lines of
+	// /proc/cgroups (cgroups(7)).
+	Controllers []string
 	// Seccomp reports whether the kernel has seccomp filters.
 	Seccomp bool
+	// SeccompActions are the filter return actions the kernel implements,
+	// as /proc/sys/kernel/seccomp/actions_avail lists them (seccomp(2)),
+	// e.g. kill_process errno trace user_notif log allow.
+	SeccompActions []string
 	// UserNS reports whether user namespaces can be created (max_user_namespaces > 0).
 	UserNS bool
 	// OpenTree reports whether open_tree(2) exists (Linux 5.2).
@@ -42,8 +51,9 @@ type hostFeatures struct {
 }
 
 func (h hostFeatures) String() string {
-	return fmt.Sprintf("ia32=%v (%s) landlockABI=%d cgroup=%s seccomp=%v userns=%v open_tree=%v",
-		h.IA32, h.IA32Outside, h.Landlock, h.Cgroup, h.Seccomp, h.UserNS, h.OpenTree)
+	return fmt.Sprintf("ia32=%v (%s) landlockABI=%d cgroup=%s controllers=%s seccomp=%v actions=%s userns=%v open_tree=%v",
+		h.IA32, h.IA32Outside, h.Landlock, h.Cgroup, strings.Join(h.Controllers, ","),
+		h.Seccomp, strings.Join(h.SeccompActions, ","), h.UserNS, h.OpenTree)
 }
 
 // probeHost probes the features with the hostile binary run directly,
@@ -62,8 +72,12 @@ func probeHost(hostile string) hostFeatures {
 	default:
 		h.Cgroup = "none"
 	}
+	h.Controllers = cgroupControllers(h.Cgroup)
 	if b, err := os.ReadFile("/proc/self/status"); err == nil {
 		h.Seccomp = strings.Contains(string(b), "\nSeccomp:")
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/seccomp/actions_avail"); err == nil {
+		h.SeccompActions = strings.Fields(string(b))
 	}
 	if b, err := os.ReadFile("/proc/sys/user/max_user_namespaces"); err == nil {
 		h.UserNS = strings.TrimSpace(string(b)) != "0"
@@ -114,6 +128,34 @@ func faulted(exitCode int, signal, stderr string) bool {
 	return exitCode == 2 && strings.Contains(stderr, "signal SIGSEGV")
 }
 
+// cgroupControllers lists the controllers of the hierarchy version found
+// (v2: the root's cgroup.controllers; v1: /proc/cgroups' enabled ones).
+func cgroupControllers(version string) []string {
+	var names []string
+	switch version {
+	case "v2":
+		b, err := os.ReadFile("/sys/fs/cgroup/cgroup.controllers")
+		if err != nil {
+			return nil
+		}
+		names = strings.Fields(string(b))
+	case "v1":
+		// Lines: subsys_name hierarchy num_cgroups enabled.
+		b, err := os.ReadFile("/proc/cgroups")
+		if err != nil {
+			return nil
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 4 && !strings.HasPrefix(f[0], "#") && f[3] == "1" && f[1] != "0" {
+				names = append(names, f[0])
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
@@ -137,6 +179,17 @@ func TestHostFeaturesProbe(t *testing.T) {
 	}
 	if sb.seccomp != host.Seccomp {
 		t.Errorf("sandbox seccomp=%v, probe %v", sb.seccomp, host.Seccomp)
+	}
+	if host.Seccomp && !slices.Contains(host.SeccompActions, "errno") {
+		t.Errorf("seccomp without the errno action (%v): the allow-list's ENOSYS cannot be returned", host.SeccompActions)
+	}
+	// Each active cgroup layer ("cgroup memory", "cgroup pids", "cgroup
+	// cpu") stands on a controller the probe found.
+	for _, l := range sb.Layers() {
+		c, ok := strings.CutPrefix(l.Name, "cgroup ")
+		if ok && l.Active && !slices.Contains(host.Controllers, c) {
+			t.Errorf("sandbox layer %q is active, but the host lists no %s controller (%v)", l.Name, c, host.Controllers)
+		}
 	}
 	v := sb.cgroupVersion()
 	if v != "none" && v != host.Cgroup {
