@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -247,4 +248,39 @@ func BenchmarkBuildCorpus1000WarmTo(b *testing.B) {
 		build()
 	}
 	reportPerPage(b, corpusSize)
+}
+
+// corpusSnippets are the code blocks of the 1000-page corpus in languages
+// other than Go (the ones chroma's lexers highlight): language and code.
+func corpusSnippets(b *testing.B) [][2]string {
+	fence := regexp.MustCompile("(?ms)^```([a-z]+)\n(.*?)^```$")
+	var out [][2]string
+	for _, data := range corpusShape.Files() {
+		for _, m := range fence.FindAllSubmatch(data, -1) {
+			if lang := string(m[1]); lang != "go" {
+				out = append(out, [2]string{lang, string(m[2])})
+			}
+		}
+	}
+	if len(out) == 0 {
+		b.Fatal("no snippets in the corpus")
+	}
+	return out
+}
+
+// BenchmarkHighlightCorpusOthers highlights the corpus's ~3000 blocks in
+// languages other than Go, as a cold build does (no cache, each block
+// once): chroma's regexp lexers and writeTokens. The lexers' regexps are
+// compiled in the first iteration only, as once per `playdoc build`.
+func BenchmarkHighlightCorpusOthers(b *testing.B) {
+	snippets := corpusSnippets(b)
+	for b.Loop() {
+		h := newHighlighter("")
+		for _, s := range snippets {
+			if _, err := h.highlight(s[0], s[1]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(snippets)), "blocks")
 }
