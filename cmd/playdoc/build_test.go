@@ -65,7 +65,7 @@ func TestBuildReadsConfig(t *testing.T) {
 
 // TestBuildMemoryLimit: the soft memory limit of a build grows with the
 // Markdown it reads (other files do not count), and a build restores the
-// limit it found when it ends.
+// limit and the GOGC it found when it ends.
 func TestBuildMemoryLimit(t *testing.T) {
 	small := fstest.MapFS{"a.md": {Data: make([]byte, 1000)}, "img.png": {Data: make([]byte, 1<<20)}}
 	large := fstest.MapFS{"a.md": {Data: make([]byte, 1000)}, "s/b.md": {Data: make([]byte, 1<<20)}}
@@ -85,8 +85,10 @@ func TestBuildMemoryLimit(t *testing.T) {
 	}
 
 	t.Setenv("GOMEMLIMIT", "") // as when it is not set
-	const before = 1 << 40
+	t.Setenv("GOGC", "")
+	const before, gcBefore = 1 << 40, 123
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(before))
+	defer debug.SetGCPercent(debug.SetGCPercent(gcBefore))
 	dir := t.TempDir()
 	writeSite(t, dir, map[string]string{"content/01-a.md": "---\ntitle: A\norder: 1\nsummary: s\n---\n\nText.\n"})
 	var stdout, stderr bytes.Buffer
@@ -96,6 +98,9 @@ func TestBuildMemoryLimit(t *testing.T) {
 	}
 	if got := debug.SetMemoryLimit(-1); got != before {
 		t.Errorf("after the build the memory limit is %d, want %d as before", got, before)
+	}
+	if got := debug.SetGCPercent(gcBefore); got != gcBefore {
+		t.Errorf("after the build GOGC is %d, want %d as before", got, gcBefore)
 	}
 }
 
