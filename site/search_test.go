@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"playdoc/site/corpus"
 )
@@ -246,6 +247,26 @@ func TestCollapseSpace(t *testing.T) {
 		"x \xff y", "\xff", "é è", "a b\n", "a\r\nb", "one two three four"} {
 		if got, want := collapseSpace(s), strings.Join(strings.Fields(s), " "); got != want {
 			t.Errorf("collapseSpace(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// TestExcerptText: excerptText is collapseSpace cut to n runes as a rune
+// slice cuts it, at and around the cut, on Unicode white space and bad
+// UTF-8 (a byte that is not UTF-8 counts as one rune, and is U+FFFD once
+// cut).
+func TestExcerptText(t *testing.T) {
+	long := strings.Repeat("word \t", 30) + "é\xffè  end"
+	for _, s := range []string{"", " ", "a", "a b", "  a  b  ", "abcdef", "abc def", "ab  cd ef", "a\u3000b\u0085c d",
+		"x \xff y z", "\xff\xfe\xfd\xfc", "éèàù ô", "a b c d e f g", "abcdefghij", "   abcdef   ", long, strings.Repeat("é", 300), strings.Repeat("\xff ", 200)} {
+		for _, n := range []int{1, 2, 3, 4, 5, 6, 7, 240} {
+			want := collapseSpace(s)
+			if utf8.RuneCountInString(want) > n {
+				want = string([]rune(want)[:n])
+			}
+			if got := excerptText(s, n); got != want {
+				t.Errorf("excerptText(%q, %d) = %q, want %q", s, n, got, want)
+			}
 		}
 	}
 }
