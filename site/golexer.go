@@ -15,12 +15,17 @@ import (
 // character in a fragment) still comes out whole, as plain text where it
 // fails.
 func tokeniseGo(src string) []chroma.Token {
+	// Go code has a token (after coalescing) every 3 bytes or so.
+	return appendGoTokens(make([]chroma.Token, 0, len(src)/2+1), src)
+}
+
+// appendGoTokens is tokeniseGo appending to out, which has no tokens
+// (its spare capacity is used): the highlighter reuses one slice.
+func appendGoTokens(out []chroma.Token, src string) []chroma.Token {
 	fset := token.NewFileSet()
 	file := fset.AddFile("", fset.Base(), len(src))
 	var s scanner.Scanner
 	s.Init(file, []byte(src), func(token.Position, string) {}, scanner.ScanComments)
-	// Go code has a token (after coalescing) every 3 bytes or so.
-	out := make([]chroma.Token, 0, len(src)/2+1)
 	// Every token's text follows the last one's in src (see below), so a
 	// coalesced token is src[start:end] of the last: no concatenation.
 	start := 0
