@@ -10,7 +10,7 @@ const initMarker = "playdoc-sandbox-init"
 
 // File descriptors the init inherits, after stdin/out/err.
 const (
-	fdConfig = 3 // SOCK_SEQPACKET (closed once read: 3 is then Spec.ExtraOutput's): one message, the initConfig (encodeConfig) with the mount descriptors
+	fdConfig = 3 // SOCK_SEQPACKET (closed once read: 3 is then Spec.ExtraOutput's): two messages, the initBase (encodeBase), then the initConfig (encodeConfig) with the mount descriptors
 	fdStatus = 4 // the exec record, then setup errors as text; EOF (close-on-exec) after the record means exec succeeded
 )
 
@@ -32,26 +32,45 @@ const fdInitBinary = fdStatus + 1
 // the init's CPU time in ns.
 const execRecord = "exec"
 
-// initConfig is everything the init needs to build the sandbox. The parent
-// sends it over the control socket once the child sits in its cgroups.
+// initBase is the part of the sandbox that does not depend on the run: the
+// parent sends it first, once the init sits in its run cgroup (for a
+// pre-started init, long before the run). With Prebuild the init builds
+// the root right away (tmpfs root, /tmp, /dev, /etc, /proc, pivot_root and
+// the old root's detach, hostname, loopback), so that only the run's own
+// steps are left once the initConfig comes.
+type initBase struct {
+	// Prebuild asks for the root to be built before the config. Only a
+	// parent that sends every mount source as a detached mount (root)
+	// asks: an init that opens host paths itself (initSource.Path) must
+	// do so before the host's tree is gone.
+	Prebuild bool
+	Hostname string
+	RootSize int64 // bytes
+	// TmpSize is the size /tmp is made with, in bytes; a config with
+	// another TmpSize resizes it.
+	TmpSize  int64
+	Loopback bool
+}
+
+// initConfig is everything the init needs to run one program in the
+// sandbox its initBase described. The parent sends it over the control
+// socket once the child sits in its cgroups.
 type initConfig struct {
 	// Probe asks the init to build the sandbox and exit 0 instead of exec'ing.
 	Probe bool
 
 	// Binary is the program's executable, or nil when the program lies in
 	// a bind (the builder's go command).
-	Binary   *initSource
-	Path     string
-	Args     []string
-	Env      []string
-	Dir      string
-	Hostname string
+	Binary *initSource
+	Path   string
+	Args   []string
+	Env    []string
+	Dir    string
 
 	Binds    []initBind
 	Overlays []initOverlay
 
-	TmpSize  int64
-	RootSize int64
+	TmpSize int64 // bytes
 
 	// Stdout and Stderr index the descriptors sent: the output sockets
 	// that become the program's descriptors 1 and 2 (-1: none, a probe).
@@ -65,8 +84,7 @@ type initConfig struct {
 	// Seccomp is the assembled filter, struct sock_filter entries in the
 	// native byte order (encodeFilter), nil for none: bytes to copy, not
 	// ~400 objects to encode at every run and decode in every init.
-	Seccomp  []byte
-	Loopback bool
+	Seccomp []byte
 }
 
 // initSource is a host file or directory to mount inside: either a detached

@@ -22,6 +22,44 @@ import (
 // could) is refused rather than misread.
 const configVersion = 1
 
+// baseVersion starts every initBase message (encodeBase): a config read
+// where a base is expected, or the reverse, is refused.
+const baseVersion = 101
+
+// encodeBase returns b as the message the init reads first (decodeBase).
+func encodeBase(b *initBase) []byte {
+	var e configEncoder
+	e.uint(baseVersion)
+	e.bool(b.Prebuild)
+	e.string(b.Hostname)
+	e.int(b.RootSize)
+	e.int(b.TmpSize)
+	e.bool(b.Loopback)
+	return e.b
+}
+
+// decodeBase reads a message of encodeBase. Errors: a message of another
+// version, cut short or with bytes left over.
+func decodeBase(msg []byte) (*initBase, error) {
+	d := configDecoder{b: msg}
+	if v := d.uint(); d.err == nil && v != baseVersion {
+		return nil, fmt.Errorf("decode base: version %d, want %d", v, baseVersion)
+	}
+	b := &initBase{}
+	b.Prebuild = d.bool()
+	b.Hostname = d.string()
+	b.RootSize = d.int()
+	b.TmpSize = d.int()
+	b.Loopback = d.bool()
+	if d.err == nil && len(d.b) > 0 {
+		d.err = fmt.Errorf("%d bytes left over", len(d.b))
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("decode base: %w", d.err)
+	}
+	return b, nil
+}
+
 // encodeConfig returns cfg as the message the init reads (decodeConfig).
 func encodeConfig(cfg *initConfig) []byte {
 	var e configEncoder
@@ -35,7 +73,6 @@ func encodeConfig(cfg *initConfig) []byte {
 	e.strings(cfg.Args)
 	e.strings(cfg.Env)
 	e.string(cfg.Dir)
-	e.string(cfg.Hostname)
 	e.uint(uint64(len(cfg.Binds)))
 	for i := range cfg.Binds {
 		b := &cfg.Binds[i]
@@ -51,7 +88,6 @@ func encodeConfig(cfg *initConfig) []byte {
 		e.int(o.Size)
 	}
 	e.int(cfg.TmpSize)
-	e.int(cfg.RootSize)
 	e.int(int64(cfg.Stdout))
 	e.int(int64(cfg.Stderr))
 	e.int(int64(cfg.Extra))
@@ -66,7 +102,6 @@ func encodeConfig(cfg *initConfig) []byte {
 	if cfg.Seccomp != nil {
 		e.bytes(cfg.Seccomp)
 	}
-	e.bool(cfg.Loopback)
 	return e.b
 }
 
@@ -88,7 +123,6 @@ func decodeConfig(msg []byte) (*initConfig, error) {
 	cfg.Args = d.strings()
 	cfg.Env = d.strings()
 	cfg.Dir = d.string()
-	cfg.Hostname = d.string()
 	if n := d.count(); n > 0 {
 		cfg.Binds = make([]initBind, n)
 		for i := range cfg.Binds {
@@ -108,7 +142,6 @@ func decodeConfig(msg []byte) (*initConfig, error) {
 		}
 	}
 	cfg.TmpSize = d.int()
-	cfg.RootSize = d.int()
 	cfg.Stdout = int(d.int())
 	cfg.Stderr = int(d.int())
 	cfg.Extra = int(d.int())
@@ -125,7 +158,6 @@ func decodeConfig(msg []byte) (*initConfig, error) {
 	if d.bool() {
 		cfg.Seccomp = d.bytes()
 	}
-	cfg.Loopback = d.bool()
 	if d.err == nil && len(d.b) > 0 {
 		d.err = fmt.Errorf("%d bytes left over", len(d.b))
 	}

@@ -19,11 +19,32 @@ import (
 // before covering /tmp.
 const newRootMount = "/tmp"
 
-// runInit is the init's whole job: read the config, build the root, lock the
-// process down and exec the program. It returns only on failure (or, for a
-// probe, after a successful setup).
+// runInit is the init's whole job: read the base and build what it can of
+// the root, read the config, finish the root, lock the process down and
+// exec the program. It returns only on failure (or, for a probe, after a
+// successful setup).
 func runInit() error {
 	unix.CloseOnExec(fdStatus)
+	base, err := readBase()
+	if err != nil {
+		return err
+	}
+	// The parent sends the base once we sit in the run's cgroups: a fresh
+	// cgroup namespace now makes that cgroup our "/".
+	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+		return fmt.Errorf("unshare cgroup namespace: %w", err)
+	}
+	// A pre-started init builds the root now, while it waits: the mount
+	// work (and the old root's detach, which waits for an RCU grace
+	// period) is then off the run's critical path.
+	if base.Prebuild {
+		if err := prebuildRoot(base); err != nil {
+			return err
+		}
+		if err := setupUTSNet(base); err != nil {
+			return err
+		}
+	}
 	cfg, err := readConfig()
 	if err != nil {
 		return err
@@ -48,19 +69,15 @@ func runInit() error {
 		}
 		unix.Close(cfg.Extra)
 	}
-	// The parent moved us into the run's cgroups after the clone: a fresh
-	// cgroup namespace now makes that cgroup our "/".
-	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
-		return fmt.Errorf("unshare cgroup namespace: %w", err)
-	}
-	if err := buildRoot(cfg); err != nil {
-		return err
-	}
-	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
-		return fmt.Errorf("sethostname: %w", err)
-	}
-	if cfg.Loopback {
-		if err := loopbackUp(); err != nil {
+	if base.Prebuild {
+		if err := finishRoot(base, cfg); err != nil {
+			return err
+		}
+	} else {
+		if err := buildRoot(base, cfg); err != nil {
+			return err
+		}
+		if err := setupUTSNet(base); err != nil {
 			return err
 		}
 	}
@@ -120,6 +137,20 @@ func runInit() error {
 	return fmt.Errorf("exec %s: %w", cfg.Path, err)
 }
 
+// setupUTSNet sets the hostname and brings the loopback interface up, as
+// base says.
+func setupUTSNet(base *initBase) error {
+	if err := unix.Sethostname([]byte(base.Hostname)); err != nil {
+		return fmt.Errorf("sethostname: %w", err)
+	}
+	if base.Loopback {
+		if err := loopbackUp(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ownCPU is the user and system time of this process so far, in ns.
 func ownCPU() int64 {
 	var ru unix.Rusage
@@ -129,14 +160,24 @@ func ownCPU() int64 {
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
-// readConfig receives the one config message and its descriptors. Until it
-// arrives the init is idle (kept warm by the parent); an empty read means
-// the parent no longer needs it.
-func readConfig() (*initConfig, error) {
-	buf := make([]byte, 1<<20)
-	oob := make([]byte, unix.CmsgSpace(maxConfigFds*4))
-	var n, oobn, flags int
-	var err error
+// readBase receives the base message, the first on the control socket.
+// Until it arrives the init is idle (kept warm by the parent); an empty
+// read means the parent no longer needs it.
+func readBase() (*initBase, error) {
+	buf := make([]byte, 4096)
+	n, _, err := recvControl(buf, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read base: %w", err)
+	}
+	return decodeBase(buf[:n])
+}
+
+// recvControl reads one message from the control socket into buf and
+// its descriptors' control data into oob (received close-on-exec). An
+// empty read (the parent closed its end) ends the init; a message cut
+// short is an error.
+func recvControl(buf, oob []byte) (n, oobn int, err error) {
+	var flags int
 	for {
 		n, oobn, flags, _, err = unix.Recvmsg(fdConfig, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if !errors.Is(err, unix.EINTR) {
@@ -144,13 +185,27 @@ func readConfig() (*initConfig, error) {
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return 0, 0, err
 	}
 	if n == 0 {
 		os.Exit(0)
 	}
 	if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
-		return nil, errors.New("read config: message truncated")
+		return 0, 0, errors.New("message truncated")
+	}
+	return n, oobn, nil
+}
+
+// readConfig receives the config message and its descriptors, the second
+// on the control socket, which it then closes. Until it arrives the init
+// waits (kept warm by the parent); an empty read means the parent no
+// longer needs it.
+func readConfig() (*initConfig, error) {
+	buf := make([]byte, 1<<20)
+	oob := make([]byte, unix.CmsgSpace(maxConfigFds*4))
+	n, oobn, err := recvControl(buf, oob)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
 	}
 	unix.Close(fdConfig)
 	var fds []int

@@ -11,23 +11,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// buildRoot makes the minimal root and pivots into it.
-func buildRoot(cfg *initConfig) error {
-	// Nothing we mount may propagate back to the host.
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("make / private: %w", err)
+// buildRoot makes the minimal root of base with cfg's mounts and pivots
+// into it, all after the config (an init that opens host paths itself).
+func buildRoot(base *initBase, cfg *initConfig) error {
+	if err := makePrivate(); err != nil {
+		return err
 	}
 	// Host paths are opened before anything covers them (the new root is
 	// mounted over /tmp). Opened here, in our own mount namespace, they can
 	// be bind sources; a parent's descriptor could not.
-	sources := []*initSource{cfg.Binary}
-	for i := range cfg.Binds {
-		sources = append(sources, &cfg.Binds[i].Source)
-	}
-	for i := range cfg.Overlays {
-		sources = append(sources, &cfg.Overlays[i].Source)
-	}
-	for _, src := range sources {
+	for _, src := range cfg.sources() {
 		if src == nil || src.MountFd >= 0 {
 			continue
 		}
@@ -38,7 +31,84 @@ func buildRoot(cfg *initConfig) error {
 		src.fd = fd
 	}
 	r := newRootMount
-	if err := mountTmpfs(r, cfg.RootSize, "0755"); err != nil {
+	if err := makeRoot(r, base.RootSize, cfg.TmpSize); err != nil {
+		return err
+	}
+	staging, err := mountRun(r, cfg)
+	if err != nil {
+		return err
+	}
+	if err := enterRoot(r); err != nil {
+		return err
+	}
+	return sealRoot(staging)
+}
+
+// prebuildRoot builds the part of the root that does not depend on the
+// run and pivots into it: the host's tree is gone from here on, and the
+// run's mounts (finishRoot) can only come as detached mounts.
+func prebuildRoot(base *initBase) error {
+	if err := makePrivate(); err != nil {
+		return err
+	}
+	r := newRootMount
+	if err := makeRoot(r, base.RootSize, base.TmpSize); err != nil {
+		return err
+	}
+	return enterRoot(r)
+}
+
+// finishRoot adds cfg's mounts to the root prebuildRoot made (after its
+// pivot_root) and makes it read-only. Every source must be a detached
+// mount.
+func finishRoot(base *initBase, cfg *initConfig) error {
+	for _, src := range cfg.sources() {
+		if src != nil && src.MountFd < 0 {
+			return fmt.Errorf("mount %s: a host path after the root was built", src.Path)
+		}
+	}
+	if cfg.TmpSize != base.TmpSize {
+		opts := fmt.Sprintf("size=%d", cfg.TmpSize)
+		if err := unix.Mount("", "/tmp", "", unix.MS_REMOUNT|unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
+			return fmt.Errorf("resize /tmp: %w", err)
+		}
+	}
+	staging, err := mountRun("/", cfg)
+	if err != nil {
+		return err
+	}
+	return sealRoot(staging)
+}
+
+// sources are the mount sources of cfg: its binary (nil when none), its
+// binds' and its overlays'.
+func (cfg *initConfig) sources() []*initSource {
+	srcs := []*initSource{cfg.Binary}
+	for i := range cfg.Binds {
+		srcs = append(srcs, &cfg.Binds[i].Source)
+	}
+	for i := range cfg.Overlays {
+		srcs = append(srcs, &cfg.Overlays[i].Source)
+	}
+	return srcs
+}
+
+// makePrivate makes every mount private: nothing we mount may propagate
+// back to the host.
+func makePrivate() error {
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make / private: %w", err)
+	}
+	return nil
+}
+
+// makeRoot mounts the new root's tmpfs at r (rootSize bytes) with what
+// every sandbox has: /tmp (tmpSize bytes), /dev/{null,zero,urandom}, the
+// /etc files, and /proc. The new proc must be mounted while the host's is
+// still visible: the kernel refuses a proc mount in a user namespace that
+// would reveal more than the mounter can already see.
+func makeRoot(r string, rootSize, tmpSize int64) error {
+	if err := mountTmpfs(r, rootSize, "0755"); err != nil {
 		return fmt.Errorf("root tmpfs: %w", err)
 	}
 	for _, d := range []string{"proc", "dev", "etc", "tmp"} {
@@ -46,7 +116,7 @@ func buildRoot(cfg *initConfig) error {
 			return fmt.Errorf("mkdir /%s: %w", d, err)
 		}
 	}
-	if err := mountTmpfs(filepath.Join(r, "tmp"), cfg.TmpSize, "1777"); err != nil {
+	if err := mountTmpfs(filepath.Join(r, "tmp"), tmpSize, "1777"); err != nil {
 		return fmt.Errorf("/tmp tmpfs: %w", err)
 	}
 	for _, dev := range []string{"null", "zero", "urandom"} {
@@ -63,15 +133,28 @@ func buildRoot(cfg *initConfig) error {
 			return fmt.Errorf("write /etc/%s: %w", name, err)
 		}
 	}
+	// subset=pid leaves out the host-wide files (/proc/sys, /proc/kmsg,
+	// /proc/meminfo, ...): a process needs only its own directory.
+	procFlags := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY)
+	if err := unix.Mount("proc", filepath.Join(r, "proc"), "proc", procFlags, "subset=pid"); err != nil {
+		return fmt.Errorf("mount /proc: %w", err)
+	}
+	return nil
+}
+
+// mountRun mounts cfg's program, binds and overlays in the root at r
+// (still writable). It returns the overlays' staging directories
+// (relative to the root) for sealRoot.
+func mountRun(r string, cfg *initConfig) ([]string, error) {
 	if cfg.Binary != nil {
 		if err := mountSource(cfg.Binary, filepath.Join(r, "prog"), false); err != nil {
-			return fmt.Errorf("mount program: %w", err)
+			return nil, fmt.Errorf("mount program: %w", err)
 		}
 	}
 	for i := range cfg.Binds {
 		b := &cfg.Binds[i]
 		if err := mountSource(&b.Source, filepath.Join(r, b.Target), b.Writable); err != nil {
-			return fmt.Errorf("bind %s: %w", b.Target, err)
+			return nil, fmt.Errorf("bind %s: %w", b.Target, err)
 		}
 	}
 	var staging []string
@@ -79,24 +162,19 @@ func buildRoot(cfg *initConfig) error {
 		o := &cfg.Overlays[i]
 		st, err := mountOverlay(r, i, o)
 		if err != nil {
-			return fmt.Errorf("overlay %s: %w", o.Target, err)
+			return nil, fmt.Errorf("overlay %s: %w", o.Target, err)
 		}
 		staging = append(staging, st)
 	}
-	// The new proc must be mounted while the host's is still visible: the
-	// kernel refuses a proc mount in a user namespace that would reveal more
-	// than the mounter can already see.
-	// subset=pid leaves out the host-wide files (/proc/sys, /proc/kmsg,
-	// /proc/meminfo, ...): a process needs only its own directory.
-	procFlags := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY)
-	if err := unix.Mount("proc", filepath.Join(r, "proc"), "proc", procFlags, "subset=pid"); err != nil {
-		return fmt.Errorf("mount /proc: %w", err)
-	}
+	return staging, nil
+}
+
+// enterRoot makes r the root: pivot_root(".", ".") stacks the old root on
+// the new one; detaching it leaves nothing of the host reachable.
+func enterRoot(r string) error {
 	if err := unix.Chdir(r); err != nil {
 		return fmt.Errorf("chdir new root: %w", err)
 	}
-	// pivot_root(".", ".") stacks the old root on the new one; detaching it
-	// leaves nothing of the host reachable.
 	if err := unix.PivotRoot(".", "."); err != nil {
 		return fmt.Errorf("pivot_root: %w", err)
 	}
@@ -106,8 +184,12 @@ func buildRoot(cfg *initConfig) error {
 	if err := unix.Chdir("/"); err != nil {
 		return fmt.Errorf("chdir /: %w", err)
 	}
-	// The overlays keep private references to their layers: the staging
-	// mounts can go.
+	return nil
+}
+
+// sealRoot detaches the overlays' staging mounts (the overlays keep
+// private references to their layers) and makes / read-only.
+func sealRoot(staging []string) error {
 	for _, st := range staging {
 		if err := unix.Unmount("/"+st, unix.MNT_DETACH); err != nil {
 			return fmt.Errorf("detach overlay staging: %w", err)

@@ -25,6 +25,9 @@ type idleInit struct {
 	// of a sandbox with cgroups, see prepareInit); nil: the run makes
 	// its own.
 	rc *runCgroup
+	// based says whether the init has its base (sendBase): a pre-started
+	// one gets it once in its cgroup, and builds its root while it waits.
+	based bool
 }
 
 // spawnInit starts an init in fresh namespaces.
@@ -117,6 +120,17 @@ func (it *idleInit) send(msg []byte, fds []int) error {
 	return nil
 }
 
+// sendBase hands the init the base of its sandbox (see initBase), which
+// it may start building at once. Call it once the init sits in its run
+// cgroup, if it has one.
+func (it *idleInit) sendBase(b initBase) error {
+	if err := it.send(encodeBase(&b), nil); err != nil {
+		return fmt.Errorf("send sandbox base: %w", err)
+	}
+	it.based = true
+	return nil
+}
+
 // close kills an init that will not be used and releases its descriptors
 // and its cgroup.
 func (it *idleInit) close() {
@@ -150,13 +164,24 @@ func (it *idleInit) close() {
 // the pool during a burst (the Go runtime's start-up in each init, most
 // of an init's CPU) then takes only the CPU that the burst's runs leave,
 // and the runs are not slowed by the preparation of the next ones.
+//
+// The init gets its base once in that cgroup and, as root, builds its
+// root right away (see initBase): a run then only adds its own mounts.
 func (s *Sandbox) prepareInit() (*idleInit, error) {
 	s.waitStarts(startsPatience)
 	it, err := s.spawnInit()
-	if err != nil || s.cg == nil {
-		return it, err
+	if err != nil {
+		return nil, err
 	}
-	rc, err := s.newRunCgroup(*s.lastLimits.Load())
+	limits := *s.lastLimits.Load()
+	if s.cg == nil {
+		if err := it.sendBase(s.initBase(limits.TmpSize)); err != nil {
+			it.close()
+			return nil, err
+		}
+		return it, nil
+	}
+	rc, err := s.newRunCgroup(limits)
 	if err != nil {
 		it.close()
 		return nil, err
@@ -167,6 +192,10 @@ func (s *Sandbox) prepareInit() (*idleInit, error) {
 		return nil, err
 	}
 	if err := rc.attach(it.proc.Pid); err != nil {
+		it.close()
+		return nil, err
+	}
+	if err := it.sendBase(s.initBase(limits.TmpSize)); err != nil {
 		it.close()
 		return nil, err
 	}

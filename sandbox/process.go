@@ -103,6 +103,11 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (*Process, e
 		_, _ = p.Wait()
 		return nil, err
 	}
+	if !it.based {
+		if err := it.sendBase(s.initBase(limits.TmpSize)); err != nil {
+			return fail(err)
+		}
+	}
 	if !probe {
 		if err := s.connectOutput(p, spec, &cfg, &fds); err != nil {
 			return fail(err)

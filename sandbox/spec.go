@@ -22,12 +22,9 @@ func (s *Sandbox) initConfig(spec Spec, limits Limits, probe bool, fds *sendFds)
 		Args:     spec.Args,
 		Env:      spec.Env,
 		Dir:      spec.Dir,
-		Hostname: "sandbox",
 		TmpSize:  limits.TmpSize,
-		RootSize: 1 << 20,
 		Landlock: s.landlockABI > 0,
 		Seccomp:  s.filters[spec.SeccompProfile],
-		Loopback: true,
 		Stdout:   -1,
 		Stderr:   -1,
 		Extra:    -1,
@@ -49,6 +46,19 @@ func (s *Sandbox) initConfig(spec Spec, limits Limits, probe bool, fds *sendFds)
 		return initConfig{}, err
 	}
 	return cfg, nil
+}
+
+// initBase is the base of every sandbox of s, with a /tmp of tmpSize
+// bytes. As root every mount source goes to the init as a detached mount
+// (see source), so the init may build its root before its config.
+func (s *Sandbox) initBase(tmpSize int64) initBase {
+	return initBase{
+		Prebuild: s.root,
+		Hostname: "sandbox",
+		RootSize: 1 << 20,
+		TmpSize:  tmpSize,
+		Loopback: true,
+	}
 }
 
 // addMounts checks the targets of spec's binary, binds and overlays and
