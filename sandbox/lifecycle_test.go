@@ -217,8 +217,9 @@ func leftOnce(t *testing.T, sb *Sandbox) []string {
 
 // TestBurstLeavesNothingBehind: runs started at once, some killed while
 // they run, leave no cgroup, process, namespace descriptor or mount behind
-// once they are reported ended, but the pool's pre-started inits (each in
-// a cgroup of its own), and nothing at all after Close.
+// once they are reported ended (their namespaces once released), but the
+// pool's pre-started inits (each in a cgroup of its own, its namespaces
+// held), and nothing at all after Close.
 func TestBurstLeavesNothingBehind(t *testing.T) {
 	mountsBefore := countMounts(t)
 	nsBefore := nsDescriptors(t)
@@ -263,8 +264,26 @@ func TestBurstLeavesNothingBehind(t *testing.T) {
 	for _, l := range leftBehind(t, sb) {
 		t.Errorf("%s left behind", l)
 	}
-	if got := nsDescriptors(t); len(got) > len(nsBefore) {
-		t.Errorf("namespace descriptors open: %v, before: %v", got, nsBefore)
+	// A finished run's namespaces are released in the background once no
+	// run is being started (releaseLater); the inits that live (the
+	// pool's) keep theirs open.
+	sb.teardowns.Wait()
+	live := map[string]bool{}
+	for _, pid := range initChildren(t, sb) {
+		for _, n := range []string{"mnt", "net"} {
+			if l, err := os.Readlink(filepath.Join("/proc", pid, "ns", n)); err == nil {
+				live[l] = true
+			}
+		}
+	}
+	var held []string
+	for _, d := range nsDescriptors(t) {
+		if _, l, _ := strings.Cut(d, " "); !live[l] {
+			held = append(held, d)
+		}
+	}
+	if len(held) > len(nsBefore) {
+		t.Errorf("namespace descriptors open: %v, before: %v", held, nsBefore)
 	}
 	var parents map[string]string
 	if sb.cg != nil {
@@ -533,4 +552,28 @@ func TestPrestartedInitCgroup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// A finished run's namespaces (the descriptors holding them) are released
+// only once no run is being started, or after startsPatience; Close waits
+// for them.
+func TestReleaseWaitsForStarts(t *testing.T) {
+	s := &Sandbox{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	end := s.beginStart()
+	s.releaseLater(nil, []*os.File{w})
+	_ = r.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if _, err := r.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("released while a run was being started: read %v", err)
+	}
+	end()
+	_ = r.SetReadDeadline(time.Now().Add(startsPatience / 2))
+	if _, err := r.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("not released once the starts ended: read %v", err)
+	}
+	s.teardowns.Wait()
 }

@@ -25,6 +25,10 @@ type idleInit struct {
 	// of a sandbox with cgroups, see prepareInit); nil: the run makes
 	// its own.
 	rc *runCgroup
+	// ns are descriptors of the init's mount and network namespaces,
+	// opened by the keeper (openNamespaces): they keep the namespaces
+	// after the run's end until releaseLater closes them.
+	ns []*os.File
 	// based says whether the init has its base (sendBase): a pre-started
 	// one gets it once in its cgroup, and builds its root while it waits.
 	based bool
@@ -138,11 +142,12 @@ func (it *idleInit) close() {
 		_ = it.proc.Kill()
 		_, _ = it.proc.Wait()
 	}
-	for _, f := range []*os.File{it.ctrl, it.status, it.stdin} {
+	for _, f := range append([]*os.File{it.ctrl, it.status, it.stdin}, it.ns...) {
 		if f != nil {
 			f.Close()
 		}
 	}
+	it.ns = nil
 	// Empty now: PID 1 of a pid namespace is reaped after the rest.
 	if it.rc != nil {
 		_ = it.rc.remove()
@@ -173,6 +178,7 @@ func (s *Sandbox) prepareInit() (*idleInit, error) {
 	if err != nil {
 		return nil, err
 	}
+	it.openNamespaces()
 	limits := *s.lastLimits.Load()
 	if s.cg == nil {
 		if err := it.sendBase(s.initBase(limits.TmpSize)); err != nil {
@@ -200,6 +206,20 @@ func (s *Sandbox) prepareInit() (*idleInit, error) {
 		return nil, err
 	}
 	return it, nil
+}
+
+// openNamespaces opens the init's mount and network namespaces
+// (/proc/PID/ns/{mnt,net}) into it.ns, off the runs' critical path: held
+// open, they outlive the run until releaseLater closes them. A namespace
+// that cannot be opened is not held; nothing else changes.
+func (it *idleInit) openNamespaces() {
+	for _, n := range []string{"mnt", "net"} {
+		f, err := os.Open(fmt.Sprintf("/proc/%d/ns/%s", it.proc.Pid, n))
+		if err != nil {
+			continue
+		}
+		it.ns = append(it.ns, f)
+	}
 }
 
 // startsPatience bounds how long the pool's keeper waits for the runs

@@ -31,14 +31,17 @@ type Process struct {
 
 	proc *child
 	cg   *runCgroup
-	// removeCgroup removes cg once the run is over (Sandbox.removeLater).
-	removeCgroup func(*runCgroup)
-	limits       Limits
-	noCgroup     bool
-	writeKill    bool // SIGSYS means a write larger than Sandbox.MaxWrite
-	timer        *time.Timer
-	stopCtx      func() bool
-	drain        bool // the caller has the output: let it read it to the end
+	// ns holds the run's namespaces (see idleInit.ns) until release.
+	ns []*os.File
+	// release removes cg and closes ns once the run is over
+	// (Sandbox.releaseLater).
+	release   func(*runCgroup, []*os.File)
+	limits    Limits
+	noCgroup  bool
+	writeKill bool // SIGSYS means a write larger than Sandbox.MaxWrite
+	timer     *time.Timer
+	stopCtx   func() bool
+	drain     bool // the caller has the output: let it read it to the end
 
 	// What the init used before the exec, which is not the program's: its
 	// CPU time (in the process's own count), and the cgroups' count when
@@ -96,7 +99,7 @@ func (s *Sandbox) start(ctx context.Context, spec Spec, probe bool) (*Process, e
 	defer it.ctrl.Close()
 	// The program profile's filter kills large writes with SIGSYS.
 	p := newProcess(it, rc, limits, cfg.Seccomp != nil && spec.SeccompProfile == ProfileProgram)
-	p.removeCgroup = s.removeLater
+	p.release = s.releaseLater
 	fail := func(err error) (*Process, error) {
 		it.stdin.Close()
 		p.kill(false)
@@ -166,26 +169,51 @@ func (s *Sandbox) runCgroupFor(it *idleInit, limits Limits) (*runCgroup, error) 
 	return rc, nil
 }
 
-// removeLater removes a finished run's cgroup in the background, so that
-// the run's end is reported without waiting for it; Close waits. Until
-// it is gone, what the cgroup still holds (the page cache its program
-// left) counts in the parent's usage, as before.
-func (s *Sandbox) removeLater(rc *runCgroup) {
+// releaseLater removes a finished run's cgroup and closes the descriptors
+// that held its namespaces, in the background, so that the run's end is
+// reported without waiting for it; Close waits. Both wait while runs are
+// being started (waitStarts), up to maxDeferredTeardowns runs at a time:
+// the rmdirs and the kernel's teardown of the namespaces (the mount
+// tree's unmount, which waits for an RCU grace period, the network
+// namespace's cleanup) then happen after a burst's starts instead of
+// among them. Until it is gone, what the cgroup still holds (the page
+// cache its program left, its /tmp) counts in the parent's usage, as
+// before.
+func (s *Sandbox) releaseLater(rc *runCgroup, ns []*os.File) {
 	s.teardowns.Add(1)
 	go func() {
 		defer s.teardowns.Done()
+		if s.deferred.Add(1) <= maxDeferredTeardowns {
+			s.waitStarts(startsPatience)
+		}
+		s.deferred.Add(-1)
+		for _, f := range ns {
+			f.Close()
+		}
+		if rc == nil {
+			return
+		}
 		if err := rc.remove(); err != nil {
 			s.log.Error("sandbox: run cgroup left behind", "err", err)
 		}
 	}()
 }
 
+// maxDeferredTeardowns bounds the finished runs whose teardown waits for
+// the starts at once: each holds its namespaces, with what its /tmp holds,
+// until then.
+const maxDeferredTeardowns = 64
+
 // newProcess is the run of the init it, not yet exec'd.
+// The descriptors holding its namespaces are the process's from now on.
 func newProcess(it *idleInit, rc *runCgroup, limits Limits, writeKill bool) *Process {
+	ns := it.ns
+	it.ns = nil
 	return &Process{
 		Pid:       it.proc.Pid,
 		proc:      it.proc,
 		cg:        rc,
+		ns:        ns,
 		limits:    limits,
 		noCgroup:  rc == nil,
 		stopCtx:   func() bool { return false },

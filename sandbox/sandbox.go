@@ -46,6 +46,8 @@ type Sandbox struct {
 	// teardowns counts the finished runs whose cgroups are still being
 	// removed (see Process.wait); Close waits for them.
 	teardowns sync.WaitGroup
+	// deferred counts the teardowns waiting for the starts (releaseLater).
+	deferred atomic.Int64
 	// starting counts the runs between Start's call and the exec;
 	// noStarts, when not nil, is closed when it falls to 0 (waitStarts).
 	startMu  sync.Mutex

@@ -35,9 +35,11 @@ func (p *Process) wait() {
 	var st cgroupStats
 	if p.cg != nil {
 		st = p.cg.stats()
-		// The tree is gone: the output's end, the exit and the next run
-		// need not wait for the rmdirs.
-		defer p.removeCgroup(p.cg)
+	}
+	// The tree is gone: the output's end, the exit and the next run need
+	// not wait for the rmdirs and the namespaces' teardown.
+	if p.cg != nil || p.ns != nil {
+		defer p.release(p.cg, p.ns)
 	}
 	res := Result{ExitCode: -1}
 	if !p.Started.IsZero() {
