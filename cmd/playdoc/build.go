@@ -216,8 +216,14 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		}
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
 		if os.Getenv("GOGC") == "" {
-			// The limit alone paces the collector (see buildGCPercent).
+			// The limit alone paces the collector (see buildGCPercent),
+			// raised as the live heap grows past half of it.
 			defer debug.SetGCPercent(debug.SetGCPercent(buildGCPercent))
+			followCtx, stopFollow := context.WithCancel(ctx)
+			followed := make(chan struct{})
+			go func() { defer close(followed); followLiveHeap(followCtx) }()
+			// Stopped before the deferred calls above restore the limit.
+			defer func() { stopFollow(); <-followed }()
 		}
 	}
 	b := site.New(cfg)
