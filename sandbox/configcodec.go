@@ -42,8 +42,8 @@ func encodeBase(b *initBase) []byte {
 // version, cut short or with bytes left over.
 func decodeBase(msg []byte) (*initBase, error) {
 	d := configDecoder{b: msg}
-	if v := d.uint(); d.err == nil && v != baseVersion {
-		return nil, fmt.Errorf("decode base: version %d, want %d", v, baseVersion)
+	if err := d.version(baseVersion); err != nil {
+		return nil, fmt.Errorf("decode base: %w", err)
 	}
 	b := &initBase{}
 	b.Prebuild = d.bool()
@@ -51,11 +51,8 @@ func decodeBase(msg []byte) (*initBase, error) {
 	b.RootSize = d.int()
 	b.TmpSize = d.int()
 	b.Loopback = d.bool()
-	if d.err == nil && len(d.b) > 0 {
-		d.err = fmt.Errorf("%d bytes left over", len(d.b))
-	}
-	if d.err != nil {
-		return nil, fmt.Errorf("decode base: %w", d.err)
+	if err := d.end(); err != nil {
+		return nil, fmt.Errorf("decode base: %w", err)
 	}
 	return b, nil
 }
@@ -110,8 +107,8 @@ func encodeConfig(cfg *initConfig) []byte {
 // with bytes left over.
 func decodeConfig(msg []byte) (*initConfig, error) {
 	d := configDecoder{b: msg}
-	if v := d.uint(); d.err == nil && v != configVersion {
-		return nil, fmt.Errorf("decode config: version %d, want %d", v, configVersion)
+	if err := d.version(configVersion); err != nil {
+		return nil, fmt.Errorf("decode config: %w", err)
 	}
 	cfg := &initConfig{}
 	cfg.Probe = d.bool()
@@ -158,11 +155,8 @@ func decodeConfig(msg []byte) (*initConfig, error) {
 	if d.bool() {
 		cfg.Seccomp = d.bytes()
 	}
-	if d.err == nil && len(d.b) > 0 {
-		d.err = fmt.Errorf("%d bytes left over", len(d.b))
-	}
-	if d.err != nil {
-		return nil, fmt.Errorf("decode config: %w", d.err)
+	if err := d.end(); err != nil {
+		return nil, fmt.Errorf("decode config: %w", err)
 	}
 	return cfg, nil
 }
@@ -217,6 +211,23 @@ type configDecoder struct {
 }
 
 var errConfigShort = errors.New("message cut short")
+
+// version reads a message's leading version number: an error if it is
+// not want (the init expected the other message) or the message is empty.
+func (d *configDecoder) version(want uint64) error {
+	if v := d.uint(); d.err == nil && v != want {
+		return fmt.Errorf("version %d, want %d", v, want)
+	}
+	return d.err
+}
+
+// end is the decoding's first error, or one for bytes left over.
+func (d *configDecoder) end() error {
+	if d.err == nil && len(d.b) > 0 {
+		d.err = fmt.Errorf("%d bytes left over", len(d.b))
+	}
+	return d.err
+}
 
 func (d *configDecoder) uint() uint64 { return readVarint(d, binary.Uvarint) }
 
