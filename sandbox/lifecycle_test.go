@@ -266,20 +266,16 @@ func TestBurstLeavesNothingBehind(t *testing.T) {
 	}
 	// A finished run's namespaces are released in the background once no
 	// run is being started (releaseLater); the inits that live (the
-	// pool's) keep theirs open.
+	// pool's) keep theirs open. The pool's keeper may be starting an init
+	// while we look (it opens the init's namespaces before the pool holds
+	// it), so the descriptors are listed before the inits, and a check
+	// that sees more is repeated for a while: a leak stays, a refill ends.
 	sb.teardowns.Wait()
-	live := map[string]bool{}
-	for _, pid := range initChildren(t, sb) {
-		for _, n := range []string{"mnt", "net"} {
-			if l, err := os.Readlink(filepath.Join("/proc", pid, "ns", n)); err == nil {
-				live[l] = true
-			}
-		}
-	}
 	var held []string
-	for _, d := range nsDescriptors(t) {
-		if _, l, _ := strings.Cut(d, " "); !live[l] {
-			held = append(held, d)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		held = heldNamespaces(t, sb)
+		if len(held) <= len(nsBefore) || time.Now().After(deadline) {
+			break
 		}
 	}
 	if len(held) > len(nsBefore) {
@@ -306,6 +302,29 @@ func TestBurstLeavesNothingBehind(t *testing.T) {
 }
 
 // nsDescriptors lists this process's descriptors open on a namespace.
+// heldNamespaces lists our namespace descriptors (nsDescriptors) that are
+// not the namespaces of a live init of sb. The descriptors are listed
+// first: an init whose namespaces were opened by then is listed after.
+func heldNamespaces(t *testing.T, sb *Sandbox) []string {
+	t.Helper()
+	ds := nsDescriptors(t)
+	live := map[string]bool{}
+	for _, pid := range initChildren(t, sb) {
+		for _, n := range []string{"mnt", "net"} {
+			if l, err := os.Readlink(filepath.Join("/proc", pid, "ns", n)); err == nil {
+				live[l] = true
+			}
+		}
+	}
+	var held []string
+	for _, d := range ds {
+		if _, l, _ := strings.Cut(d, " "); !live[l] {
+			held = append(held, d)
+		}
+	}
+	return held
+}
+
 func nsDescriptors(t *testing.T) []string {
 	t.Helper()
 	ents, err := os.ReadDir("/proc/self/fd")
