@@ -50,9 +50,11 @@ type Sandbox struct {
 	deferred atomic.Int64
 	// starting counts the runs between Start's call and the exec;
 	// noStarts, when not nil, is closed when it falls to 0 (waitStarts).
-	startMu  sync.Mutex
-	starting int
-	noStarts chan struct{}
+	// lastStart is when the latest start began (zero before the first).
+	startMu   sync.Mutex
+	starting  int
+	noStarts  chan struct{}
+	lastStart time.Time
 }
 
 // New probes what the kernel and our privileges allow, says loudly what is
