@@ -3,10 +3,16 @@
 package sandbox
 
 import (
+	"encoding/binary"
+	"math"
 	"os/exec"
 	"runtime"
 	"slices"
 	"testing"
+
+	"github.com/elastic/go-seccomp-bpf/arch"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
 )
 
 // unlistedSyscalls are x86_64 system calls on neither list: newer ones
@@ -101,4 +107,103 @@ func TestFilterEncoding(t *testing.T) {
 	if _, err := decodeFilter(b[:len(b)-3]); err == nil {
 		t.Error("a truncated filter was accepted")
 	}
+}
+
+// TestDispatchStageDecidesAsTheLists runs the assembled filter in a BPF
+// interpreter for every call number up to 1023 (and a few far beyond),
+// with argument sets that each later stage checks, and compares its
+// answer with the lists' meaning: ENOSYS for a foreign architecture or a
+// call on neither list, else what the write-limit stage and the library's
+// policy say. A dispatch leaf that allowed a denied or argument-checked
+// call at once, or refused a listed one, fails here.
+func TestDispatchStageDecidesAsTheLists(t *testing.T) {
+	native, err := arch.GetInfo("")
+	if err != nil {
+		t.Skip(err)
+	}
+	known := map[uint32]bool{}
+	for _, n := range slices.Concat(allowedSyscalls, deniedSyscalls) {
+		known[uint32(native.SyscallNames[n])] = true
+	}
+	nrs := []uint32{math.MaxUint32, 0x40000000, 0x40000001}
+	for nr := range uint32(1024) {
+		nrs = append(nrs, nr)
+	}
+	argSets := [][6]uint64{
+		{},
+		{unix.CLONE_NEWUSER}, {unix.CLONE_VM | unix.CLONE_THREAD},
+		{unix.PR_SET_PDEATHSIG}, {unix.PR_SET_NAME},
+		{unix.AF_PACKET}, {unix.AF_INET}, {unix.AF_NETLINK, 0, unix.NETLINK_ROUTE}, {unix.AF_NETLINK, 0, 9},
+		{1, 0, 1 << 30}, {2, 0, 10}, {1, 0, 1 << 33}, {3, 0, 1 << 30},
+	}
+	enosys := int(unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS))
+	for _, p := range []Profile{ProfileProgram, ProfileBuild} {
+		prog, err := seccompProgram(p, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		insns := make([]bpf.Instruction, len(prog))
+		for i, f := range prog {
+			insns[i] = bpf.RawInstruction{Op: f.Code, Jt: f.Jt, Jf: f.Jf, K: f.K}.Disassemble()
+		}
+		vm, err := bpf.NewVM(insns)
+		if err != nil {
+			t.Fatalf("profile %v: %v", p, err)
+		}
+		policy := seccompPolicy(p)
+		lib, err := policy.Assemble()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p == ProfileProgram {
+			lib = append(writeLimitStage(native, 1<<20), lib...)
+		}
+		later, err := bpf.NewVM(lib)
+		if err != nil {
+			t.Fatal(err)
+		}
+		allowed := 0
+		for _, archID := range []uint32{uint32(native.ID), 0x40000003} {
+			for _, nr := range nrs {
+				for _, args := range argSets {
+					in := seccompData(nr, archID, args)
+					got, err := vm.Run(in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := enosys
+					if archID == uint32(native.ID) && known[nr] {
+						if want, err = later.Run(in); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if got != want {
+						t.Errorf("profile %v, arch %#x, call %d, args %v: %#x, want %#x", p, archID, nr, args, got, want)
+					}
+					if got == int(unix.SECCOMP_RET_ALLOW) {
+						allowed++
+					}
+				}
+			}
+		}
+		if allowed == 0 {
+			t.Errorf("profile %v: the filter allowed nothing", p)
+		}
+		t.Logf("profile %v: %d instructions", p, len(prog))
+	}
+}
+
+// seccompData lays out struct seccomp_data (nr, arch, instruction
+// pointer, six arguments) for x/net/bpf's interpreter, which loads words
+// big-endian: each 32-bit word is written so that it reads back as the
+// kernel's native load would, an argument's low word first.
+func seccompData(nr, archID uint32, args [6]uint64) []byte {
+	b := make([]byte, 64)
+	binary.BigEndian.PutUint32(b[0:], nr)
+	binary.BigEndian.PutUint32(b[4:], archID)
+	for i, a := range args {
+		binary.BigEndian.PutUint32(b[16+8*i:], uint32(a))
+		binary.BigEndian.PutUint32(b[20+8*i:], uint32(a>>32))
+	}
+	return b
 }
