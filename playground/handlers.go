@@ -109,24 +109,9 @@ func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, t *ticket
 	w.Header().Set("X-Accel-Buffering", "no") // no proxy buffering
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	gone := false
-	emit := func(e api.Event) {
-		if gone {
-			return
-		}
-		b, err := json.Marshal(e)
-		if err == nil {
-			_, err = w.Write(append(b, '\n'))
-		}
-		if err == nil {
-			err = rc.Flush()
-		}
-		if err != nil {
-			gone = true
-			run.cancel(errClientGone)
-		}
-	}
+	es := newEventStream(w, func() { run.cancel(errClientGone) })
+	defer es.close()
+	emit := es.emit
 	opts := execOptions{lang: req.lang, trace: req.trace, race: req.race}
 	switch {
 	case req.stdinOpen:
