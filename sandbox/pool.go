@@ -32,6 +32,10 @@ type idleInit struct {
 	// based says whether the init has its base (sendBase): a pre-started
 	// one gets it once in its cgroup, and builds its root while it waits.
 	based bool
+	// out and senders are the run's output sockets, made by the keeper
+	// (prepareOutput); nil: the run makes its own (connectOutput).
+	out     *Output
+	senders [2]*os.File
 }
 
 // spawnInit starts an init in fresh namespaces.
@@ -148,11 +152,25 @@ func (it *idleInit) close() {
 		}
 	}
 	it.ns = nil
+	it.dropOutput()
 	// Empty now: PID 1 of a pid namespace is reaped after the rest.
 	if it.rc != nil {
 		_ = it.rc.remove()
 		it.rc = nil
 	}
+}
+
+// dropOutput closes the output sockets made ahead for the init, if any.
+func (it *idleInit) dropOutput() {
+	for _, f := range it.senders {
+		if f != nil {
+			f.Close()
+		}
+	}
+	if it.out != nil {
+		it.out.close()
+	}
+	it.out, it.senders = nil, [2]*os.File{}
 }
 
 // prepareInit starts an init for the pool and, with cgroups, puts it in a
@@ -179,6 +197,10 @@ func (s *Sandbox) prepareInit() (*idleInit, error) {
 		return nil, err
 	}
 	it.openNamespaces()
+	if err := s.prepareOutput(it); err != nil {
+		it.close()
+		return nil, err
+	}
 	limits := *s.lastLimits.Load()
 	if s.cg == nil {
 		if err := it.sendBase(s.initBase(limits.TmpSize)); err != nil {
