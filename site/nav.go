@@ -136,11 +136,7 @@ func renderNav(ctx context.Context, top []navEntry) (*navigation, error) {
 		n.entries = append(n.entries, pc)
 	}
 	if len(n.entries) > navFullMax {
-		sections := len(full)
-		label := fmt.Sprintf("All %d sections", sections)
-		if sections < len(n.entries) {
-			label = fmt.Sprintf("All %d sections and pages", len(n.entries))
-		}
+		label := navAllLabel(len(full), len(n.entries))
 		var err error
 		if n.all, err = item("/", label, false); err != nil {
 			return nil, err
@@ -246,4 +242,18 @@ func (n *navigation) component(cur *Page) templ.Component {
 		_, err := io.WriteString(w, b.String())
 		return err
 	})
+}
+
+// navAllLabel is the text of the link to the full contents when the
+// sidebar is cut: the top-level entries are sections (folders), pages,
+// or both.
+func navAllLabel(sections, entries int) string {
+	switch pages := entries - sections; {
+	case pages == 0:
+		return fmt.Sprintf("All %d sections", sections)
+	case sections == 0:
+		return fmt.Sprintf("All %d pages", pages)
+	default:
+		return fmt.Sprintf("All %d sections and %d pages", sections, pages)
+	}
 }
