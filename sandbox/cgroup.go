@@ -430,17 +430,24 @@ func readInt(path string) int64 {
 	return n
 }
 
-// keyedValue reads "key value" lines (memory.events, cpu.stat, oom_control).
+// keyedValue reads the number after key in "key value [unit]" lines
+// (memory.events, cpu.stat, oom_control; /proc/meminfo's "MemTotal:
+// 24684084 kB", whose unit it leaves to the caller); -1 when the file or
+// the key is missing or the value is not a number.
 func keyedValue(path, key string) int64 {
 	b, err := readFile(path)
 	if err != nil {
 		return -1
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(line, " ")
-		if ok && k == key {
-			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			if err == nil {
+	return parseKeyed(string(b), key)
+}
+
+// parseKeyed is keyedValue's parse of the file's content.
+func parseKeyed(content, key string) int64 {
+	for _, line := range strings.Split(content, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == key {
+			if n, err := strconv.ParseInt(f[1], 10, 64); err == nil {
 				return n
 			}
 		}

@@ -1,0 +1,58 @@
+//go:build linux
+
+package sandbox
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestParseKeyed(t *testing.T) {
+	for _, c := range []struct {
+		content, key string
+		want         int64
+	}{
+		{"MemTotal:       24684084 kB\nMemFree:         1000 kB\n", "MemTotal:", 24684084},
+		{"MemFree:         1000 kB\n", "MemTotal:", -1},
+		{"oom_kill_disable 0\nunder_oom 0\noom_kill 3\n", "oom_kill", 3},
+		{"usage_usec 1234\nuser_usec 1000\n", "usage_usec", 1234},
+		{"usage_usec abc\n", "usage_usec", -1},
+		{"usage_usec\n", "usage_usec", -1},
+	} {
+		if got := parseKeyed(c.content, c.key); got != c.want {
+			t.Errorf("parseKeyed(%q, %q) = %d, want %d", c.content, c.key, got, c.want)
+		}
+	}
+}
+
+// The default total memory of all runs is half of the machine's: read
+// /proc/meminfo here on our own and compare. A parse that failed on the
+// "kB" unit fell back to 1 GiB, so every machine got a 512 MiB total.
+func TestDefaultTotalIsHalfTheMachine(t *testing.T) {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	var kb int64 = -1
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "MemTotal:") {
+			if _, err := fmt.Sscanf(sc.Text(), "MemTotal: %d kB", &kb); err != nil {
+				t.Fatalf("%q: %v", sc.Text(), err)
+			}
+		}
+	}
+	if kb <= 0 {
+		t.Fatal("no MemTotal in /proc/meminfo")
+	}
+	if got := memTotal(); got != kb<<10 {
+		t.Errorf("memTotal() = %d, /proc/meminfo says %d kB (%d bytes)", got, kb, kb<<10)
+	}
+	if got := (Totals{}).withDefaults().Memory; got != kb<<10/2 {
+		t.Errorf("default total memory %d MiB, want half of %d MiB", got>>20, kb>>10)
+	}
+}
