@@ -57,13 +57,15 @@ func (s *Server) programLimits() sandbox.Limits {
 // before the stuck and final events: the program's descriptor 3 carries
 // its trace (see withTrace).
 func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, stuck *stuckWatch, tr *traceRun, emit func(api.Event)) api.Event {
-	// A backstop in case the sandbox's own wall-clock timer fails.
-	rctx, cancel := context.WithTimeout(ctx, s.cfg.RunTimeout+spec.Limits.QuitGrace+5*time.Second)
-	defer cancel()
-	proc, capture, errEv := s.startProc(rctx, spec, tr)
+	proc, capture, errEv := s.startProc(ctx, spec, tr)
 	if proc == nil {
 		return errEv
 	}
+	// A backstop in case the sandbox's own wall-clock timer fails. It
+	// starts with the program: a wait for a start slot on a full machine
+	// is not the program's time.
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.RunTimeout+spec.Limits.QuitGrace+5*time.Second)
+	defer cancel()
 	started := proc.Started()
 	emit(api.Event{Kind: api.KindStart})
 
@@ -105,12 +107,20 @@ func (s *Server) runSpec(ctx context.Context, spec sandbox.Spec, stuck *stuckWat
 
 // startProc starts spec in the sandbox, a few at once (Server.starts),
 // with the trace capture of a traced run. It returns the process, or nil
-// and the error event (or the exit event of a run stopped while it waited).
+// and the error event (or the exit event of a run stopped while it
+// waited). A machine so full that no start slot frees within the run
+// timeout ends the wait with an error event that says so: the stream has
+// begun, so it is too late for 503 and Retry-After.
 func (s *Server) startProc(ctx context.Context, spec sandbox.Spec, tr *traceRun) (Proc, *traceCapture, api.Event) {
+	wait := time.NewTimer(s.cfg.RunTimeout)
+	defer wait.Stop()
 	select {
 	case s.starts <- struct{}{}:
 	case <-ctx.Done():
-		return nil, nil, api.Event{Kind: api.KindExit, Code: -1, Reason: api.ReasonKilled, Message: "the program was killed before it started: " + context.Cause(ctx).Error()}
+		return nil, nil, api.Event{Kind: api.KindExit, Code: -1, Reason: api.ReasonKilled, Message: "the program was stopped before it started: " + context.Cause(ctx).Error()}
+	case <-wait.C:
+		s.m.rejected.WithLabelValues("start-wait").Inc()
+		return nil, nil, api.Event{Kind: api.KindError, Message: fmt.Sprintf("the playground is too busy to start the program (no start within %v); try again in a few seconds", s.cfg.RunTimeout)}
 	}
 	var capture *traceCapture
 	if tr != nil && tr.why == "" {
