@@ -24,9 +24,15 @@ func TestRealGreedyRunsDoNotStarveSleepers(t *testing.T) {
 		c.RunTotals = sandbox.Totals{Memory: 600 << 20}
 	})
 	sleeper := uniq("package main\n\nimport (\n\t\"fmt\"\n\t\"time\"\n)\n\nfunc main() {\n\tfmt.Println(\"asleep\")\n\ttime.Sleep(3 * time.Second)\n\tfmt.Println(\"awake\")\n}\n")
-	greedy := uniq("package main\n\nimport \"fmt\"\n\nfunc main() {\n\tvar keep [][]byte\n\tfor i := 0; i < 60; i++ {\n\t\tb := make([]byte, 4<<20)\n\t\tfor j := range b {\n\t\t\tb[j] = 1\n\t\t}\n\t\tkeep = append(keep, b)\n\t}\n\tfmt.Println(\"took\", len(keep)*4, \"MiB\")\n\tselect {}\n}\n")
-	// Compile both once, so that the runs below start together.
+	// A greedy program takes 240 MiB (each within its own 256 MiB limit)
+	// and holds it for 5 s, so that the four overlap: together they pass
+	// the 600 MiB total, and the kernel must end at least one.
+	greedy := uniq("package main\n\nimport (\n\t\"fmt\"\n\t\"time\"\n)\n\nfunc main() {\n\tvar keep [][]byte\n\tfor i := 0; i < 60; i++ {\n\t\tb := make([]byte, 4<<20)\n\t\tfor j := range b {\n\t\t\tb[j] = 1\n\t\t}\n\t\tkeep = append(keep, b)\n\t}\n\tfmt.Println(\"took\", len(keep)*4, \"MiB\")\n\ttime.Sleep(5 * time.Second)\n\tfmt.Println(\"released\", len(keep))\n}\n")
+	// Build (and run) both once, so that the runs below start together.
 	runCode(t, ts.URL, sleeper)
+	if evs := runCode(t, ts.URL, greedy); output(evs, api.KindStdout) != "took 240 MiB\nreleased 60\n" {
+		t.Fatalf("greedy alone: %s %q", kinds(evs), output(evs, api.KindStdout))
+	}
 	var wg sync.WaitGroup
 	results := make([][]timedEvent, 16)
 	for i := range results {
@@ -44,8 +50,11 @@ func TestRealGreedyRunsDoNotStarveSleepers(t *testing.T) {
 			t.Fatalf("run %d: no exit: %s", i, kinds(evs))
 		}
 		if i%4 == 0 {
-			if exit.Reason != api.ReasonTimeout {
+			switch {
+			case exit.Reason == api.ReasonOOM:
 				greedyEnded++
+			case exit.Code != 0 || exit.Reason != api.ReasonNone || output(evs, api.KindStdout) != "took 240 MiB\nreleased 60\n":
+				t.Errorf("greedy %d: neither ended by the memory limit nor finished: %+v, stdout %q", i, exit.Event, output(evs, api.KindStdout))
 			}
 			continue
 		}
@@ -56,7 +65,7 @@ func TestRealGreedyRunsDoNotStarveSleepers(t *testing.T) {
 	if greedyEnded == 0 {
 		t.Errorf("no greedy run was ended although together they passed the total")
 	}
-	t.Logf("%d of 4 greedy runs ended by the total limit; 12 sleepers finished", greedyEnded)
+	t.Logf("%d of 4 greedy runs ended by the total memory limit (oom), the others finished; 12 sleepers finished", greedyEnded)
 }
 
 func TestRunBusyIs503WithRetryAfter(t *testing.T) {
