@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -127,6 +129,35 @@ func newOutput(dir, name, netns string, root bool) (_ *Output, senders [2]*os.Fi
 		return nil, senders, err
 	}
 	return o, senders, nil
+}
+
+// outDirPrefix begins the name of a Sandbox's output folder in the
+// temporary directory: outDirPrefix, the server's pid, "-", a random
+// suffix.
+const outDirPrefix = "playdoc-out-"
+
+// removeStaleOutDirs removes the output folders in tmp of servers that are
+// gone (no /proc/PID): a server killed without Close leaves its folder.
+// Folders of live processes, and names not in that form, stay.
+func removeStaleOutDirs(tmp string) {
+	ents, err := os.ReadDir(tmp)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		rest, ok := strings.CutPrefix(e.Name(), outDirPrefix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pid, _, ok := strings.Cut(rest, "-")
+		if _, err := strconv.Atoi(pid); !ok || err != nil {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + pid); err == nil {
+			continue
+		}
+		os.RemoveAll(filepath.Join(tmp, e.Name()))
+	}
 }
 
 // inNetns runs f on an OS thread that has joined the network namespace at

@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -218,5 +220,39 @@ func TestOutputSocketReachesNothingElse(t *testing.T) {
 	buf := make([]byte, 64)
 	if n, _, err := unix.Recvfrom(fd, buf, unix.MSG_DONTWAIT); err == nil {
 		t.Errorf("the host's abstract socket received %q from the sandbox", buf[:n])
+	}
+}
+
+// A killed server's output folder (its pid gone) is removed by the next
+// server; a live process's folder, other names and files stay.
+func TestRemoveStaleOutDirs(t *testing.T) {
+	tmp := t.TempDir()
+	const dead = 1 << 22 // pids are below pid_max, at most 2^22
+	mk := func(name string, dir bool) string {
+		p := filepath.Join(tmp, name)
+		var err error
+		if dir {
+			err = os.Mkdir(p, 0o700)
+		} else {
+			err = os.WriteFile(p, nil, 0o600)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	gone := mk(fmt.Sprintf("%s%d-123", outDirPrefix, dead), true)
+	live := mk(fmt.Sprintf("%s%d-456", outDirPrefix, os.Getpid()), true)
+	old := mk(outDirPrefix+"789", true)
+	file := mk(fmt.Sprintf("%s%d-1", outDirPrefix, dead), false)
+	other := mk("unrelated", true)
+	removeStaleOutDirs(tmp)
+	if _, err := os.Stat(gone); err == nil {
+		t.Errorf("%s (pid %d gone) kept", filepath.Base(gone), dead)
+	}
+	for _, p := range []string{live, old, file, other} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s removed: %v", filepath.Base(p), err)
+		}
 	}
 }

@@ -83,8 +83,11 @@ func New(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	}
 	s.maxWrite = mw
 	// One folder for the output sockets' names, rather than one made
-	// and removed per run on what is often a disk.
-	if s.outDir, err = os.MkdirTemp("", "playdoc-out-"); err != nil {
+	// and removed per run on what is often a disk. Its name carries our
+	// pid, so that a later server removes it if we are killed (SIGKILL
+	// skips Close).
+	removeStaleOutDirs(os.TempDir())
+	if s.outDir, err = os.MkdirTemp("", fmt.Sprintf("%s%d-", outDirPrefix, os.Getpid())); err != nil {
 		return nil, fmt.Errorf("output socket folder: %w", err)
 	}
 	defer func() {
