@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -78,6 +79,15 @@ type Config struct {
 	// the bucket size (default 20).
 	RateLimit float64
 	RateBurst int
+
+	// TrustedProxies are the addresses of the load balancers or reverse
+	// proxies in front of the server. A request from one of them is
+	// counted, for the rate limit and the share quotas, against the
+	// client its X-Forwarded-For names: the rightmost address there that
+	// is not itself a trusted proxy. Empty (the default): the peer's
+	// address, and X-Forwarded-For, which any client can send, is
+	// ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultConfig returns what each zero field of a Config stands for.

@@ -22,7 +22,7 @@ type fmtResponse struct {
 // handleFmt is POST /fmt and /api/fmt: gofmt the form field body, and fix
 // its imports when imports=true.
 func (s *Server) handleFmt(w http.ResponseWriter, r *http.Request) {
-	if !s.allow(w, clientIP(r)) {
+	if !s.allow(w, s.clientIP(r)) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 8*MaxSourceSize)

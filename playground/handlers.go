@@ -82,7 +82,7 @@ func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
 func admitRun[T any](s *Server, w http.ResponseWriter, r *http.Request,
 	read func(http.ResponseWriter, *http.Request) (T, error),
 	serve func(ctx context.Context, t *ticket, run *Run, req T)) {
-	client := clientIP(r)
+	client := s.clientIP(r)
 	if !s.allow(w, client) {
 		return
 	}

@@ -3,6 +3,8 @@ package playground
 import (
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"sync"
 
 	"playdoc/playground/internal/lru"
@@ -55,11 +57,50 @@ func (r *rateLimiter) size() int {
 	return r.clients.Len()
 }
 
-// clientIP is the rate limit key: the remote IP (not the port).
-func clientIP(r *http.Request) string {
+// clientIP is the key of the rate limit and the share quotas: the peer's
+// IP (not the port), or, when the peer is one of the trusted proxies, the
+// client it names in X-Forwarded-For (see Config.TrustedProxies).
+func (s *Server) clientIP(r *http.Request) string {
+	return clientIP(r, s.cfg.TrustedProxies)
+}
+
+// clientIP walks X-Forwarded-For from the right (the address the nearest
+// proxy saw) past the trusted proxies; the first address that is not one
+// is the client. A header that cannot be read, or a peer that is not
+// trusted, gives the peer: only a trusted proxy's word is taken.
+func clientIP(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !isTrusted(peer, trusted) {
+		return host
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // unreadable: trust no further
+		}
+		client = a.Unmap()
+		if !isTrusted(client, trusted) {
+			break
+		}
+	}
+	return client.String()
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	a = a.Unmap()
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"testing"
 )
 
@@ -42,8 +43,39 @@ func TestRateLimiterMapIsBounded(t *testing.T) {
 
 func TestClientIPIgnoresPort(t *testing.T) {
 	for in, want := range map[string]string{"1.2.3.4:5678": "1.2.3.4", "[::1]:80": "::1", "weird": "weird"} {
-		if got := clientIP(&http.Request{RemoteAddr: in}); got != want {
+		if got := clientIP(&http.Request{RemoteAddr: in}, nil); got != want {
 			t.Errorf("clientIP(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// X-Forwarded-For counts only when the peer is a trusted proxy, and then
+// names the rightmost address that is not one: what a client writes
+// itself to the left of its real address is not taken.
+func TestClientIPBehindTrustedProxies(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
+	for _, c := range []struct {
+		peer, xff string
+		trusted   []netip.Prefix
+		want      string
+	}{
+		{"10.0.0.5:1234", "203.0.113.7", nil, "10.0.0.5"},                      // no proxy trusted
+		{"198.51.100.9:1234", "203.0.113.7", trusted, "198.51.100.9"},          // an untrusted peer's header
+		{"10.0.0.5:1234", "203.0.113.7", trusted, "203.0.113.7"},               // one proxy
+		{"10.0.0.5:1234", "1.1.1.1, 203.0.113.7", trusted, "203.0.113.7"},      // a spoofed hop on the left
+		{"10.0.0.5:1234", "203.0.113.7, 10.0.0.9", trusted, "203.0.113.7"},     // two proxies
+		{"10.0.0.5:1234", "10.0.0.8, 10.0.0.9", trusted, "10.0.0.8"},           // proxies all the way
+		{"10.0.0.5:1234", "203.0.113.7, junk", trusted, "10.0.0.5"},            // unreadable: the peer
+		{"10.0.0.5:1234", "", trusted, "10.0.0.5"},                             // no header
+		{"[fd00::1]:443", "2001:db8::7", trusted, "2001:db8::7"},               // IPv6
+		{"[::ffff:10.0.0.5]:80", "::ffff:203.0.113.7", trusted, "203.0.113.7"}, // IPv4 in IPv6
+	} {
+		r := &http.Request{RemoteAddr: c.peer, Header: http.Header{}}
+		if c.xff != "" {
+			r.Header.Set("X-Forwarded-For", c.xff)
+		}
+		if got := clientIP(r, c.trusted); got != c.want {
+			t.Errorf("peer %s, X-Forwarded-For %q, trusted %v: %q, want %q", c.peer, c.xff, c.trusted, got, c.want)
 		}
 	}
 }

@@ -31,7 +31,7 @@ type SharePageFunc func(w http.ResponseWriter, r *http.Request, sn *share.Snippe
 // optional ?from= is the site path the code comes from (kept with it, to
 // link back).
 func (s *Server) handleShare(w http.ResponseWriter, r *http.Request) {
-	client := clientIP(r)
+	client := s.clientIP(r)
 	if !s.allow(w, client) {
 		return
 	}

@@ -7,13 +7,16 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"playdoc"
 	"playdoc/devserver"
 	"playdoc/playground"
+	"playdoc/sandbox"
 	"playdoc/share"
 	"playdoc/site"
 )
@@ -36,8 +39,17 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 	dbURL := fset.String("db", "", "PostgreSQL database of the shared snippets, for several instances (postgres://user@host/db); replaces --share-db")
 	baseURL := fset.String("base-url", "", "absolute URL of the site, for the canonical links of the pages it serves (default: base_url of the site configuration)")
 	backup := fset.String("share-backup", "", "write a consistent copy of the share database to this new file, then exit (safe while a server runs)")
+	runsMiB := fset.Int64("runs-memory-mib", 0, "memory of all running programs together, MiB, enforced on their parent cgroup (default half the machine's; in a container with a memory limit, set it below that limit)")
+	proxies := fset.String("trusted-proxies", "", "comma-separated addresses or CIDR prefixes of the load balancers in front of this server: their X-Forwarded-For names the client for the rate limit and share quotas (default none: the peer's address)")
 	if err := parseFlags(fset, args); err != nil {
 		return err
+	}
+	if *runsMiB < 0 {
+		return fmt.Errorf("--runs-memory-mib %d: want 0 (the default) or more", *runsMiB)
+	}
+	trusted, err := parsePrefixes(*proxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	if *backup != "" {
 		return backupShares(ctx, e, *shareDB, *backup)
@@ -72,6 +84,7 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 		DataDir:   *data, Prebuild: prebuildSources(e, contentFS), Logger: e.log, ShareDB: *shareDB,
 		ShareLimits: share.Limits{SharesPerDay: *perDay, BytesPerDay: *bytesPerDay},
 		MaxBuilds:   *maxBuilds, Runners: *runners, Queue: *queue, RateLimit: *rate,
+		TrustedProxies: trusted, RunTotals: sandbox.Totals{Memory: *runsMiB << 20},
 	})
 	if err != nil {
 		return err
@@ -203,4 +216,26 @@ func playgroundContent(dir string) (fs.FS, string, error) {
 		return nil, "", fmt.Errorf("content folder %s: not a directory", dir)
 	}
 	return os.DirFS(dir), dir, nil
+}
+
+// parsePrefixes reads a comma-separated list of CIDR prefixes
+// ("10.0.0.0/8") and single addresses (a /32 or /128); empty gives none.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR prefix", f)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }

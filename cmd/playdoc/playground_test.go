@@ -38,3 +38,25 @@ func TestPrebuildSources(t *testing.T) {
 		t.Errorf("no warning logged for broken content: %q", logs.String())
 	}
 }
+
+func TestParsePrefixes(t *testing.T) {
+	got, err := parsePrefixes(" 10.0.0.0/8, 192.0.2.7 ,fd00::/8,2001:db8::1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.0.0.0/8", "192.0.2.7/32", "fd00::/8", "2001:db8::1/128"}
+	if len(got) != len(want) {
+		t.Fatalf("%v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("%d: %s, want %s", i, got[i], want[i])
+		}
+	}
+	if p, err := parsePrefixes(""); err != nil || len(p) != 0 {
+		t.Errorf("empty: %v %v", p, err)
+	}
+	if _, err := parsePrefixes("10.0.0.0/8,proxy.example"); err == nil || !strings.Contains(err.Error(), "proxy.example") {
+		t.Errorf("a host name: %v, want an error naming it", err)
+	}
+}
