@@ -134,6 +134,15 @@ func run() error {
 		}
 	}
 	if *pid > 0 {
+		// The peak RSS of a wrapping shell or of `go run` would be
+		// reported as the server's: check what the pid runs.
+		cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", *pid))
+		if err != nil {
+			return fmt.Errorf("server peak RSS: %w", err)
+		}
+		if args := strings.Split(strings.TrimRight(string(cmd), "\x00"), "\x00"); !slices.Contains(args, "playground") || !strings.Contains(args[0], "playdoc") {
+			return fmt.Errorf("server peak RSS: pid %d runs %q, not playdoc playground", *pid, strings.Join(args, " "))
+		}
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", *pid))
 		if err != nil {
 			return fmt.Errorf("server peak RSS: %w", err)
