@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -32,9 +31,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"playdoc/bench/internal/loopback"
 )
 
-var progs = map[string]string{
+var progs = withHogs(map[string]string{
 	"flood": "package main\n\nimport (\n\t\"bufio\"\n\t\"os\"\n\t\"strings\"\n)\n\nfunc main() {\n\tw := bufio.NewWriter(os.Stdout)\n\tline := strings.Repeat(\"x\", 100) + \"\\n\"\n\tfor {\n\t\tw.WriteString(line)\n\t}\n}\n",
 
 	"sleeper": `package main
@@ -48,48 +49,6 @@ func main() {
 	fmt.Println("asleep")
 	time.Sleep(3 * time.Second)
 	fmt.Println("awake")
-}
-`,
-	"hog350": `package main
-
-import (
-	"fmt"
-	"time"
-)
-
-func main() {
-	var keep [][]byte
-	for i := 0; i < 88; i++ {
-		b := make([]byte, 4<<20)
-		for j := 0; j < len(b); j += 4096 {
-			b[j] = 1
-		}
-		keep = append(keep, b)
-	}
-	fmt.Println("took", len(keep)*4, "MiB")
-	time.Sleep(5 * time.Second)
-	fmt.Println(len(keep))
-}
-`,
-	"hog240": `package main
-
-import (
-	"fmt"
-	"time"
-)
-
-func main() {
-	var keep [][]byte
-	for i := 0; i < 60; i++ {
-		b := make([]byte, 4<<20)
-		for j := 0; j < len(b); j += 4096 {
-			b[j] = 1
-		}
-		keep = append(keep, b)
-	}
-	fmt.Println("took", len(keep)*4, "MiB")
-	time.Sleep(5 * time.Second)
-	fmt.Println(len(keep))
 }
 `,
 	"forkbomb": `package main
@@ -154,6 +113,36 @@ func main() {
 	select {}
 }
 `,
+})
+
+// withHogs adds the memory hogs to progs: "hog240" and "hog350" take and
+// touch that many MiB (one byte per page), hold it 5 s and print how much.
+// The playground's limit per run is 256 MiB: hog350 passes it alone.
+func withHogs(progs map[string]string) map[string]string {
+	for _, mib := range []int{240, 350} {
+		progs[fmt.Sprintf("hog%d", mib)] = fmt.Sprintf(`package main
+
+import (
+	"fmt"
+	"time"
+)
+
+func main() {
+	var keep [][]byte
+	for i := 0; i < %d; i++ {
+		b := make([]byte, 4<<20)
+		for j := 0; j < len(b); j += 4096 {
+			b[j] = 1
+		}
+		keep = append(keep, b)
+	}
+	fmt.Println("took", len(keep)*4, "MiB")
+	time.Sleep(5 * time.Second)
+	fmt.Println(len(keep))
+}
+`, mib/4)
+	}
+	return progs
 }
 
 type res struct {
@@ -257,12 +246,11 @@ func run() error {
 	return nil
 }
 
-// client is an HTTP client whose connections come from its own loopback
-// address, 127.(base+i/62500).(i/250%250).(2+i%250).
+// client is loopback.Client with room for a run's whole stream.
 func client(i, base int) *http.Client {
-	ip := net.IPv4(127, byte(base+i/250/250), byte(i/250%250), byte(2+i%250))
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 10 * time.Second}
-	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}, Timeout: 120 * time.Second}
+	c := loopback.Client(i, base)
+	c.Timeout = 120 * time.Second
+	return c
 }
 
 // one runs a program of kind and reads its stream to the exit event, or

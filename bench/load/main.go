@@ -28,7 +28,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -38,6 +37,7 @@ import (
 	"sync"
 	"time"
 
+	"playdoc/bench/internal/loopback"
 	"playdoc/playground/api"
 )
 
@@ -156,13 +156,6 @@ func run() error {
 	return nil
 }
 
-// client is an HTTP client whose connections come from 127.0.0.(2+i%250).
-func client(i int) *http.Client {
-	ip := net.IPv4(127, 0, byte(i/250), byte(2+i%250))
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 10 * time.Second}
-	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
-}
-
 // burst sends n requests at once and waits for every stream to end.
 func burst(ctx context.Context, base, code string, n int) []result {
 	body, _ := json.Marshal(map[string]string{"code": code})
@@ -170,7 +163,7 @@ func burst(ctx context.Context, base, code string, n int) []result {
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range n {
-		c := client(i)
+		c := loopback.Client(i, 0)
 		wg.Go(func() {
 			<-start
 			res[i] = one(ctx, c, base, body)
@@ -236,13 +229,13 @@ func one(ctx context.Context, c *http.Client, base string, body []byte) result {
 // sustained keeps n requests in flight for d and counts finished runs.
 func sustained(ctx context.Context, base, code string, n int, d time.Duration) (runs, errs int, took time.Duration) {
 	body, _ := json.Marshal(map[string]string{"code": code})
-	one(ctx, client(0), base, body) // warm the binary cache
+	one(ctx, loopback.Client(0, 0), base, body) // warm the binary cache
 	deadline := time.Now().Add(d)
 	t0 := time.Now()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for i := range n {
-		c := client(i)
+		c := loopback.Client(i, 0)
 		wg.Go(func() {
 			for time.Now().Before(deadline) {
 				r := one(ctx, c, base, body)
