@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -492,6 +493,35 @@ func TestSpawnerDeathIsSurvived(t *testing.T) {
 	expectHello(t, sb)
 	if sb.spawner.Load() == dead {
 		t.Error("the dead spawner was not replaced")
+	}
+	expectHello(t, sb)
+}
+
+// TestStuckSpawnerIsReplaced: a spawner that stops answering (here
+// stopped by SIGSTOP) costs a run its patience, not forever: it is ended
+// and a new one starts the init.
+func TestStuckSpawnerIsReplaced(t *testing.T) {
+	t.Parallel()
+	sb := newSandboxWarm(t, -1) // every run asks the spawner
+	expectHello(t, sb)
+	stuck := sb.spawner.Load()
+	stuck.mu.Lock()
+	stuck.patience = 300 * time.Millisecond
+	stuck.mu.Unlock()
+	if err := stuck.proc.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	expectHello(t, sb)
+	if sb.spawner.Load() == stuck {
+		t.Error("the stuck spawner was not replaced")
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Errorf("the run took %v: it cannot have waited for the stuck spawner", d)
+	}
+	// Ended, not left stopped: signal 0 fails once it is reaped.
+	if err := stuck.proc.Signal(syscall.Signal(0)); err == nil {
+		t.Error("the stuck spawner is still there")
 	}
 	expectHello(t, sb)
 }

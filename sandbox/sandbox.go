@@ -171,9 +171,20 @@ func (s *Sandbox) probe(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The init exits once the sandbox is built; one that has not within
+	// the run's wall time is stuck, and New must not wait on it forever.
+	var stuck atomic.Bool
+	t := time.AfterFunc(p.limits.WallTime, func() {
+		stuck.Store(true)
+		p.kill(false)
+	})
 	res, err := p.Wait()
+	t.Stop()
 	if err != nil {
 		return err
+	}
+	if stuck.Load() {
+		return fmt.Errorf("probe init still running after %v", p.limits.WallTime)
 	}
 	if res.ExitCode != 0 {
 		return fmt.Errorf("probe init exited with %d %s", res.ExitCode, res.Signal)

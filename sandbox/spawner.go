@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -44,6 +45,8 @@ type spawner struct {
 	raw  syscall.RawConn
 	proc *os.Process
 	stop chan struct{} // closed by close: lets the starting thread go
+	// patience bounds the wait for an answer (0: spawnPatience).
+	patience time.Duration
 
 	// What it was started with, for a replacement (see replacement).
 	bin      *os.File // owned; nil: this process's executable
@@ -143,6 +146,12 @@ func (s *spawner) replacement() (*spawner, error) {
 	return startSpawner(bin, s.uid, s.gid, s.root)
 }
 
+// spawnPatience bounds the wait for the spawner's answer to one request:
+// a clone and an exec, milliseconds even in a burst (the requests queue on
+// spawner.mu, outside this bound). A spawner that takes longer is stuck
+// (a clone that never returns), and a caller must not wait on it forever.
+const spawnPatience = 10 * time.Second
+
 // spawn has the spawner start an init with the given descriptors as its
 // stdin, control socket and status pipe, and returns it.
 func (s *spawner) spawn(stdin, ctrl, status *os.File) (*child, error) {
@@ -165,10 +174,23 @@ func (s *spawner) spawn(stdin, ctrl, status *os.File) (*child, error) {
 	}
 	buf := make([]byte, 512)
 	var n int
+	patience := s.patience
+	if patience <= 0 {
+		patience = spawnPatience
+	}
+	_ = s.conn.SetReadDeadline(time.Now().Add(patience))
 	err = s.raw.Read(func(fd uintptr) bool {
 		n, _, _, _, serr = unix.Recvmsg(int(fd), buf, nil, 0)
 		return !errors.Is(serr, unix.EAGAIN) && !errors.Is(serr, unix.EINTR)
 	})
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// A spawner that answers late would answer the next request
+		// with this one's pid: it is ended, and the next spawn starts a
+		// replacement (errSpawnerGone). An init it may still start gets
+		// EOF on its control socket and exits.
+		_ = s.proc.Kill()
+		return nil, fmt.Errorf("spawner answer: none within %v: %w", patience, errSpawnerGone)
+	}
 	if err = errors.Join(err, serr); err != nil {
 		return nil, fmt.Errorf("spawner answer: %w", err)
 	}

@@ -324,14 +324,27 @@ func (r testRun) exec() (int, time.Duration, error) {
 	}
 	done := make(chan int, 1)
 	go func() { done <- reapUntil(cmd.Process.Pid) }()
+	// A heartbeat tells the script's watchdog that the guest is alive
+	// while a run is quiet (a hung test ends by its own -test.timeout);
+	// silence means the emulated machine itself stopped.
+	beat := time.NewTicker(heartbeat)
+	defer beat.Stop()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
 	var code int
-	select {
-	case code = <-done:
-	case <-time.After(timeout):
-		// The whole service, as systemd would stop it.
-		_ = os.WriteFile(dir+"/cgroup.kill", []byte("1"), 0)
-		<-done
-		return -1, time.Since(start), fmt.Errorf("timed out after %v", timeout)
+wait:
+	for {
+		select {
+		case code = <-done:
+			break wait
+		case <-beat.C:
+			fmt.Printf("vminit: heartbeat %s %v%s\n", r.Name, time.Since(start).Round(time.Second), blockedTasks())
+		case <-deadline.C:
+			// The whole service, as systemd would stop it.
+			_ = os.WriteFile(dir+"/cgroup.kill", []byte("1"), 0)
+			<-done
+			return -1, time.Since(start), fmt.Errorf("timed out after %v", timeout)
+		}
 	}
 	wall := time.Since(start)
 	fmt.Printf("vminit: cgroups after %s: %s\n", r.Name, strings.Join(cgroupTree(), " "))
@@ -353,6 +366,31 @@ func (r testRun) exec() (int, time.Duration, error) {
 // zombie nobody reaps would look like a live process to the tests (a killed
 // server's sandbox init, for one); os/exec's Wait cannot be used next to
 // this loop, which would take its child's status.
+// heartbeat is how often a run's progress is printed (see exec); the
+// script's watchdog (VM_STALL) waits several of them.
+const heartbeat = 30 * time.Second
+
+// blockedTasks lists the processes in uninterruptible sleep (state D)
+// with the kernel function they wait in, for a heartbeat: a test stuck
+// in the kernel shows where.
+func blockedTasks() string {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	var out []string
+	for _, d := range dirs {
+		stat := readFile(d + "/stat")
+		// pid (comm) state ...: comm may hold spaces and parentheses.
+		i := strings.LastIndexByte(stat, ')')
+		if i < 0 || i+2 >= len(stat) || stat[i+2] != 'D' {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s:%s", stat[:i+1], strings.TrimSpace(readFile(d+"/wchan"))))
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return " blocked: " + strings.Join(out, " ")
+}
+
 func reapUntil(pid int) int {
 	for {
 		var ws unix.WaitStatus
