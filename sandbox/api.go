@@ -16,6 +16,7 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -174,6 +175,30 @@ type Totals struct {
 	Memory int64
 	// Pids is processes and threads for all runs together (default 8192).
 	Pids int
+	// CPUWeight is the CPU weight of all runs together against the
+	// cgroups beside the sandbox's parent (other sandboxes of this and
+	// other playdoc servers on the host), on cgroup v2's scale: 1 to
+	// 10000, 0 for the kernel's default 100. On cgroup v1 it is written
+	// as cpu.shares, 100 being v1's default 1024 (the kernel's
+	// Documentation/admin-guide/cgroup-v2.rst, "Weights"). A weight
+	// divides the CPU only while cgroups compete for it; it caps nothing.
+	// Without a cpu controller it is ignored.
+	CPUWeight int
+}
+
+// Validate reports a CPUWeight outside 0 to 10000 and negative totals.
+func (t Totals) Validate() error {
+	var errs []error
+	if t.Memory < 0 {
+		errs = append(errs, errors.New("sandbox totals: Memory is negative"))
+	}
+	if t.Pids < 0 {
+		errs = append(errs, errors.New("sandbox totals: Pids is negative"))
+	}
+	if t.CPUWeight < 0 || t.CPUWeight > 10000 {
+		errs = append(errs, fmt.Errorf("sandbox totals: CPUWeight %d is outside 0 (the default) to 10000", t.CPUWeight))
+	}
+	return errors.Join(errs...)
 }
 
 // Usage is what all runs of a Sandbox take now, against its Totals.

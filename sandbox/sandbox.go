@@ -66,6 +66,9 @@ func New(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	if err := opts.Totals.Validate(); err != nil {
+		return nil, err
+	}
 	s := &Sandbox{log: log, cpus: opts.CPUs, root: os.Geteuid() == 0}
 	def := DefaultLimits()
 	s.lastLimits.Store(&def)

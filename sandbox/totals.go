@@ -42,12 +42,25 @@ func (c *cgroups) setTotals(t Totals) error {
 			{filepath.Join(c.parents["pids"], "pids.max"), strconv.Itoa(t.Pids)},
 		}
 	}
+	if t.CPUWeight > 0 && c.cpu {
+		if c.v2 {
+			writes = append(writes, [2]string{filepath.Join(c.parents["unified"], "cpu.weight"), strconv.Itoa(t.CPUWeight)})
+		} else {
+			writes = append(writes, [2]string{filepath.Join(c.parents["cpu"], "cpu.shares"), strconv.Itoa(v1Shares(t.CPUWeight))})
+		}
+	}
 	for _, w := range writes {
 		if err := writeFile(w[0], w[1]); err != nil {
 			return fmt.Errorf("cgroup total %s: %w", w[0], err)
 		}
 	}
 	return nil
+}
+
+// v1Shares is v2's CPU weight w (1-10000, default 100) as v1's cpu.shares
+// (2-262144, default 1024), in proportion to the defaults.
+func v1Shares(w int) int {
+	return min(max(w*1024/100, 2), 262144)
 }
 
 // usage reads the parent cgroup's current memory and process count.

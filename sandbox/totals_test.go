@@ -4,8 +4,13 @@ package sandbox
 
 import (
 	"bufio"
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -54,5 +59,49 @@ func TestDefaultTotalIsHalfTheMachine(t *testing.T) {
 	}
 	if got := (Totals{}).withDefaults().Memory; got != kb<<10/2 {
 		t.Errorf("default total memory %d MiB, want half of %d MiB", got>>20, kb>>10)
+	}
+}
+
+// TestTotalsCPUWeight: Totals.CPUWeight is the parent cgroup's weight (v1:
+// cpu.shares in proportion to the defaults), on every host whose cgroups
+// have a cpu controller; out of range, New refuses it.
+func TestTotalsCPUWeight(t *testing.T) {
+	for _, w := range []int{-1, 10001} {
+		if sb, err := New(context.Background(), Options{Totals: Totals{CPUWeight: w}, Warm: -1}); err == nil {
+			sb.Close()
+			t.Errorf("New accepted Totals.CPUWeight %d", w)
+		}
+	}
+	for _, c := range []struct{ w, shares int }{{1, 10}, {100, 1024}, {500, 5120}, {10000, 102400}} {
+		if got := v1Shares(c.w); got != c.shares {
+			t.Errorf("v1Shares(%d) = %d, want %d", c.w, got, c.shares)
+		}
+	}
+	sb, err := New(context.Background(), Options{Totals: Totals{CPUWeight: 500}, Warm: -1,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	t.Logf("host features: %v", host)
+	if !slices.Contains(host.Controllers, "cpu") {
+		if sb.cg != nil && sb.cg.cpu {
+			t.Errorf("the sandbox uses a cpu controller the host does not list (%v)", host.Controllers)
+		}
+		return // no weight to set: the attack-free case, nothing to compare
+	}
+	if sb.cg == nil || !sb.cg.cpu {
+		t.Fatalf("the host lists a cpu controller, the sandbox has none: %v", sb.Layers())
+	}
+	path, want := filepath.Join(sb.cg.parents["cpu"], "cpu.shares"), "5120"
+	if sb.cg.v2 {
+		path, want = filepath.Join(sb.cg.parents["unified"], "cpu.weight"), "500"
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(b)); got != want {
+		t.Errorf("%s = %s, want %s", path, got, want)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"playdoc/playground/api"
 	"playdoc/screen"
 	"playdoc/site"
+	"playdoc/sandbox"
 	"playdoc/snippet"
 )
 
@@ -44,9 +45,13 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	data := fset.String("data", "", "playground data folder (default the user cache dir's playdoc/)")
 	parallel := fset.Int("parallel", 4, "snippets run at once")
 	retries := fset.Int("retries", 1, "run a mismatching snippet again up to this many times before reporting it (timing is noisy on a busy machine); with -update, the fastest of the runs is recorded")
+	weight := fset.Int("runs-cpu-weight", 0, "CPU weight of the snippets' runs together against other playdoc sandboxes on the machine (cgroup v2's scale 1-10000, default the kernel's 100): more keeps their timing when a test suite's sandboxes run beside them")
 	underLoad := fset.Bool("under-load", false, "keep every CPU busy with spinning threads while the snippets run, to show their expectations hold on a loaded machine")
 	if err := parseFlags(fset, args); err != nil {
 		return err
+	}
+	if *weight < 0 || *weight > 10000 {
+		return fmt.Errorf("-runs-cpu-weight %d: want 1 to 10000, or 0 for the default", *weight)
 	}
 	var filter *regexp.Regexp
 	if *runPat != "" {
@@ -86,6 +91,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		// loaded machine a snippet's output, not the public limit, is what
 		// the check judges.
 		RunTimeout: 30 * time.Second, CompileTimeout: 2 * time.Minute,
+		RunTotals: sandbox.Totals{CPUWeight: *weight},
 	})
 	if err != nil {
 		return err

@@ -40,12 +40,16 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 	baseURL := fset.String("base-url", "", "absolute URL of the site, for the canonical links of the pages it serves (default: base_url of the site configuration)")
 	backup := fset.String("share-backup", "", "write a consistent copy of the share database to this new file, then exit (safe while a server runs)")
 	runsMiB := fset.Int64("runs-memory-mib", 0, "memory of all running programs together, MiB, enforced on their parent cgroup (default half the machine's; in a container with a memory limit, set it below that limit)")
+	runsWeight := fset.Int("runs-cpu-weight", 0, "CPU weight of all running programs together against the other playdoc sandboxes on the host, cgroup v2's scale 1-10000 (default the kernel's 100)")
 	proxies := fset.String("trusted-proxies", "", "comma-separated addresses or CIDR prefixes of the load balancers in front of this server: their X-Forwarded-For names the client for the rate limit and share quotas (default none: the peer's address)")
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
 	if *runsMiB < 0 {
 		return fmt.Errorf("--runs-memory-mib %d: want 0 (the default) or more", *runsMiB)
+	}
+	if *runsWeight < 0 || *runsWeight > 10000 {
+		return fmt.Errorf("--runs-cpu-weight %d: want 1 to 10000, or 0 for the default", *runsWeight)
 	}
 	trusted, err := parsePrefixes(*proxies)
 	if err != nil {
@@ -84,7 +88,7 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 		DataDir:   *data, Prebuild: prebuildSources(e, contentFS), Logger: e.log, ShareDB: *shareDB,
 		ShareLimits: share.Limits{SharesPerDay: *perDay, BytesPerDay: *bytesPerDay},
 		MaxBuilds:   *maxBuilds, Runners: *runners, Queue: *queue, RateLimit: *rate,
-		TrustedProxies: trusted, RunTotals: sandbox.Totals{Memory: *runsMiB << 20},
+		TrustedProxies: trusted, RunTotals: sandbox.Totals{Memory: *runsMiB << 20, CPUWeight: *runsWeight},
 	})
 	if err != nil {
 		return err
