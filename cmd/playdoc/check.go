@@ -16,9 +16,9 @@ import (
 
 	"playdoc/playground"
 	"playdoc/playground/api"
+	"playdoc/sandbox"
 	"playdoc/screen"
 	"playdoc/site"
-	"playdoc/sandbox"
 	"playdoc/snippet"
 )
 
