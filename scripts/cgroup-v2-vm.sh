@@ -78,7 +78,7 @@ done
 # leftovers tests (the helpers of TestWithoutRoot and
 # TestRefusesWithoutNamespaces set their credentials, which only root may).
 root_tests=${VM_TESTS:-.}
-user_tests=${VM_USER_TESTS:-'^(TestHostFeaturesProbe|TestForkBombContained|TestMemoryBombContained|TestCPULimit|TestThreadsBounded|TestWallTimeout|TestKillSleeper|TestNothingLeftBehind|TestCrashedServerLeavesNothing|TestRunsCannotSeeEachOther)$'}
+user_tests=${VM_USER_TESTS:-'^(TestHostFeaturesProbe|TestTotalsCPUWeight|TestForkBombContained|TestMemoryBombContained|TestCPULimit|TestThreadsBounded|TestWallTimeout|TestKillSleeper|TestNothingLeftBehind|TestCrashedServerLeavesNothing|TestRunsCannotSeeEachOther)$'}
 modules_json=$(printf '%s\n' "${modules[@]}" | jq -R . | jq -s .)
 env_json='["PATH=/bin", "HOME=/tmp", "TMPDIR=/tmp", "PLAYDOC_SANDBOX_HOSTILE=/bin/hostile", "PLAYDOC_SANDBOX_WANT_CGROUP=v2"]'
 jq -n --argjson modules "$modules_json" --argjson env "$env_json" \
