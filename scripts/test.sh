@@ -118,8 +118,10 @@ fi
 # script (.ci/run). Beside go test, vet and the e2e tests' Chromium on two
 # cores, a program is sometimes held off the CPU for seconds (a 300-ms
 # worker pool once took 2.1 s, a 1-s Python gather 2.4 s, each matching
-# at the next try): a mismatch is run again up to twice (-retries 2), and
-# a snippet that fails three times is reported.
+# at the next try; such misses come in bursts, several snippets late within
+# the same half second): a mismatch is run again up to twice (-retries 2),
+# 3 s and then 6 s later (-retry-pause), and a snippet that fails three
+# times is reported.
 phase "playdoc check (every snippet of content/ in the sandbox, beside go test)"
 "$PLAYDOC_E2E_BIN" check -retries 2 -data "$PLAYDOC_TEST_DATA" >"$bindir/check.log" 2>&1 &
 check_pid=$!

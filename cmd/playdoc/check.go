@@ -46,6 +46,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	parallel := fset.Int("parallel", 4, "snippets run at once")
 	retries := fset.Int("retries", 1, "run a mismatching snippet again up to this many times before reporting it (timing is noisy on a busy machine); with -update, the fastest of the runs is recorded")
 	weight := fset.Int("runs-cpu-weight", 0, "CPU weight of the snippets' runs together against other playdoc sandboxes on the machine (cgroup v2's scale 1-10000, default the kernel's 100): more keeps their timing when a test suite's sandboxes run beside them")
+	pause := fset.Duration("retry-pause", 3*time.Second, "wait this long before running a mismatching snippet again (times the try): a pause of the whole machine, which makes every snippet running then late together, is over by then")
 	underLoad := fset.Bool("under-load", false, "keep every CPU busy with spinning threads while the snippets run, to show their expectations hold on a loaded machine")
 	if err := parseFlags(fset, args); err != nil {
 		return err
@@ -124,6 +125,9 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 			for try := 1; try <= *retries && r.retryable && ctx.Err() == nil; try++ {
 				if !*update {
 					e.log.Warn("snippet did not match, running it again", "snippet", sn.Name, "try", try, "problem", r.problems[0])
+					if !sleepCtx(ctx, time.Duration(try)*(*pause)) {
+						break
+					}
 					r = checkSnippet(ctx, srv, sn, display(sn.File))
 					continue
 				}
@@ -314,4 +318,19 @@ func rewriteOutputs(dir string, results []checkResult) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// sleepCtx waits d or until ctx ends, and reports whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

@@ -57,9 +57,14 @@ func TestCheckReportsAndUpdates(t *testing.T) {
 		lastStderr = errs.String()
 		return out.String(), code
 	}
-	out, code := check("-retries", "2")
+	began := time.Now()
+	out, code := check("-retries", "2", "-retry-pause", "500ms")
 	if code == 0 {
 		t.Fatalf("check passed on a stale snippet:\n%s", out)
+	}
+	// The retries wait 500 ms and then 1 s first (a machine's pause ends).
+	if d := time.Since(began); d < 1500*time.Millisecond {
+		t.Errorf("check with two retries after 500 ms and 1 s took %v", d)
 	}
 	// A mismatch is run again (timing noise), a stale snippet every time.
 	if n := strings.Count(lastStderr, "running it again"); n != 2 {
