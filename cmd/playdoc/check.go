@@ -51,8 +51,8 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
-	if *weight < 0 || *weight > 10000 {
-		return fmt.Errorf("-runs-cpu-weight %d: want 1 to 10000, or 0 for the default", *weight)
+	if err := (sandbox.Totals{CPUWeight: *weight}).Validate(); err != nil {
+		return fmt.Errorf("-runs-cpu-weight: %w", err)
 	}
 	var filter *regexp.Regexp
 	if *runPat != "" {

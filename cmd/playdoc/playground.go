@@ -48,8 +48,8 @@ func runPlayground(ctx context.Context, e *env, args []string) error {
 	if *runsMiB < 0 {
 		return fmt.Errorf("--runs-memory-mib %d: want 0 (the default) or more", *runsMiB)
 	}
-	if *runsWeight < 0 || *runsWeight > 10000 {
-		return fmt.Errorf("--runs-cpu-weight %d: want 1 to 10000, or 0 for the default", *runsWeight)
+	if err := (sandbox.Totals{CPUWeight: *runsWeight}).Validate(); err != nil {
+		return fmt.Errorf("--runs-cpu-weight: %w", err)
 	}
 	trusted, err := parsePrefixes(*proxies)
 	if err != nil {
